@@ -1,0 +1,48 @@
+# sitematch — the two commands that matter: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-quick bench lint format layers clean system-deps
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+## demo: install, then match every profile in scenarios/ on the bundled region -> out/<profile>/
+demo: install
+	$(BIN)/sitematch match scenarios/*.yaml --out out
+
+## test: install (Python and Debian packages), then run the whole test suite
+test: install system-deps
+	$(BIN)/python -m pytest
+
+test-quick: install
+	$(BIN)/python -m pytest -m "not slow"
+
+## bench: national-scale benchmark against the obvious geopandas approach -> bench/results.md
+bench: install
+	$(BIN)/sitematch bench
+
+lint: install
+	$(BIN)/ruff check sitematch tests scripts
+	$(BIN)/ruff format --check sitematch tests scripts
+
+format: install
+	$(BIN)/ruff format sitematch tests scripts
+	$(BIN)/ruff check --fix sitematch tests scripts
+
+## layers: rebuild layers/region.gpkg from the curated tables and the data packages
+layers: install
+	$(BIN)/sitematch layers build-demo
+
+clean:
+	rm -rf out bench/out .pytest_cache .ruff_cache
