@@ -102,12 +102,12 @@ def guess_crs_from_bounds(bounds: tuple[float, float, float, float]) -> int | No
     None when they fit none or are ambiguous (the local SWEREF zones 3007–3018 overlap).
     """
     xmin, ymin, xmax, ymax = bounds
-    if 10.0 <= xmin and xmax <= 25.0 and 55.0 <= ymin and ymax <= 70.0:
+    if xmin >= 10.0 and xmax <= 25.0 and ymin >= 55.0 and ymax <= 70.0:
         return 4326
-    if 6_050_000 <= ymin and ymax <= 7_750_000:
-        if 1_150_000 <= xmin and xmax <= 1_950_000:
+    if ymin >= 6_050_000 and ymax <= 7_750_000:
+        if xmin >= 1_150_000 and xmax <= 1_950_000:
             return 3021
-        if 250_000 <= xmin and xmax <= 950_000:
+        if xmin >= 250_000 and xmax <= 950_000:
             return 3006
     return None
 
@@ -148,7 +148,13 @@ def to_working_crs(gdf: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
     if len(out) and not out.geometry.is_empty.all():
         xmin, ymin, xmax, ymax = out.total_bounds
         sxmin, symin, sxmax, symax = SWEDEN_BOUNDS_3006
-        if not np.all(np.isfinite([xmin, ymin, xmax, ymax])) or xmin < sxmin or ymin < symin or xmax > sxmax or ymax > symax:
+        if (
+            not np.all(np.isfinite([xmin, ymin, xmax, ymax]))
+            or xmin < sxmin
+            or ymin < symin
+            or xmax > sxmax
+            or ymax > symax
+        ):
             guess = guess_crs_from_bounds(tuple(gdf.total_bounds))
             hint = f" The coordinates look like EPSG:{guess} ({SWEDISH_CRS[guess]})." if guess else ""
             raise CRSError(

@@ -39,7 +39,17 @@ from sitematch import schema as s
 from sitematch.criteria import CRITERIA, WRONG_UNIT_SUFFIXES, Criterion, format_value
 from sitematch.errors import ProfileError
 
-TOP_KEYS = ("name", "sector", "description", "lead", "region", "parameters", "requirements", "preferences", "near_miss_tolerance")
+TOP_KEYS = (
+    "name",
+    "sector",
+    "description",
+    "lead",
+    "region",
+    "parameters",
+    "requirements",
+    "preferences",
+    "near_miss_tolerance",
+)
 REGION_KEYS = ("members_only", "include_municipalities", "exclude_municipalities", "counties")
 PREFERENCE_KEYS = ("weight", "full_at", "zero_at", "shape", "scores")
 SHAPES = ("linear", "logistic")
@@ -367,13 +377,22 @@ def _region(b: _Builder, raw: Any) -> Region:
             vals = [vals]
         out = []
         for v in vals:
-            text = str(v).zfill(digits) if isinstance(v, int) else str(v)
+            if isinstance(v, int) and not isinstance(v, bool) and len(str(v)) < digits:
+                raise b.error(
+                    ("region", key),
+                    f'YAML read {v!r} as a number and lost its leading zero: quote SCB codes, e.g. "0114" or "01"',
+                )
+            text = str(v)
             if not (text.isdigit() and len(text) == digits):
-                raise b.error(("region", key), f"{v!r} is not a {digits}-digit SCB code (kommunkod is 4 digits, länskod 2)")
+                raise b.error(
+                    ("region", key), f"{v!r} is not a {digits}-digit SCB code (kommunkod is 4 digits, länskod 2)"
+                )
             out.append(text)
         return tuple(out)
 
-    return Region(members_only, codes("include_municipalities", 4), codes("exclude_municipalities", 4), codes("counties", 2))
+    return Region(
+        members_only, codes("include_municipalities", 4), codes("exclude_municipalities", 4), codes("counties", 2)
+    )
 
 
 def _parameters(b: _Builder, raw: Any) -> Parameters:
@@ -431,7 +450,9 @@ def parse_profile(text: str, *, where: str = "<profile>", slug: str = "profile",
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProfileError(f"{where}{line}: not valid YAML: {problem}") from None
     if raw is None:
-        raise ProfileError(f"{where}: the profile is empty; it needs at least 'name' and 'requirements' or 'preferences'")
+        raise ProfileError(
+            f"{where}: the profile is empty; it needs at least 'name' and 'requirements' or 'preferences'"
+        )
     if not isinstance(raw, dict):
         raise ProfileError(f"{where}: a profile is a YAML mapping (key: value lines), not a {type(raw).__name__}")
     for k in raw:
@@ -447,6 +468,8 @@ def parse_profile(text: str, *, where: str = "<profile>", slug: str = "profile",
     lead = raw.get("lead") or {}
     if not isinstance(lead, dict):
         raise b.error(("lead",), "expected a mapping (e.g. reference, contact, confidential)")
+    region = _region(b, raw.get("region"))
+    parameters = _parameters(b, raw.get("parameters"))
     requirements = _requirements(b, raw.get("requirements"))
     preferences = _preferences(b, raw.get("preferences"))
     if not requirements and not preferences:
@@ -457,8 +480,8 @@ def parse_profile(text: str, *, where: str = "<profile>", slug: str = "profile",
         sector=str(raw.get("sector") or ""),
         description=str(raw.get("description") or "").strip(),
         lead=lead,
-        region=_region(b, raw.get("region")),
-        parameters=_parameters(b, raw.get("parameters")),
+        region=region,
+        parameters=parameters,
         requirements=requirements,
         preferences=preferences,
         near_miss_tolerance=tol,

@@ -125,10 +125,14 @@ class LayerSet:
     ) -> None:
         unknown = set(layers) - set(s.LAYERS)
         if unknown:
-            raise LayerError(f"{origin}: unknown layer kind(s) {', '.join(sorted(unknown))}; known: {', '.join(s.LAYERS)}")
+            raise LayerError(
+                f"{origin}: unknown layer kind(s) {', '.join(sorted(unknown))}; known: {', '.join(s.LAYERS)}"
+            )
         self.origin = origin
         self._layers = (
-            dict(layers) if validated else {k: validate_layer(v, k, what=f"{origin}: layer {k!r}") for k, v in layers.items()}
+            dict(layers)
+            if validated
+            else {k: validate_layer(v, k, what=f"{origin}: layer {k!r}") for k, v in layers.items()}
         )
         self.members = members
         self._cache: dict[Any, Any] = {}
@@ -177,7 +181,9 @@ class LayerSet:
             if (path / "members.csv").is_file():
                 members = pd.read_csv(path / "members.csv", dtype=str)
         else:
-            raise LayerError(f"{path}: no such layer file or folder; build the demo region with `sitematch layers build-demo`")
+            raise LayerError(
+                f"{path}: no such layer file or folder; build the demo region with `sitematch layers build-demo`"
+            )
         if not layers:
             raise LayerError(f"{path}: holds none of the layer kinds sitematch knows ({', '.join(s.LAYERS)})")
         return cls(layers, members, str(path))

@@ -1,0 +1,1 @@
+"""Exports of a match: interactive map (``map``), tables (``tables``), dossier (``dossier``)."""

@@ -1,0 +1,150 @@
+"""Profiles: good ones load into typed objects; every bad one gets a clear error with its line."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitematch.errors import ProfileError
+from sitematch.profile import load_profile, parse_profile
+
+SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))
+
+GOOD = """\
+name: Battery plant
+sector: battery manufacturing
+region:
+  members_only: true
+  include_municipalities: ["1984"]
+parameters:
+  port_min_depth_m: 6.0
+requirements:
+  min_area_ha: 25
+  min_grid_capacity_mw: 40
+  zoning: [J, Z]
+  max_distance_to_motorway_junction_m: 5000
+  brownfield_allowed: false
+preferences:
+  distance_to_motorway_junction_m: {weight: 3, full_at: 1000, zero_at: 5000}
+  grid_capacity_mw: {weight: 4, zero_at: 40, full_at: 120, shape: logistic}
+  owner: {weight: 1, scores: {kommun: 1.0, privat: 0.4}}
+"""
+
+
+def test_good_profile_loads() -> None:
+    p = parse_profile(GOOD, where="good.yaml")
+    assert p.name == "Battery plant"
+    assert p.region.include_municipalities == ("1984",)
+    assert p.parameters.port_min_depth_m == 6.0
+    ops = {(c.criterion, c.op) for c in p.requirements}
+    assert ("area_ha", "min") in ops and ("zoning", "in") in ops and ("brownfield", "eq") in ops
+    assert p.total_weight == 8
+    assert [pr.shape for pr in p.preferences] == ["linear", "logistic", "table"]
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_bundled_scenario_is_valid(path: Path) -> None:
+    p = load_profile(path)
+    assert p.requirements and p.preferences and p.slug == path.stem
+
+
+def test_there_are_at_least_five_scenarios() -> None:
+    assert len(SCENARIOS) >= 5
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        (
+            "name: x\nrequirements:\n  min_area: 10\n",
+            3,
+            "'requirements.min_area': unknown key. Did you mean 'min_area_ha'",
+        ),
+        ("name: x\nrequirements:\n  max_distance_to_rail_km: 2\n", 3, "write 'max_distance_to_rail_m'"),
+        ("name: x\nrequirements:\n  min_grid_capacity_kw: 2000\n", 3, "write 'min_grid_capacity_mw'"),
+        (
+            "name: x\nrequirements:\n  max_distance_to_rail_m: 5 km\n",
+            3,
+            "expected a number, got '5 km'. Write a plain number in metres",
+        ),
+        (
+            "name: x\npreferences:\n  area_ha: {weight: -1, full_at: 10, zero_at: 0}\n",
+            3,
+            "weights must not be negative",
+        ),
+        ("name: x\nrequirements:\n  min_area_ha: 30\n  max_area_ha: 20\n", 3, "larger than max_area_ha = 20"),
+        ("name: x\nrequirements:\n  min_area_ha: -3\n", 3, "must not be negative"),
+        ("name: x\nrequirements:\n  zoning: [Q]\n", 3, "unknown value 'Q'"),
+        ("name: x\npreferences:\n  area_ha: {weight: 1, full_at: 10}\n", 3, "missing 'zero_at'"),
+        ("name: x\npreferences:\n  area_ha: {weight: 1, full_at: 10, zero_at: 10}\n", 3, "must differ"),
+        ("name: x\npreferences:\n  area_ha: {weight: 1, full_at: 10, zero_at: 0, shape: cubic}\n", 3, "unknown shape"),
+        ("name: x\npreferences:\n  area_ha: {wieght: 1, full_at: 10, zero_at: 0}\n", 3, "Did you mean 'weight'"),
+        ("name: x\npreferences:\n  owner: {weight: 1, scores: {kommun: 2}}\n", 3, "between 0 and 1"),
+        ("name: x\npreferences:\n  area_ha: {weight: 0, full_at: 10, zero_at: 0}\n", 2, "all weights are 0"),
+        ("name: x\nregion:\n  include_municipalities: [198]\n", 3, "lost its leading zero"),
+        ('name: x\nregion:\n  include_municipalities: ["19x0"]\n', 3, "not a 4-digit SCB code"),
+        ("name: x\nrequirement:\n  min_area_ha: 3\n", 2, "Did you mean 'requirements'"),
+        ("requirements:\n  min_area_ha: 3\n", None, "'name': missing"),
+        ("name: x\n", None, "neither 'requirements' nor 'preferences'"),
+        ("name: x\nrequirements: [1, 2]\n", 2, "expected a mapping"),
+        ("name: x\nrequirements:\n  ready: maybe\n", 3, "expected true or false"),
+        ("name: x\nrequirements:\n\tmin_area_ha: 3\n", 3, "not valid YAML"),
+        ("", None, "the profile is empty"),
+        ("- just\n- a list\n", None, "is a YAML mapping"),
+    ],
+)
+def test_bad_profiles_name_the_line_and_key(text: str, line: int | None, needle: str) -> None:
+    with pytest.raises(ProfileError) as err:
+        parse_profile(text, where="lead.yaml")
+    msg = str(err.value)
+    assert msg.startswith("lead.yaml")
+    assert needle in msg
+    if line is not None:
+        assert f"line {line}" in msg
+
+
+def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="no such profile file"):
+        load_profile(tmp_path / "nope.yaml")
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("name: Köping\n".encode("latin-1"))
+    with pytest.raises(ProfileError, match="not a UTF-8"):
+        load_profile(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_either_parses_or_raises_profile_error(text: str) -> None:
+    with contextlib.suppress(ProfileError):
+        parse_profile(text)
+
+
+yaml_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=True), st.text(max_size=8)
+)
+yaml_values = st.recursive(
+    yaml_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["name", "requirements", "preferences", "region", "parameters", "near_miss_tolerance", "lead", "zzz"]
+        ),
+        yaml_values,
+        max_size=6,
+    )
+)
+def test_any_structure_either_parses_or_raises_profile_error(doc: dict) -> None:
+    import yaml
+
+    with contextlib.suppress(ProfileError):
+        parse_profile(yaml.safe_dump(doc, allow_unicode=True))
