@@ -148,7 +148,7 @@ def match_cmd(
       sitematch match scenarios/battery_plant.yaml --top 5
       sitematch match scenarios/*.yaml --out out
     """
-    from sitematch.export import tables
+    from sitematch.export import dossier, tables
     from sitematch.match import match
     from sitematch.profile import load_profile
 
@@ -168,12 +168,7 @@ def match_cmd(
         from sitematch.export.map import write_map
 
         exporters.append(("map.html", lambda r, d: write_map(r, layers, d / "map.html")))
-    try:
-        from sitematch.export.dossier import write_dossier
-
-        exporters.append(("dossier.html", lambda r, d: write_dossier(r, d / "dossier.html")))
-    except ImportError:  # the dossier exporter is optional
-        pass
+    exporters.append(("dossier.html", lambda r, d: dossier.write_dossier(r, d / "dossier.html")))
     steps_per_profile = 12 + len(exporters)
     with _progress() as bar:
         task = bar.add_task("matching", total=len(loaded) * steps_per_profile)

@@ -1,0 +1,59 @@
+"""Tables and dossier: real files, read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from sitematch.export.dossier import write_dossier
+from sitematch.export.tables import write_csv, write_gpkg
+from sitematch.layers.layerset import LayerSet
+from sitematch.match import match
+from sitematch.profile import parse_profile
+
+PROFILE = """
+name: Export test
+lead: {reference: T-1, confidential: true}
+parameters: {grid_connection_radius_m: 3000}
+requirements: {min_area_ha: 20, min_grid_capacity_mw: 12}
+preferences:
+  distance_to_motorway_junction_m: {weight: 1, full_at: 1000, zero_at: 5000}
+"""
+
+
+def test_csv_lists_ranked_then_excluded_with_reasons(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    result = match(parse_profile(PROFILE), tiny_layers)
+    df = pd.read_csv(write_csv(result, tmp_path / "ranking.csv"), dtype={"municipality_code": str})
+    assert df["plot_id"].tolist() == ["1980:A", "1980:C", "1980:B"]
+    assert df["rank"].tolist()[:1] == [1]
+    # C: 10 MW of 12 wanted = 17 % short, a near miss; B: 16 of 20 ha
+    c = df.set_index("plot_id").loc["1980:C"]
+    assert "10 MW, needs at least 12 MW (2 MW short)" in c["missed"] and bool(c["near_miss"])
+    assert {"lon", "lat", "score", "distance_to_rail_m", "points_distance_to_motorway_junction_m"} <= set(df.columns)
+    assert df["lat"].between(59, 60).all()
+
+
+def test_gpkg_has_ranked_excluded_and_sources(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    result = match(parse_profile(PROFILE), tiny_layers)
+    path = write_gpkg(result, tmp_path / "ranking.gpkg")
+    names = {row[0] for row in pyogrio.list_layers(path)}
+    assert names == {"ranked", "excluded", "sources"}
+    ranked = gpd.read_file(path, layer="ranked")
+    assert ranked.crs.to_epsg() == 3006 and ranked["plot_id"].tolist() == ["1980:A"]
+    sources = pyogrio.read_dataframe(path, layer="sources", read_geometry=False)
+    assert set(sources["layer"]) >= {"plots", "motorway_junctions"}
+    assert not list(tmp_path.glob(".ranking-*"))  # no temporary file left behind
+
+
+def test_dossier_states_requirements_shortlist_near_misses_and_sources(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    result = match(parse_profile(PROFILE), tiny_layers)
+    html = write_dossier(result, tmp_path / "dossier.html").read_text(encoding="utf-8")
+    assert "Export test" in html and "CONFIDENTIAL" in html
+    assert "Area at least 20 ha" in html
+    assert "#1 · Plot A" in html
+    assert "Grid capacity available 10 MW, needs at least 12 MW" in html
+    assert "example: test fixture" in html
+    assert "<script" not in html
