@@ -138,8 +138,17 @@ def _municipality_names(result: Any) -> dict[str, str]:
 )
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Sites to show on the terminal.")
 @click.option("--no-map", is_flag=True, help="Skip the map (tables only).")
+@click.option("--dask", "scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786).")
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Run on a local Dask cluster of N workers.")
 def match_cmd(
-    profiles: tuple[Path, ...], layers_path: Path, store: str | None, out_dir: Path, top: int, no_map: bool
+    profiles: tuple[Path, ...],
+    layers_path: Path,
+    store: str | None,
+    out_dir: Path,
+    top: int,
+    no_map: bool,
+    scheduler: str | None,
+    workers: int | None,
 ) -> None:
     """Rank every candidate site for one or more requirement profiles.
 
@@ -178,7 +187,13 @@ def match_cmd(
             def step(name: str, profile: Any = profile) -> None:
                 bar.update(task, description=f"{profile.slug}: {name}", advance=1)
 
-            result = match(profile, layers, progress=step)
+            if scheduler or workers:
+                from sitematch.distributed import match_distributed
+
+                step("dask")
+                result = match_distributed(profile, layers, scheduler_address=scheduler, n_workers=workers)
+            else:
+                result = match(profile, layers, progress=step)
             result.meta["municipality_names"] = names
             target = out_dir / profile.slug
             target.mkdir(parents=True, exist_ok=True)
