@@ -20,7 +20,8 @@ from rich.table import Table
 from sitematch.errors import SitematchError
 
 console = Console(stderr=True)
-out = Console()
+#: Terminal output; at least 120 columns wide when piped, so tables stay readable in logs.
+out = Console(width=None if Console().is_terminal else 120)
 
 DEFAULT_LAYERS = Path("layers")
 
@@ -76,34 +77,43 @@ def _load_layers(layers_path: Path, store: str | None) -> Any:
     return layers
 
 
+#: Short column headers for the terminal table.
+SHORT_LABELS = {
+    "grid_capacity_mw": "grid",
+    "distance_to_motorway_junction_m": "→ junction",
+    "distance_to_motorway_m": "→ motorway",
+    "distance_to_rail_m": "→ rail",
+    "distance_to_freight_terminal_m": "→ terminal",
+    "distance_to_port_m": "→ port",
+    "distance_to_airport_m": "→ airport",
+    "distance_to_substation_m": "→ substation",
+    "labour_pool_population": "labour pool",
+    "price_sek_m2": "SEK/m²",
+}
+
+
 def _top_table(result: Any, top: int) -> Table:
     from sitematch import schema as s
     from sitematch.criteria import CRITERIA, format_value
 
     p = result.profile
     ranked = result.ranked.head(top)
-    t = Table(
-        title=f"{p.name}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement",
-        title_justify="left",
-    )
+    title = f"{p.name}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
+    t = Table(title=title, title_justify="left")
     t.add_column("rank", justify="right")
     t.add_column("score", justify="right")
-    t.add_column("plot")
-    t.add_column("municipality")
-    t.add_column("area", justify="right")
-    shown = [
-        c
-        for c in (s.GRID_CAPACITY_MW, s.DISTANCE_TO_MOTORWAY_JUNCTION_M, s.DISTANCE_TO_RAIL_M, s.DISTANCE_TO_PORT_M)
-        if c in ranked
-    ]
+    t.add_column("plot", no_wrap=True)
+    t.add_column("municipality", no_wrap=True)
+    t.add_column("area", justify="right", no_wrap=True)
+    shown = [pr.criterion for pr in p.preferences if pr.criterion in SHORT_LABELS][:4]
     for c in shown:
-        t.add_column(CRITERIA[c].label.replace("Distance to ", "→ ").replace(" available", ""), justify="right")
+        t.add_column(SHORT_LABELS[c], justify="right", no_wrap=True)
     names = _municipality_names(result)
     for _, row in ranked.iterrows():
         t.add_row(
             str(row["rank"]),
             f"{row['score']:.1f}",
-            f"{row[s.PLOT_ID]} {row.get(s.NAME) or ''}".strip(),
+            str(row[s.PLOT_ID]),
             names.get(str(row[s.MUNICIPALITY_CODE]), str(row[s.MUNICIPALITY_CODE])),
             format_value(CRITERIA[s.AREA_HA], row[s.AREA_HA]),
             *[format_value(CRITERIA[c], row[c]) for c in shown],
