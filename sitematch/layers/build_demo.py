@@ -260,7 +260,7 @@ def _rectangle(centre: Point, area_ha: float, aspect: float, angle_rad: float) -
     corners = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
     c, sn = np.cos(angle_rad), np.sin(angle_rad)
     rot = corners @ np.array([[c, sn], [-sn, c]])
-    return shapely.Polygon(rot + [centre.x, centre.y])
+    return shapely.Polygon(rot + np.array([centre.x, centre.y]))
 
 
 def _plot_count(population: int) -> int:
