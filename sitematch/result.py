@@ -119,7 +119,10 @@ class MatchResult:
         list of CriterionBreakdown
             One per preference, in profile order; points sum to the site's score.
         """
-        row = self.sites.loc[self.sites[s.PLOT_ID] == plot_id].iloc[0]
+        return self.breakdown_row(self.sites.loc[self.sites[s.PLOT_ID] == plot_id].iloc[0])
+
+    def breakdown_row(self, row: pd.Series) -> list[CriterionBreakdown]:
+        """The per-preference explanation of one row of :attr:`sites` (see :meth:`breakdown`)."""
         total = self.profile.total_weight or 1.0
         out = []
         for p in self.profile.preferences:

@@ -124,5 +124,6 @@ def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".dossier-", suffix=".html", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(html)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path
