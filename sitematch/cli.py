@@ -261,23 +261,14 @@ def list_layers_cmd(layers_path: Path) -> None:
     out.print(t)
 
 
-def _register_optional() -> None:
+def _register_groups() -> None:
     """Add the command groups that live in their own modules."""
-    try:
-        from sitematch.cli_plots import plots
-    except ImportError:
-        plots = None
-    if plots is not None:
-        main.add_command(plots)
-    try:
-        from sitematch.bench.cli import bench
-    except ImportError:
-        bench = None
-    if bench is not None:
-        main.add_command(bench)
+    from sitematch.cli_plots import plots
+
+    main.add_command(plots)
 
 
-_register_optional()
+_register_groups()
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,93 @@
+"""The plot store interface: one protocol, two backends (GeoPackage, PostGIS).
+
+A plot's identity is ``plot_id = municipality_code + ':' + local_ref``. Uploading a plot that
+exists updates it in place and keeps the previous version in the history (with time and
+uploader); withdrawing marks it withdrawn, never deletes it. Every upload is one transaction:
+all of it lands, or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from sitematch import schema as s
+
+#: Store bookkeeping columns, besides the canonical plot columns.
+STATUS = "status"
+VERSION = "version"
+UPLOADED_AT = "uploaded_at"
+UPLOADER = "uploader"
+VALID_FROM = "valid_from"
+ACTIVE, WITHDRAWN = "active", "withdrawn"
+
+#: Columns a store keeps for each plot, in order (geometry last).
+STORE_COLUMNS: tuple[str, ...] = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
+
+
+@dataclass(frozen=True)
+class UploadSummary:
+    """What an upload did."""
+
+    municipality_code: str
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped_rows: int = 0
+
+    def describe(self) -> str:
+        """One line for people."""
+        parts = [f"{len(self.inserted)} new", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        if self.skipped_rows:
+            parts.append(f"{self.skipped_rows} invalid rows left out (--accept-valid)")
+        return f"{self.municipality_code}: " + ", ".join(parts)
+
+
+class PlotStore(Protocol):
+    """Where municipalities' plots live; the matching engine reads plots from here."""
+
+    def plots(self, *, municipality_code: str | None = None, include_withdrawn: bool = False) -> gpd.GeoDataFrame:
+        """Current plots (canonical columns, EPSG:3006), sorted by ``plot_id``."""
+        ...
+
+    def upload(
+        self, plots: gpd.GeoDataFrame, *, municipality_code: str, uploader: str, filename: str = ""
+    ) -> UploadSummary:
+        """Insert or update validated, canonical plots of one municipality, in one transaction."""
+        ...
+
+    def history(self, plot_id: str) -> pd.DataFrame:
+        """Every version of a plot, oldest first, the current one last."""
+        ...
+
+    def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
+        """Mark a plot withdrawn (it stays in the store and its history)."""
+        ...
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def same_plot(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two versions of a plot carry the same canonical values and geometry (within 1 cm)."""
+    for col in s.PLOTS.column_names:
+        if col in (s.SOURCE, s.UPDATED):
+            continue
+        va, vb = a.get(col), b.get(col)
+        na, nb = pd.isna(va), pd.isna(vb)
+        if na or nb:
+            if na != nb:
+                return False
+            continue
+        if isinstance(va, float | int) and isinstance(vb, float | int):
+            if abs(float(va) - float(vb)) > 1e-9:
+                return False
+        elif str(va) != str(vb):
+            return False
+    return a[s.GEOMETRY].equals_exact(b[s.GEOMETRY], 0.01)

@@ -1,0 +1,142 @@
+"""Municipalities upload available plots: read, map, validate whole, then store all or nothing.
+
+:func:`check_file` is the dry run (a report, nothing written); :func:`upload_file` writes only a
+file with no problem at all, unless ``accept_valid`` asks to write the valid rows alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from sitematch import schema as s
+from sitematch.errors import UploadError
+from sitematch.store.base import PlotStore, UploadSummary, now_iso
+from sitematch.upload.mapping import ColumnMapping
+from sitematch.upload.readers import read_upload
+from sitematch.upload.validate import ValidationReport, validate_upload
+
+DEFAULT_LICENCE = "supplied by the municipality"
+
+
+def _prepare(
+    path: Path, municipality_code: str, crs: str | None, mapping: Any, boundaries: gpd.GeoDataFrame | None, repair: bool
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    code = str(municipality_code).strip()
+    if not (code.isdigit() and len(code) == 4):
+        raise UploadError(f"{municipality_code!r} is not a kommunkod: give the 4-digit SCB code, e.g. 0180 or 1980")
+    raw, notes = read_upload(path, crs=crs)
+    return validate_upload(
+        raw,
+        municipality_code=code,
+        filename=Path(path).name,
+        mapping=ColumnMapping.load(mapping),
+        boundaries=boundaries,
+        repair=repair,
+        notes=notes,
+    )
+
+
+def check_file(
+    path: str | Path,
+    *,
+    municipality_code: str,
+    crs: str | None = None,
+    mapping: str | Path | dict[str, Any] | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    repair: bool = False,
+) -> ValidationReport:
+    """Validate an upload without writing anything (the dry run).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file (GeoPackage, zipped Shapefile, GeoJSON, CSV, KML, GML).
+    municipality_code : str
+        The uploading municipality's kommunkod.
+    crs : str, optional
+        CRS for a file that declares none.
+    mapping : path, dict or None
+        Column mapping (see :mod:`sitematch.upload.mapping`).
+    boundaries : geopandas.GeoDataFrame, optional
+        Municipal boundaries for the inside check (default: SCB's).
+    repair : bool
+        Repair invalid polygons instead of refusing them.
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    UploadError
+        If the file cannot be read at all.
+    """
+    return _prepare(Path(path), municipality_code, crs, mapping, boundaries, repair)[1]
+
+
+def upload_file(
+    store: PlotStore,
+    path: str | Path,
+    *,
+    municipality_code: str,
+    uploader: str,
+    crs: str | None = None,
+    mapping: str | Path | dict[str, Any] | None = None,
+    accept_valid: bool = False,
+    boundaries: gpd.GeoDataFrame | None = None,
+    repair: bool = False,
+    licence: str = DEFAULT_LICENCE,
+) -> UploadSummary:
+    """Validate an upload whole, then write it to the store in one transaction.
+
+    Parameters
+    ----------
+    store : PlotStore
+        Where the plots go.
+    path : str or pathlib.Path
+        The file.
+    municipality_code : str
+        The uploading municipality's kommunkod; every plot must lie inside it.
+    uploader : str
+        Who uploads (kept in the history).
+    crs, mapping, boundaries, repair
+        See :func:`check_file`.
+    accept_valid : bool
+        Write the valid rows even when other rows have problems (default: write nothing).
+    licence : str
+        The licence the municipality gives its data.
+
+    Returns
+    -------
+    UploadSummary
+
+    Raises
+    ------
+    UploadError
+        With ``report`` (a :class:`ValidationReport`) when any row has a problem and
+        ``accept_valid`` is false, or when no row is valid. The store is then unchanged.
+
+    Examples
+    --------
+    >>> upload_file(open_store("plots.gpkg"), "tomter.zip", municipality_code="1980", uploader="anna")  # doctest: +SKIP
+    """
+    path = Path(path)
+    plots, report = _prepare(path, municipality_code, crs, mapping, boundaries, repair)
+    if not report.ok and not (accept_valid and len(plots)):
+        raise UploadError(f"{path.name}: refused, nothing was written.\n{report.to_text()}", report=report)
+    plots[s.SOURCE] = f"municipality upload: {municipality_code} {path.name} by {uploader} at {now_iso()}"
+    plots[s.LICENCE] = licence
+    summary = store.upload(plots, municipality_code=str(municipality_code), uploader=uploader, filename=path.name)
+    return UploadSummary(
+        summary.municipality_code,
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        skipped_rows=len(report.bad_rows),
+    )
+
+
+__all__ = ["ColumnMapping", "ValidationReport", "check_file", "read_upload", "upload_file"]

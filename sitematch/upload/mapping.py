@@ -1,0 +1,180 @@
+"""Map a municipality's own column names and values to the canonical plot schema.
+
+Municipalities name columns differently (``Areal_ha``, ``AREA``, ``yta_m2``, ``Beteckning``…).
+Known aliases are recognised case-insensitively; anything else is given in a small mapping file::
+
+    # mapping.yaml
+    columns:            # canonical: the file's column
+      local_ref: OBJEKT_ID
+      area_ha: YTA
+    units:
+      area_ha: m2       # YTA is in square metres
+    values:
+      zoning: {Industri: J, Verksamheter: Z}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sitematch import schema as s
+from sitematch.errors import UploadError
+
+#: Aliases of each canonical column (lower case). Area aliases in m² are converted.
+ALIASES: dict[str, tuple[str, ...]] = {
+    s.LOCAL_REF: ("local_ref", "ref", "id", "plot_ref", "objekt_id", "objektid", "beteckning", "fastighet", "tomt_id"),
+    s.NAME: ("name", "namn", "benamning", "benämning", "omrade", "område"),
+    s.AREA_HA: ("area_ha", "areal_ha", "yta_ha", "hektar", "ha", "area", "areal"),
+    s.ZONING: ("zoning", "anvandning", "användning", "planbestammelse", "planbestämmelse", "zon"),
+    s.PLAN_STATUS: ("plan_status", "planstatus", "status_plan", "planlage", "planläge"),
+    s.OWNER: ("owner", "agare", "ägare", "markagare", "markägare"),
+    s.PRICE_SEK_M2: ("price_sek_m2", "pris_kr_m2", "pris_sek_m2", "pris", "kr_m2"),
+    s.READY: ("ready", "byggklar"),
+    s.BROWNFIELD: ("brownfield", "fororenad", "förorenad", "fororenad_mark"),
+    s.MIFO_RISK_CLASS: ("mifo_risk_class", "mifo", "riskklass", "mifo_klass"),
+    s.UPDATED: ("updated", "uppdaterad", "datum"),
+}
+#: Aliases of area columns in square metres.
+AREA_M2_ALIASES = ("area_m2", "yta_m2", "areal_m2", "yta", "kvm", "m2")
+
+#: Unit factors to hectares.
+AREA_UNITS = {"ha": 1.0, "m2": 1e-4, "km2": 100.0}
+
+#: Normalised spellings of values (lower-cased keys).
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    s.PLAN_STATUS: {
+        "laga kraft": "laga_kraft",
+        "lagakraft": "laga_kraft",
+        "gällande": "laga_kraft",
+        "gallande": "laga_kraft",
+        "antagen": "antagen",
+        "pågående": "pagaende",
+        "pagaende": "pagaende",
+        "under arbete": "pagaende",
+        "ingen plan": "ingen_plan",
+        "ingen": "ingen_plan",
+    },
+    s.OWNER: {
+        "kommunen": "kommun",
+        "kommunal": "kommun",
+        "privat": "privat",
+        "privatägd": "privat",
+        "staten": "statlig",
+    },
+}
+TRUE_WORDS = {"true", "yes", "ja", "1", "sant", "y", "j", "x"}
+FALSE_WORDS = {"false", "no", "nej", "0", "falskt", "n", ""}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which of the file's columns holds each canonical column, with units and value maps."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, source: str | Path | dict[str, Any] | None) -> ColumnMapping:
+        """Read a mapping file (YAML) or dict; None gives the empty mapping (aliases only)."""
+        if source is None:
+            return cls()
+        if isinstance(source, dict):
+            raw, where = source, "mapping"
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise UploadError(f"{path}: no such mapping file")
+            try:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise UploadError(f"{path}: not valid YAML: {exc}") from None
+            where = str(path)
+        if not isinstance(raw, dict) or set(raw) - {"columns", "units", "values"}:
+            raise UploadError(f"{where}: a mapping has 'columns', 'units' and 'values' sections only")
+        columns = {str(k): str(v) for k, v in (raw.get("columns") or {}).items()}
+        unknown = set(columns) - set(s.PLOTS.column_names)
+        if unknown:
+            raise UploadError(
+                f"{where}: unknown canonical column(s) {', '.join(sorted(unknown))}; known: {', '.join(ALIASES)}"
+            )
+        units = {str(k): str(v) for k, v in (raw.get("units") or {}).items()}
+        for k, v in units.items():
+            if k != s.AREA_HA or v not in AREA_UNITS:
+                raise UploadError(f"{where}: units: only area_ha can have a unit, one of {', '.join(AREA_UNITS)}")
+        values = {str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in (raw.get("values") or {}).items()}
+        return cls(columns, units, values)
+
+
+def resolve_columns(file_columns: list[str], mapping: ColumnMapping) -> tuple[dict[str, str], dict[str, float]]:
+    """Find the file's column for each canonical column.
+
+    Returns
+    -------
+    found : dict
+        canonical column → the file's column.
+    factors : dict
+        canonical column → unit factor to apply (only area).
+    """
+    lower = {c.lower().strip(): c for c in file_columns}
+    found: dict[str, str] = {}
+    factors: dict[str, float] = {}
+    for canonical, column in mapping.columns.items():
+        if column not in file_columns:
+            raise UploadError(
+                f"the mapping names column {column!r} for {canonical}, but the file has no such column "
+                f"(columns: {', '.join(file_columns)})"
+            )
+        found[canonical] = column
+    for canonical, aliases in ALIASES.items():
+        if canonical in found:
+            continue
+        hit = next((lower[a] for a in aliases if a in lower), None)
+        if hit is None:  # Shapefile field names are cut to 10 bytes: 'Användning' arrives as 'Användnin'
+            hit = next((lower[c] for a in aliases for c in lower if _truncated(c) and a.startswith(c)), None)
+        if hit is not None:
+            found[canonical] = hit
+    if s.AREA_HA not in found:
+        hit = next((lower[a] for a in AREA_M2_ALIASES if a in lower), None)
+        if hit is not None:
+            found[s.AREA_HA] = hit
+            factors[s.AREA_HA] = AREA_UNITS["m2"]
+    if s.AREA_HA in mapping.units:
+        factors[s.AREA_HA] = AREA_UNITS[mapping.units[s.AREA_HA]]
+    return found, factors
+
+
+def _truncated(column: str) -> bool:
+    """Whether a column name looks cut at a Shapefile's 10-byte field-name limit."""
+    return 8 <= len(column.encode("utf-8")) <= 10
+
+
+def parse_bool(value: object) -> bool | None:
+    """Read yes/no in Swedish or English; None when it is neither."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
+def parse_number(value: object) -> float | None:
+    """Read a number, accepting a Swedish decimal comma and spaces as thousands separators.
+
+    Returns None for an empty value; raises ValueError for text that is not a number.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return None if value != value else float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    if text == "" or text.lower() in ("nan", "null", "none"):
+        return None
+    return float(text)
