@@ -208,6 +208,8 @@ class GeoPackageStore:
         -------
         geopandas.GeoDataFrame
         """
+        with contextlib.closing(self._connect()) as con:
+            con.execute(f"SELECT 1 FROM {LAYER} LIMIT 1")  # rolls back a killed writer's journal, if any
         clauses = []
         if not include_withdrawn:
             clauses.append(f"{STATUS} = '{ACTIVE}'")

@@ -1,0 +1,203 @@
+"""The GeoPackage plot store under stress: concurrent writers, a killed writer, malformed rows."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitematch.cli import main
+from sitematch.errors import UploadError
+from sitematch.layers.layerset import LayerSet
+from sitematch.store.gpkg import PAUSE_ENV, GeoPackageStore
+from sitematch.upload import upload_file
+from tests.test_upload import fingerprint, municipal_export
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def region() -> LayerSet:
+    return LayerSet.from_path(ROOT / "layers" / "region.gpkg", kinds=["municipalities", "plots"])
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sitematch.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_two_processes_uploading_at_once_both_land(tmp_path: Path, region: LayerSet) -> None:
+    store = tmp_path / "store.gpkg"
+    GeoPackageStore(store)
+    a, b = tmp_path / "vasteras.gpkg", tmp_path / "stockholm.gpkg"
+    pyogrio.write_dataframe(municipal_export(region, "1980"), a, driver="GPKG")
+    pyogrio.write_dataframe(municipal_export(region, "0180"), b, driver="GPKG")
+    # the first holds its transaction open for a second; the second must wait, not overwrite
+    p1 = _cli("plots", "upload", "-m", "1980", str(a), "--store", str(store), env={PAUSE_ENV: "1.5"})
+    time.sleep(0.3)
+    p2 = _cli("plots", "upload", "-m", "0180", str(b), "--store", str(store))
+    out1, out2 = p1.communicate(timeout=120), p2.communicate(timeout=120)
+    assert p1.returncode == 0, out1
+    assert p2.returncode == 0, out2
+    plots = GeoPackageStore(store).plots()
+    assert sorted(plots["municipality_code"].value_counts().to_dict().items()) == [("0180", 3), ("1980", 3)]
+
+
+def test_a_process_killed_mid_upload_leaves_the_store_readable_and_unchanged(tmp_path: Path, region: LayerSet) -> None:
+    store_path = tmp_path / "store.gpkg"
+    store = GeoPackageStore(store_path)
+    seed = tmp_path / "seed.gpkg"
+    pyogrio.write_dataframe(municipal_export(region, "0180"), seed, driver="GPKG")
+    upload_file(store, seed, municipality_code="0180", uploader="seed")
+    before, before_bytes = store.plots(include_withdrawn=True), fingerprint(store_path)
+    f = tmp_path / "v.gpkg"
+    pyogrio.write_dataframe(municipal_export(region, "1980"), f, driver="GPKG")
+    p = _cli("plots", "upload", "-m", "1980", str(f), "--store", str(store_path), env={PAUSE_ENV: "60"})
+    journal = Path(str(store_path) + "-journal")
+    deadline = time.time() + 60
+    while not journal.exists() and time.time() < deadline:  # the writer is inside its transaction
+        time.sleep(0.05)
+    assert journal.exists(), "the upload never started writing"
+    time.sleep(0.3)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    reopened = GeoPackageStore(store_path)
+    after = reopened.plots(include_withdrawn=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(after), pd.DataFrame(before))
+    assert fingerprint(store_path) == before_bytes
+    assert len(gpd.read_file(store_path, layer="plots")) == 3  # GDAL reads it too
+
+
+# -- property test: any mix of malformed rows stores exactly the file, or nothing -------------
+
+KINDS = ["ok", "negative_area", "text_area", "bad_zoning", "empty_ref", "point", "outside", "bowtie", "no_geometry"]
+
+
+def _row(kind: str, i: int, base: shapely.Polygon) -> dict:
+    geom = shapely.affinity.translate(base, 0, 600.0 * i)
+    row = {
+        "Objekt_ID": f"R{i}",
+        "Areal_ha": round(geom.area / 10_000, 3),
+        "Användning": "J",
+        "Planstatus": "laga kraft",
+    }
+    if kind == "negative_area":
+        row["Areal_ha"] = -1.0
+    elif kind == "text_area":
+        row["Areal_ha"] = "stor"
+    elif kind == "bad_zoning":
+        row["Användning"] = "?"
+    elif kind == "empty_ref":
+        row["Objekt_ID"] = ""
+    elif kind == "point":
+        geom = geom.centroid
+    elif kind == "outside":
+        geom = shapely.affinity.translate(geom, 400_000, 0)
+    elif kind == "bowtie":
+        x0, y0, x1, y1 = geom.bounds
+        geom = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    elif kind == "no_geometry":
+        geom = None
+    row["geometry"] = geom
+    return row
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=6))
+def test_property_any_malformed_rows_store_exactly_the_file_or_nothing(
+    tmp_path_factory: pytest.TempPathFactory, region: LayerSet, kinds: list[str]
+) -> None:
+    tmp = tmp_path_factory.mktemp("prop")
+    base = shapely.box(587_000, 6_610_000, 587_300, 6_610_300)  # inside Västerås
+    rows = [_row(k, i, base) for i, k in enumerate(kinds)]
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:3006")
+    gdf["Areal_ha"] = gdf["Areal_ha"].astype(str)
+    f = tmp / "upload.geojson"
+    pyogrio.write_dataframe(gdf.to_crs(4326), f, driver="GeoJSON")
+    store_path = tmp / "store.gpkg"
+    store = GeoPackageStore(store_path)
+    before = fingerprint(store_path)
+    boundaries = region["municipalities"]
+    try:
+        summary = upload_file(store, f, municipality_code="1980", uploader="h", boundaries=boundaries)
+    except UploadError as exc:
+        assert exc.report is None or not exc.report.ok
+        assert fingerprint(store_path) == before
+        assert set(kinds) != {"ok"}
+        return
+    assert set(kinds) == {"ok"}
+    assert sorted(summary.inserted) == sorted(f"1980:R{i}" for i in range(len(kinds)))
+    assert len(store.plots()) == len(kinds)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_plots_commands_end_to_end(tmp_path: Path, region: LayerSet) -> None:
+    store = str(tmp_path / "store.gpkg")
+    f = tmp_path / "tomter.gpkg"
+    ex = municipal_export(region, "1980")
+    pyogrio.write_dataframe(ex, f, driver="GPKG")
+    run = CliRunner().invoke
+    r = run(main, ["plots", "check", "-m", "1980", str(f)])
+    assert r.exit_code == 0 and "valid." in r.output
+    r = run(main, ["plots", "upload", "-m", "1980", str(f), "--store", store, "--uploader", "anna"])
+    assert r.exit_code == 0 and "3 new" in r.output, r.output
+    r = run(main, ["plots", "list", "--store", store, "-m", "1980"])
+    assert r.exit_code == 0 and "1980:Å-1" in r.output
+    r = run(main, ["plots", "withdraw", "1980:Å-2", "--store", store, "--reason", "sold"])
+    assert r.exit_code == 0
+    r = run(main, ["plots", "history", "1980:Å-2", "--store", store])
+    assert r.exit_code == 0 and "withdrawn" in r.output
+    for suffix in (".gpkg", ".geojson", ".csv"):
+        r = run(main, ["plots", "export", str(tmp_path / f"export{suffix}"), "--store", store])
+        assert r.exit_code == 0 and "wrote 2 plots" in r.output, r.output
+    assert len(gpd.read_file(tmp_path / "export.geojson")) == 2
+    # the match reads plots from the store
+    r = run(
+        main,
+        [
+            "match",
+            str(ROOT / "scenarios" / "logistics_warehouse.yaml"),
+            "--store",
+            store,
+            "--no-map",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "of 2 sites" in r.output
+
+
+def test_a_refused_upload_prints_the_report_and_exits_1(tmp_path: Path, region: LayerSet) -> None:
+    ex = municipal_export(region, "1980")
+    ex.loc[1, "Användning"] = "Q"
+    f = tmp_path / "bad.gpkg"
+    pyogrio.write_dataframe(ex, f, driver="GPKG")
+    report = tmp_path / "report.json"
+    p = _cli("plots", "upload", "-m", "1980", str(f), "--store", str(tmp_path / "s.gpkg"), "--report-json", str(report))
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 1
+    assert "refused, nothing was written" in err and "unknown value 'Q'" in err and "Traceback" not in err
+    assert '"field": "zoning"' in report.read_text(encoding="utf-8")
+    p = _cli("plots", "check", "-m", "1980", str(f), "--json")
+    out, _ = p.communicate(timeout=120)
+    assert p.returncode == 1 and '"ok": false' in out
