@@ -175,6 +175,6 @@ def parse_number(value: object) -> float | None:
     if isinstance(value, int | float):
         return None if value != value else float(value)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    if text == "" or text.lower() in ("nan", "null", "none"):
+    if text == "" or text.lower() in ("nan", "null", "none", "<na>"):
         return None
     return float(text)
