@@ -263,9 +263,11 @@ def list_layers_cmd(layers_path: Path) -> None:
 
 def _register_groups() -> None:
     """Add the command groups that live in their own modules."""
+    from sitematch.bench.cli import bench
     from sitematch.cli_plots import plots
 
     main.add_command(plots)
+    main.add_command(bench)
 
 
 _register_groups()

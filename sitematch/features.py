@@ -6,7 +6,7 @@ contains the feature), computed for all sites at once against indexes built once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -86,6 +86,7 @@ def compute_features(
     parameters: Parameters | None = None,
     *,
     columns: Iterable[str] | None = None,
+    max_distance_m: Mapping[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> gpd.GeoDataFrame:
     """Measure every criterion for every site.
@@ -100,6 +101,10 @@ def compute_features(
         Port depth, labour-pool radius and grid connection radius (defaults if omitted).
     columns : iterable of str, optional
         Only compute these feature columns (default: all of :data:`FEATURE_COLUMNS`).
+    max_distance_m : mapping of str to float, optional
+        Search no further than this for a distance column; sites with nothing that close get
+        ``inf`` ("beyond"). Bounded searches are much faster; used where the exact value beyond
+        the bound cannot change a result.
     progress : callable, optional
         Called with the name of each feature as it starts (for progress bars).
 
@@ -125,23 +130,24 @@ def compute_features(
     out = sites.copy()
     geoms = np.asarray(sites.geometry.values)
     step = progress or (lambda _name: None)
+    bounds = dict(max_distance_m or {})
 
     for col in want:
         step(col)
         if col in DISTANCE_FEATURES:
             kind = DISTANCE_FEATURES[col]
-            dist, which = layer_index(layers, kind).nearest(geoms)
+            dist, which = layer_index(layers, kind).nearest(geoms, bounds.get(col))
             out[col] = dist
             if col in NEAREST_NAME_COLUMNS:
                 name_col, name_kind = NEAREST_NAME_COLUMNS[col]
                 out[name_col] = _names(layers, name_kind, which)
         elif col == s.DISTANCE_TO_PORT_M:
             depth = params.port_min_depth_m
-            dist, which = layer_index(layers, "ports", min_draught_m=depth).nearest(geoms)
+            dist, which = layer_index(layers, "ports", min_draught_m=depth).nearest(geoms, bounds.get(col))
             out[col] = dist
             out[s.NEAREST_PORT] = _names(layers, "ports", which, _port_positions(layers, depth))
         elif col == s.DISTANCE_TO_SUBSTATION_M:
-            dist, which = layer_index(layers, "substations").nearest(geoms)
+            dist, which = layer_index(layers, "substations").nearest(geoms, bounds.get(col))
             out[col] = dist
             out[s.NEAREST_SUBSTATION] = _names(layers, "substations", which)
         elif col == s.GRID_CAPACITY_MW:

@@ -20,6 +20,10 @@ from sitematch.layers.layerset import LayerSet
 from sitematch.profile import Profile
 from sitematch.result import IN_REGION, RANK, MatchResult
 from sitematch.scoring import evaluate, rank
+from sitematch.staged import evaluate_staged
+
+#: Above this many sites, :func:`score_sites` evaluates in stages with early exit.
+STAGED_ABOVE = 5_000
 
 
 def region_mask(sites: pd.DataFrame, layers: LayerSet, profile: Profile) -> np.ndarray:
@@ -57,6 +61,7 @@ def score_sites(
     profile: Profile,
     *,
     columns: Iterable[str] | None = None,
+    staged: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> gpd.GeoDataFrame:
     """Features and scores for a batch of sites (no ranking): the per-partition step.
@@ -71,6 +76,9 @@ def score_sites(
         The profile.
     columns : iterable of str, optional
         Feature columns to compute; default all (for explanations), at least those the profile uses.
+    staged : bool, optional
+        Use :func:`sitematch.staged.evaluate_staged` (early exit). Default: above
+        :data:`STAGED_ABOVE` sites. Ranked sites and near misses come out the same either way.
     progress : callable, optional
         Called with each step's name.
 
@@ -79,6 +87,8 @@ def score_sites(
     geopandas.GeoDataFrame
         ``sites`` with features, points, score, passed and the reasons for failing.
     """
+    if staged or (staged is None and len(sites) > STAGED_ABOVE):
+        return evaluate_staged(sites, layers, profile, progress=progress)
     cols = list(FEATURE_COLUMNS) if columns is None else sorted(set(columns) | set(needed_features(profile)))
     feats = compute_features(sites, layers, profile.parameters, columns=cols, progress=progress)
     scored = evaluate(feats, profile)

@@ -65,8 +65,28 @@ def value_score(pref: Preference, values: pd.Series) -> np.ndarray:
     return np.nan_to_num(t, nan=0.0)
 
 
-def _check(c: Constraint, values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (fails, shortfall fraction, failure text) for one constraint over all sites."""
+def check_constraint(
+    c: Constraint, values: pd.Series, cap: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check one hard requirement for every site.
+
+    Parameters
+    ----------
+    c : Constraint
+        The requirement.
+    values : pandas.Series
+        The criterion's values.
+    cap : float, optional
+        The distance a bounded search stopped at: an infinite value then means "more than cap".
+
+    Returns
+    -------
+    fails : numpy.ndarray of bool
+    shortfall : numpy.ndarray of float
+        How far short, as a fraction of the threshold (0 where it passes, inf for categories).
+    text : numpy.ndarray of str
+        The miss in words ("" where it passes).
+    """
     crit = CRITERIA[c.criterion]
     n = len(values)
     if c.op in ("min", "max"):
@@ -88,6 +108,8 @@ def _check(c: Constraint, values: pd.Series) -> tuple[np.ndarray, np.ndarray, np
             v = x[i]
             if np.isnan(v):
                 text[i] = f"{crit.label}: unknown (needs {word} {need})"
+            elif np.isinf(v) and cap is not None:
+                text[i] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
             elif np.isinf(v):
                 text[i] = f"{crit.label}: none in the layers (needs {word} {need})"
             else:
@@ -144,7 +166,7 @@ def evaluate(features: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     texts: list[np.ndarray] = []
     numeric_fail = np.zeros(n, dtype=np.int64)
     for c in profile.requirements:
-        fails, short, text = _check(c, features[c.criterion])
+        fails, short, text = check_constraint(c, features[c.criterion])
         n_missed += fails
         if c.op in ("min", "max"):
             numeric_fail += fails

@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic national data, the reference implementation, the harness."""
