@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sitematch import schema as s
+from sitematch._io import for_ogr
 from sitematch.crs import SERVING_CRS
 
 out = Console(width=None if Console().is_terminal else 120)
@@ -194,10 +195,7 @@ def export_cmd(store: str, target: Path, municipality: str | None) -> None:
 
     gdf = open_store(store).plots(municipality_code=municipality)
     suffix = target.suffix.lower()
-    frame = gdf.copy()
-    for col in frame.columns:
-        if col != s.GEOMETRY and str(frame[col].dtype) in ("boolean", "Int64", "string", "str"):
-            frame[col] = frame[col].astype(object)
+    frame = for_ogr(gdf)
     if suffix == ".gpkg":
         pyogrio.write_dataframe(frame, target, layer="plots", driver="GPKG")
     elif suffix in (".geojson", ".json"):

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import logging
 
-import geopandas as gpd
 import pandas as pd
 
-from sitematch import schema as s
 from sitematch.errors import SitematchError
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import STAGED_ABOVE, region_mask, score_sites
+from sitematch.match import STAGED_ABOVE, ranked_result, region_mask, score_sites
 from sitematch.profile import Profile
-from sitematch.result import IN_REGION, RANK, MatchResult
-from sitematch.scoring import rank
+from sitematch.result import MatchResult
 
 
 def match_distributed(
@@ -105,12 +102,5 @@ def match_distributed(
         if cluster is not None:
             cluster.close()
     scored = pd.concat(parts).sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    scored[RANK] = rank(scored)
-    scored[IN_REGION] = True
-    return MatchResult(
-        profile=profile,
-        sites=gpd.GeoDataFrame(scored, geometry=s.GEOMETRY, crs=sites.crs),
-        provenance=layers.provenance(),
-        outside_region=int((~mask).sum()),
-        meta={"layers": layers.origin, "sites": len(sites), "dask_partitions": nparts, "dask_workers": workers},
-    )
+    meta = {"sites": len(sites), "dask_partitions": nparts, "dask_workers": workers}
+    return ranked_result(profile, scored, layers, outside_region=int((~mask).sum()), meta=meta)

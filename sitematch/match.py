@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
+from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError
 from sitematch.features import FEATURE_COLUMNS, compute_features
 from sitematch.layers.layerset import LayerSet
@@ -141,12 +142,19 @@ def match(
     in_region = sites[mask].reset_index(drop=True)
     scored = score_sites(in_region, layers, profile, progress=step)
     step("rank")
+    return ranked_result(profile, scored, layers, outside_region=int((~mask).sum()), meta={"sites": len(sites)})
+
+
+def ranked_result(
+    profile: Profile, scored: pd.DataFrame, layers: LayerSet, *, outside_region: int, meta: dict[str, object]
+) -> MatchResult:
+    """Rank scored sites (from one process or many partitions) and wrap them as a MatchResult."""
     scored[RANK] = rank(scored)
     scored[IN_REGION] = True
     return MatchResult(
         profile=profile,
-        sites=gpd.GeoDataFrame(scored, geometry=s.GEOMETRY, crs=sites.crs),
+        sites=gpd.GeoDataFrame(scored, geometry=s.GEOMETRY, crs=WORKING_CRS),
         provenance=layers.provenance(),
-        outside_region=int((~mask).sum()),
-        meta={"layers": layers.origin, "sites": len(sites)},
+        outside_region=outside_region,
+        meta={"layers": layers.origin, **meta},
     )

@@ -13,21 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
 from sitematch.export.map import write_map
 from sitematch.layers.layerset import LayerSet
 from sitematch.match import match
 from sitematch.profile import parse_profile
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.slow,
@@ -56,7 +46,7 @@ def open_map(path: Path, screenshot: Path | None = None):
 
     report: dict = {"errors": [], "failed": [], "blocked": []}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
 
         def route(r):

@@ -29,6 +29,7 @@ import numpy as np
 from sitematch import schema as s
 from sitematch.bench.reference import reference_match
 from sitematch.bench.synthetic import synthetic_layers
+from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
 from sitematch.export.map import write_map
 from sitematch.export.tables import write_csv
 from sitematch.features import layer_index
@@ -58,8 +59,6 @@ preferences:
   labour_pool_population: {weight: 2, zero_at: 20000, full_at: 400000}
   price_sek_m2: {weight: 1, full_at: 100, zero_at: 1500}
 """
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass
@@ -104,17 +103,8 @@ def _render_seconds(path: Path) -> float | None:
         return None
     from playwright.sync_api import sync_playwright
 
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
         t = time.perf_counter()

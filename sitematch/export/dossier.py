@@ -8,13 +8,12 @@ No scripts, no external resources: it opens offline and prints (or saves to PDF)
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
 
 from sitematch import schema as s
+from sitematch._io import write_text_atomic
 from sitematch.criteria import CRITERIA, format_value
 from sitematch.result import MatchResult
 
@@ -118,12 +117,4 @@ def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
     --------
     >>> write_dossier(result, Path("out/battery_plant/dossier.html"))  # doctest: +SKIP
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    html = render_dossier(result, top_n=top_n)
-    fd, tmp = tempfile.mkstemp(prefix=".dossier-", suffix=".html", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(html)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(Path(path), render_dossier(result, top_n=top_n))

@@ -19,8 +19,6 @@ All JavaScript/CSS is embedded (see :mod:`sitematch.export._assets`): no CDN is 
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from branca.element import Element, JavascriptLink, MacroElement, Template
 from folium.plugins import FastMarkerCluster
 
 from sitematch import schema as s
+from sitematch._io import write_text_atomic
 from sitematch.criteria import CRITERIA, format_value
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import data_uri, make_offline
@@ -468,12 +467,5 @@ def write_map(
     --------
     >>> write_map(result, layers, Path("out/battery_plant/map.html"))  # doctest: +SKIP
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()
-    fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".html", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(Path(path), page)

@@ -9,8 +9,6 @@ the CRS Swedish municipal GIS works in, so areas and distances measure right in 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +16,7 @@ import pandas as pd
 import pyogrio
 
 from sitematch import schema as s
+from sitematch._io import atomic_target, for_ogr
 from sitematch.crs import SERVING_CRS
 from sitematch.result import MISSED, N_MISSED, NEAR_MISS, PASSED, POINTS_PREFIX, RANK, SCORE, SHORTFALL, MatchResult
 
@@ -44,14 +43,6 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows[[*lead, *points, *rest, s.GEOMETRY]], geometry=s.GEOMETRY, crs=result.sites.crs)
 
 
-def _atomic_path(path: Path) -> tuple[Path, Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    return path, Path(tmp)
-
-
 def write_csv(result: MatchResult, path: Path) -> Path:
     """Write ``ranking.csv``: one row per site, with its centroid in longitude/latitude.
 
@@ -70,10 +61,9 @@ def write_csv(result: MatchResult, path: Path) -> Path:
     df = pd.DataFrame(table.drop(columns=s.GEOMETRY))
     df["lon"] = centroids.x.round(6).to_numpy()
     df["lat"] = centroids.y.round(6).to_numpy()
-    path, tmp = _atomic_path(Path(path))
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
-    return path
+    with atomic_target(Path(path)) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    return Path(path)
 
 
 def write_gpkg(result: MatchResult, path: Path) -> Path:
@@ -90,17 +80,8 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
     pathlib.Path
     """
     table = ranking_table(result)
-    path, tmp = _atomic_path(Path(path))
-    try:
+    with atomic_target(Path(path)) as tmp:
         for layer, rows in (("ranked", table[table[PASSED]]), ("excluded", table[~table[PASSED]])):
-            rows = rows.copy()
-            for col in rows.columns:
-                if col != s.GEOMETRY and str(rows[col].dtype) in ("boolean", "Int64", "string", "str"):
-                    rows[col] = rows[col].astype(object)
-            pyogrio.write_dataframe(rows, tmp, layer=layer, driver="GPKG", promote_to_multi=True)
+            pyogrio.write_dataframe(for_ogr(rows), tmp, layer=layer, driver="GPKG", promote_to_multi=True)
         pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return Path(path)

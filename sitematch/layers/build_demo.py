@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -33,6 +32,7 @@ import shapely
 from shapely import LineString, Point
 
 from sitematch import schema as s
+from sitematch._io import atomic_target, for_ogr
 from sitematch.crs import SERVING_CRS, WORKING_CRS
 from sitematch.errors import LayerError
 
@@ -471,30 +471,20 @@ def build_demo(
     say("building layers")
     layers = build_layers(curated_dir, year=year)
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".region-", suffix=".gpkg", dir=out_path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
     old = os.environ.get("OGR_CURRENT_DATE")
     os.environ["OGR_CURRENT_DATE"] = BUILD_DATE
     try:
-        for kind, df in layers.items():
-            say(f"writing {kind} ({len(df)} rows)")
-            frame = df.copy()
-            for col in frame.columns:
-                if col != s.GEOMETRY and str(frame[col].dtype) in ("boolean", "Int64", "string", "str"):
-                    frame[col] = frame[col].astype(object)
-            if kind == "members":
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=kind, driver="GPKG")
-            else:
-                pyogrio.write_dataframe(frame, tmp, layer=kind, driver="GPKG", promote_to_multi=False)
-        os.replace(tmp, out_path)
+        with atomic_target(out_path) as tmp:
+            for kind, df in layers.items():
+                say(f"writing {kind} ({len(df)} rows)")
+                frame = for_ogr(df)
+                if kind == "members":
+                    pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=kind, driver="GPKG")
+                else:
+                    pyogrio.write_dataframe(frame, tmp, layer=kind, driver="GPKG", promote_to_multi=False)
     finally:
         if old is None:
             os.environ.pop("OGR_CURRENT_DATE", None)
         else:
             os.environ["OGR_CURRENT_DATE"] = old
-        if tmp.exists():
-            tmp.unlink()
     return out_path

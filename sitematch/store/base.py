@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
@@ -67,6 +68,24 @@ class PlotStore(Protocol):
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
         """Mark a plot withdrawn (it stays in the store and its history)."""
         ...
+
+
+def row_values(row: pd.Series) -> list[object]:
+    """A plot's canonical values (without geometry) as plain Python values for a database driver."""
+    out: list[object] = []
+    for c in s.PLOTS.column_names:
+        v = row.get(c)
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            out.append(None)
+        elif isinstance(v, bool | np.bool_):
+            out.append(bool(v))
+        elif isinstance(v, np.integer):
+            out.append(int(v))
+        elif isinstance(v, np.floating):
+            out.append(float(v))
+        else:
+            out.append(v)
+    return out
 
 
 def now_iso() -> str:

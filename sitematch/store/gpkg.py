@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -42,6 +41,7 @@ from sitematch.store.base import (
     WITHDRAWN,
     UploadSummary,
     now_iso,
+    row_values,
     same_plot,
 )
 
@@ -256,21 +256,6 @@ class GeoPackageStore:
             (valid_to, shapely.to_wkb(from_gpkg_blob(row["geom"])), row[s.PLOT_ID]),
         )
 
-    @staticmethod
-    def _values(row: pd.Series) -> list[object]:
-        out: list[object] = []
-        for c in s.PLOTS.column_names:
-            v = row.get(c)
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                out.append(None)
-            elif isinstance(v, bool | np.bool_ | np.integer):
-                out.append(int(v))
-            elif isinstance(v, np.floating):
-                out.append(float(v))
-            else:
-                out.append(v)
-        return out
-
     def upload(
         self, plots: gpd.GeoDataFrame, *, municipality_code: str, uploader: str, filename: str = ""
     ) -> UploadSummary:
@@ -311,7 +296,7 @@ class GeoPackageStore:
                     if row[s.GEOMETRY].geom_type == "Polygon"
                     else row[s.GEOMETRY]
                 )
-                values = self._values(row)
+                values = row_values(row)
                 current = self._current(con, row[s.PLOT_ID])
                 if current is None:
                     con.execute(

@@ -30,6 +30,7 @@ from sitematch.store.base import (
     WITHDRAWN,
     UploadSummary,
     now_iso,
+    row_values,
     same_plot,
 )
 from sitematch.store.gpkg import PAUSE_ENV
@@ -128,23 +129,6 @@ class PostGISStore:
         return pd.DataFrame(old + cur, columns=[*STORE_COLUMNS, "valid_to"])
 
     # -- writing --------------------------------------------------------------------------------
-    @staticmethod
-    def _values(row: pd.Series) -> list[object]:
-        out: list[object] = []
-        for c in s.PLOTS.column_names:
-            v = row.get(c)
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                out.append(None)
-            elif isinstance(v, bool | np.bool_):
-                out.append(bool(v))
-            elif isinstance(v, np.integer):
-                out.append(int(v))
-            elif isinstance(v, np.floating):
-                out.append(float(v))
-            else:
-                out.append(v)
-        return out
-
     def _archive(self, con: Any, plot_id: str, valid_to: str) -> None:
         con.execute(
             f"INSERT INTO plot_versions ({_SELECT}, valid_to, geom) SELECT {_SELECT}, %s, geom FROM plots "
@@ -172,7 +156,7 @@ class PostGISStore:
                     if geom.geom_type == "Polygon":
                         geom = shapely.MultiPolygon([geom])
                     wkb = shapely.to_wkb(geom)
-                    values = self._values(row)
+                    values = row_values(row)
                     cur = con.execute(
                         f"SELECT {_SELECT}, ST_AsBinary(geom) FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE",
                         (row[s.PLOT_ID],),
