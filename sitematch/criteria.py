@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from sitematch import schema as s
 
 
@@ -79,19 +82,50 @@ WRONG_UNIT_SUFFIXES: dict[str, str] = {
 }
 
 
+def format_values(criterion: Criterion, values: pd.Series | np.ndarray) -> np.ndarray:
+    """Format many values of a numeric criterion at once (vectorised; same words as :func:`format_value`).
+
+    Parameters
+    ----------
+    criterion : Criterion
+        A numeric criterion.
+    values : pandas.Series or numpy.ndarray
+        Finite numbers (callers word NaN and infinity themselves).
+
+    Returns
+    -------
+    numpy.ndarray of str
+    """
+    v = pd.Series(np.asarray(values, dtype=float))
+    if criterion.unit == "m":
+        km = (v / 1000).round(1).astype(str) + " km"
+        m = v.round(0).astype("int64").astype(str) + " m"
+        return np.where(v >= 1000, km, m).astype(object)
+    if criterion.unit == "inhabitants":
+        return v.round(0).astype("int64").map("{:,}".format).str.replace(",", " ").to_numpy(dtype=object)
+    if criterion.name == s.MIFO_RISK_CLASS:
+        return ("class " + v.round(0).astype("int64").astype(str)).to_numpy(dtype=object)
+    text = v.round(1).astype(str).str.replace(r"\.0$", "", regex=True)
+    return (text + (" " + criterion.unit if criterion.unit else "")).to_numpy(dtype=object)
+
+
 def format_value(criterion: Criterion, value: object) -> str:
-    """Format a criterion's value for people: ``"4.2 km"``, ``"40 MW"``, ``"25.0 ha"``."""
-    if value is None or (isinstance(value, float) and value != value):
+    """Format a criterion's value for people: ``"4.2 km"``, ``"40 MW"``, ``"25 ha"``, ``"yes"``."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return "unknown"
     if criterion.kind != "numeric":
         if isinstance(value, bool) or criterion.kind == "flag":
             return "yes" if bool(value) else "no"
         return str(value)
     v = float(value)  # type: ignore[arg-type]
+    if v == float("inf"):
+        return "none"
+    # the scalar twin of format_values (pure Python: fast for one value; tested to agree)
     if criterion.unit == "m":
-        return f"{v / 1000:.1f} km" if v >= 1000 else f"{v:.0f} m"
+        return f"{round(v / 1000, 1)} km" if v >= 1000 else f"{round(v)} m"
     if criterion.unit == "inhabitants":
-        return f"{v:,.0f}".replace(",", " ")
+        return f"{round(v):,}".replace(",", " ")
     if criterion.name == s.MIFO_RISK_CLASS:
-        return f"class {v:.0f}"
-    return f"{v:g} {criterion.unit}".strip() if v == round(v, 1) else f"{v:.1f} {criterion.unit}".strip()
+        return f"class {round(v)}"
+    text = str(round(v, 1)).removesuffix(".0")
+    return f"{text} {criterion.unit}" if criterion.unit else text

@@ -28,6 +28,7 @@ Columns of ``MatchResult.sites`` besides the plot's own columns and the feature 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -89,22 +90,24 @@ class MatchResult:
     outside_region: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    # Views of ``sites`` are computed once: treat ``sites`` as read-only once the result exists.
+    @cached_property
     def ranked(self) -> gpd.GeoDataFrame:
         """Sites that meet every requirement, best first."""
         r = self.sites[self.sites[PASSED]]
         return r.sort_values([RANK])
 
-    @property
+    @cached_property
     def excluded(self) -> gpd.GeoDataFrame:
         """Sites that fail at least one requirement, closest to passing first."""
         e = self.sites[~self.sites[PASSED]]
         return e.sort_values([N_MISSED, SHORTFALL, s.PLOT_ID])
 
-    @property
+    @cached_property
     def near_misses(self) -> gpd.GeoDataFrame:
-        """Excluded sites that fail one numeric requirement by at most the tolerance."""
-        return self.excluded[self.excluded[NEAR_MISS]]
+        """Excluded sites that fail one numeric requirement by at most the tolerance, closest first."""
+        near = self.sites[self.sites[NEAR_MISS].to_numpy(dtype=bool)]
+        return near.sort_values([N_MISSED, SHORTFALL, s.PLOT_ID])
 
     def breakdown(self, plot_id: str) -> list[CriterionBreakdown]:
         """The per-preference explanation of one site's score.

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
-from sitematch.criteria import CRITERIA, format_value
+from sitematch.criteria import CRITERIA, format_value, format_values
 from sitematch.profile import Constraint, Preference, Profile
 from sitematch.result import MISSED, N_MISSED, NEAR_MISS, PASSED, RANK, SCORE, SHORTFALL, points_column
 
@@ -101,33 +101,32 @@ def check_constraint(
                 short = np.where(np.isnan(x), np.inf, (x - t) / t if t else np.inf)
         short = np.where(fails, short, 0.0)
         text = np.full(n, "", dtype=object)
-        idx = np.flatnonzero(fails)
         need = format_value(crit, t)
         word = "at least" if c.op == "min" else "at most"
-        for i in idx:  # only failing sites get words; the check itself is vectorised
-            v = x[i]
-            if np.isnan(v):
-                text[i] = f"{crit.label}: unknown (needs {word} {need})"
-            elif np.isinf(v) and cap is not None:
-                text[i] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
-            elif np.isinf(v):
-                text[i] = f"{crit.label}: none in the layers (needs {word} {need})"
-            else:
-                gap = f"{format_value(crit, abs(v - t))} {'short' if c.op == 'min' else 'over'}"
-                text[i] = f"{crit.label} {format_value(crit, v)}, needs {word} {need} ({gap})"
+        unknown, beyond = fails & np.isnan(x), fails & np.isinf(x)
+        text[unknown] = f"{crit.label}: unknown (needs {word} {need})"
+        if cap is not None:
+            text[beyond] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
+        else:
+            text[beyond] = f"{crit.label}: none in the layers (needs {word} {need})"
+        measured = fails & np.isfinite(x)
+        if measured.any():  # words for every failing site at once: no Python loop per site
+            v = x[measured]
+            gap = format_values(crit, np.abs(v - t))
+            text[measured] = (
+                f"{crit.label} "
+                + pd.Series(format_values(crit, v), dtype=object)
+                + f", needs {word} {need} ("
+                + pd.Series(gap, dtype=object)
+                + (" short)" if c.op == "min" else " over)")
+            ).to_numpy(dtype=object)
         return fails, short, text
     if c.op == "in":
         allowed = {str(v) for v in c.value}
         vals = values.astype("string")
         fails = ~vals.isin(allowed).fillna(False).to_numpy(dtype=bool)
-        text = np.where(
-            fails,
-            [
-                f"{crit.label} {v if v is not pd.NA else 'unknown'}, needs one of {', '.join(sorted(allowed))}"
-                for v in vals
-            ],
-            "",
-        ).astype(object)
+        words = f"{crit.label} " + vals.fillna("unknown") + f", needs one of {', '.join(sorted(allowed))}"
+        text = np.where(fails, words.to_numpy(dtype=object), "").astype(object)
         return fails, np.where(fails, np.inf, 0.0), text
     # op == "eq": a yes/no flag
     want = bool(c.value)

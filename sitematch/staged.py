@@ -125,7 +125,8 @@ def evaluate_staged(
             numeric_fail[rows] += fails
         worst[rows] = np.maximum(worst[rows], short)
         has = fails & (text != "")
-        texts[rows[has]] = [f"{a}; {b}" if a else b for a, b in zip(texts[rows[has]], text[has], strict=True)]
+        before = texts[rows[has]]
+        texts[rows[has]] = np.where(before == "", text[has], before + "; " + text[has])
         decisive = fails & ((c.op in ("in", "eq")) | (short > tol) | (n_missed[rows] >= 2))
         alive[rows[decisive]] = False
 

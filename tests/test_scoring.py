@@ -198,3 +198,15 @@ def test_table_preferences_for_categories_and_flags(tiny_layers: LayerSet) -> No
     scores = match(profile, tiny_layers).sites.set_index("plot_id")["score"]
     assert scores["1980:A"] == pytest.approx(100.0)
     assert scores["1980:C"] == pytest.approx(50 * 0.25 + 50 * 1.0)
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    ["distance_to_rail_m", "area_ha", "grid_capacity_mw", "labour_pool_population", "mifo_risk_class", "price_sek_m2"],
+)
+def test_vectorised_and_scalar_words_agree(criterion: str) -> None:
+    from sitematch.criteria import CRITERIA, format_value, format_values
+
+    values = np.concatenate([np.random.default_rng(0).uniform(0, 200_000, 300), [0, 0.5, 999.5, 1000, 1049.9, 25.0]])
+    c = CRITERIA[criterion]
+    assert format_values(c, values).tolist() == [format_value(c, float(v)) for v in values]
