@@ -253,9 +253,14 @@ def report(results: list[SizeResult], dask: list[tuple[int, float]], dask_n: int
         lines += ["", *[f"\\* {n}" for n in notes]]
     lines += ["", "Peak RSS is the process's maximum so far (sizes run in ascending order in one process).", ""]
     if dask:
+        single = next((r for r in results if r.n == dask_n), None)
         lines += [
-            f"Dask (`match_distributed`, local cluster, {dask_n:,} plots): "
-            + ", ".join(f"{w} worker(s) {tp:,.0f} plots/s" for w, tp in dask),
+            f"Dask (`match_distributed`, warm local cluster, {dask_n:,} plots): "
+            + ", ".join(f"{w} worker(s) {tp:,.0f} plots/s" for w, tp in dask)
+            + (f"; single process, same size: {dask_n / single.ours_s:,.0f} plots/s" if single else "")
+            + ". On one 2-core machine Dask is slower than one process: shipping the plots to the workers "
+            "(pickled geometries) and scheduling cost more than the scoring itself. It is there for data that "
+            "does not fit one machine, partitioned where it lives.",
             "",
         ]
     lines += ["## Targets", ""]
