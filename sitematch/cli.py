@@ -73,7 +73,7 @@ def _load_layers(layers_path: Path, store: str | None) -> Any:
     if store:
         from sitematch.store import open_store
 
-        layers = layers.with_plots(open_store(store).plots(), origin=store)
+        layers = layers.with_plots(open_store(store, create=False).plots(), origin=store)
     return layers
 
 

@@ -135,7 +135,7 @@ def list_cmd(store: str, municipality: str | None, status: str) -> None:
     """List the plots in the store."""
     from sitematch.store import open_store
 
-    gdf = open_store(store).plots(municipality_code=municipality, include_withdrawn=status != "active")
+    gdf = open_store(store, create=False).plots(municipality_code=municipality, include_withdrawn=status != "active")
     if status == "withdrawn":
         gdf = gdf[gdf["status"] == "withdrawn"]
     t = Table(title=f"{store}: {len(gdf)} plots", title_justify="left")
@@ -161,7 +161,7 @@ def history_cmd(store: str, plot_id: str) -> None:
     """Show every version of PLOT_ID (e.g. 1980:P01), oldest first."""
     from sitematch.store import open_store
 
-    h = open_store(store).history(plot_id)
+    h = open_store(store, create=False).history(plot_id)
     t = Table(title=f"{plot_id}: {len(h)} versions", title_justify="left")
     shown = ("version", "status", "uploaded_at", "uploader", "area_ha", "zoning", "plan_status", "valid_to")
     for col in shown:
@@ -180,7 +180,7 @@ def withdraw_cmd(store: str, plot_id: str, reason: str, uploader: str) -> None:
     """Mark PLOT_ID withdrawn; it stays in the store and its history."""
     from sitematch.store import open_store
 
-    open_store(store).withdraw(plot_id, uploader=uploader, reason=reason)
+    open_store(store, create=False).withdraw(plot_id, uploader=uploader, reason=reason)
     out.print(f"{plot_id} withdrawn", highlight=False)
 
 
@@ -193,7 +193,7 @@ def export_cmd(store: str, target: Path, municipality: str | None) -> None:
     from sitematch.errors import StoreError
     from sitematch.store import open_store
 
-    gdf = open_store(store).plots(municipality_code=municipality)
+    gdf = open_store(store, create=False).plots(municipality_code=municipality)
     suffix = target.suffix.lower()
     frame = for_ogr(gdf)
     if suffix == ".gpkg":

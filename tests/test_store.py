@@ -201,3 +201,21 @@ def test_a_refused_upload_prints_the_report_and_exits_1(tmp_path: Path, region: 
     p = _cli("plots", "check", "-m", "1980", str(f), "--json")
     out, _ = p.communicate(timeout=120)
     assert p.returncode == 1 and '"ok": false' in out
+
+
+def test_reading_a_missing_store_is_an_error_not_a_new_store(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.gpkg"
+    for args in (
+        ["plots", "list", "--store", str(missing)],
+        ["match", str(ROOT / "scenarios" / "data_centre.yaml"), "--store", str(missing), "--no-map"],
+    ):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 1 and "no such plot store" in r.output
+    assert not missing.exists()
+
+
+def test_not_a_store_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=3006), other)
+    r = CliRunner().invoke(main, ["plots", "list", "--store", str(other)])
+    assert r.exit_code == 1 and "not a sitematch plot store" in r.output

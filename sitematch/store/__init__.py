@@ -12,7 +12,7 @@ from sitematch.store.base import PlotStore, UploadSummary
 from sitematch.store.gpkg import GeoPackageStore
 
 
-def open_store(url: str | Path) -> PlotStore:
+def open_store(url: str | Path, *, create: bool = True) -> PlotStore:
     """Open (or create) a plot store.
 
     Parameters
@@ -20,6 +20,9 @@ def open_store(url: str | Path) -> PlotStore:
     url : str or pathlib.Path
         A GeoPackage path (``plots.gpkg``, created if missing) or a PostgreSQL URL
         (``postgresql://user@host:5432/db``, PostGIS installed).
+    create : bool
+        Create a missing GeoPackage store (default). Readers pass False, so a mistyped path is an
+        error rather than a new, empty store.
 
     Returns
     -------
@@ -41,6 +44,8 @@ def open_store(url: str | Path) -> PlotStore:
         return PostGISStore(text)
     if not text.lower().endswith(".gpkg"):
         raise StoreError(f"{text}: a plot store is a .gpkg file or a postgresql:// URL")
+    if not create and not Path(text).is_file():
+        raise StoreError(f"{text}: no such plot store; upload plots first with `sitematch plots upload`")
     return GeoPackageStore(text)
 
 
