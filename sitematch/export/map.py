@@ -19,6 +19,7 @@ All JavaScript/CSS is embedded (see :mod:`sitematch.export._assets`): no CDN is 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +288,76 @@ def _sources_html(result: MatchResult) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Overlay:
+    """One infrastructure overlay: which layer, how it is drawn, what its tooltip says."""
+
+    kind: str
+    name: str
+    fields: tuple[str, ...]
+    aliases: tuple[str, ...]
+    colour: str
+    radius: int = 5
+    show: bool = True
+    line_style: dict[str, Any] | None = None
+
+    def layer(self, layers: LayerSet) -> folium.FeatureGroup:
+        gdf = layers.get(self.kind)
+        if self.line_style is not None:
+            return _lines_layer(gdf, name=self.name, field=self.fields[0], style=self.line_style)
+        if gdf is not None:
+            gdf = _display_columns(self.kind, gdf)
+        return _points_layer(
+            gdf,
+            name=self.name,
+            tooltip=list(self.fields),
+            aliases=list(self.aliases),
+            colour=self.colour,
+            radius=self.radius,
+            show=self.show,
+        )
+
+
+def _display_columns(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add the worded columns some tooltips show, and keep only places big enough to draw."""
+    if kind == "ports":
+        return gdf.assign(draught=gdf[s.MAX_DRAUGHT_M].map(lambda v: f"{v:g} m"))
+    if kind == "substations":
+        return gdf.assign(capacity=gdf[s.AVAILABLE_CAPACITY_MW].map(lambda v: f"{v:g} MW available (indicative)"))
+    if kind == "places":
+        return gdf[gdf[s.POPULATION] >= 10_000]
+    return gdf
+
+
+#: The infrastructure overlays, in drawing order.
+OVERLAYS: tuple[_Overlay, ...] = (
+    _Overlay(
+        "motorways", "Motorways (generalised)", (s.ROAD,), ("",), "", line_style={"color": "#c05621", "weight": 3}
+    ),
+    _Overlay("motorway_junctions", "Motorway junctions", (s.NAME, s.ROAD), ("", "road"), "#ed8936", 3),
+    _Overlay(
+        "rail",
+        "Rail (generalised)",
+        (s.LINE_NAME,),
+        ("",),
+        "",
+        line_style={"color": "#2d3748", "weight": 2, "dashArray": "6 4"},
+    ),
+    _Overlay("freight_terminals", "Rail freight terminals", (s.NAME, s.KIND), ("", "kind"), "#4a5568", 4),
+    _Overlay("ports", "Ports (max draught)", (s.NAME, "draught", s.LOCODE), ("", "draught", "LOCODE"), "#3182ce", 7),
+    _Overlay(
+        "substations",
+        "Grid capacity (illustrative)",
+        (s.NAME, "capacity", s.CAPACITY_DATE),
+        ("", "", "as of"),
+        "#d69e2e",
+        6,
+    ),
+    _Overlay("airports", "Airports", (s.NAME, s.IATA), ("", "IATA"), "#805ad5", 6),
+    _Overlay("places", "Places ≥ 10 000 inhabitants", (s.NAME, s.POPULATION), ("", "population"), "#718096", 3, False),
+)
+
+
 def build_map(
     result: MatchResult, layers: LayerSet, *, top_n: int | None = None, max_polygons: int = 500
 ) -> folium.Map:
@@ -327,73 +398,8 @@ def build_map(
     m.get_root().header.add_child(Element(_CSS))
 
     _municipalities_layer(layers).add_to(m)
-    _lines_layer(
-        layers.get("motorways"), name="Motorways (generalised)", field=s.ROAD, style={"color": "#c05621", "weight": 3}
-    ).add_to(m)
-    _points_layer(
-        layers.get("motorway_junctions"),
-        name="Motorway junctions",
-        tooltip=[s.NAME, s.ROAD],
-        aliases=["", "road"],
-        colour="#ed8936",
-        radius=3,
-    ).add_to(m)
-    _lines_layer(
-        layers.get("rail"),
-        name="Rail (generalised)",
-        field=s.LINE_NAME,
-        style={"color": "#2d3748", "weight": 2, "dashArray": "6 4"},
-    ).add_to(m)
-    _points_layer(
-        layers.get("freight_terminals"),
-        name="Rail freight terminals",
-        tooltip=[s.NAME, s.KIND],
-        aliases=["", "kind"],
-        colour="#4a5568",
-        radius=4,
-    ).add_to(m)
-    ports = layers.get("ports")
-    if ports is not None:
-        ports = ports.assign(draught=ports[s.MAX_DRAUGHT_M].map(lambda v: f"{v:g} m"))
-    _points_layer(
-        ports,
-        name="Ports (max draught)",
-        tooltip=[s.NAME, "draught", s.LOCODE],
-        aliases=["", "draught", "LOCODE"],
-        colour="#3182ce",
-        radius=7,
-    ).add_to(m)
-    subs = layers.get("substations")
-    if subs is not None:
-        subs = subs.assign(capacity=subs[s.AVAILABLE_CAPACITY_MW].map(lambda v: f"{v:g} MW available (indicative)"))
-    _points_layer(
-        subs,
-        name="Grid capacity (illustrative)",
-        tooltip=[s.NAME, "capacity", s.CAPACITY_DATE],
-        aliases=["", "", "as of"],
-        colour="#d69e2e",
-        radius=6,
-    ).add_to(m)
-    _points_layer(
-        layers.get("airports"),
-        name="Airports",
-        tooltip=[s.NAME, s.IATA],
-        aliases=["", "IATA"],
-        colour="#805ad5",
-        radius=6,
-    ).add_to(m)
-    places = layers.get("places")
-    if places is not None:
-        places = places[places[s.POPULATION] >= 10_000]
-    _points_layer(
-        places,
-        name="Places ≥ 10 000 inhabitants",
-        tooltip=[s.NAME, s.POPULATION],
-        aliases=["", "population"],
-        colour="#718096",
-        radius=3,
-        show=False,
-    ).add_to(m)
+    for overlay in OVERLAYS:
+        overlay.layer(layers).add_to(m)
 
     _sites_layer(
         result,
