@@ -140,6 +140,11 @@ def check_constraint(
     return fails, np.where(fails, np.inf, 0.0), text
 
 
+def append_words(existing: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """Join two arrays of miss descriptions with "; ", skipping empty ones (vectorised)."""
+    return np.where(text == "", existing, np.where(existing == "", text, existing + "; " + text))
+
+
 def evaluate(features: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """Check hard requirements and score preferences for every site.
 
@@ -176,13 +181,10 @@ def evaluate(features: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     out[N_MISSED] = n_missed
     out[SHORTFALL] = worst
     out[NEAR_MISS] = (n_missed == 1) & (numeric_fail == 1) & (worst <= profile.near_miss_tolerance)
-    if texts:
-        stacked = np.stack(texts, axis=1)
-        out[MISSED] = pd.Series(
-            ["; ".join(t for t in row if t) for row in stacked], index=features.index, dtype="string"
-        )
-    else:
-        out[MISSED] = pd.Series([""] * n, index=features.index, dtype="string")
+    missed = np.full(n, "", dtype=object)
+    for text in texts:
+        missed = append_words(missed, text)
+    out[MISSED] = pd.Series(missed, index=features.index, dtype="string")
     total_weight = profile.total_weight
     score = np.zeros(n)
     for p in profile.preferences:

@@ -25,7 +25,7 @@ from sitematch.features import FEATURE_COLUMNS, compute_features
 from sitematch.layers.layerset import LayerSet
 from sitematch.profile import Constraint, Profile
 from sitematch.result import MISSED, N_MISSED, NEAR_MISS, PASSED, SCORE, SHORTFALL, points_column
-from sitematch.scoring import check_constraint, value_score
+from sitematch.scoring import append_words, check_constraint, value_score
 
 #: Features from cheapest to dearest to measure (point layers before line layers and radius sums).
 COST_ORDER: tuple[str, ...] = (
@@ -124,9 +124,7 @@ def evaluate_staged(
         if c.op in ("min", "max"):
             numeric_fail[rows] += fails
         worst[rows] = np.maximum(worst[rows], short)
-        has = fails & (text != "")
-        before = texts[rows[has]]
-        texts[rows[has]] = np.where(before == "", text[has], before + "; " + text[has])
+        texts[rows] = append_words(texts[rows], text)
         decisive = fails & ((c.op in ("in", "eq")) | (short > tol) | (n_missed[rows] >= 2))
         alive[rows[decisive]] = False
 
