@@ -155,8 +155,12 @@ def to_working_crs(gdf: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
             or xmax > sxmax
             or ymax > symax
         ):
-            guess = guess_crs_from_bounds(tuple(gdf.total_bounds))
+            bounds = tuple(gdf.total_bounds)
+            guess = guess_crs_from_bounds(bounds)
             hint = f" The coordinates look like EPSG:{guess} ({SWEDISH_CRS[guess]})." if guess else ""
+            swapped = guess_crs_from_bounds((bounds[1], bounds[0], bounds[3], bounds[2]))
+            if not guess and swapped is not None and gdf.crs.equals(SERVING_CRS):
+                hint = " Are longitude and latitude swapped? (lon is east, 11–24 in Sweden; lat is north, 55–69)"
             raise CRSError(
                 f"{what} is declared as {describe_crs(gdf.crs)}, but in that CRS its coordinates do not lie "
                 f"in Sweden (bounds {tuple(round(float(v), 3) for v in gdf.total_bounds)}).{hint} "

@@ -314,3 +314,31 @@ def test_mapping_file_and_units(tmp_path: Path, region: LayerSet, boundaries: gp
     got = store.plots()
     assert got["zoning"].tolist() == ["J", "Z", "J"]
     np.testing.assert_allclose(got["area_ha"], municipal_export(region, "1980")["Areal_ha"])
+
+
+def test_empty_cells_and_a_partly_outside_multipolygon(tmp_path: Path, boundaries: gpd.GeoDataFrame) -> None:
+    inside = shapely.box(587_000, 6_610_000, 587_300, 6_610_300)
+    far = shapely.box(687_000, 6_611_000, 687_300, 6_611_300)
+    gdf = gpd.GeoDataFrame(
+        {
+            "local_ref": [None, "B", "C"],
+            "zoning": ["J", None, "J"],
+            "plan_status": ["laga kraft", "antagen", "antagen"],
+            "byggklar": [None, "Ja", "nej"],
+        },
+        geometry=[inside, shapely.box(587_000, 6_611_000, 587_300, 6_611_300), shapely.MultiPolygon([inside, far])],
+        crs="EPSG:3006",
+    )
+    f = tmp_path / "nulls.geojson"
+    pyogrio.write_dataframe(gdf, f, driver="GeoJSON")
+    report = check_file(f, municipality_code="1980", boundaries=boundaries)
+    got = {(p.row, p.field): p.message for p in report.problems}
+    assert set(got) == {(1, "local_ref"), (2, "zoning"), (3, "geometry")}  # an empty yes/no cell means no
+    assert "reaching" in got[(3, "geometry")] and "0.0 km" not in got[(3, "geometry")]
+
+
+def test_swapped_longitude_and_latitude_get_a_hint(tmp_path: Path, boundaries: gpd.GeoDataFrame) -> None:
+    f = tmp_path / "swapped.csv"
+    f.write_bytes("\ufeffref;zoning;plan_status;lat;lon;area_ha\nA;J;laga kraft;16,55;59,61;3,5\n".encode())
+    with pytest.raises(UploadError, match="Are longitude and latitude swapped"):
+        check_file(f, municipality_code="1980", boundaries=boundaries)

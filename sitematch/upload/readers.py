@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def _read_gdal(path: str, what: str) -> gpd.GeoDataFrame:
             raise UploadError(f"{what}: holds no layer with geometries")
         if len(spatial) > 1:
             raise UploadError(f"{what}: holds {len(spatial)} layers ({', '.join(spatial)}); upload one layer per file")
-        return pyogrio.read_dataframe(path, layer=spatial[0])
+        with warnings.catch_warnings():  # pyogrio warns when a GeoJSON property is not JSON; we validate it anyway
+            warnings.simplefilter("ignore", UserWarning)
+            return pyogrio.read_dataframe(path, layer=spatial[0])
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
         raise UploadError(
             f"{what}: not a readable geodata file ({str(exc).splitlines()[0]}); export it again from your GIS "

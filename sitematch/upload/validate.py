@@ -92,6 +92,13 @@ def default_boundaries() -> gpd.GeoDataFrame:
     return k.to_crs(WORKING_CRS)
 
 
+def _text(value: object) -> str:
+    """A cell as trimmed text; "" for empty cells (None, NaN, NA)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
 def _square(point: shapely.Point, area_ha: float) -> shapely.Polygon:
     half = np.sqrt(area_ha * 10_000) / 2
     return shapely.box(point.x - half, point.y - half, point.x + half, point.y + half)
@@ -146,7 +153,8 @@ def validate_upload(
     if muni.empty:
         raise UploadError(f"{municipality_code!r} is not a Swedish municipality code (kommunkod, 4 digits, e.g. 1980)")
     muni_name = str(muni.iloc[0].get(s.MUNICIPALITY_NAME, municipality_code))
-    allowed_area = shapely.buffer(shapely.union_all(muni.geometry.values), BOUNDARY_TOLERANCE_M)
+    muni_shape = shapely.union_all(muni.geometry.values)
+    allowed_area = shapely.buffer(muni_shape, BOUNDARY_TOLERANCE_M)
     from_points = bool(raw.attrs.get("from_points"))
 
     columns = [c for c in raw.columns if c != raw.geometry.name]
@@ -170,7 +178,7 @@ def validate_upload(
         raise UploadError(str(exc)) from None
 
     out_rows: list[dict] = []
-    refs = raw[found[s.LOCAL_REF]].astype(str).str.strip() if s.LOCAL_REF in found else None
+    refs = raw[found[s.LOCAL_REF]].map(_text).astype(object) if s.LOCAL_REF in found else None
     if refs is not None:
         dup = refs[refs.duplicated(keep=False) & (refs != "")]
         for ref, idx in dup.groupby(dup).groups.items():
@@ -192,13 +200,12 @@ def validate_upload(
             return rec[found[canonical]] if canonical in found else None
 
         # -- identity
-        ref = str(value(s.LOCAL_REF) or "").strip() if s.LOCAL_REF in found else ""
+        ref = _text(value(s.LOCAL_REF))
         if s.LOCAL_REF in found and not ref:
             probs.append(Problem(r, s.LOCAL_REF, "empty: every plot needs the municipality's own reference"))
         row[s.LOCAL_REF] = ref
         row[s.PLOT_ID] = f"{municipality_code}:{ref}"
-        name = value(s.NAME)
-        row[s.NAME] = None if name is None or pd.isna(name) or str(name).strip() == "" else str(name).strip()
+        row[s.NAME] = _text(value(s.NAME)) or None
 
         # -- numbers
         def number(canonical: str, r: int = r, probs: list[Problem] = probs) -> float | None:
@@ -235,8 +242,7 @@ def validate_upload(
             (s.PLAN_STATUS, s.PLAN_STATUSES, None),
             (s.OWNER, s.OWNERS, "okand"),
         ):
-            v = value(canonical)
-            text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).strip()
+            text = _text(value(canonical))
             text = mapping.values.get(canonical, {}).get(text, text)
             text = VALUE_ALIASES.get(canonical, {}).get(text.lower(), text)
             if canonical == s.ZONING:
@@ -251,12 +257,11 @@ def validate_upload(
         # -- flags
         for canonical in (s.READY, s.BROWNFIELD):
             v = value(canonical)
-            b = False if v is None else parse_bool(v)
+            b = False if _text(v) == "" else parse_bool(v)  # an empty cell means "no"
             if b is None:
                 probs.append(Problem(r, canonical, f"{v!r} is not yes/no (ja/nej, true/false, 1/0)"))
             row[canonical] = bool(b)
-        upd = value(s.UPDATED)
-        row[s.UPDATED] = None if upd is None or str(upd).strip() == "" else str(upd).strip()[:10]
+        row[s.UPDATED] = _text(value(s.UPDATED))[:10] or None
 
         # -- geometry
         geom = geoms.iloc[i]
@@ -289,12 +294,15 @@ def validate_upload(
                 )
         if not any(p.field == "geometry" for p in probs) and geom is not None:
             if not geom.within(allowed_area):
-                gap_km = geom.distance(shapely.union_all(muni.geometry.values)) / 1000
+                outside = shapely.get_coordinates(geom.difference(allowed_area))
+                gap_km = (
+                    float(shapely.distance(shapely.points(outside), muni_shape).max()) / 1000 if len(outside) else 0.0
+                )
                 probs.append(
                     Problem(
                         r,
                         "geometry",
-                        f"lies outside {muni_name} ({municipality_code}), {gap_km:.1f} km beyond its "
+                        f"lies outside {muni_name} ({municipality_code}), reaching {gap_km:.1f} km beyond its "
                         "boundary: is the CRS right, and is the plot this municipality's?",
                     )
                 )
