@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
+from sitematch.crs import WORKING_CRS
+from sitematch.errors import StoreError
 
 #: Store bookkeeping columns, besides the canonical plot columns.
 STATUS = "status"
@@ -68,6 +70,26 @@ class PlotStore(Protocol):
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
         """Mark a plot withdrawn (it stays in the store and its history)."""
         ...
+
+
+def check_upload(plots: gpd.GeoDataFrame, municipality_code: str) -> None:
+    """Refuse plots that did not come through validation: wrong CRS, or another municipality's."""
+    if plots.crs is None or not plots.crs.equals(WORKING_CRS):
+        raise StoreError("plots must be validated and in EPSG:3006 before they are stored")
+    if (plots[s.MUNICIPALITY_CODE].astype(str) != municipality_code).any():
+        raise StoreError(f"every plot must belong to the uploading municipality {municipality_code}")
+
+
+def plots_frame(gdf: gpd.GeoDataFrame, *, include_status: bool) -> gpd.GeoDataFrame:
+    """Plots read from a store, in the canonical dtypes, sorted by ``plot_id``."""
+    gdf[s.AREA_HA] = pd.to_numeric(gdf[s.AREA_HA]).astype("float64")
+    gdf[s.PRICE_SEK_M2] = pd.to_numeric(gdf[s.PRICE_SEK_M2]).astype("float64")
+    for col in (s.READY, s.BROWNFIELD):
+        gdf[col] = gdf[col].astype("boolean")
+    gdf[s.MIFO_RISK_CLASS] = pd.to_numeric(gdf[s.MIFO_RISK_CLASS]).astype("Int64")
+    if not include_status:
+        gdf = gdf.drop(columns=[STATUS, VERSION, UPLOADED_AT, UPLOADER])
+    return gdf.sort_values(s.PLOT_ID).reset_index(drop=True)
 
 
 def row_values(row: pd.Series) -> list[object]:

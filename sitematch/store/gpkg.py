@@ -40,7 +40,9 @@ from sitematch.store.base import (
     VERSION,
     WITHDRAWN,
     UploadSummary,
+    check_upload,
     now_iso,
+    plots_frame,
     row_values,
     same_plot,
 )
@@ -222,12 +224,7 @@ class GeoPackageStore:
         gdf = gdf.drop(columns=[c for c in gdf.columns if c not in (*STORE_COLUMNS, s.GEOMETRY)])
         if gdf.crs is None:
             gdf = gdf.set_crs(WORKING_CRS)
-        for col in (s.READY, s.BROWNFIELD):
-            gdf[col] = gdf[col].astype("boolean")
-        gdf[s.MIFO_RISK_CLASS] = pd.to_numeric(gdf[s.MIFO_RISK_CLASS]).astype("Int64")
-        if not include_withdrawn:
-            gdf = gdf.drop(columns=[STATUS, VERSION, UPLOADED_AT, UPLOADER])
-        return gdf.sort_values(s.PLOT_ID).reset_index(drop=True)
+        return plots_frame(gdf, include_status=include_withdrawn)
 
     def history(self, plot_id: str) -> pd.DataFrame:
         """Every version of a plot, oldest first, the current one last (columns of the store)."""
@@ -281,10 +278,7 @@ class GeoPackageStore:
         StoreError
             If the plots are not in EPSG:3006, belong to another municipality, or the store is locked.
         """
-        if plots.crs is None or not plots.crs.equals(WORKING_CRS):
-            raise StoreError("plots must be validated and in EPSG:3006 before they are stored")
-        if (plots[s.MUNICIPALITY_CODE].astype(str) != municipality_code).any():
-            raise StoreError(f"every plot must belong to the uploading municipality {municipality_code}")
+        check_upload(plots, municipality_code)
         stamp = now_iso()
         inserted, updated, unchanged = [], [], []
         placeholders = ", ".join("?" for _ in (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom"))

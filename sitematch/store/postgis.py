@@ -29,7 +29,9 @@ from sitematch.store.base import (
     VERSION,
     WITHDRAWN,
     UploadSummary,
+    check_upload,
     now_iso,
+    plots_frame,
     row_values,
     same_plot,
 )
@@ -94,14 +96,7 @@ class PostGISStore:
         df = pd.DataFrame([r[:-1] for r in rows], columns=list(STORE_COLUMNS))
         geoms = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else np.array([], dtype=object)
         gdf = gpd.GeoDataFrame(df, geometry=list(geoms), crs=WORKING_CRS)
-        gdf[s.AREA_HA] = gdf[s.AREA_HA].astype("float64")
-        gdf[s.PRICE_SEK_M2] = pd.to_numeric(gdf[s.PRICE_SEK_M2]).astype("float64")
-        for col in (s.READY, s.BROWNFIELD):
-            gdf[col] = gdf[col].astype("boolean")
-        gdf[s.MIFO_RISK_CLASS] = pd.to_numeric(gdf[s.MIFO_RISK_CLASS]).astype("Int64")
-        if not with_status:
-            gdf = gdf.drop(columns=[STATUS, VERSION, UPLOADED_AT, UPLOADER])
-        return gdf.sort_values(s.PLOT_ID).reset_index(drop=True)
+        return plots_frame(gdf, include_status=with_status)
 
     def plots(self, *, municipality_code: str | None = None, include_withdrawn: bool = False) -> gpd.GeoDataFrame:
         """Current plots in canonical columns, EPSG:3006, sorted by ``plot_id`` (see GeoPackageStore)."""
@@ -140,10 +135,7 @@ class PostGISStore:
         self, plots: gpd.GeoDataFrame, *, municipality_code: str, uploader: str, filename: str = ""
     ) -> UploadSummary:
         """Insert or update one municipality's validated plots in one transaction (see GeoPackageStore)."""
-        if plots.crs is None or not plots.crs.equals(WORKING_CRS):
-            raise StoreError("plots must be validated and in EPSG:3006 before they are stored")
-        if (plots[s.MUNICIPALITY_CODE].astype(str) != municipality_code).any():
-            raise StoreError(f"every plot must belong to the uploading municipality {municipality_code}")
+        check_upload(plots, municipality_code)
         stamp = now_iso()
         inserted, updated, unchanged = [], [], []
         cols = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
