@@ -41,13 +41,6 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     s.LABOUR_POOL_POPULATION,
 )
 
-#: Names of the nearest feature, kept for explanations.
-NEAREST_NAME_COLUMNS: dict[str, tuple[str, str]] = {
-    s.DISTANCE_TO_MOTORWAY_JUNCTION_M: (s.NEAREST_JUNCTION, "motorway_junctions"),
-    s.DISTANCE_TO_PORT_M: (s.NEAREST_PORT, "ports"),
-    s.DISTANCE_TO_SUBSTATION_M: (s.NEAREST_SUBSTATION, "substations"),
-}
-
 
 def layer_index(layers: LayerSet, kind: str, *, min_draught_m: float = 0.0) -> NearestIndex:
     """The (cached) nearest index of a layer; for ports, only those with enough draught."""
@@ -138,9 +131,8 @@ def compute_features(
             kind = DISTANCE_FEATURES[col]
             dist, which = layer_index(layers, kind).nearest(geoms, bounds.get(col))
             out[col] = dist
-            if col in NEAREST_NAME_COLUMNS:
-                name_col, name_kind = NEAREST_NAME_COLUMNS[col]
-                out[name_col] = _names(layers, name_kind, which)
+            if kind == "motorway_junctions":  # named in explanations, like ports and substations
+                out[s.NEAREST_JUNCTION] = _names(layers, kind, which)
         elif col == s.DISTANCE_TO_PORT_M:
             depth = params.port_min_depth_m
             dist, which = layer_index(layers, "ports", min_draught_m=depth).nearest(geoms, bounds.get(col))
