@@ -126,8 +126,9 @@ def read_yaml(
             f"{where}: {len(text):,} characters is more than the {max_chars:,} allowed; is this the right file?",
             where=where,
         )
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)
         node = loader.get_single_node()
         lines: dict[tuple[str, ...], int] = {}
         _walk(node, (), lines)
@@ -145,5 +146,6 @@ def read_yaml(
     except (RecursionError, MemoryError):
         raise error(f"{where}: too deeply nested or too large to read", where=where) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(data, lines)

@@ -17,13 +17,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sitematch._terminal import plain
 from sitematch.errors import SitematchError
 
 console = Console(stderr=True)
 #: Terminal output; at least 120 columns wide when piped, so tables stay readable in logs.
 out = Console(width=None if Console().is_terminal else 120)
 
-DEFAULT_LAYERS = Path("layers")
+
+def flag(option: str) -> str:
+    """The command-line flag for a library setting named in an error (``"accept_valid"`` → ``--accept-valid``)."""
+    return "--" + option.replace("_", "-")
 
 
 class _Group(click.Group):
@@ -33,7 +37,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SitematchError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            how = f" (command line: {flag(exc.option)})" if exc.option else ""
+            console.print(f"[bold red]error:[/] {plain(exc)}{how}", highlight=False, soft_wrap=True)
             sys.exit(1)
 
 
@@ -46,6 +51,7 @@ def main(verbose: bool) -> None:
     \b
     Example:
       sitematch match scenarios/battery_plant.yaml --out out
+      sitematch criteria
       sitematch layers build-demo
     """
     logging.basicConfig(
@@ -77,64 +83,51 @@ def _load_layers(layers_path: Path, store: str | None) -> Any:
     return layers
 
 
-#: Short column headers for the terminal table.
-SHORT_LABELS = {
-    "grid_capacity_mw": "grid",
-    "distance_to_motorway_junction_m": "→ junction",
-    "distance_to_motorway_m": "→ motorway",
-    "distance_to_rail_m": "→ rail",
-    "distance_to_freight_terminal_m": "→ terminal",
-    "distance_to_port_m": "→ port",
-    "distance_to_airport_m": "→ airport",
-    "distance_to_substation_m": "→ substation",
-    "labour_pool_population": "labour pool",
-    "price_sek_m2": "SEK/m²",
-}
-
-
 def _top_table(result: Any, top: int) -> Table:
     from sitematch import schema as s
-    from sitematch.criteria import CRITERIA, format_value
+    from sitematch.criteria import format_value
 
     p = result.profile
     ranked = result.ranked.head(top)
-    title = f"{p.name}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
+    title = f"{plain(p.name)}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
     t = Table(title=title, title_justify="left")
     t.add_column("rank", justify="right")
     t.add_column("score", justify="right")
     t.add_column("plot", no_wrap=True)
     t.add_column("municipality", no_wrap=True)
     t.add_column("area", justify="right", no_wrap=True)
-    shown = [pr.criterion for pr in p.preferences if pr.criterion in SHORT_LABELS][:4]
+    shown = [pr.criterion for pr in p.preferences if pr.criterion.kind == "numeric" and pr.column != s.AREA_HA][:4]
     for c in shown:
-        t.add_column(SHORT_LABELS[c], justify="right", no_wrap=True)
-    names = _municipality_names(result)
+        t.add_column(plain(c.short_label), justify="right", no_wrap=True)
+    area = result.registry[s.AREA_HA]
     for _, row in ranked.iterrows():
         t.add_row(
             str(row["rank"]),
             f"{row['score']:.1f}",
-            str(row[s.PLOT_ID]),
-            names.get(str(row[s.MUNICIPALITY_CODE]), str(row[s.MUNICIPALITY_CODE])),
-            format_value(CRITERIA[s.AREA_HA], row[s.AREA_HA]),
-            *[format_value(CRITERIA[c], row[c]) for c in shown],
+            plain(row[s.PLOT_ID]),
+            plain(result.run.municipality(row[s.MUNICIPALITY_CODE])),
+            format_value(area, row[s.AREA_HA]),
+            *[format_value(c, row[c.name]) for c in shown],
         )
     return t
 
 
-def _municipality_names(result: Any) -> dict[str, str]:
-    return result.meta.get("municipality_names", {})
+def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    from sitematch import settings
+
+    return click.option(
+        "--layers",
+        "layers_path",
+        default=lambda: Path(settings.default_layers),
+        show_default="the bundled region, or $SITEMATCH_LAYERS",
+        type=click.Path(path_type=Path),
+        help="Region: a folder with layers.yaml, a GeoPackage, or a folder of files by kind.",
+    )(f)
 
 
 @main.command("match")
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--layers",
-    "layers_path",
-    default=DEFAULT_LAYERS,
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Layer GeoPackage or folder (default: the bundled region).",
-)
+@_layers_option
 @click.option(
     "--store", default=None, help="Read plots from a plot store (a .gpkg path or postgresql://…) instead of the layers."
 )
@@ -160,42 +153,28 @@ def match_cmd(
     scheduler: str | None,
     workers: int | None,
 ) -> None:
-    """Rank every candidate site for one or more requirement profiles.
+    """Rank every candidate site for one or more requirement profiles (YAML or JSON).
 
     \b
     Example:
       sitematch match scenarios/battery_plant.yaml --top 5
       sitematch match scenarios/*.yaml --out out
     """
-    from sitematch.export import dossier, tables
+    from sitematch.export import FORMATS, write_all
     from sitematch.match import match
     from sitematch.profile import load_profile
 
-    loaded = [load_profile(p) for p in profiles]  # validate every profile before any work
     layers = _load_layers(layers_path, store)
-    munis = layers.get("municipalities")
-    names = (
-        dict(zip(munis["municipality_code"].astype(str), munis["municipality_name"].astype(str), strict=True))
-        if munis is not None
-        else {}
-    )
-    exporters: list[tuple[str, Callable[[Any, Path], Any]]] = [
-        ("ranking.csv", lambda r, d: tables.write_csv(r, d / "ranking.csv")),
-        ("ranking.gpkg", lambda r, d: tables.write_gpkg(r, d / "ranking.gpkg")),
-    ]
-    if not no_map:
-        from sitematch.export.map import write_map
-
-        exporters.append(("map.html", lambda r, d: write_map(r, layers, d / "map.html")))
-    exporters.append(("dossier.html", lambda r, d: dossier.write_dossier(r, d / "dossier.html")))
-    steps_per_profile = 12 + len(exporters)
+    loaded = [load_profile(p, registry=layers.registry) for p in profiles]  # every profile valid before any work
+    formats = [f for f in FORMATS if not (no_map and f == "map")]
+    steps_per_profile = 3 + len(loaded[0].requirements) + len(loaded[0].preferences) + len(formats)
     with _progress() as bar:
         task = bar.add_task("matching", total=len(loaded) * steps_per_profile)
         results = []
         for profile in loaded:
 
             def step(name: str, profile: Any = profile) -> None:
-                bar.update(task, description=f"{profile.slug}: {name}", advance=1)
+                bar.update(task, description=plain(f"{profile.slug}: {name}"), advance=1)
 
             if scheduler or workers:
                 from sitematch.distributed import match_distributed
@@ -204,12 +183,8 @@ def match_cmd(
                 result = match_distributed(profile, layers, scheduler_address=scheduler, n_workers=workers)
             else:
                 result = match(profile, layers, progress=step)
-            result.meta["municipality_names"] = names
             target = out_dir / profile.slug
-            target.mkdir(parents=True, exist_ok=True)
-            for fname, export in exporters:
-                step(f"writing {fname}")
-                export(result, target)
+            write_all(result, layers, target, formats, progress=lambda name, step=step: step(f"writing {name}"))
             bar.update(task, completed=(len(results) + 1) * steps_per_profile)
             results.append((result, target))
     for result, target in results:
@@ -217,9 +192,83 @@ def match_cmd(
         nm = len(result.near_misses)
         out.print(
             f"  {len(result.excluded)} excluded ({nm} near misses), {result.outside_region} outside the region; "
-            f"written to {target}/",
+            f"written to {plain(target)}/",
             highlight=False,
         )
+
+
+def _registry(layers_path: Path) -> Any:
+    """The criteria of a region: its catalogue's if it has one (read without loading the layers), else built-in."""
+    from sitematch.criteria import BUILTIN
+    from sitematch.layers.catalogue import CATALOGUE_FILE, read_catalogue
+
+    if layers_path.name == CATALOGUE_FILE or (layers_path / CATALOGUE_FILE).is_file():
+        return read_catalogue(layers_path).registry
+    return BUILTIN
+
+
+@main.group("profile")
+def profile_group() -> None:
+    """Check profiles and publish their JSON Schema."""
+
+
+@profile_group.command("check")
+@click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_layers_option
+def profile_check_cmd(profiles: tuple[Path, ...], layers_path: Path) -> None:
+    """Validate profiles against the region's criteria; print what each requires and prefers.
+
+    \b
+    Example:
+      sitematch profile check scenarios/*.yaml
+    """
+    from sitematch.profile import load_profile
+
+    registry = _registry(layers_path)
+    for path in profiles:
+        p = load_profile(path, registry=registry)
+        out.print(f"{plain(path)}: valid — {plain(p.name)}", highlight=False)
+        for r in p.requirements:
+            out.print(f"  requires {plain(r.describe())}", highlight=False)
+        for pr in p.preferences:
+            out.print(f"  prefers  {plain(pr.describe())}", highlight=False)
+
+
+@profile_group.command("schema")
+@_layers_option
+def profile_schema_cmd(layers_path: Path) -> None:
+    """Print the profile's JSON Schema (for editors: yaml-language-server, VS Code, web forms).
+
+    \b
+    Example:
+      sitematch profile schema > profile.schema.json
+    """
+    import json
+
+    from sitematch.profile import profile_schema
+
+    click.echo(json.dumps(profile_schema(_registry(layers_path)), indent=2, ensure_ascii=False))
+
+
+@main.command("criteria")
+@_layers_option
+def criteria_cmd(layers_path: Path) -> None:
+    """List the criteria a profile can use on a region: name, kind, unit, how it is measured.
+
+    \b
+    Example:
+      sitematch criteria --layers layers
+    """
+    registry = _registry(layers_path)
+    t = Table(title=f"criteria ({len(registry)})", title_justify="left")
+    for c in ("criterion", "kind", "unit", "measured as"):
+        t.add_column(c, overflow="fold")
+    for c in registry:
+        values = f" ({', '.join(c.values)})" if c.values else ""
+        t.add_row(plain(c.name), c.kind, plain(c.unit), plain(c.measure.describe() + values))
+    out.print(t)
+    params = ", ".join(f"{p.name} = {p.default:g}" for p in registry.parameters.values())
+    out.print(f"parameters (defaults): {plain(params)}", highlight=False)
 
 
 @main.group("layers")
@@ -229,7 +278,7 @@ def layers_group() -> None:
 
 @layers_group.command("build-demo")
 @click.option(
-    "--out", "out_path", default=DEFAULT_LAYERS / "region.gpkg", show_default=True, type=click.Path(path_type=Path)
+    "--out", "out_path", default=Path("layers/region.gpkg"), show_default=True, type=click.Path(path_type=Path)
 )
 @click.option("--year", default=2025, show_default=True, help="Membership year for the members table.")
 def build_demo_cmd(out_path: Path, year: int) -> None:
@@ -243,21 +292,21 @@ def build_demo_cmd(out_path: Path, year: int) -> None:
 
     with console.status("building the demo region"):
         path = build_demo(out_path, year=year, progress=lambda msg: console.log(msg))
-    out.print(f"wrote {path}")
+    out.print(f"wrote {plain(path)}", highlight=False)
 
 
 @layers_group.command("list")
-@click.option("--layers", "layers_path", default=DEFAULT_LAYERS, show_default=True, type=click.Path(path_type=Path))
+@_layers_option
 def list_layers_cmd(layers_path: Path) -> None:
     """List the layers, their row counts and where every row comes from."""
     from sitematch.layers.layerset import LayerSet
 
     layers = LayerSet.from_path(layers_path)
-    t = Table(title=str(layers.origin), title_justify="left")
-    for c in ("layer", "rows", "source", "licence"):
+    t = Table(title=plain(layers.origin), title_justify="left")
+    for c in ("layer", "rows", "source", "licence", "date"):
         t.add_column(c, overflow="fold")
     for _, row in layers.provenance().iterrows():
-        t.add_row(row["layer"], str(row["rows"]), str(row["source"]), str(row["licence"]))
+        t.add_row(*(plain(row[c]) for c in ("layer", "rows", "source", "licence", "date")))
     out.print(t)
 
 

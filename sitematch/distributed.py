@@ -15,7 +15,7 @@ import pandas as pd
 
 from sitematch.errors import SitematchError
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import STAGED_ABOVE, ranked_result, region_mask, score_sites
+from sitematch.match import plan_for, ranked_result, region_mask, score_sites
 from sitematch.profile import Profile
 from sitematch.result import MatchResult
 
@@ -66,9 +66,13 @@ def match_distributed(
     sites = layers["plots"]
     mask = region_mask(sites, layers, profile)
     in_region = sites[mask].reset_index(drop=True)
-    staged = len(in_region) > STAGED_ABOVE
+    plan = plan_for(profile, len(in_region))  # one plan for every partition: the same as one process
     light = LayerSet(
-        {k: layers[k] for k in layers.kinds if k != "plots"}, layers.members, layers.origin, validated=True
+        {k: layers[k] for k in layers.kinds if k != "plots"},
+        layers.members,
+        layers.origin,
+        catalogue=layers.catalogue,
+        validated=True,
     )
 
     cluster = None
@@ -94,7 +98,7 @@ def match_distributed(
         numbered = in_region.assign(_row=range(len(in_region)))  # spatial_shuffle re-indexes by Hilbert distance
         ddf = dask_geopandas.from_geopandas(numbered, npartitions=nparts).spatial_shuffle(by="hilbert")
         shared = client.scatter(light, broadcast=True)  # type: ignore[attr-defined]
-        tasks = [dask.delayed(score_sites)(part, shared, profile, staged=staged) for part in ddf.to_delayed()]
+        tasks = [dask.delayed(score_sites)(part, shared, profile, plan=plan) for part in ddf.to_delayed()]
         parts = client.compute(tasks, sync=True)  # type: ignore[attr-defined]
     finally:
         if own_client and client is not None:
@@ -102,5 +106,13 @@ def match_distributed(
         if cluster is not None:
             cluster.close()
     scored = pd.concat(parts).sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    meta = {"sites": len(sites), "dask_partitions": nparts, "dask_workers": workers}
-    return ranked_result(profile, scored, layers, outside_region=int((~mask).sum()), meta=meta)
+    return ranked_result(
+        profile,
+        scored,
+        layers,
+        plan=plan,
+        sites_total=len(sites),
+        outside_region=int((~mask).sum()),
+        dask_workers=workers,
+        dask_partitions=nparts,
+    )

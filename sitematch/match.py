@@ -1,30 +1,39 @@
 """The one library call that answers a lead: profile + layers → ranked, explained sites.
 
 The CLI, the web service and a Dask worker all call these same functions:
-:func:`select_region` → :func:`sitematch.features.compute_features` →
-:func:`sitematch.scoring.evaluate` → :func:`sitematch.scoring.rank`.
+:func:`region_mask` → :func:`score_sites` (:func:`sitematch.evaluate.evaluate`) →
+:func:`ranked_result` (:func:`sitematch.scoring.rank`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
+from sitematch import settings
 from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError
-from sitematch.features import FEATURE_COLUMNS, compute_features
+from sitematch.evaluate import Plan, evaluate
 from sitematch.layers.layerset import LayerSet
 from sitematch.profile import Profile
-from sitematch.result import IN_REGION, RANK, MatchResult
-from sitematch.scoring import evaluate, rank
-from sitematch.staged import evaluate_staged
+from sitematch.result import IN_REGION, RANK, MatchResult, RunInfo
+from sitematch.scoring import rank
 
-#: Above this many sites, :func:`score_sites` evaluates in stages with early exit.
-STAGED_ABOVE = 5_000
+log = logging.getLogger(__name__)
+
+
+def sitematch_version() -> str:
+    """The installed sitematch version ("unknown" when run from a source tree that is not installed)."""
+    try:
+        return version("sitematch")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def region_mask(sites: pd.DataFrame, layers: LayerSet, profile: Profile) -> np.ndarray:
@@ -50,10 +59,10 @@ def region_mask(sites: pd.DataFrame, layers: LayerSet, profile: Profile) -> np.n
     return mask
 
 
-def needed_features(profile: Profile) -> list[str]:
-    """Feature columns a profile's requirements and preferences refer to."""
-    used = {c.criterion for c in profile.requirements} | {p.criterion for p in profile.preferences}
-    return [c for c in FEATURE_COLUMNS if c in used]
+def plan_for(profile: Profile, n_sites: int, staged: bool | None = None) -> Plan:
+    """The evaluation plan: staged above :data:`sitematch.settings.staged_above` sites unless told."""
+    use_staged = n_sites > settings.staged_above if staged is None else staged
+    return Plan.for_profile(profile, staged=use_staged)
 
 
 def score_sites(
@@ -61,8 +70,8 @@ def score_sites(
     layers: LayerSet,
     profile: Profile,
     *,
-    columns: Iterable[str] | None = None,
     staged: bool | None = None,
+    plan: Plan | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> gpd.GeoDataFrame:
     """Features and scores for a batch of sites (no ranking): the per-partition step.
@@ -72,28 +81,24 @@ def score_sites(
     sites : geopandas.GeoDataFrame
         Sites in EPSG:3006 with the plot columns.
     layers : LayerSet
-        The infrastructure layers.
+        The layers.
     profile : Profile
         The profile.
-    columns : iterable of str, optional
-        Feature columns to compute; default all (for explanations), at least those the profile uses.
     staged : bool, optional
-        Use :func:`sitematch.staged.evaluate_staged` (early exit). Default: above
-        :data:`STAGED_ABOVE` sites. Ranked sites and near misses come out the same either way.
+        Evaluate in stages with early exit (see :mod:`sitematch.evaluate`). Default: above
+        :data:`sitematch.settings.staged_above` sites. Ranked sites and near misses come out the
+        same either way.
+    plan : Plan, optional
+        A ready plan (overrides ``staged``), e.g. the one a Dask driver made for all partitions.
     progress : callable, optional
         Called with each step's name.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``sites`` with features, points, score, passed and the reasons for failing.
+        ``sites`` with features, points, score, ``passed`` and the reasons for failing.
     """
-    if staged or (staged is None and len(sites) > STAGED_ABOVE):
-        return evaluate_staged(sites, layers, profile, progress=progress)
-    cols = list(FEATURE_COLUMNS) if columns is None else sorted(set(columns) | set(needed_features(profile)))
-    feats = compute_features(sites, layers, profile.parameters, columns=cols, progress=progress)
-    scored = evaluate(feats, profile)
-    return pd.concat([feats, scored], axis=1)
+    return evaluate(sites, layers, profile, plan or plan_for(profile, len(sites), staged), progress=progress)
 
 
 def match(
@@ -101,6 +106,7 @@ def match(
     layers: LayerSet,
     *,
     sites: gpd.GeoDataFrame | None = None,
+    staged: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MatchResult:
     """Score and rank every candidate site in the profile's region.
@@ -110,9 +116,11 @@ def match(
     profile : Profile
         The lead's requirement profile (see :func:`sitematch.profile.load_profile`).
     layers : LayerSet
-        Infrastructure layers and, unless ``sites`` is given, the plots.
+        The layers and, unless ``sites`` is given, the plots.
     sites : geopandas.GeoDataFrame, optional
         Candidate sites in EPSG:3006 with the plot columns; default ``layers["plots"]``.
+    staged : bool, optional
+        Force staged (True) or full (False) evaluation; default by the number of sites.
     progress : callable, optional
         Called with the name of each step as it starts.
 
@@ -129,8 +137,9 @@ def match(
     Examples
     --------
     >>> from sitematch import LayerSet, load_profile, match
-    >>> result = match(load_profile("scenarios/battery_plant.yaml"), LayerSet.from_path("layers"))  # doctest: +SKIP
-    >>> result.ranked[["plot_id", "score"]].head(3)  # doctest: +SKIP
+    >>> result = match(load_profile("scenarios/battery_plant.yaml"), LayerSet.from_path("layers"))
+    >>> result.ranked["plot_id"].head(2).tolist()
+    ['2180:P03', '0480:P05']
     """
     if sites is None:
         if "plots" not in layers:
@@ -140,21 +149,45 @@ def match(
     step("region")
     mask = region_mask(sites, layers, profile)
     in_region = sites[mask].reset_index(drop=True)
-    scored = score_sites(in_region, layers, profile, progress=step)
+    plan = plan_for(profile, len(in_region), staged)
+    scored = evaluate(in_region, layers, profile, plan, progress=step)
     step("rank")
-    return ranked_result(profile, scored, layers, outside_region=int((~mask).sum()), meta={"sites": len(sites)})
+    return ranked_result(profile, scored, layers, plan=plan, sites_total=len(sites), outside_region=int((~mask).sum()))
 
 
 def ranked_result(
-    profile: Profile, scored: pd.DataFrame, layers: LayerSet, *, outside_region: int, meta: dict[str, object]
+    profile: Profile,
+    scored: pd.DataFrame,
+    layers: LayerSet,
+    *,
+    plan: Plan,
+    sites_total: int,
+    outside_region: int,
+    dask_workers: int | None = None,
+    dask_partitions: int | None = None,
 ) -> MatchResult:
     """Rank scored sites (from one process or many partitions) and wrap them as a MatchResult."""
     scored[RANK] = rank(scored)
     scored[IN_REGION] = True
+    run = RunInfo(
+        sitematch_version=sitematch_version(),
+        run_at=RunInfo.now(),
+        layers_origin=layers.origin,
+        layers_fingerprint=layers.fingerprint(),
+        profile_digest=profile.digest(),
+        staged=plan.staged,
+        sites_total=sites_total,
+        search_bounds_m=plan.bounds,
+        municipality_names=layers.municipality_names,
+        dask_workers=dask_workers,
+        dask_partitions=dask_partitions,
+    )
+    log.info("%s: %d of %d sites ranked", profile.name, int(scored["passed"].sum()), len(scored))
     return MatchResult(
         profile=profile,
         sites=gpd.GeoDataFrame(scored, geometry=s.GEOMETRY, crs=WORKING_CRS),
         provenance=layers.provenance(),
+        run=run,
         outside_region=outside_region,
-        meta={"layers": layers.origin, **meta},
+        registry=layers.registry,
     )

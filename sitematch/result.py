@@ -1,41 +1,50 @@
-"""The result of matching a profile: every site, its score, its rank, and why.
+"""The result of matching a profile: every site, its score, its rank, and why — plus how it was run.
 
-:class:`MatchResult` is plain data: a GeoDataFrame of all sites considered (in EPSG:3006) plus the
-profile and the provenance of the layers used. Exporters (map, tables, dossier) read only this.
+:class:`MatchResult` is plain data: a GeoDataFrame of all sites considered (in EPSG:3006), the
+profile, the provenance of the layers used and a typed :class:`RunInfo`. Exporters (map, tables,
+dossier) and the web service read only this.
 
 Columns of ``MatchResult.sites`` besides the plot's own columns and the feature columns:
 
 ``score``
-    0–100, the weighted sum of preference scores (NaN for excluded sites).
+    0–100, the weighted sum of preference points (NaN for excluded sites).
 ``rank``
     1 = best among sites that meet every requirement (``<NA>`` for excluded sites).
 ``passed``
     True when the site meets every hard requirement.
 ``n_missed``
-    How many requirements the site fails.
+    How many requirements the site fails (of those checked; see ``check_<key>``).
 ``shortfall``
     The worst relative shortfall over the failed requirements (0.15 = 15 % short).
 ``near_miss``
     Fails exactly one numeric requirement by at most the profile's ``near_miss_tolerance``.
 ``missed``
-    The failed requirements in words: "Area 17 ha, needs at least 20 ha (3 ha short)".
+    The failed requirements in words, joined with "; " (for spreadsheets; use
+    :meth:`MatchResult.misses` for a list).
+``check_<key>``, ``shortfall_<key>``, ``why_<key>``
+    For each requirement (by its key in the profile, e.g. ``check_min_area_ha``): ``passed``,
+    ``failed`` or ``unknown`` (no value), or empty where it was not checked (a site already
+    decisively excluded in staged evaluation); the relative shortfall; the miss in words.
 ``points_<criterion>``
-    Points the site earns on each preference (they sum to ``score``).
+    Points each preference gives (they sum to ``score``); computed for ranked sites and near
+    misses, empty for other excluded sites.
 ``in_region``
     The site lies in a municipality the profile's region selects.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from types import MappingProxyType
 
 import geopandas as gpd
 import pandas as pd
 
 from sitematch import schema as s
-from sitematch.criteria import CRITERIA, format_value
+from sitematch.criteria import BUILTIN, Criterion, Registry, format_value
 from sitematch.profile import Profile
 
 SCORE = "score"
@@ -47,6 +56,14 @@ NEAR_MISS = "near_miss"
 MISSED = "missed"
 IN_REGION = "in_region"
 POINTS_PREFIX = "points_"
+CHECK_PREFIX = "check_"
+SHORTFALL_PREFIX = "shortfall_"
+WHY_PREFIX = "why_"
+#: Outcomes of one requirement for one site (``<NA>``: not checked).
+OUTCOMES = ("passed", "failed", "unknown")
+#: Columns every evaluation adds (besides the per-requirement and per-preference ones).
+RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, IN_REGION)
+RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX)
 
 
 def points_column(criterion: str) -> str:
@@ -67,6 +84,59 @@ class CriterionBreakdown:
     value_function: str
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """How a match was run: enough to tell two answers apart, and to reproduce one.
+
+    Attributes
+    ----------
+    sitematch_version : str
+    run_at : str
+        UTC time, ISO 8601, to the second.
+    layers_origin : str
+        Where the layers came from.
+    layers_fingerprint : str
+        Hash of the catalogue and the layers (see :meth:`sitematch.layers.LayerSet.fingerprint`).
+    profile_digest : str
+        Hash of the profile's content (see :meth:`sitematch.profile.Profile.digest`).
+    staged : bool
+        Whether staged evaluation (early exit, bounded searches) was used.
+    sites_total : int
+        Sites before the region was selected.
+    search_bounds_m : mapping of str to float
+        Where staged evaluation stopped a search, by requirement key or preference criterion.
+    municipality_names : mapping of str to str
+        Municipality name by kommunkod, for presentation.
+    dask_workers, dask_partitions : int or None
+        Set when the match ran on Dask.
+    """
+
+    sitematch_version: str
+    run_at: str
+    layers_origin: str
+    layers_fingerprint: str
+    profile_digest: str
+    staged: bool
+    sites_total: int
+    search_bounds_m: Mapping[str, float] = field(default_factory=dict)
+    municipality_names: Mapping[str, str] = field(default_factory=dict)
+    dask_workers: int | None = None
+    dask_partitions: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "search_bounds_m", MappingProxyType(dict(self.search_bounds_m)))
+        object.__setattr__(self, "municipality_names", MappingProxyType(dict(self.municipality_names)))
+
+    @staticmethod
+    def now() -> str:
+        """The current UTC time as :attr:`run_at` writes it."""
+        return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+    def municipality(self, code: object) -> str:
+        """A municipality's name, or its code when the name is unknown."""
+        return self.municipality_names.get(str(code), str(code))
+
+
 @dataclass
 class MatchResult:
     """All sites considered for a profile, scored, ranked and explained.
@@ -79,16 +149,25 @@ class MatchResult:
         Every site in the region (EPSG:3006), with features, points, score, rank and reasons.
         Sites outside the profile's region are not in it.
     provenance : pandas.DataFrame
-        One row per (layer, source, licence) used, with the row count.
+        One row per (layer, source, licence) used, with the row count and date.
+    run : RunInfo
+        How the match was run.
     outside_region : int
         How many sites were left out because their municipality is not in the region.
+    registry : Registry
+        The criteria the layers declared (labels and words for every feature column).
     """
 
     profile: Profile
     sites: gpd.GeoDataFrame
     provenance: pd.DataFrame
+    run: RunInfo
     outside_region: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
+    registry: Registry = BUILTIN
+
+    def headline(self) -> list[Criterion]:
+        """The criteria shown as key facts of every site (declared ``headline``), in registry order."""
+        return [c for c in self.registry if c.headline and c.name in self.sites.columns]
 
     # Views of ``sites`` are computed once: treat ``sites`` as read-only once the result exists.
     @cached_property
@@ -108,6 +187,15 @@ class MatchResult:
         """Excluded sites that fail one numeric requirement by at most the tolerance, closest first."""
         near = self.sites[self.sites[NEAR_MISS].to_numpy(dtype=bool)]
         return near.sort_values([N_MISSED, SHORTFALL, s.PLOT_ID])
+
+    def misses(self, row: pd.Series) -> list[str]:
+        """What one site (a row of :attr:`sites`) missed, one entry per failed requirement, in profile order."""
+        out = []
+        for req in self.profile.requirements:
+            words = row.get(f"{WHY_PREFIX}{req.key}")
+            if isinstance(words, str) and words:
+                out.append(words)
+        return out
 
     def breakdown(self, plot_id: str) -> list[CriterionBreakdown]:
         """The per-preference explanation of one site's score.
@@ -129,14 +217,14 @@ class MatchResult:
         total = self.profile.total_weight or 1.0
         out = []
         for p in self.profile.preferences:
-            c = CRITERIA[p.criterion]
+            pts = row.get(points_column(p.column))
             out.append(
                 CriterionBreakdown(
-                    criterion=p.criterion,
-                    label=c.label,
-                    value=format_value(c, row.get(p.criterion)),
+                    criterion=p.column,
+                    label=p.criterion.label,
+                    value=format_value(p.criterion, row.get(p.column)),
                     weight=p.weight,
-                    points=float(row.get(points_column(p.criterion), 0.0) or 0.0),
+                    points=0.0 if pts is None or pd.isna(pts) else float(pts),
                     max_points=100.0 * p.weight / total,
                     value_function=p.describe(),
                 )

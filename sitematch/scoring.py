@@ -1,22 +1,24 @@
-"""Scoring: hard constraints that explain themselves, absolute value functions, weights, rank.
+"""Scoring: hard requirements that explain themselves, absolute value functions, points, rank.
 
 Everything is a function of one site's own values and the profile: a site's score never depends
 on which other sites are in the run (no min–max over today's candidates), so adding or removing a
-plot never reorders the others. Ties are broken by ``plot_id``.
+plot never reorders the others. Ties are broken by ``plot_id``. This module holds the *one*
+definition of each rule — a requirement's check and its words, a near miss, a preference's
+points — that every evaluation (full, staged, per Dask partition) uses.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
-from sitematch.criteria import CRITERIA, format_value, format_values
-from sitematch.profile import Constraint, Preference, Profile
-from sitematch.result import MISSED, N_MISSED, NEAR_MISS, PASSED, RANK, SCORE, SHORTFALL, points_column
-
-#: Steepness of the logistic value function between its breakpoints.
-LOGISTIC_STEEPNESS = 10.0
+from sitematch import settings
+from sitematch.criteria import format_value, format_values
+from sitematch.profile import Preference, Profile, Requirement
+from sitematch.result import PASSED, RANK, SCORE
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
@@ -48,7 +50,7 @@ def value_score(pref: Preference, values: pd.Series) -> np.ndarray:
     [1.0, 0.5, 0.0]
     """
     if pref.shape == "table":
-        if CRITERIA[pref.criterion].kind == "flag":
+        if pref.criterion.kind == "flag":
             keys = values.astype("boolean").map({True: "true", False: "false"})
         else:
             keys = values.astype("string")
@@ -58,21 +60,56 @@ def value_score(pref: Preference, values: pd.Series) -> np.ndarray:
     assert pref.full_at is not None and pref.zero_at is not None
     t = np.clip((x - pref.zero_at) / (pref.full_at - pref.zero_at), 0.0, 1.0)
     if pref.shape == "logistic":
-        k = LOGISTIC_STEEPNESS
+        k = settings.logistic_steepness
         lo, hi = 1 / (1 + np.exp(k / 2)), 1 / (1 + np.exp(-k / 2))
         t = (1 / (1 + np.exp(-k * (t - 0.5))) - lo) / (hi - lo)
         t = np.clip(t, 0.0, 1.0)
     return np.nan_to_num(t, nan=0.0)
 
 
-def check_constraint(
-    c: Constraint, values: pd.Series, cap: float | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check one hard requirement for every site.
+def points(pref: Preference, values: pd.Series, total_weight: float) -> np.ndarray:
+    """The points a preference gives each value: ``100 · weight / total weight · value score``.
+
+    Examples
+    --------
+    >>> p = Preference("area_ha", 1.0, full_at=20, zero_at=0)
+    >>> points(p, pd.Series([10.0]), total_weight=4.0).tolist()
+    [12.5]
+    """
+    if not total_weight:
+        return np.zeros(len(values))
+    return 100.0 * pref.weight / total_weight * value_score(pref, values)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One requirement checked for some sites.
+
+    Attributes
+    ----------
+    fails : numpy.ndarray of bool
+        The site does not meet it (including when its value is unknown).
+    unknown : numpy.ndarray of bool
+        The site has no value for it.
+    shortfall : numpy.ndarray of float
+        How far short, as a fraction of the threshold (0 where it passes, inf for categories,
+        flags and unknown values).
+    words : numpy.ndarray of str
+        The miss in words ("" where it passes).
+    """
+
+    fails: np.ndarray
+    unknown: np.ndarray
+    shortfall: np.ndarray
+    words: np.ndarray
+
+
+def check_requirement(req: Requirement, values: pd.Series, cap: float | None = None) -> Check:
+    """Check one hard requirement for every site, and word every miss.
 
     Parameters
     ----------
-    c : Constraint
+    req : Requirement
         The requirement.
     values : pandas.Series
         The criterion's values.
@@ -81,29 +118,32 @@ def check_constraint(
 
     Returns
     -------
-    fails : numpy.ndarray of bool
-    shortfall : numpy.ndarray of float
-        How far short, as a fraction of the threshold (0 where it passes, inf for categories).
-    text : numpy.ndarray of str
-        The miss in words ("" where it passes).
+    Check
+
+    Examples
+    --------
+    >>> req = Requirement("area_ha", "min", 20.0, "min_area_ha")
+    >>> check_requirement(req, pd.Series([25.0, 16.0])).words.tolist()
+    ['', 'Area 16 ha, needs at least 20 ha (4 ha short)']
     """
-    crit = CRITERIA[c.criterion]
+    crit = req.criterion
     n = len(values)
-    if c.op in ("min", "max"):
+    if req.numeric:
         x = _numeric(values)
-        t = float(c.value)
+        t = float(req.value)
+        unknown = np.isnan(x)
         with np.errstate(invalid="ignore", divide="ignore"):
-            if c.op == "min":
+            if req.op == "min":
                 fails = ~(x >= t)
-                short = np.where(np.isnan(x), np.inf, (t - x) / t if t else np.inf)
+                short = np.where(unknown, np.inf, (t - x) / t if t else np.inf)
             else:
                 fails = ~(x <= t)
-                short = np.where(np.isnan(x), np.inf, (x - t) / t if t else np.inf)
+                short = np.where(unknown, np.inf, (x - t) / t if t else np.inf)
         short = np.where(fails, short, 0.0)
         text = np.full(n, "", dtype=object)
         need = format_value(crit, t)
-        word = "at least" if c.op == "min" else "at most"
-        unknown, beyond = fails & np.isnan(x), fails & np.isinf(x)
+        word = "at least" if req.op == "min" else "at most"
+        beyond = fails & np.isinf(x)
         text[unknown] = f"{crit.label}: unknown (needs {word} {need})"
         if cap is not None:
             text[beyond] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
@@ -118,83 +158,46 @@ def check_constraint(
                 + pd.Series(format_values(crit, v), dtype=object)
                 + f", needs {word} {need} ("
                 + pd.Series(gap, dtype=object)
-                + (" short)" if c.op == "min" else " over)")
+                + (" short)" if req.op == "min" else " over)")
             ).to_numpy(dtype=object)
-        return fails, short, text
-    if c.op == "in":
-        allowed = {str(v) for v in c.value}
+        return Check(fails, unknown & fails, short, text)
+    if req.op == "in":
+        allowed = {str(v) for v in req.value}
         vals = values.astype("string")
+        unknown = vals.isna().to_numpy()
         fails = ~vals.isin(allowed).fillna(False).to_numpy(dtype=bool)
         words = f"{crit.label} " + vals.fillna("unknown") + f", needs one of {', '.join(sorted(allowed))}"
         text = np.where(fails, words.to_numpy(dtype=object), "").astype(object)
-        return fails, np.where(fails, np.inf, 0.0), text
+        return Check(fails, unknown, np.where(fails, np.inf, 0.0), text)
     # op == "eq": a yes/no flag
-    want = bool(c.value)
+    want = bool(req.value)
     vals = values.astype("boolean")
+    unknown = vals.isna().to_numpy()
     fails = ~(vals == want).fillna(False).to_numpy(dtype=bool)
-    if c.criterion == s.BROWNFIELD and not want:
-        msg = "brownfield site, and the profile does not allow brownfield"
+    if req.key == crit.allowed_key and crit.refusal:
+        msg = crit.refusal
     else:
         msg = f"{crit.label}: {'no' if want else 'yes'}, needs {'yes' if want else 'no'}"
-    text = np.where(fails, msg, "").astype(object)
-    return fails, np.where(fails, np.inf, 0.0), text
+    text = np.where(fails, np.where(unknown, f"{crit.label}: unknown, needs {'yes' if want else 'no'}", msg), "")
+    return Check(fails, unknown, np.where(fails, np.inf, 0.0), text.astype(object))
+
+
+def near_miss(
+    n_missed: np.ndarray, n_numeric_missed: np.ndarray, shortfall: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """The one definition of a near miss: exactly one requirement missed, a numeric one, by ≤ tolerance.
+
+    Examples
+    --------
+    >>> near_miss(np.array([1, 1, 2]), np.array([1, 0, 2]), np.array([0.1, np.inf, 0.1]), 0.25).tolist()
+    [True, False, False]
+    """
+    return (n_missed == 1) & (n_numeric_missed == 1) & (shortfall <= tolerance)
 
 
 def append_words(existing: np.ndarray, text: np.ndarray) -> np.ndarray:
     """Join two arrays of miss descriptions with "; ", skipping empty ones (vectorised)."""
     return np.where(text == "", existing, np.where(existing == "", text, existing + "; " + text))
-
-
-def evaluate(features: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """Check hard requirements and score preferences for every site.
-
-    Parameters
-    ----------
-    features : pandas.DataFrame
-        One row per site with the criterion columns the profile uses (see
-        :func:`sitematch.features.compute_features`).
-    profile : Profile
-        The requirements and preferences.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same index as ``features``: ``passed``, ``n_missed``, ``shortfall``, ``near_miss``,
-        ``missed``, one ``points_<criterion>`` per preference, and ``score`` (0–100; NaN where the
-        site fails a requirement).
-    """
-    n = len(features)
-    out = pd.DataFrame(index=features.index)
-    n_missed = np.zeros(n, dtype=np.int64)
-    worst = np.zeros(n)
-    texts: list[np.ndarray] = []
-    numeric_fail = np.zeros(n, dtype=np.int64)
-    for c in profile.requirements:
-        fails, short, text = check_constraint(c, features[c.criterion])
-        n_missed += fails
-        if c.op in ("min", "max"):
-            numeric_fail += fails
-        worst = np.maximum(worst, short)
-        texts.append(text)
-    passed = n_missed == 0
-    out[PASSED] = passed
-    out[N_MISSED] = n_missed
-    out[SHORTFALL] = worst
-    out[NEAR_MISS] = (n_missed == 1) & (numeric_fail == 1) & (worst <= profile.near_miss_tolerance)
-    missed = np.full(n, "", dtype=object)
-    for text in texts:
-        missed = append_words(missed, text)
-    out[MISSED] = pd.Series(missed, index=features.index, dtype="string")
-    total_weight = profile.total_weight
-    score = np.zeros(n)
-    for p in profile.preferences:
-        pts = 100.0 * p.weight / total_weight * value_score(p, features[p.criterion]) if total_weight else np.zeros(n)
-        out[points_column(p.criterion)] = pts
-        score += pts
-    if not profile.preferences:
-        score = np.full(n, 100.0)  # only requirements: every passing site meets them all
-    out[SCORE] = np.where(passed, np.round(score, 6), np.nan)
-    return out
 
 
 def rank(scored: pd.DataFrame) -> pd.Series:
@@ -209,9 +212,21 @@ def rank(scored: pd.DataFrame) -> pd.Series:
     -------
     pandas.Series
         Nullable integer ranks, same index as ``scored``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"plot_id": ["b", "a", "c"], "score": [50.0, 50.0, None],
+    ...                       "passed": [True, True, False]})
+    >>> rank(frame).tolist()
+    [2, 1, <NA>]
     """
     passed = scored[scored[PASSED]]
     order = passed.sort_values([SCORE, s.PLOT_ID], ascending=[False, True], kind="mergesort").index
     ranks = pd.Series(pd.NA, index=scored.index, dtype="Int64")
     ranks.loc[order] = np.arange(1, len(order) + 1)
     return ranks.rename(RANK)
+
+
+def profile_uses(profile: Profile) -> list[str]:
+    """Columns a profile's requirements and preferences read, requirements first, without repeats."""
+    return [c.name for c in profile.criteria]

@@ -26,7 +26,7 @@ def test_dask_local_cluster_gives_the_identical_ranking() -> None:
     profile = parse_profile(PROFILE)
     single = match(profile, layers)
     dist = match_distributed(profile, layers, n_workers=2, npartitions=6)
-    assert dist.meta["dask_workers"] == 2
+    assert dist.run.dask_workers == 2 and dist.run.dask_partitions == 6
     assert len(single.ranked) > 50
     assert dist.ranked["plot_id"].tolist() == single.ranked["plot_id"].tolist()
     cols = ["plot_id", "score", "rank", "passed", "near_miss", "missed"]

@@ -40,7 +40,7 @@ def test_good_profile_loads() -> None:
     assert p.name == "Battery plant"
     assert p.region.include_municipalities == ("1984",)
     assert p.parameters.port_min_depth_m == 6.0
-    ops = {(c.criterion, c.op) for c in p.requirements}
+    ops = {(c.column, c.op) for c in p.requirements}
     assert ("area_ha", "min") in ops and ("zoning", "in") in ops and ("brownfield", "eq") in ops
     assert p.total_weight == 8
     assert [pr.shape for pr in p.preferences] == ["linear", "logistic", "table"]

@@ -1,57 +1,114 @@
 """The obvious geopandas implementation, kept as the yardstick for speed and correctness.
 
-``geopandas.sjoin_nearest`` per layer against the raw (unsplit) layers, ``sjoin`` (dwithin)
-for radius sums, then pandas for constraints, value functions, weights and rank — the code a
-competent analyst writes first. Same semantics as the engine, written independently of it.
+It reads the same declarations as the engine — each criterion's :meth:`~sitematch.criteria.Criterion.spec`
+(``{"measure": "nearest", "layer": "ports", "where": [...]}``) — and measures them its own way:
+``geopandas.sjoin_nearest`` against the raw (unsplit) layers, ``sjoin`` (dwithin) for radius
+aggregates, ``geopandas.overlay`` for polygon overlays, its own parser for ``where`` conditions,
+then pandas for constraints, value functions, weights and rank — the code a competent analyst
+writes first. It imports none of the engine's measuring or scoring code, so a mistake there cannot
+pass both.
 """
 
 from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
-from sitematch.features import DISTANCE_FEATURES
 from sitematch.layers.layerset import LayerSet
 from sitematch.profile import Profile
 
+_COMPARE = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def _filter(layer: gpd.GeoDataFrame, conditions: list[str], params: Mapping[str, float]) -> gpd.GeoDataFrame:
+    """Rows meeting every condition, parsed here independently of the engine's parser."""
+    keep = pd.Series(True, index=layer.index)
+    for cond in conditions:
+        column, op, rhs = re.split(r"\s+", cond.strip(), maxsplit=2)
+        col = layer[column]
+        if op == "in":
+            values = [v.strip().strip("'\"") for v in rhs.strip("[]").split(",")]
+            keep &= col.astype(str).isin(values) & col.notna()
+            continue
+        value: Any = params[rhs] if rhs in params else rhs.strip("'\"")
+        try:
+            value = float(value)
+            keep &= _COMPARE[op](pd.to_numeric(col, errors="coerce"), value).fillna(False)
+        except ValueError:
+            keep &= _COMPARE[op](col.astype(str), value) & col.notna()
+    return layer[keep.to_numpy(dtype=bool)]
+
 
 def _nearest(sites: gpd.GeoDataFrame, layer: gpd.GeoDataFrame) -> pd.Series:
+    if layer.empty:
+        return pd.Series(np.inf, index=sites.index)
     joined = gpd.sjoin_nearest(sites[[s.GEOMETRY]], layer[[s.GEOMETRY]], how="left", distance_col="d")
     return joined.groupby(level=0)["d"].min().reindex(sites.index)
 
 
-def _within(sites: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, radius_m: float, column: str, how: str) -> pd.Series:
+def _within(
+    sites: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, radius_m: float, column: str | None, how: str
+) -> pd.Series:
+    values = layer.assign(_v=1.0 if column is None else pd.to_numeric(layer[column]).fillna(0.0))
     joined = gpd.sjoin(
-        sites[[s.GEOMETRY]], layer[[column, s.GEOMETRY]], how="inner", predicate="dwithin", distance=radius_m
+        sites[[s.GEOMETRY]], values[["_v", s.GEOMETRY]], how="inner", predicate="dwithin", distance=radius_m
     )
-    agg = joined.groupby(level=0)[column].agg(how)
+    agg = joined.groupby(level=0)["_v"].agg("sum" if how == "count" else how)
     return agg.reindex(sites.index).fillna(0.0)
 
 
+def _overlay(sites: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, how: str, column: str | None) -> pd.Series:
+    site = sites[[s.GEOMETRY]].assign(_site=np.arange(len(sites)))
+    if how == "largest_overlap":
+        pieces = gpd.overlay(site, layer[[column, s.GEOMETRY]], how="intersection", keep_geom_type=True)
+        pieces["_a"] = pieces.area
+        pieces = pieces[pieces["_a"] > 0].sort_values(["_site", "_a"], ascending=[True, False])
+        best = pieces.drop_duplicates("_site").set_index("_site")[column]
+        return pd.Series(best.reindex(np.arange(len(sites))).to_numpy(), index=sites.index)
+    dissolved = layer[[s.GEOMETRY]].dissolve()
+    pieces = gpd.overlay(site, dissolved, how="intersection", keep_geom_type=True)
+    inside = pieces.assign(_a=pieces.area).groupby("_site")["_a"].sum().reindex(np.arange(len(sites))).fillna(0.0)
+    share = (inside.to_numpy() / sites.area.to_numpy()).clip(0, 1)
+    return pd.Series(share > 0 if how == "any" else share, index=sites.index)
+
+
 def reference_features(sites: gpd.GeoDataFrame, layers: LayerSet, profile: Profile) -> pd.DataFrame:
-    """The criteria a profile uses, measured the obvious way (exact, unbounded)."""
-    used = {c.criterion for c in profile.requirements} | {p.criterion for p in profile.preferences}
+    """The criteria a profile uses, measured the obvious way (exact, unbounded), from their specs."""
+    params = dict(profile.parameters)
     out = pd.DataFrame(index=sites.index)
-    for col, kind in DISTANCE_FEATURES.items():
-        if col in used:
-            out[col] = _nearest(sites, layers[kind])
-    if s.DISTANCE_TO_PORT_M in used:
-        ports = layers["ports"]
-        out[s.DISTANCE_TO_PORT_M] = _nearest(
-            sites, ports[ports[s.MAX_DRAUGHT_M] >= profile.parameters.port_min_depth_m]
-        )
-    if s.DISTANCE_TO_SUBSTATION_M in used:
-        out[s.DISTANCE_TO_SUBSTATION_M] = _nearest(sites, layers["substations"])
-    if s.GRID_CAPACITY_MW in used:
-        out[s.GRID_CAPACITY_MW] = _within(
-            sites, layers["substations"], profile.parameters.grid_connection_radius_m, s.AVAILABLE_CAPACITY_MW, "max"
-        )
-    if s.LABOUR_POOL_POPULATION in used:
-        out[s.LABOUR_POOL_POPULATION] = _within(
-            sites, layers["places"], profile.parameters.labour_pool_radius_m, s.POPULATION, "sum"
-        )
+    for criterion in profile.criteria:
+        spec = criterion.spec()
+        name, measure = spec["name"], spec["measure"]
+        if measure == "attribute":
+            out[name] = sites[spec["column"]]
+            continue
+        layer = layers.get(spec["layer"])
+        if layer is None:
+            out[name] = np.inf if measure == "nearest" else np.nan
+            continue
+        layer = _filter(layer, list(spec.get("where", [])), params)
+        if measure == "nearest":
+            out[name] = _nearest(sites, layer)
+        elif measure == "aggregate":
+            out[name] = _within(sites, layer, params[spec["radius_parameter"]], spec.get("column"), spec["how"])
+        elif measure == "overlay":
+            out[name] = _overlay(sites, layer, spec["how"], spec.get("column"))
+        else:
+            raise NotImplementedError(f"the reference has no implementation of measure {measure!r}")
     return out
 
 
@@ -64,21 +121,23 @@ def reference_match(sites: gpd.GeoDataFrame, layers: LayerSet, profile: Profile)
         Indexed like ``sites``: the used feature columns, ``passed``, ``score`` and ``rank``.
     """
     feats = reference_features(sites, layers, profile)
-    data = pd.concat([pd.DataFrame(sites.drop(columns=s.GEOMETRY)), feats], axis=1)
+    data = pd.concat(
+        [pd.DataFrame(sites.drop(columns=s.GEOMETRY)).drop(columns=feats.columns, errors="ignore"), feats], axis=1
+    )
     passed = pd.Series(True, index=data.index)
     for c in profile.requirements:
-        v = data[c.criterion]
+        v = data[c.criterion.name]
         if c.op == "min":
             passed &= pd.to_numeric(v) >= c.value
         elif c.op == "max":
             passed &= pd.to_numeric(v) <= c.value
         elif c.op == "in":
-            passed &= v.astype(str).isin([str(x) for x in c.value])
+            passed &= v.astype(str).isin([str(x) for x in c.value]) & v.notna()
         else:
-            passed &= v.astype(bool) == c.value
+            passed &= (v.astype("boolean") == c.value).fillna(False)
     score = pd.Series(0.0, index=data.index)
     for p in profile.preferences:
-        v = data[p.criterion]
+        v = data[p.criterion.name]
         if p.scores:
             keys = v.map(lambda x: ("true" if x else "false") if isinstance(x, bool | np.bool_) else str(x))
             val = keys.map({str(k): float(w) for k, w in p.scores.items()}).fillna(0.0)
@@ -90,7 +149,9 @@ def reference_match(sites: gpd.GeoDataFrame, layers: LayerSet, profile: Profile)
                 t = ((1 / (1 + np.exp(-k * (t - 0.5))) - lo) / (hi - lo)).clip(0, 1)
             val = t.fillna(0.0)
         score += 100.0 * p.weight / profile.total_weight * val
-    data["passed"] = passed
+    if not profile.preferences:
+        score[:] = 100.0
+    data["passed"] = passed.astype(bool)
     data["score"] = score.round(6).where(passed)
     order = data[passed].sort_values(["score", s.PLOT_ID], ascending=[False, True]).index
     data["rank"] = pd.Series(pd.NA, index=data.index, dtype="Int64")

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -32,11 +32,10 @@ from sitematch.bench.synthetic import synthetic_layers
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
 from sitematch.export.map import write_map
 from sitematch.export.tables import write_csv
-from sitematch.features import layer_index
-from sitematch.match import region_mask, score_sites
+from sitematch.features import build_indexes
+from sitematch.match import plan_for, ranked_result, region_mask, score_sites
 from sitematch.profile import Profile, parse_profile
-from sitematch.result import IN_REGION, RANK, MatchResult
-from sitematch.scoring import rank
+from sitematch.result import RANK
 
 #: A typical lead, touching every kind of criterion: attributes, point and line distances,
 #: grid capacity within a radius, labour pool within a radius.
@@ -140,28 +139,27 @@ def bench_size(n: int, profile: Profile, *, reference_limit: int, work: Path, sa
     sites = layers["plots"]
 
     t = time.perf_counter()
-    for kind in ("motorway_junctions", "motorways", "rail", "freight_terminals", "airports", "substations", "places"):
-        layer_index(layers, kind)
-    layer_index(layers, "ports", min_draught_m=profile.parameters.port_min_depth_m)
+    build_indexes(layers, profile.parameters)
     r.index_s = time.perf_counter() - t
 
     say(f"{n:,} plots: features and scoring")
     t = time.perf_counter()
     mask = region_mask(sites, layers, profile)
-    scored = score_sites(sites[mask].reset_index(drop=True), layers, profile)
+    in_region = sites[mask].reset_index(drop=True)
+    plan = plan_for(profile, len(in_region))
+    scored = score_sites(in_region, layers, profile, plan=plan)
     r.features_scoring_s = time.perf_counter() - t
     t = time.perf_counter()
-    scored[RANK] = rank(scored)
-    scored[IN_REGION] = True
+    result = ranked_result(
+        profile, scored, layers, plan=plan, sites_total=len(sites), outside_region=int((~mask).sum())
+    )
     r.ranking_s = time.perf_counter() - t
-    result = MatchResult(profile, gpd.GeoDataFrame(scored, geometry=s.GEOMETRY, crs=sites.crs), layers.provenance())
     r.ranked, r.near_misses = len(result.ranked), len(result.near_misses)
 
     say(f"{n:,} plots: export of the top 500")
     t = time.perf_counter()
-    top = MatchResult(profile, result.sites, result.provenance, meta={"municipality_names": {}})
-    html = write_map(top, layers, work / f"map_{n}.html", max_polygons=500)
-    write_csv(MatchResult(profile, result.ranked.head(500), result.provenance), work / f"top500_{n}.csv")
+    html = write_map(result, layers, work / f"map_{n}.html", max_polygons=500)
+    write_csv(replace(result, sites=result.ranked.head(500)), work / f"top500_{n}.csv")
     r.export_s = time.perf_counter() - t
     r.html_mb = html.stat().st_size / 1e6
     say(f"{n:,} plots: rendering the map in headless Chromium")

@@ -1,1 +1,112 @@
-"""Exports of a match: interactive map (``map``), tables (``tables``), dossier (``dossier``)."""
+"""Exports of a match: the offline map, the tables and the dossier — and one call that writes them all.
+
+The CLI and the web service both call :func:`write_all`; neither holds export logic of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitematch.errors import SitematchError
+
+if TYPE_CHECKING:
+    from sitematch.layers.layerset import LayerSet
+    from sitematch.result import MatchResult
+
+log = logging.getLogger(__name__)
+
+Writer = Callable[["MatchResult", "LayerSet", Path], Path]
+
+
+def _csv(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+    from sitematch.export.tables import write_csv
+
+    return write_csv(result, path)
+
+
+def _gpkg(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+    from sitematch.export.tables import write_gpkg
+
+    return write_gpkg(result, path)
+
+
+def _map(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+    from sitematch.export.map import write_map
+
+    return write_map(result, layers, path)
+
+
+def _dossier(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+    from sitematch.export.dossier import write_dossier
+
+    return write_dossier(result, path)
+
+
+#: Every export by name: (file name, writer). Writers are imported when used.
+FORMATS: dict[str, tuple[str, Writer]] = {
+    "csv": ("ranking.csv", _csv),
+    "gpkg": ("ranking.gpkg", _gpkg),
+    "map": ("map.html", _map),
+    "dossier": ("dossier.html", _dossier),
+}
+
+
+def write_all(
+    result: MatchResult,
+    layers: LayerSet,
+    out_dir: str | Path,
+    formats: Iterable[str] = tuple(FORMATS),
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Write the exports of a match into one folder.
+
+    Parameters
+    ----------
+    result : MatchResult
+        The match.
+    layers : LayerSet
+        The layers it was matched against (the map draws them).
+    out_dir : str or pathlib.Path
+        The folder; created if missing. Each file is replaced atomically.
+    formats : iterable of str
+        Names from :data:`FORMATS` (default all: ``csv``, ``gpkg``, ``map``, ``dossier``).
+    progress : callable, optional
+        Called with each file's name as it starts.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The file written for each format.
+
+    Raises
+    ------
+    SitematchError
+        If a format is unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sitematch import LayerSet, load_profile, match
+    >>> layers = LayerSet.from_path("layers")
+    >>> result = match(load_profile("scenarios/battery_plant.yaml"), layers)
+    >>> sorted(write_all(result, layers, tempfile.mkdtemp(), ["csv", "dossier"]))
+    ['csv', 'dossier']
+    """
+    wanted = list(formats)
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise SitematchError(f"unknown export format(s) {', '.join(unknown)}; known: {', '.join(FORMATS)}")
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for fmt in wanted:
+        name, writer = FORMATS[fmt]
+        if progress:
+            progress(name)
+        written[fmt] = writer(result, layers, target / name)
+        log.info("wrote %s", written[fmt])
+    return written

@@ -14,22 +14,8 @@ import jinja2
 
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
-from sitematch.criteria import CRITERIA, format_value
+from sitematch.criteria import format_value
 from sitematch.result import MatchResult
-
-#: Criteria shown as facts for every shortlisted site, whether or not the profile scores them.
-FACT_COLUMNS = (
-    s.AREA_HA,
-    s.ZONING,
-    s.PLAN_STATUS,
-    s.OWNER,
-    s.GRID_CAPACITY_MW,
-    s.DISTANCE_TO_MOTORWAY_JUNCTION_M,
-    s.DISTANCE_TO_RAIL_M,
-    s.DISTANCE_TO_PORT_M,
-    s.LABOUR_POOL_POPULATION,
-    s.PRICE_SEK_M2,
-)
 
 _TEMPLATE = jinja2.Environment(
     loader=jinja2.PackageLoader("sitematch.export", "templates"),
@@ -60,27 +46,27 @@ def render_dossier(result: MatchResult, *, top_n: int = 10, max_near_misses: int
     str
         A self-contained HTML document.
     """
-    names = result.meta.get("municipality_names", {})
+    headline = result.headline()
     shortlist = []
     for _, row in result.ranked.head(top_n).iterrows():
-        facts = [(CRITERIA[c].label, format_value(CRITERIA[c], row.get(c))) for c in FACT_COLUMNS if c in row.index]
+        facts = [(c.label, format_value(c, row.get(c.name))) for c in headline]
         shortlist.append(
             {
                 "rank": int(row["rank"]),
                 "score": f"{row['score']:.1f}",
                 "title": _title(row),
                 "plot_id": row[s.PLOT_ID],
-                "municipality": names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]),
+                "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
                 "source": row[s.SOURCE],
-                "breakdown": result.breakdown(row[s.PLOT_ID]),
+                "breakdown": result.breakdown_row(row),
                 "facts": facts,
             }
         )
     near = [
         {
             "title": _title(row),
-            "municipality": names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]),
-            "missed": row["missed"],
+            "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
+            "missed": result.misses(row),
         }
         for _, row in result.near_misses.head(max_near_misses).iterrows()
     ]
@@ -115,6 +101,10 @@ def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
 
     Examples
     --------
-    >>> write_dossier(result, Path("out/battery_plant/dossier.html"))  # doctest: +SKIP
+    >>> import tempfile
+    >>> from sitematch import LayerSet, load_profile, match
+    >>> result = match(load_profile("scenarios/battery_plant.yaml"), LayerSet.from_path("layers"))
+    >>> write_dossier(result, Path(tempfile.mkdtemp()) / "dossier.html").name
+    'dossier.html'
     """
     return write_text_atomic(Path(path), render_dossier(result, top_n=top_n))

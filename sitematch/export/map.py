@@ -19,6 +19,7 @@ All JavaScript/CSS is embedded (see :mod:`sitematch.export._assets`): no CDN is 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,21 +33,18 @@ from branca.element import Element, JavascriptLink, MacroElement, Template
 from folium.plugins import FastMarkerCluster
 
 from sitematch import schema as s
+from sitematch import settings
 from sitematch._io import write_text_atomic
-from sitematch.criteria import CRITERIA, format_value
+from sitematch.criteria import format_value
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import data_uri, make_offline
 from sitematch.layers.layerset import LayerSet
-from sitematch.result import MISSED, NEAR_MISS, PASSED, RANK, SCORE, MatchResult
+from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
 
 #: Display simplification tolerances in metres (EPSG:3006), for display only.
 SITE_SIMPLIFY_M = 5.0
 LINE_SIMPLIFY_M = 100.0
 BOUNDARY_SIMPLIFY_M = 200.0
-#: Most ranked sites drawn as clustered points beyond the polygons.
-MAX_POINTS = 20_000
-#: Ranked sites that get a rank label.
-MAX_LABELS = 50
 
 
 class _OfflineColormap(cm.LinearColormap):
@@ -77,12 +75,12 @@ def _esc(value: object) -> str:
     return html.escape("" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value))
 
 
-def _site_popup(result: MatchResult, row: pd.Series, names: dict[str, str]) -> str:
+def _site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str]) -> str:
     title = _esc(row.get(s.NAME) or row[s.PLOT_ID])
     muni = _esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{title}</b><br><span class='sm-muted'>{muni} · {_esc(row[s.PLOT_ID])}</span>"
     facts = (
-        f"{format_value(CRITERIA[s.AREA_HA], row[s.AREA_HA])} · zoning {_esc(row[s.ZONING])} · "
+        f"{_esc(format_value(result.registry[s.AREA_HA], row[s.AREA_HA]))} · zoning {_esc(row[s.ZONING])} · "
         f"{_esc(row[s.PLAN_STATUS])} · {_esc(row[s.OWNER])}"
     )
     if bool(row[PASSED]):
@@ -96,14 +94,20 @@ def _site_popup(result: MatchResult, row: pd.Series, names: dict[str, str]) -> s
             f"<table class='sm-breakdown'><tr><th>criterion</th><th>value</th><th>points</th></tr>{rows}</table>"
         )
     else:
-        misses = "".join(f"<li>{_esc(m)}</li>" for m in str(row[MISSED]).split("; ") if m)
+        misses = "".join(f"<li>{_esc(m)}</li>" for m in result.misses(row))
         label = "Near miss" if bool(row[NEAR_MISS]) else "Excluded"
         body = f"<div class='sm-score'>{label}: misses</div><ul>{misses}</ul>"
     return f"<div class='sm-popup'>{head}<br>{facts}{body}<div class='sm-muted'>{_esc(row[s.SOURCE])}</div></div>"
 
 
 def _sites_layer(
-    result: MatchResult, rows: gpd.GeoDataFrame, names: dict[str, str], *, name: str, style: dict[str, Any], show: bool
+    result: MatchResult,
+    rows: gpd.GeoDataFrame,
+    names: Mapping[str, str],
+    *,
+    name: str,
+    style: dict[str, Any],
+    show: bool,
 ) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=name, show=show)
     if rows.empty:
@@ -359,7 +363,7 @@ OVERLAYS: tuple[_Overlay, ...] = (
 
 
 def build_map(
-    result: MatchResult, layers: LayerSet, *, top_n: int | None = None, max_polygons: int = 500
+    result: MatchResult, layers: LayerSet, *, top_n: int | None = None, max_polygons: int | None = None
 ) -> folium.Map:
     """Build the Folium map of a match.
 
@@ -371,19 +375,18 @@ def build_map(
         The layers it was matched against (for the overlays and the base).
     top_n : int, optional
         Draw only this many ranked sites (default: all, as polygons up to ``max_polygons``).
-    max_polygons : int
+    max_polygons : int, optional
         Ranked sites drawn as polygons; further ranked sites are drawn as clustered points (at
-        most :data:`MAX_POINTS`), and at most this many excluded sites are drawn.
+        most :data:`sitematch.settings.map_max_points`), and at most this many excluded sites are
+        drawn. Default :data:`sitematch.settings.map_max_polygons`.
 
     Returns
     -------
     folium.Map
         With every asset embedded; save it with :func:`write_map`.
     """
-    names = result.meta.get("municipality_names") or {}
-    if not names and layers.get("municipalities") is not None:
-        m_ = layers["municipalities"]
-        names = dict(zip(m_[s.MUNICIPALITY_CODE].astype(str), m_[s.MUNICIPALITY_NAME].astype(str), strict=True))
+    names = result.run.municipality_names or layers.municipality_names
+    max_polygons = settings.map_max_polygons if max_polygons is None else max_polygons
     ranked = result.ranked if top_n is None else result.ranked.head(top_n)
     polygons, beyond = ranked.head(max_polygons), ranked.iloc[max_polygons:]
     excluded = result.excluded
@@ -425,10 +428,12 @@ def build_map(
         style={"color": "#1a202c", "weight": 1.5, "fillOpacity": 0.8},
         show=True,
     )
-    _rank_labels(polygons.head(MAX_LABELS), ranked_group)
+    _rank_labels(polygons.head(settings.map_max_labels), ranked_group)
     ranked_group.add_to(m)
     if len(beyond):
-        pts = gpd.GeoSeries(beyond.geometry.head(MAX_POINTS).representative_point(), crs=beyond.crs).to_crs(SERVING_CRS)
+        pts = gpd.GeoSeries(
+            beyond.geometry.head(settings.map_max_points).representative_point(), crs=beyond.crs
+        ).to_crs(SERVING_CRS)
         cluster = make_offline(
             FastMarkerCluster(
                 list(zip(pts.y.round(5), pts.x.round(5), strict=True)),
@@ -450,7 +455,7 @@ def build_map(
 
 
 def write_map(
-    result: MatchResult, layers: LayerSet, path: Path, *, top_n: int | None = None, max_polygons: int = 500
+    result: MatchResult, layers: LayerSet, path: Path, *, top_n: int | None = None, max_polygons: int | None = None
 ) -> Path:
     """Write the map of a match as one self-contained HTML file (atomically).
 
@@ -471,7 +476,12 @@ def write_map(
 
     Examples
     --------
-    >>> write_map(result, layers, Path("out/battery_plant/map.html"))  # doctest: +SKIP
+    >>> import tempfile
+    >>> from sitematch import LayerSet, load_profile, match
+    >>> layers = LayerSet.from_path("layers")
+    >>> result = match(load_profile("scenarios/battery_plant.yaml"), layers)
+    >>> write_map(result, layers, Path(tempfile.mkdtemp()) / "map.html").stat().st_size > 1_000_000
+    True
     """
     page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()
     return write_text_atomic(Path(path), page)

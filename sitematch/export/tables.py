@@ -18,7 +18,20 @@ import pyogrio
 from sitematch import schema as s
 from sitematch._io import atomic_target, for_ogr
 from sitematch.crs import SERVING_CRS
-from sitematch.result import MISSED, N_MISSED, NEAR_MISS, PASSED, POINTS_PREFIX, RANK, SCORE, SHORTFALL, MatchResult
+from sitematch.result import (
+    CHECK_PREFIX,
+    MISSED,
+    N_MISSED,
+    NEAR_MISS,
+    PASSED,
+    POINTS_PREFIX,
+    RANK,
+    SCORE,
+    SHORTFALL,
+    SHORTFALL_PREFIX,
+    WHY_PREFIX,
+    MatchResult,
+)
 
 #: Leading columns of the ranking table, in order.
 LEAD_COLUMNS = (RANK, s.PLOT_ID, s.NAME, s.MUNICIPALITY_CODE, SCORE, PASSED, NEAR_MISS, N_MISSED, SHORTFALL, MISSED)
@@ -34,13 +47,22 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        Leading columns :data:`LEAD_COLUMNS`, then features, points, plot attributes, geometry.
+        Leading columns :data:`LEAD_COLUMNS`, then points, the per-requirement outcomes
+        (``check_<key>``, ``shortfall_<key>``), features and plot attributes, geometry. The
+        per-requirement words are in ``missed``.
     """
     rows = pd.concat([result.ranked, result.excluded])
     lead = [c for c in LEAD_COLUMNS if c in rows.columns]
     points = [c for c in rows.columns if c.startswith(POINTS_PREFIX)]
-    rest = [c for c in rows.columns if c not in lead and c not in points and c != s.GEOMETRY]
-    return gpd.GeoDataFrame(rows[[*lead, *points, *rest, s.GEOMETRY]], geometry=s.GEOMETRY, crs=result.sites.crs)
+    checks = [c for c in rows.columns if c.startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]
+    rest = [
+        c
+        for c in rows.columns
+        if c not in lead and c not in points and c not in checks and c != s.GEOMETRY and not c.startswith(WHY_PREFIX)
+    ]
+    return gpd.GeoDataFrame(
+        rows[[*lead, *points, *checks, *rest, s.GEOMETRY]], geometry=s.GEOMETRY, crs=result.sites.crs
+    )
 
 
 def write_csv(result: MatchResult, path: Path) -> Path:

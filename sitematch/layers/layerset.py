@@ -1,9 +1,11 @@
 """The LayerSet: every spatial layer of a region, validated, in EPSG:3006, indexed once.
 
-A LayerSet is read from one GeoPackage holding a layer per kind (``layers/region.gpkg``: the
-layer names are the kinds in :data:`sitematch.schema.LAYERS`), or from a folder with one file per
-kind (``plots.gpkg``, ``ports.geojson``, ``motorways.shp``…). Plots can be replaced by those of a
-plot store with :meth:`LayerSet.with_plots`.
+A LayerSet is read from a region folder with a catalogue (``layers/layers.yaml``, see
+:mod:`sitematch.layers.catalogue`: it names every layer, may declare new kinds and criteria on
+them), from one GeoPackage holding a layer per built-in kind (the layer names are the kinds in
+:data:`sitematch.schema.LAYERS`), or from a folder with one file per kind (``plots.gpkg``,
+``ports.geojson``, ``motorways.shp``…). Plots can be replaced by those of a plot store with
+:meth:`LayerSet.with_plots`.
 
 Indexes (:class:`sitematch.index.NearestIndex`) are built lazily, once per layer and parameter,
 and kept on the LayerSet.
@@ -11,8 +13,11 @@ and kept on the LayerSet.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +26,55 @@ import pandas as pd
 import pyogrio
 
 from sitematch import schema as s
+from sitematch.criteria import Registry
 from sitematch.crs import to_working_crs
 from sitematch.errors import LayerError
+from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, Catalogue, read_catalogue
+
+log = logging.getLogger(__name__)
 
 #: File suffixes read when a LayerSet is a folder of files.
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".parquet")
 
 
 def _read_any(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    what = f"{path} (layer {layer!r})" if layer else str(path)
+    if not path.is_file():
+        raise LayerError(f"{what}: no such file", where=str(path))
     try:
         if path.suffix == ".parquet":
             return gpd.read_parquet(path)
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
-        what = f"{path} (layer {layer!r})" if layer else str(path)
-        raise LayerError(f"{what}: cannot be read as a spatial layer: {exc}") from None
+        raise LayerError(f"{what}: cannot be read as a spatial layer: {exc}", where=str(path)) from None
 
 
-def validate_layer(gdf: gpd.GeoDataFrame, kind: str, *, what: str) -> gpd.GeoDataFrame:
+def _layer_names(path: Path) -> set[str]:
+    try:
+        return {str(row[0]) for row in pyogrio.list_layers(path)}
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise LayerError(f"{path}: not a readable GeoPackage: {exc}", where=str(path)) from None
+
+
+def _default_layer(path: Path, kind: str) -> str | None:
+    """Inside a multi-layer file, the layer named like the kind; in a single-layer file, that one."""
+    if path.suffix.lower() != ".gpkg":
+        return None
+    return kind if kind in _layer_names(path) else None
+
+
+def _read_table(path: Path, layer: str) -> pd.DataFrame:
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, dtype=str)
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise LayerError(f"{path} (table {layer!r}): cannot be read: {exc}", where=str(path)) from None
+
+
+def validate_layer(
+    gdf: gpd.GeoDataFrame, kind: str, *, what: str, schema: s.LayerSchema | None = None
+) -> gpd.GeoDataFrame:
     """Check a layer against its schema and bring it to EPSG:3006.
 
     Parameters
@@ -46,9 +82,11 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: str, *, what: str) -> gpd.GeoDat
     gdf : geopandas.GeoDataFrame
         The layer as read.
     kind : str
-        Its kind, a key of :data:`sitematch.schema.LAYERS`.
+        Its kind.
     what : str
         Where it came from, for error messages.
+    schema : sitematch.schema.LayerSchema, optional
+        Its schema (a catalogue's); default the built-in kind's, :data:`sitematch.schema.LAYERS`.
 
     Returns
     -------
@@ -61,8 +99,17 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: str, *, what: str) -> gpd.GeoDat
         Listing every missing required column, empty required values, or a wrong geometry type.
     CRSError
         If the layer has no CRS or one that puts it outside Sweden.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> rail = gpd.GeoDataFrame({"line_name": ["Mälarbanan"], "source": ["example"], "licence": ["CC0"]},
+    ...                         geometry=[Point(16.5, 59.6).buffer(0.01).boundary], crs=4326)
+    >>> validate_layer(rail, "rail", what="example").crs.to_epsg()
+    3006
     """
-    schema = s.LAYERS[kind]
+    schema = schema or s.LAYERS[kind]
     problems: list[str] = []
     missing = [c for c in schema.required_names if c not in gdf.columns]
     if missing:
@@ -79,7 +126,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: str, *, what: str) -> gpd.GeoDat
         if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
             problems.append(f"{int((gdf.geometry.isna() | gdf.geometry.is_empty).sum())} row(s) have no geometry")
     if problems:
-        raise LayerError(f"{what} is not a valid {kind!r} layer: " + "; ".join(problems))
+        raise LayerError(f"{what} is not a valid {kind!r} layer: " + "; ".join(problems), where=what)
     out = to_working_crs(gdf, what=what)
     for col in schema.all_columns:
         if col.name not in out.columns:
@@ -107,12 +154,18 @@ class LayerSet:
         The members table (see :data:`sitematch.schema.MEMBERS_COLUMNS`).
     origin : str
         Where the layers came from, for messages and provenance.
+    catalogue : Catalogue, optional
+        The region's catalogue: the schemas of its layer kinds (new kinds included), their
+        provenance, and the criteria a profile can use (:attr:`registry`). Without one, the
+        built-in kinds and criteria.
 
     Examples
     --------
-    >>> layers = LayerSet.from_path("layers/region.gpkg")  # doctest: +SKIP
-    >>> layers["ports"].crs.to_epsg()  # doctest: +SKIP
+    >>> layers = LayerSet.from_path("layers")
+    >>> layers["ports"].crs.to_epsg()
     3006
+    >>> layers.municipality_names["1980"]
+    'Västerås'
     """
 
     def __init__(
@@ -121,18 +174,26 @@ class LayerSet:
         members: pd.DataFrame | None = None,
         origin: str = "<memory>",
         *,
+        catalogue: Catalogue | None = None,
         validated: bool = False,
     ) -> None:
-        unknown = set(layers) - set(s.LAYERS)
+        self.catalogue = catalogue or Catalogue(None)
+        unknown = [k for k in layers if self.catalogue.schema(k) is None or k == MEMBERS]
         if unknown:
+            known = ", ".join(dict.fromkeys([*s.LAYERS, *self.catalogue.layers]))
             raise LayerError(
-                f"{origin}: unknown layer kind(s) {', '.join(sorted(unknown))}; known: {', '.join(s.LAYERS)}"
+                f"{origin}: unknown layer kind(s) {', '.join(sorted(unknown))}; known: {known}. "
+                f"A new kind is declared in the region's {CATALOGUE_FILE}.",
+                where=origin,
             )
         self.origin = origin
         self._layers = (
             dict(layers)
             if validated
-            else {k: validate_layer(v, k, what=f"{origin}: layer {k!r}") for k, v in layers.items()}
+            else {
+                k: validate_layer(v, k, what=f"{origin}: layer {k!r}", schema=self.catalogue.schema(k))
+                for k, v in layers.items()
+            }
         )
         self.members = members
         self._cache: dict[Any, Any] = {}
@@ -141,12 +202,15 @@ class LayerSet:
     # -- reading ---------------------------------------------------------------------------------
     @classmethod
     def from_path(cls, path: str | Path, kinds: Iterable[str] | None = None) -> LayerSet:
-        """Read a LayerSet from a GeoPackage (one layer per kind) or a folder (one file per kind).
+        """Read a region: a folder with a catalogue, a GeoPackage, or a folder of files by kind.
 
         Parameters
         ----------
         path : str or pathlib.Path
-            ``region.gpkg``, or a folder holding ``region.gpkg`` or files named by kind.
+            A folder holding ``layers.yaml`` (its catalogue: every layer it names is read from
+            its file); a ``layers.yaml`` file; a GeoPackage holding one layer per built-in kind
+            (``region.gpkg``); or a folder holding ``region.gpkg`` or files named by kind
+            (``ports.geojson``, ``rail.shp``…).
         kinds : iterable of str, optional
             Only read these kinds.
 
@@ -158,22 +222,23 @@ class LayerSet:
         ------
         LayerError
             If the path does not exist or a layer is unreadable or invalid.
+        CatalogueError
+            If the catalogue is invalid.
         """
         path = Path(path)
+        if path.name == CATALOGUE_FILE or (path.is_dir() and (path / CATALOGUE_FILE).is_file()):
+            return cls._from_catalogue(read_catalogue(path), kinds)
         want = set(kinds) if kinds is not None else set(s.LAYERS)
         if path.is_dir() and (path / "region.gpkg").is_file():
             path = path / "region.gpkg"
         layers: dict[str, gpd.GeoDataFrame] = {}
         members = None
         if path.is_file():
-            try:
-                names = {str(row[0]) for row in pyogrio.list_layers(path)}
-            except (pyogrio.errors.DataSourceError, OSError) as exc:
-                raise LayerError(f"{path}: not a readable GeoPackage: {exc}") from None
+            names = _layer_names(path)
             for kind in sorted(want & names):
                 layers[kind] = _read_any(path, kind)
-            if "members" in names:
-                members = pyogrio.read_dataframe(path, layer="members", read_geometry=False)
+            if MEMBERS in names:
+                members = _read_table(path, MEMBERS)
         elif path.is_dir():
             for f in sorted(path.iterdir()):
                 if f.suffix.lower() in VECTOR_SUFFIXES and f.stem in want:
@@ -182,11 +247,38 @@ class LayerSet:
                 members = pd.read_csv(path / "members.csv", dtype=str)
         else:
             raise LayerError(
-                f"{path}: no such layer file or folder; build the demo region with `sitematch layers build-demo`"
+                f"{path}: no such layer file or folder",
+                where=str(path),
+                hint="Give a region folder (with layers.yaml), a GeoPackage, or build the demo region.",
+                option="layers",
             )
         if not layers:
-            raise LayerError(f"{path}: holds none of the layer kinds sitematch knows ({', '.join(s.LAYERS)})")
+            raise LayerError(
+                f"{path}: holds none of the layer kinds sitematch knows ({', '.join(s.LAYERS)})", where=str(path)
+            )
+        log.info("read %d layers from %s", len(layers), path)
         return cls(layers, members, str(path))
+
+    @classmethod
+    def _from_catalogue(cls, catalogue: Catalogue, kinds: Iterable[str] | None) -> LayerSet:
+        want = set(kinds) if kinds is not None else None
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        members = None
+        for kind, entry in catalogue.layers.items():
+            if want is not None and kind not in want and kind != MEMBERS:
+                continue
+            if entry.file is None:
+                raise LayerError(f"{catalogue.path}: layer {kind!r} names no 'file' to read it from")
+            if kind == MEMBERS:
+                members = _read_table(entry.file, entry.layer or MEMBERS)
+                continue
+            gdf = _read_any(entry.file, entry.layer or _default_layer(entry.file, kind))
+            for col, value in ((s.SOURCE, entry.source), (s.LICENCE, entry.licence)):
+                if value is not None:
+                    gdf[col] = gdf[col].where(gdf[col].notna(), value) if col in gdf.columns else value
+            layers[kind] = gdf
+        log.info("read %d layers named by %s", len(layers), catalogue.path)
+        return cls(layers, members, str(catalogue.path), catalogue=catalogue)
 
     # -- access ----------------------------------------------------------------------------------
     def __contains__(self, kind: str) -> bool:
@@ -206,13 +298,45 @@ class LayerSet:
         """Kinds of the layers present."""
         return list(self._layers)
 
+    @property
+    def registry(self) -> Registry:
+        """The criteria and parameters a profile can use on these layers (built-in and catalogue)."""
+        return self.catalogue.registry
+
+    def schema(self, kind: str) -> s.LayerSchema | None:
+        """The schema of a layer kind (the catalogue's, else the built-in one), or None if unknown."""
+        return self.catalogue.schema(kind)
+
+    @cached_property
+    def municipality_names(self) -> dict[str, str]:
+        """Municipality name by kommunkod, from the municipalities layer (empty without one)."""
+        munis = self.get("municipalities")
+        if munis is None:
+            return {}
+        return dict(zip(munis[s.MUNICIPALITY_CODE].astype(str), munis[s.MUNICIPALITY_NAME].astype(str), strict=True))
+
+    def fingerprint(self) -> str:
+        """A short hash of what a match rests on: the catalogue, and each layer's kind, rows, columns and extent.
+
+        Two runs with the same fingerprint used the same layers (plots excluded: they are listed
+        in the result itself).
+        """
+        h = hashlib.sha256(self.catalogue.digest.encode())
+        for kind in sorted(k for k in self._layers if k != "plots"):
+            gdf = self._layers[kind]
+            bounds = [round(float(v)) for v in gdf.total_bounds] if len(gdf) else []
+            h.update(f"{kind}|{len(gdf)}|{','.join(map(str, gdf.columns))}|{bounds}".encode())
+        return h.hexdigest()[:16]
+
     def with_plots(self, plots: gpd.GeoDataFrame, origin: str | None = None) -> LayerSet:
         """A LayerSet with the same infrastructure layers (and indexes) but other plots."""
         other = LayerSet.__new__(LayerSet)
+        other.__dict__.update(self.__getstate__())
         other.origin = origin or self.origin
         other._layers = dict(self._layers)
-        other._layers["plots"] = validate_layer(plots, "plots", what=f"{origin or 'plots'}")
-        other.members = self.members
+        other._layers["plots"] = validate_layer(
+            plots, "plots", what=f"{origin or 'plots'}", schema=self.catalogue.schema("plots")
+        )
         other._cache = {k: v for k, v in self._cache.items() if not (isinstance(k, tuple) and k[0] == "plots")}
         other._lock = threading.Lock()
         return other
@@ -225,21 +349,27 @@ class LayerSet:
             return self._cache[key]
 
     def provenance(self) -> pd.DataFrame:
-        """One row per (layer, source, licence) with the number of rows: what every number rests on."""
+        """One row per (layer, source, licence) with the row count and the catalogue's date.
+
+        What every number rests on; maps and dossiers show it.
+        """
         rows = []
         for kind, gdf in self._layers.items():
             if not len(gdf):
                 continue
+            entry = self.catalogue.layers.get(kind)
+            date = entry.date if entry is not None and entry.date else ""
             grouped = gdf.groupby([s.SOURCE, s.LICENCE], dropna=False).size()
             for (source, licence), n in grouped.items():
-                rows.append({"layer": kind, s.SOURCE: source, s.LICENCE: licence, "rows": int(n)})
-        return pd.DataFrame(rows, columns=["layer", s.SOURCE, s.LICENCE, "rows"])
+                rows.append({"layer": kind, s.SOURCE: source, s.LICENCE: licence, "rows": int(n), "date": date})
+        return pd.DataFrame(rows, columns=["layer", s.SOURCE, s.LICENCE, "rows", "date"])
 
     def __getstate__(self) -> dict[str, Any]:
         # Picklable for Dask workers: indexes are rebuilt there, not shipped.
         state = self.__dict__.copy()
         state["_cache"] = {}
-        del state["_lock"]
+        state.pop("_lock", None)
+        state.pop("municipality_names", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

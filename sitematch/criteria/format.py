@@ -1,0 +1,95 @@
+"""Words for values: ``"4.2 km"``, ``"40 MW"``, ``"25 ha"``, ``"class 3"``, ``"yes"`` — the same everywhere.
+
+How a number is worded is part of its criterion's declaration (``Criterion.display``):
+``distance`` (metres, kilometres from 1 km), ``count`` (thousands separated), ``class``
+("class 3"), ``number`` (one decimal and the unit).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sitematch.criteria.model import Criterion
+
+#: Units people might wrongly write in a key, and what sitematch uses instead.
+WRONG_UNIT_SUFFIXES: dict[str, str] = {
+    "_km": "_m",
+    "_kilometres": "_m",
+    "_meters": "_m",
+    "_metres": "_m",
+    "_kw": "_mw",
+    "_gw": "_mw",
+    "_m2": "_ha",
+    "_sqm": "_ha",
+    "_hectares": "_ha",
+    "_kvm": "_ha",
+    "_acres": "_ha",
+}
+
+
+def format_values(criterion: Criterion, values: pd.Series | np.ndarray) -> np.ndarray:
+    """Format many values of a numeric criterion at once (vectorised; same words as :func:`format_value`).
+
+    Parameters
+    ----------
+    criterion : Criterion
+        A numeric criterion.
+    values : pandas.Series or numpy.ndarray
+        Finite numbers (callers word NaN and infinity themselves).
+
+    Returns
+    -------
+    numpy.ndarray of str
+
+    Examples
+    --------
+    >>> from sitematch.criteria import CRITERIA
+    >>> format_values(CRITERIA["distance_to_rail_m"], [250.0, 4210.0]).tolist()
+    ['250 m', '4.2 km']
+    """
+    v = pd.Series(np.asarray(values, dtype=float))
+    if criterion.display == "distance":
+        km = (v / 1000).round(1).astype(str) + " km"
+        m = v.round(0).astype("int64").astype(str) + " m"
+        return np.where(v >= 1000, km, m).astype(object)
+    if criterion.display == "count":
+        return v.round(0).astype("int64").map("{:,}".format).str.replace(",", " ").to_numpy(dtype=object)
+    if criterion.display == "class":
+        return ("class " + v.round(0).astype("int64").astype(str)).to_numpy(dtype=object)
+    text = v.round(1).astype(str).str.replace(r"\.0$", "", regex=True)
+    return (text + (" " + criterion.unit if criterion.unit else "")).to_numpy(dtype=object)
+
+
+def format_value(criterion: Criterion, value: object) -> str:
+    """Format one value of a criterion for people: ``"4.2 km"``, ``"40 MW"``, ``"25 ha"``, ``"yes"``.
+
+    Examples
+    --------
+    >>> from sitematch.criteria import CRITERIA
+    >>> format_value(CRITERIA["grid_capacity_mw"], 40.0), format_value(CRITERIA["ready"], True)
+    ('40 MW', 'yes')
+    >>> format_value(CRITERIA["price_sek_m2"], None)
+    'unknown'
+    """
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return "unknown"
+    if criterion.kind != "numeric":
+        if isinstance(value, bool | np.bool_) or criterion.kind == "flag":
+            return "yes" if bool(value) else "no"
+        return str(value)
+    v = float(value)  # type: ignore[arg-type]
+    if v == float("inf"):
+        return "none"
+    # the scalar twin of format_values (pure Python: fast for one value; tested to agree)
+    if criterion.display == "distance":
+        return f"{round(v / 1000, 1)} km" if v >= 1000 else f"{round(v)} m"
+    if criterion.display == "count":
+        return f"{round(v):,}".replace(",", " ")
+    if criterion.display == "class":
+        return f"class {round(v)}"
+    text = str(round(v, 1)).removesuffix(".0")
+    return f"{text} {criterion.unit}" if criterion.unit else text

@@ -1,0 +1,395 @@
+"""A region's catalogue (``layers.yaml``): its layers, and criteria and parameters on them, as data.
+
+A region is a folder holding layer files and a ``layers.yaml`` that names each layer — its kind,
+file (and layer inside the file), geometry type, columns, ``source``, ``licence`` and date — and
+may declare **new layer kinds** and **new criteria** on them, with no code change::
+
+    name: Stockholm–Mälardalen (demo)
+    layers:
+      ports: {file: region.gpkg, layer: ports, source: "…", licence: "…", date: 2025-06-01}
+      district_heating:                       # a new kind
+        file: district_heating.geojson
+        geometry: LineString
+        columns: {network: str, operator: {type: str, required: false}}
+        source: "Mälarenergi, district heating network (example)"
+        licence: CC BY 4.0
+        date: 2026-01-15
+    parameters:
+      heat_radius_m: {default: 3000, label: Heat connection radius}
+    criteria:
+      distance_to_district_heating_m:
+        measure: nearest                      # attribute | nearest | aggregate | overlay | …
+        layer: district_heating
+        label: Distance to district heating
+
+A profile may then write ``max_distance_to_district_heating_m: 2000`` or prefer the criterion,
+exactly as for a built-in one. Every mistake gets a :class:`~sitematch.errors.CatalogueError`
+naming the file, line and key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sitematch import schema as s
+from sitematch._yaml import YamlDocument, read_yaml
+from sitematch.criteria import BUILTIN, KINDS, Criterion, Parameter, Registry, unit_from_name
+from sitematch.errors import CatalogueError
+from sitematch.measures import measure_class
+
+#: The catalogue's file name inside a region folder.
+CATALOGUE_FILE = "layers.yaml"
+
+TOP_KEYS = ("name", "description", "layers", "criteria", "parameters")
+LAYER_KEYS = ("file", "layer", "geometry", "columns", "source", "licence", "date", "description")
+COLUMN_KEYS = ("type", "required", "description")
+CRITERION_KEYS = (
+    "measure",
+    "label",
+    "kind",
+    "unit",
+    "higher_is_better",
+    "values",
+    "short_label",
+    "headline",
+    "cost",
+    "description",
+)
+PARAMETER_KEYS = ("default", "label", "unit", "description")
+GEOMETRIES = {"point": "Point", "linestring": "LineString", "line": "LineString", "polygon": "Polygon"}
+DTYPES = ("str", "float", "int", "bool", "date")
+#: The non-spatial members table.
+MEMBERS = "members"
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    """One layer a catalogue names: where it is read from and what it holds.
+
+    Attributes
+    ----------
+    kind : str
+        The layer kind (a built-in one, or a new one the catalogue declares).
+    schema : sitematch.schema.LayerSchema
+        Its geometry type and columns (a built-in kind's, plus any columns the catalogue adds).
+    file : pathlib.Path or None
+        The file, resolved against the catalogue's folder.
+    layer : str or None
+        The layer inside the file (GeoPackage); default the only one, or the kind's name.
+    source, licence, date : str or None
+        Provenance; ``source`` and ``licence`` fill rows that carry none.
+    """
+
+    kind: str
+    schema: s.LayerSchema
+    file: Path | None = None
+    layer: str | None = None
+    source: str | None = None
+    licence: str | None = None
+    date: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A region's catalogue: layers, and the registry of criteria a profile can use on them."""
+
+    path: Path | None
+    name: str = ""
+    description: str = ""
+    layers: Mapping[str, LayerEntry] = field(default_factory=dict)
+    registry: Registry = BUILTIN
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+
+    def schema(self, kind: str) -> s.LayerSchema | None:
+        """The schema of a kind: the catalogue's entry, else the built-in kind's, else None."""
+        entry = self.layers.get(kind)
+        if entry is not None:
+            return entry.schema
+        return s.LAYERS.get(kind)
+
+
+class _Reader:
+    """Builds a Catalogue from parsed YAML, raising errors that name the line and key."""
+
+    def __init__(self, doc: YamlDocument, where: str, base: Path | None) -> None:
+        self.doc = doc
+        self.where = where
+        self.base = base
+
+    def fail(self, path: tuple[str, ...], message: str) -> CatalogueError:
+        line = self.doc.line(*path)
+        loc = f"{self.where}, line {line}" if line else self.where
+        key = ".".join(path)
+        return CatalogueError(
+            f"{loc}: '{key}': {message}" if key else f"{loc}: {message}", where=self.where, key=key or None, line=line
+        )
+
+    def mapping(self, value: Any, path: tuple[str, ...], what: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a mapping of {what}")
+        return {str(k): v for k, v in value.items()}
+
+    def keys(self, raw: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[str, ...]) -> None:
+        for k in raw:
+            if k not in allowed:
+                close = difflib.get_close_matches(k, allowed, n=1, cutoff=0.6)
+                did = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(allowed))}."
+                raise self.fail((*path, k), f"unknown key.{did}")
+
+    def text(self, raw: Mapping[str, Any], key: str, path: tuple[str, ...]) -> str | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.fail((*path, key), f"expected text, got {value!r}")
+        return str(value)
+
+    # -- layers ----------------------------------------------------------------------------------
+    def columns(self, raw: Any, path: tuple[str, ...]) -> tuple[s.Column, ...]:
+        out = []
+        for name, spec in self.mapping(raw, path, "column: type").items():
+            cpath = (*path, name)
+            if isinstance(spec, str):
+                spec = {"type": spec}
+            spec = self.mapping(spec, cpath, "type, required, description")
+            self.keys(spec, COLUMN_KEYS, cpath)
+            dtype = str(spec.get("type", "str"))
+            if dtype not in DTYPES:
+                raise self.fail((*cpath, "type"), f"unknown type {dtype!r}; use one of {', '.join(DTYPES)}")
+            required = spec.get("required", True)
+            if not isinstance(required, bool):
+                raise self.fail((*cpath, "required"), f"expected true or false, got {required!r}")
+            out.append(s.Column(name, dtype, required, str(spec.get("description") or "")))
+        return tuple(out)
+
+    def layer(self, kind: str, raw: Any) -> LayerEntry:
+        path = ("layers", kind)
+        spec = self.mapping(raw, path, "file, layer, geometry, columns, source, licence, date")
+        self.keys(spec, LAYER_KEYS, path)
+        builtin = s.LAYERS.get(kind)
+        columns = self.columns(spec.get("columns"), (*path, "columns"))
+        geometry = spec.get("geometry")
+        if kind == MEMBERS:
+            schema = s.LayerSchema(MEMBERS, "None", s.MEMBERS_COLUMNS, "members table", provenance=())
+        elif builtin is not None:
+            if geometry is not None and GEOMETRIES.get(str(geometry).lower()) != builtin.geometry_type:
+                raise self.fail((*path, "geometry"), f"'{kind}' layers hold {builtin.geometry_type}s")
+            known = set(builtin.column_names)
+            extra = tuple(c for c in columns if c.name not in known)
+            schema = s.LayerSchema(kind, builtin.geometry_type, builtin.columns + extra, builtin.description)
+        else:
+            if not kind.isidentifier() or not kind.islower():
+                raise self.fail(path, "a layer kind is a lower-case name with underscores, e.g. district_heating")
+            if geometry is None:
+                raise self.fail(path, "a new layer kind needs 'geometry': Point, LineString or Polygon")
+            gtype = GEOMETRIES.get(str(geometry).lower())
+            if gtype is None:
+                raise self.fail((*path, "geometry"), f"unknown geometry {geometry!r}; use Point, LineString or Polygon")
+            schema = s.LayerSchema(kind, gtype, columns, str(spec.get("description") or kind))
+        file = self.text(spec, "file", path)
+        resolved = None
+        if file is not None:
+            resolved = Path(file) if Path(file).is_absolute() or self.base is None else self.base / file
+        return LayerEntry(
+            kind,
+            schema,
+            resolved,
+            self.text(spec, "layer", path),
+            self.text(spec, "source", path),
+            self.text(spec, "licence", path),
+            self.text(spec, "date", path),
+            str(spec.get("description") or ""),
+        )
+
+    # -- parameters and criteria -----------------------------------------------------------------
+    def parameters(self, raw: Any) -> dict[str, Parameter]:
+        out = {}
+        for name, spec in self.mapping(raw, ("parameters",), "name: {default, label}").items():
+            path = ("parameters", name)
+            spec = self.mapping(spec, path, "default, label, unit, description")
+            self.keys(spec, PARAMETER_KEYS, path)
+            default = spec.get("default")
+            if isinstance(default, bool) or not isinstance(default, int | float):
+                raise self.fail((*path, "default"), f"expected a number, got {default!r}")
+            unit = self.text(spec, "unit", path) or unit_from_name(name)
+            if unit is None:
+                raise self.fail(path, "put the unit in the name (e.g. heat_radius_m) or give 'unit'")
+            out[name] = Parameter(
+                name,
+                float(default),
+                self.text(spec, "label", path) or name.replace("_", " "),
+                unit,
+                str(spec.get("description") or ""),
+                origin=self.where,
+            )
+        return out
+
+    def criterion(self, name: str, raw: Any, parameters: Mapping[str, Parameter], layers: Catalogue) -> Criterion:
+        path = ("criteria", name)
+        spec = self.mapping(raw, path, "measure and its keys")
+        if "measure" not in spec:
+            raise self.fail(path, "missing 'measure' (attribute, nearest, aggregate or overlay)")
+        try:
+            cls = measure_class(str(spec["measure"]))
+        except CatalogueError as exc:
+            raise self.fail((*path, "measure"), str(exc)) from None
+        self.keys(spec, CRITERION_KEYS + cls.keys, path)
+        measure = cls.from_spec(
+            {k: v for k, v in spec.items() if k in cls.keys}, path, self.fail, parameters=tuple(parameters)
+        )
+        measure.check(layers.schema, path, self.fail)
+        kind = str(spec.get("kind") or measure.default_kind())
+        if kind not in KINDS:
+            raise self.fail((*path, "kind"), f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        unit = self.text(spec, "unit", path)
+        if kind == "numeric" and unit is None and unit_from_name(name) is None:
+            raise self.fail(path, "a numeric criterion carries its unit in its name (e.g. …_m, …_mw, …_ha, …_share)")
+        if not name.isidentifier() or not name.islower():
+            raise self.fail(path, "a criterion name is lower-case with underscores, e.g. distance_to_school_m")
+        flags = {}
+        for key in ("higher_is_better", "headline"):
+            if key in spec and not isinstance(spec[key], bool):
+                raise self.fail((*path, key), f"expected true or false, got {spec[key]!r}")
+            flags[key] = spec.get(key)
+        cost = spec.get("cost")
+        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int) or cost < 0):
+            raise self.fail((*path, "cost"), f"expected a whole number ≥ 0, got {cost!r}")
+        if cost is None:
+            layer_schema = layers.schema(measure.layers()[0]) if measure.layers() else None
+            cost = measure.default_cost(layer_schema.geometry_type if layer_schema else None)
+        values = spec.get("values") or []
+        if not isinstance(values, list):
+            raise self.fail((*path, "values"), "expected a list of allowed values")
+        higher = flags["higher_is_better"]
+        return Criterion(
+            name,
+            kind,
+            self.text(spec, "label", path) or name.replace("_", " ").capitalize(),
+            measure,
+            unit=unit or "",
+            higher_is_better=measure.default_higher_is_better() if higher is None else higher,
+            values=tuple(str(v) for v in values),
+            short_label=self.text(spec, "short_label", path) or "",
+            headline=bool(flags["headline"]),
+            cost=cost,
+            description=str(spec.get("description") or measure.describe()),
+            origin=self.where,
+        )
+
+    def catalogue(self) -> Catalogue:
+        raw = self.doc.data
+        if raw is None:
+            raise self.fail((), "the catalogue is empty; it needs at least 'layers'")
+        if not isinstance(raw, dict):
+            raise self.fail((), "a catalogue is a YAML mapping with 'layers' (and 'criteria', 'parameters')")
+        raw = {str(k): v for k, v in raw.items()}
+        self.keys(raw, TOP_KEYS, ())
+        entries = {
+            kind: self.layer(kind, spec)
+            for kind, spec in self.mapping(raw.get("layers"), ("layers",), "layers").items()
+        }
+        if not entries:
+            raise self.fail(("layers",), "declare at least one layer")
+        params = self.parameters(raw.get("parameters"))
+        plain = Catalogue(self.base, layers=entries, registry=BUILTIN.extended({}, params, where=self.where))
+        all_params = {**BUILTIN.parameters, **params}
+        criteria = {
+            name: self.criterion(name, spec, all_params, plain)
+            for name, spec in self.mapping(raw.get("criteria"), ("criteria",), "criteria").items()
+        }
+        registry = BUILTIN.extended(criteria, params, where=self.where)
+        return Catalogue(
+            self.base,
+            name=self.text(raw, "name", ()) or "",
+            description=str(raw.get("description") or ""),
+            layers=entries,
+            registry=registry,
+            digest="",
+        )
+
+
+def parse_catalogue(text: str, *, where: str = "<catalogue>", base: Path | None = None) -> Catalogue:
+    """Validate a catalogue given as YAML text.
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+    where : str
+        What to call it in error messages.
+    base : pathlib.Path, optional
+        The folder its relative file names are resolved against.
+
+    Returns
+    -------
+    Catalogue
+
+    Raises
+    ------
+    CatalogueError
+        Naming the line and key of the first mistake.
+
+    Examples
+    --------
+    >>> cat = parse_catalogue('''
+    ... layers:
+    ...   schools: {file: schools.geojson, geometry: Point, columns: {name: str}}
+    ... criteria:
+    ...   distance_to_school_m: {measure: nearest, layer: schools, label: Distance to school}
+    ... ''')
+    >>> cat.registry["distance_to_school_m"].label, cat.schema("schools").geometry_type
+    ('Distance to school', 'Point')
+    """
+    doc = read_yaml(text, where=where, error=CatalogueError)
+    cat = _Reader(doc, where, base).catalogue()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Catalogue(cat.path, cat.name, cat.description, cat.layers, cat.registry, digest)
+
+
+def read_catalogue(path: str | Path) -> Catalogue:
+    """Read a region's ``layers.yaml``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The catalogue file, or the folder holding ``layers.yaml``.
+
+    Returns
+    -------
+    Catalogue
+
+    Raises
+    ------
+    CatalogueError
+        If the file is missing, unreadable or invalid.
+
+    Examples
+    --------
+    >>> read_catalogue("layers").registry["distance_to_port_m"].measure.layer
+    'ports'
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / CATALOGUE_FILE
+    if not path.is_file():
+        raise CatalogueError(f"{path}: no such catalogue file", where=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CatalogueError(f"{path}: not a UTF-8 text file", where=str(path)) from None
+    return parse_catalogue(text, where=str(path), base=path.parent)

@@ -1,0 +1,119 @@
+"""``NearestDistance(layer, where)``: exact metres to the nearest feature of a layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sitematch.measures._base import (
+    Fail,
+    Measure,
+    MeasureContext,
+    Measured,
+    check_column,
+    check_keys,
+    indexed_rows,
+)
+from sitematch.measures._registry import register
+from sitematch.measures._where import Clause, parse_where
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from sitematch.schema import LayerSchema
+
+
+@register
+@dataclass(frozen=True)
+class NearestDistance(Measure):
+    """Distance in metres from a site's polygon to the nearest feature of ``layer`` (0 when touching).
+
+    Parameters
+    ----------
+    layer : str
+        The layer kind measured to.
+    where : tuple of Clause
+        Only features meeting these conditions count (e.g. ports deep enough for the lead).
+    name_column : str, optional
+        A column of the layer naming the feature; its value for the nearest feature is kept in
+        ``names_as`` so explanations can say *which* port or junction.
+    names_as : str, optional
+        The companion column for the name (e.g. ``nearest_port``).
+
+    Examples
+    --------
+    >>> NearestDistance("ports", name_column="name", names_as="nearest_port").extra_columns()
+    ('nearest_port',)
+    """
+
+    layer: str
+    where: tuple[Clause, ...] = ()
+    name_column: str | None = None
+    names_as: str | None = None
+
+    name = "nearest"
+    keys = ("layer", "where", "name_column", "names_as")
+    boundable = True
+
+    def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
+        index, positions = indexed_rows(ctx, self.layer, self.where)
+        dist, which = index.nearest(sites.geometry.to_numpy(), max_distance_m)
+        extra = {}
+        if self.names_as and self.name_column:
+            names = np.full(len(sites), None, dtype=object)
+            found = which >= 0
+            gdf = ctx.layer(self.layer)
+            if gdf is not None and found.any():
+                names[found] = gdf[self.name_column].to_numpy(dtype=object)[positions[which[found]]]
+            extra[self.names_as] = pd.Series(names, index=sites.index, dtype="string")
+        return Measured(dist, extra)
+
+    def spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"measure": self.name, "layer": self.layer}
+        if self.where:
+            out["where"] = [c.text() for c in self.where]
+        if self.name_column:
+            out["name_column"] = self.name_column
+        if self.names_as:
+            out["names_as"] = self.names_as
+        return out
+
+    @classmethod
+    def from_spec(
+        cls, spec: Mapping[str, Any], path: tuple[str, ...], fail: Fail, parameters: Collection[str] = ()
+    ) -> NearestDistance:
+        check_keys(spec, cls.keys, ("layer",), path, fail)
+        where = parse_where(spec.get("where"), parameters, (*path, "where"), fail)
+        name_column = spec.get("name_column")
+        names_as = spec.get("names_as") or (f"nearest_{spec['layer']}_name" if name_column else None)
+        return cls(str(spec["layer"]), where, name_column, names_as)
+
+    def layers(self) -> tuple[str, ...]:
+        return (self.layer,)
+
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(c.parameter for c in self.where if c.parameter)
+
+    def extra_columns(self) -> tuple[str, ...]:
+        return (self.names_as,) if self.names_as else ()
+
+    def default_cost(self, geometry_type: str | None = None) -> int:
+        return 1 if geometry_type in ("Point", None) else 3
+
+    def default_higher_is_better(self) -> bool:
+        return False
+
+    def check(self, schema_of: Callable[[str], LayerSchema | None], path: tuple[str, ...], fail: Fail) -> None:
+        super().check(schema_of, path, fail)
+        for c in self.where:
+            check_column(schema_of, self.layer, c.column, (*path, "where"), fail)
+        if self.name_column:
+            check_column(schema_of, self.layer, self.name_column, (*path, "name_column"), fail)
+
+    def describe(self) -> str:
+        cond = f" where {' and '.join(c.text() for c in self.where)}" if self.where else ""
+        return f"metres to the nearest feature of '{self.layer}'{cond}"
