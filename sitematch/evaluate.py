@@ -137,7 +137,7 @@ class _Measurements:
 
     def ensure(self, c: Criterion, rows: np.ndarray, bound: float | None) -> None:
         """Make ``c`` known for ``rows``: exactly, or up to ``bound`` (beyond it: ``inf``)."""
-        if not c.measured or not len(rows):
+        if not c.measured:
             return
         want = bound if (bound is not None and c.boundable) else np.inf
         reach = self.reach.setdefault(c.name, np.full(len(self.sites), -np.inf))
@@ -145,7 +145,7 @@ class _Measurements:
         if todo.any() and c.name in self.out:  # a value found within a shorter search is exact already
             found = pd.to_numeric(self.out[c.name].iloc[rows], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             todo &= ~((reach[rows] > -np.inf) & np.isfinite(found))
-        if todo.any():
+        if todo.any() or c.name not in self.out:  # measuring no rows still gives the column its dtype
             which = rows[todo]
             measured = c.measure.compute(
                 self.sites.iloc[which], self.ctx, max_distance_m=None if np.isinf(want) else want

@@ -14,8 +14,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-#: Sites per chunk for radius queries, which can return many pairs per site.
-RADIUS_CHUNK = 100_000
+from sitematch import settings
 
 
 def explode_segments(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
@@ -129,14 +128,15 @@ class NearestIndex:
     ) -> NDArray[np.float64]:
         """Sum or max of ``values`` over the geometries within ``distance_m`` of each site.
 
-        Sites with none get 0. Sites are processed in chunks of :data:`RADIUS_CHUNK` to bound the
-        memory the pair arrays take.
+        Sites with none get 0. Sites are processed in chunks of :data:`sitematch.settings.radius_chunk`
+        to bound the memory the pair arrays take.
         """
         sites = np.asarray(sites, dtype=object)
         out = np.zeros(len(sites))
         values = np.asarray(values, dtype=float)
-        for start in range(0, len(sites), RADIUS_CHUNK):
-            chunk = sites[start : start + RADIUS_CHUNK]
+        chunk_size = settings.radius_chunk
+        for start in range(0, len(sites), chunk_size):
+            chunk = sites[start : start + chunk_size]
             site_i, geom_i = self.within(chunk, distance_m)
             if how == "sum":
                 np.add.at(out, start + site_i, values[geom_i])

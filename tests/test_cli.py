@@ -96,3 +96,49 @@ def test_layers_list(region_gpkg: Path) -> None:
     res = CliRunner().invoke(main, ["layers", "list", "--layers", str(region_gpkg)])
     assert res.exit_code == 0, res.output
     assert "motorway_junctions" in res.output and "example: test fixture" in res.output
+
+
+def test_an_error_names_the_flag_that_fixes_it(profile_file: Path, tmp_path: Path) -> None:
+    res = _run("match", str(profile_file), "--layers", str(tmp_path / "nowhere"), "--no-map")
+    assert "(command line: --layers)" in res.stderr
+
+
+def test_profile_schema_and_check(tmp_path: Path) -> None:
+    import json
+
+    res = CliRunner().invoke(main, ["profile", "schema"])
+    assert res.exit_code == 0, res.output
+    schema = json.loads(res.output)
+    assert "max_distance_to_port_m" in schema["properties"]["requirements"]["properties"]
+    res = CliRunner().invoke(main, ["profile", "check", "scenarios/battery_plant.yaml"])
+    assert res.exit_code == 0 and "valid — Battery-component plant" in res.output
+    assert "requires Area at least 25 ha" in res.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nrequirements: {min_area: 3}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["profile", "check", str(bad)])
+    assert res.exit_code == 1 and "Did you mean 'min_area_ha'" in res.output
+
+
+def test_criteria_lists_the_catalogues_own(tmp_path: Path) -> None:
+    (tmp_path / "layers.yaml").write_text(
+        "layers:\n  schools: {file: s.geojson, geometry: Point, columns: {name: str}}\n"
+        "criteria:\n  distance_to_school_m: {measure: nearest, layer: schools}\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(main, ["criteria", "--layers", str(tmp_path)], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "distance_to_school_m" in res.output and "nearest feature of 'schools'" in res.output
+    assert "distance_to_port_m" in res.output  # built-in ones too
+    res = CliRunner().invoke(main, ["profile", "schema", "--layers", str(tmp_path)])
+    assert "max_distance_to_school_m" in res.output
+
+
+def test_match_reads_a_json_profile(region_gpkg: Path, tmp_path: Path) -> None:
+    lead = tmp_path / "web_lead.json"
+    lead.write_text('{"name": "From a form", "requirements": {"min_area_ha": 20}}', encoding="utf-8")
+    res = CliRunner().invoke(
+        main, ["match", str(lead), "--layers", str(region_gpkg), "--out", str(tmp_path / "o"), "--no-map"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "From a form: 2 of 3 sites meet every requirement" in res.output
+    assert (tmp_path / "o" / "web_lead" / "ranking.csv").is_file()

@@ -57,3 +57,26 @@ def test_dossier_states_requirements_shortlist_near_misses_and_sources(tiny_laye
     assert "Grid capacity available 10 MW, needs at least 12 MW" in html
     assert "example: test fixture" in html
     assert "<script" not in html
+
+
+def test_write_all_writes_each_format_and_refuses_unknown_ones(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    import pytest
+
+    from sitematch.errors import SitematchError
+    from sitematch.export import write_all
+
+    result = match(parse_profile(PROFILE), tiny_layers)
+    seen: list[str] = []
+    written = write_all(result, tiny_layers, tmp_path / "out", ["csv", "gpkg", "dossier"], progress=seen.append)
+    assert {p.name for p in written.values()} == {"ranking.csv", "ranking.gpkg", "dossier.html"} == set(seen)
+    assert all(p.parent == tmp_path / "out" for p in written.values())
+    with pytest.raises(SitematchError, match="unknown export format"):
+        write_all(result, tiny_layers, tmp_path / "x", ["pdf"])
+
+
+def test_tables_carry_the_outcome_of_each_requirement(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    result = match(parse_profile(PROFILE), tiny_layers)
+    df = pd.read_csv(write_csv(result, tmp_path / "ranking.csv")).set_index("plot_id")
+    assert df.loc["1980:B", "check_min_area_ha"] == "failed" and df.loc["1980:B", "shortfall_min_area_ha"] == 0.2
+    assert df.loc["1980:A", "check_min_grid_capacity_mw"] == "passed"
+    assert not any(c.startswith("why_") for c in df.columns)  # the words are in 'missed'

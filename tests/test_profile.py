@@ -148,3 +148,77 @@ def test_any_structure_either_parses_or_raises_profile_error(doc: dict) -> None:
 
     with contextlib.suppress(ProfileError):
         parse_profile(yaml.safe_dump(doc, allow_unicode=True))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_a_profile_reads_back_from_its_data_and_from_json(path: Path) -> None:
+    import json
+
+    from sitematch.profile import build_profile, parse_profile_json
+
+    p = load_profile(path)
+    again = build_profile(p.to_data(), slug=p.slug, path=p.path)
+    assert again == p and again.digest() == p.digest()
+    assert parse_profile_json(json.dumps(p.to_data()), slug=p.slug).digest() == p.digest()
+
+
+def test_json_profiles_get_the_same_messages_as_yaml() -> None:
+    from sitematch.profile import parse_profile_json
+
+    with pytest.raises(ProfileError) as from_yaml:
+        parse_profile("name: x\nrequirements:\n  max_distance_to_rail_km: 2\n", where="form")
+    with pytest.raises(ProfileError) as from_json:
+        parse_profile_json('{"name": "x", "requirements": {"max_distance_to_rail_km": 2}}', where="form")
+    assert str(from_json.value) == str(from_yaml.value).replace("form, line 3", "form")
+    assert from_json.value.key == from_yaml.value.key == "requirements.max_distance_to_rail_km"
+    assert from_yaml.value.line == 3 and from_json.value.line is None
+    with pytest.raises(ProfileError, match="not valid JSON"):
+        parse_profile_json('{"name": ', where="form")
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("name: x\nlead: {reference: a, confidental: true}\nrequirements: {min_area_ha: 1}\n", "Did you mean 'confidential'"),
+        ("name: x\nlead: {confidential: yes please}\nrequirements: {min_area_ha: 1}\n", "expected true or false"),
+        ("name: x\nrequirements: {min_area_ha: " + "9" * 400 + "}\n", "too large"),
+        ("name: x\nrequirements: {min_area_ha: 1}\nrequirements: {min_area_ha: 2}\n", "written twice"),
+        ("name: &n x\nsector: *n\nrequirements: {min_area_ha: 1}\n", "aliases (*n) are not allowed"),
+        ("name: x\nparameters: {port_min_depth_m: deep}\nrequirements: {min_area_ha: 1}\n", "expected a number"),
+    ],
+)
+def test_more_mistakes_get_messages(text: str, needle: str) -> None:
+    with pytest.raises(ProfileError, match=None) as err:
+        parse_profile(text, where="lead.yaml")
+    assert needle in str(err.value)
+
+
+def test_the_lead_is_typed() -> None:
+    p = load_profile(SCENARIOS[0].parent / "data_centre.yaml")
+    assert p.lead.confidential is True and p.lead.reference.startswith("DC-2026-007")
+
+
+def test_the_json_schema_accepts_every_scenario_and_refuses_mistakes() -> None:
+    import jsonschema
+    import yaml
+
+    from sitematch.profile import profile_schema
+
+    schema = profile_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in SCENARIOS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for pref in (data.get("preferences") or {}).values():  # YAML reads `true:` keys as booleans
+            if "scores" in pref:
+                pref["scores"] = {str(k).lower(): v for k, v in pref["scores"].items()}
+        assert not list(validator.iter_errors(data)), path.name
+    bad = [
+        {"name": "x", "requirements": {"min_area": 3}},
+        {"name": "x", "requirements": {"zoning": ["Q"]}},
+        {"name": "x", "preferences": {"area_ha": {"weight": 1, "full_at": 10}}},
+        {"name": "x", "requirements": {"min_area_ha": -1}},
+        {"requirements": {"min_area_ha": 1}},
+    ]
+    for data in bad:
+        assert list(validator.iter_errors(data)), data

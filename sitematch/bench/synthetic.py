@@ -110,7 +110,9 @@ def synthetic_layers(n_plots: int, *, seed: int = 0) -> LayerSet:
 
     Examples
     --------
-    >>> layers = synthetic_layers(1_000)  # doctest: +SKIP
+    >>> layers = synthetic_layers(1_000)
+    >>> len(layers["plots"]), len(layers["motorway_junctions"])
+    (1000, 400)
     """
     rng = np.random.default_rng(seed)
     munis = _municipalities()

@@ -98,7 +98,7 @@ class Criterion:
     >>> from sitematch.measures import NearestDistance
     >>> c = Criterion("distance_to_school_m", "numeric", "Distance to school", NearestDistance("schools"))
     >>> c.unit, c.cost, c.boundable
-    ('m', 2, True)
+    ('m', 1, True)
     """
 
     name: str

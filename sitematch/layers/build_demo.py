@@ -465,7 +465,9 @@ def build_demo(
 
     Examples
     --------
-    >>> build_demo(Path("layers/region.gpkg"))  # doctest: +SKIP
+    >>> import tempfile
+    >>> build_demo(Path(tempfile.mkdtemp()) / "region.gpkg").name
+    'region.gpkg'
     """
     say = progress or log.info
     say("building layers")

@@ -221,6 +221,8 @@ class _Reader:
         out = {}
         for name, spec in self.mapping(raw, ("parameters",), "name: {default, label}").items():
             path = ("parameters", name)
+            if name in BUILTIN.parameters:
+                raise self.fail(path, "is already declared (built-in); give the new parameter another name")
             spec = self.mapping(spec, path, "default, label, unit, description")
             self.keys(spec, PARAMETER_KEYS, path)
             default = spec.get("default")
@@ -241,6 +243,8 @@ class _Reader:
 
     def criterion(self, name: str, raw: Any, parameters: Mapping[str, Parameter], layers: Catalogue) -> Criterion:
         path = ("criteria", name)
+        if name in BUILTIN:
+            raise self.fail(path, "is already declared (built-in); give the new criterion another name")
         spec = self.mapping(raw, path, "measure and its keys")
         if "measure" not in spec:
             raise self.fail(path, "missing 'measure' (attribute, nearest, aggregate or overlay)")
