@@ -29,7 +29,11 @@ from sitematch.scoring import rank
 
 N_SITES = 8_000
 NUMERIC = [c.name for c in BUILTIN if c.kind == "numeric"]
-CATEGORIES = {"zoning": ["J", "Z", "E", "H", "K"], "plan_status": ["laga_kraft", "antagen", "pagaende"], "owner": ["kommun", "privat"]}
+CATEGORIES = {
+    "zoning": ["J", "Z", "E", "H", "K"],
+    "plan_status": ["laga_kraft", "antagen", "pagaende"],
+    "owner": ["kommun", "privat"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +89,12 @@ def profiles(draw: st.DrawFn, features: pd.DataFrame) -> dict:
 
 def _shown(scored: gpd.GeoDataFrame) -> pd.DataFrame:
     scored = scored.assign(rank=rank(scored))
-    return pd.DataFrame(scored[scored[PASSED] | scored[NEAR_MISS]]).drop(columns="geometry").set_index("plot_id").sort_index()
+    return (
+        pd.DataFrame(scored[scored[PASSED] | scored[NEAR_MISS]])
+        .drop(columns="geometry")
+        .set_index("plot_id")
+        .sort_index()
+    )
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -112,7 +121,9 @@ def test_staged_and_full_evaluation_agree_on_everything_people_read(national, da
     numbers = [
         c
         for c in a.columns
-        if c.startswith((POINTS_PREFIX, SHORTFALL_PREFIX)) or c in [x.name for x in BUILTIN.measured()] or c == "shortfall"
+        if c.startswith((POINTS_PREFIX, SHORTFALL_PREFIX))
+        or c in [x.name for x in BUILTIN.measured()]
+        or c == "shortfall"
     ]
     np.testing.assert_allclose(a[numbers].to_numpy(float), b[numbers].to_numpy(float), atol=1e-9, equal_nan=True)
     names = [c for c in a.columns if c.startswith("nearest_")]

@@ -179,7 +179,10 @@ def test_json_profiles_get_the_same_messages_as_yaml() -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("name: x\nlead: {reference: a, confidental: true}\nrequirements: {min_area_ha: 1}\n", "Did you mean 'confidential'"),
+        (
+            "name: x\nlead: {reference: a, confidental: true}\nrequirements: {min_area_ha: 1}\n",
+            "Did you mean 'confidential'",
+        ),
         ("name: x\nlead: {confidential: yes please}\nrequirements: {min_area_ha: 1}\n", "expected true or false"),
         ("name: x\nrequirements: {min_area_ha: " + "9" * 400 + "}\n", "too large"),
         ("name: x\nrequirements: {min_area_ha: 1}\nrequirements: {min_area_ha: 2}\n", "written twice"),
