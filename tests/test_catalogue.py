@@ -185,8 +185,7 @@ BASE = "layers:\n  schools: {file: s.geojson, geometry: Point, columns: {name: s
             "missing 'column'",
         ),
         (
-            BASE
-            + "criteria:\n  pupils_count: {measure: aggregate, layer: schools, how: count, radius_parameter: r_m}\n",
+            BASE + "  pupils_count: {measure: aggregate, layer: schools, how: count, radius_parameter: r_m}\n",
             4,
             "no parameter 'r_m' is declared",
         ),
