@@ -100,7 +100,7 @@ def read_yaml(
     text : str
         The YAML document.
     where : str
-        What to call it in error messages (usually the file name).
+        Its name in error messages (a file name, "the mapping file").
     error : type of SitematchError
         The error to raise (``ProfileError``, ``CatalogueError``, ``UploadError``…).
     max_chars : int

@@ -74,29 +74,12 @@ def score_sites(
     plan: Plan | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Features and scores for a batch of sites (no ranking): the per-partition step.
+    """:func:`sitematch.evaluate.evaluate` with the plan chosen by size: the per-partition step.
 
-    Parameters
-    ----------
-    sites : geopandas.GeoDataFrame
-        Sites in EPSG:3006 with the plot columns.
-    layers : LayerSet
-        The layers.
-    profile : Profile
-        The profile.
-    staged : bool, optional
-        Evaluate in stages with early exit (see :mod:`sitematch.evaluate`). Default: above
-        :data:`sitematch.settings.staged_above` sites. Ranked sites and near misses come out the
-        same either way.
-    plan : Plan, optional
-        A ready plan (overrides ``staged``), e.g. the one a Dask driver made for all partitions.
-    progress : callable, optional
-        Called with each step's name.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``sites`` with features, points, score, ``passed`` and the reasons for failing.
+    ``staged`` forces staged (True) or full (False) evaluation; by default it is staged above
+    :data:`sitematch.settings.staged_above` sites. A ready ``plan`` (e.g. the one a Dask driver
+    made for every partition) overrides both. Ranked sites and near misses come out the same
+    either way.
     """
     return evaluate(sites, layers, profile, plan or plan_for(profile, len(sites), staged), progress=progress)
 

@@ -103,8 +103,8 @@ def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
     --------
     >>> import tempfile
     >>> from sitematch import LayerSet, load_profile, match
-    >>> result = match(load_profile("scenarios/battery_plant.yaml"), LayerSet.from_path("layers"))
-    >>> write_dossier(result, Path(tempfile.mkdtemp()) / "dossier.html").name
-    'dossier.html'
+    >>> result = match(load_profile("scenarios/data_centre.yaml"), LayerSet.from_path("layers"))
+    >>> "CONFIDENTIAL" in write_dossier(result, Path(tempfile.mkdtemp()) / "d.html").read_text()
+    True
     """
     return write_text_atomic(Path(path), render_dossier(result, top_n=top_n))

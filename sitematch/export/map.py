@@ -473,14 +473,15 @@ def write_map(
     Returns
     -------
     pathlib.Path
+        ``path``, now holding the whole map (assets included).
 
     Examples
     --------
-    >>> import tempfile
+    >>> from tempfile import mkdtemp
     >>> from sitematch import LayerSet, load_profile, match
-    >>> layers = LayerSet.from_path("layers")
-    >>> result = match(load_profile("scenarios/battery_plant.yaml"), layers)
-    >>> write_map(result, layers, Path(tempfile.mkdtemp()) / "map.html").stat().st_size > 1_000_000
+    >>> region = LayerSet.from_path("layers")
+    >>> lead = load_profile("scenarios/logistics_warehouse.yaml")
+    >>> write_map(match(lead, region), region, Path(mkdtemp()) / "map.html").stat().st_size > 1_000_000
     True
     """
     page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()

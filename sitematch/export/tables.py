@@ -91,15 +91,7 @@ def write_csv(result: MatchResult, path: Path) -> Path:
 def write_gpkg(result: MatchResult, path: Path) -> Path:
     """Write ``ranking.gpkg`` with layers ``ranked``, ``excluded`` and ``sources`` (EPSG:3006).
 
-    Parameters
-    ----------
-    result : MatchResult
-    path : pathlib.Path
-        Where to write; replaced atomically.
-
-    Returns
-    -------
-    pathlib.Path
+    ``path`` is replaced atomically; returns it.
     """
     table = ranking_table(result)
     with atomic_target(Path(path)) as tmp:

@@ -342,6 +342,7 @@ def parse_catalogue(text: str, *, where: str = "<catalogue>", base: Path | None 
     Returns
     -------
     Catalogue
+        Its layers, and the registry of built-in and declared criteria.
 
     Raises
     ------
@@ -376,6 +377,7 @@ def read_catalogue(path: str | Path) -> Catalogue:
     Returns
     -------
     Catalogue
+        With ``path`` set to the folder the catalogue is in.
 
     Raises
     ------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
@@ -82,9 +83,18 @@ class Measure(ABC):
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
         """The value for every site (EPSG:3006); ``max_distance_m`` only for boundable measures."""
 
-    @abstractmethod
     def spec(self) -> dict[str, Any]:
-        """The declaration as plain data, as a catalogue would write it (``{"measure": "nearest", …}``)."""
+        """The declaration as plain data, as a catalogue would write it (``{"measure": "nearest", …}``).
+
+        Every field of the (dataclass) measure that is set, in order; ``where`` clauses as text.
+        """
+        out: dict[str, Any] = {"measure": self.name}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if value is None or value == ():
+                continue
+            out[f.name] = [c.text() for c in value] if f.name == "where" else value
+        return out
 
     @classmethod
     @abstractmethod
@@ -143,6 +153,14 @@ def check_keys(
     for k in required:
         if k not in spec:
             raise fail(path, f"missing '{k}'")
+
+
+def check_choice(spec: Mapping[str, Any], key: str, choices: tuple[str, ...], path: tuple[str, ...], fail: Fail) -> str:
+    """The value of ``key``, which must be one of ``choices``."""
+    value = str(spec[key])
+    if value not in choices:
+        raise fail((*path, key), f"unknown value {value!r}; use one of {', '.join(choices)}")
+    return value
 
 
 def check_column(

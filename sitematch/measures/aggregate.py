@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sitematch.measures._base import (
-    Fail,
-    Measure,
-    MeasureContext,
-    Measured,
-    check_column,
-    check_keys,
-    indexed_rows,
-)
+from sitematch.measures import _base as base
+from sitematch.measures._base import Fail, Measure, MeasureContext, Measured
 from sitematch.measures._registry import register
 from sitematch.measures._where import Clause, parse_where
 
@@ -69,7 +62,7 @@ class AggregateWithin(Measure):
         gdf = ctx.layer(self.layer)
         if gdf is None:
             return Measured(np.full(len(sites), np.nan))
-        index, positions = indexed_rows(ctx, self.layer, self.where)
+        index, positions = base.indexed_rows(ctx, self.layer, self.where)
         if self.how == "count":
             values = np.ones(len(positions))
         else:
@@ -78,23 +71,12 @@ class AggregateWithin(Measure):
         how = "sum" if self.how == "count" else self.how
         return Measured(index.aggregate_within(sites.geometry.to_numpy(), radius, values, how))
 
-    def spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"measure": self.name, "layer": self.layer, "how": self.how}
-        if self.column:
-            out["column"] = self.column
-        out["radius_parameter"] = self.radius_parameter
-        if self.where:
-            out["where"] = [c.text() for c in self.where]
-        return out
-
     @classmethod
     def from_spec(
         cls, spec: Mapping[str, Any], path: tuple[str, ...], fail: Fail, parameters: Collection[str] = ()
     ) -> AggregateWithin:
-        check_keys(spec, cls.keys, ("layer", "how", "radius_parameter"), path, fail)
-        how = str(spec["how"])
-        if how not in HOWS:
-            raise fail((*path, "how"), f"unknown value {how!r}; use one of {', '.join(HOWS)}")
+        base.check_keys(spec, cls.keys, ("layer", "how", "radius_parameter"), path, fail)
+        how = base.check_choice(spec, "how", HOWS, path, fail)
         if how != "count" and not spec.get("column"):
             raise fail(path, f"missing 'column': the layer's numeric column to take the {how} of")
         radius = str(spec["radius_parameter"])
@@ -118,9 +100,9 @@ class AggregateWithin(Measure):
     def check(self, schema_of: Callable[[str], LayerSchema | None], path: tuple[str, ...], fail: Fail) -> None:
         super().check(schema_of, path, fail)
         if self.column:
-            check_column(schema_of, self.layer, self.column, (*path, "column"), fail)
+            base.check_column(schema_of, self.layer, self.column, (*path, "column"), fail)
         for c in self.where:
-            check_column(schema_of, self.layer, c.column, (*path, "where"), fail)
+            base.check_column(schema_of, self.layer, c.column, (*path, "where"), fail)
 
     def describe(self) -> str:
         what = "number of features" if self.how == "count" else f"{self.how} of '{self.column}'"

@@ -35,9 +35,6 @@ class Attribute(Measure):
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
         return Measured(sites[self.column])
 
-    def spec(self) -> dict[str, Any]:
-        return {"measure": self.name, "column": self.column}
-
     @classmethod
     def from_spec(
         cls, spec: Mapping[str, Any], path: tuple[str, ...], fail: Fail, parameters: Collection[str] = ()

@@ -9,15 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sitematch.measures._base import (
-    Fail,
-    Measure,
-    MeasureContext,
-    Measured,
-    check_column,
-    check_keys,
-    indexed_rows,
-)
+from sitematch.measures import _base as base
+from sitematch.measures._base import Fail, Measure, MeasureContext, Measured
 from sitematch.measures._registry import register
 from sitematch.measures._where import Clause, parse_where
 
@@ -60,7 +53,7 @@ class NearestDistance(Measure):
     boundable = True
 
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
-        index, positions = indexed_rows(ctx, self.layer, self.where)
+        index, positions = base.indexed_rows(ctx, self.layer, self.where)
         dist, which = index.nearest(sites.geometry.to_numpy(), max_distance_m)
         extra = {}
         if self.names_as and self.name_column:
@@ -72,21 +65,11 @@ class NearestDistance(Measure):
             extra[self.names_as] = pd.Series(names, index=sites.index, dtype="string")
         return Measured(dist, extra)
 
-    def spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"measure": self.name, "layer": self.layer}
-        if self.where:
-            out["where"] = [c.text() for c in self.where]
-        if self.name_column:
-            out["name_column"] = self.name_column
-        if self.names_as:
-            out["names_as"] = self.names_as
-        return out
-
     @classmethod
     def from_spec(
         cls, spec: Mapping[str, Any], path: tuple[str, ...], fail: Fail, parameters: Collection[str] = ()
     ) -> NearestDistance:
-        check_keys(spec, cls.keys, ("layer",), path, fail)
+        base.check_keys(spec, cls.keys, ("layer",), path, fail)
         where = parse_where(spec.get("where"), parameters, (*path, "where"), fail)
         name_column = spec.get("name_column")
         names_as = spec.get("names_as") or (f"nearest_{spec['layer']}_name" if name_column else None)
@@ -110,9 +93,9 @@ class NearestDistance(Measure):
     def check(self, schema_of: Callable[[str], LayerSchema | None], path: tuple[str, ...], fail: Fail) -> None:
         super().check(schema_of, path, fail)
         for c in self.where:
-            check_column(schema_of, self.layer, c.column, (*path, "where"), fail)
+            base.check_column(schema_of, self.layer, c.column, (*path, "where"), fail)
         if self.name_column:
-            check_column(schema_of, self.layer, self.name_column, (*path, "name_column"), fail)
+            base.check_column(schema_of, self.layer, self.name_column, (*path, "name_column"), fail)
 
     def describe(self) -> str:
         cond = f" where {' and '.join(c.text() for c in self.where)}" if self.where else ""

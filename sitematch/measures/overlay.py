@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sitematch.measures._base import Fail, Measure, MeasureContext, Measured, check_column, check_keys
+from sitematch.measures._base import Fail, Measure, MeasureContext, Measured, check_choice, check_column, check_keys
 from sitematch.measures._registry import register
 from sitematch.measures._where import Clause, parse_where, where_mask
 
@@ -93,22 +93,12 @@ class Overlay(Measure):
         with np.errstate(invalid="ignore", divide="ignore"):
             return Measured(np.clip(np.where(total > 0, inside / total, 0.0), 0.0, 1.0))
 
-    def spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"measure": self.name, "layer": self.layer, "how": self.how}
-        if self.column:
-            out["column"] = self.column
-        if self.where:
-            out["where"] = [c.text() for c in self.where]
-        return out
-
     @classmethod
     def from_spec(
         cls, spec: Mapping[str, Any], path: tuple[str, ...], fail: Fail, parameters: Collection[str] = ()
     ) -> Overlay:
         check_keys(spec, cls.keys, ("layer", "how"), path, fail)
-        how = str(spec["how"])
-        if how not in HOWS:
-            raise fail((*path, "how"), f"unknown value {how!r}; use one of {', '.join(HOWS)}")
+        how = check_choice(spec, "how", HOWS, path, fail)
         if how == "largest_overlap" and not spec.get("column"):
             raise fail(path, "missing 'column': the layer's column whose value the site takes")
         where = parse_where(spec.get("where"), parameters, (*path, "where"), fail)

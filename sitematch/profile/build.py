@@ -281,11 +281,11 @@ def _short(value: Any, limit: int = 60) -> str:
 def build_profile(
     raw: Any,
     *,
+    registry: Registry | None = None,
     where: str = "<profile>",
+    locate: Locate | None = None,
     slug: str = "profile",
     path: Path | None = None,
-    registry: Registry | None = None,
-    locate: Locate | None = None,
 ) -> Profile:
     """Validate a profile given as plain data (parsed YAML or JSON).
 
@@ -293,21 +293,20 @@ def build_profile(
     ----------
     raw : object
         The parsed document (a mapping).
-    where : str
-        What to call it in error messages (usually the file name).
-    slug : str
-        Short name used for output folders.
-    path : pathlib.Path, optional
-        The file it came from.
     registry : Registry, optional
         The criteria and parameters it may use (default: the built-in ones; a LayerSet's
         ``registry`` adds its catalogue's).
+    where : str
+        Its name in messages.
     locate : callable, optional
         Gives the line of a key path, for messages.
+    slug, path
+        Short name for output folders; the file it came from.
 
     Returns
     -------
     Profile
+        Validated and typed.
 
     Raises
     ------

@@ -68,8 +68,22 @@ class Parameters(Mapping[str, float]):
         return f"Parameters({self._values!r})"
 
 
+class _OnCriterion:
+    """What requirements and preferences share: a criterion, given as one or by a built-in name."""
+
+    criterion: Criterion
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "criterion", _criterion(self.criterion))
+
+    @property
+    def column(self) -> str:
+        """The feature column it reads."""
+        return self.criterion.name
+
+
 @dataclass(frozen=True)
-class Requirement:
+class Requirement(_OnCriterion):
     """One hard requirement: ``criterion op value``.
 
     ``op`` is ``"min"`` (value ≥ threshold), ``"max"`` (value ≤ threshold), ``"in"`` (value in an
@@ -86,14 +100,6 @@ class Requirement:
     op: str
     value: Any
     key: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "criterion", _criterion(self.criterion))
-
-    @property
-    def column(self) -> str:
-        """The feature column the requirement reads."""
-        return self.criterion.name
 
     @property
     def numeric(self) -> bool:
@@ -125,7 +131,7 @@ Constraint = Requirement
 
 
 @dataclass(frozen=True)
-class Preference:
+class Preference(_OnCriterion):
     """One weighted preference with an absolute value function.
 
     Numeric criteria score 1 at ``full_at`` and 0 at ``zero_at`` (either may be the larger),
@@ -144,14 +150,6 @@ class Preference:
     full_at: float | None = None
     zero_at: float | None = None
     scores: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "criterion", _criterion(self.criterion))
-
-    @property
-    def column(self) -> str:
-        """The feature column the preference reads."""
-        return self.criterion.name
 
     @property
     def search_limit(self) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sitematch._yaml import read_yaml
 from sitematch.criteria import Registry
@@ -34,7 +35,7 @@ def parse_profile(
     text : str
         The YAML document.
     where : str
-        What to call it in error messages (usually the file name).
+        The name errors give it (usually the file name).
     slug : str
         Short name used for output folders.
     path : pathlib.Path, optional
@@ -67,15 +68,10 @@ def parse_profile(
     )
 
 
-def parse_profile_json(
-    text: str,
-    *,
-    where: str = "<profile>",
-    slug: str = "profile",
-    path: Path | None = None,
-    registry: Registry | None = None,
-) -> Profile:
+def parse_profile_json(text: str, **options: Any) -> Profile:
     """Validate a profile given as JSON text (e.g. from a web form); same rules and messages as YAML.
+
+    ``options`` are those of :func:`parse_profile` (``where``, ``slug``, ``path``, ``registry``).
 
     Examples
     --------
@@ -83,6 +79,7 @@ def parse_profile_json(
     ...                    '"full_at": 20, "zero_at": 5}}}').preferences[0].full_at
     20.0
     """
+    where = str(options.get("where", "<profile>"))
     if len(text) > MAX_PROFILE_CHARS:
         raise ProfileError(f"{where}: more than {MAX_PROFILE_CHARS:,} characters; is this a profile?", where=where)
     try:
@@ -91,7 +88,7 @@ def parse_profile_json(
         line = getattr(exc, "lineno", None)
         loc = f"{where}, line {line}" if line else where
         raise ProfileError(f"{loc}: not valid JSON: {getattr(exc, 'msg', exc)}", where=where, line=line) from None
-    return build_profile(data, where=where, slug=slug, path=path, registry=registry)
+    return build_profile(data, **options)
 
 
 def load_profile(path: str | Path, *, registry: Registry | None = None) -> Profile:
@@ -102,11 +99,12 @@ def load_profile(path: str | Path, *, registry: Registry | None = None) -> Profi
     path : str or pathlib.Path
         The file.
     registry : Registry, optional
-        The criteria it may use (default built-in; pass ``layers.registry`` for a catalogue's).
+        As for :func:`parse_profile`.
 
     Returns
     -------
     Profile
+        With ``slug`` the file's stem (the name of its output folder).
 
     Raises
     ------
