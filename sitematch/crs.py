@@ -45,9 +45,9 @@ SWEDISH_CRS: dict[int, str] = {
 SWEDEN_BOUNDS_3006 = (180_000.0, 6_080_000.0, 1_100_000.0, 7_700_000.0)
 
 _DECLARE_HINT = (
-    "declare it: give the file a CRS in your GIS (e.g. a .prj beside a Shapefile), or pass "
-    "--crs EPSG:3006 (SWEREF 99 TM), EPSG:3011 (Stockholm's local zone), EPSG:3021 (RT90) or "
-    "EPSG:4326 (longitude/latitude)"
+    "To use it, declare it: give the file a CRS in your GIS (e.g. a .prj beside a Shapefile), or give "
+    "the CRS with the file: EPSG:3006 (SWEREF 99 TM), EPSG:3011 (Stockholm's local zone), EPSG:3021 "
+    "(RT90) or EPSG:4326 (longitude/latitude)."
 )
 
 
@@ -143,7 +143,9 @@ def to_working_crs(gdf: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         guess = guess_crs_from_bounds(tuple(gdf.total_bounds)) if len(gdf) else None
         hint = f" Its coordinates look like EPSG:{guess} ({SWEDISH_CRS[guess]})." if guess else ""
-        raise CRSError(f"{what} has no coordinate reference system (CRS).{hint} To use it, {_DECLARE_HINT}.")
+        raise CRSError(
+            f"{what} has no coordinate reference system (CRS).{hint}", where=what, hint=_DECLARE_HINT, option="crs"
+        )
     out = gdf if gdf.crs.equals(WORKING_CRS) else gdf.to_crs(WORKING_CRS)
     if len(out) and not out.geometry.is_empty.all():
         xmin, ymin, xmax, ymax = out.total_bounds
@@ -163,8 +165,10 @@ def to_working_crs(gdf: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
                 hint = " Are longitude and latitude swapped? (lon is east, 11–24 in Sweden; lat is north, 55–69)"
             raise CRSError(
                 f"{what} is declared as {describe_crs(gdf.crs)}, but in that CRS its coordinates do not lie "
-                f"in Sweden (bounds {tuple(round(float(v), 3) for v in gdf.total_bounds)}).{hint} "
-                "Check the CRS in your GIS export, or pass the right one with --crs."
+                f"in Sweden (bounds {tuple(round(float(v), 3) for v in gdf.total_bounds)}).{hint}",
+                where=what,
+                hint="Check the CRS in your GIS export, or give the right one with the file.",
+                option="crs",
             )
     if out is gdf:
         out = gdf.copy()

@@ -51,7 +51,8 @@ def test_a_layer_without_crs_is_refused_with_how_to_declare_one() -> None:
         LayerSet(frames, origin="test.gpkg")
     msg = str(err.value)
     assert "layer 'ports' has no coordinate reference system" in msg
-    assert "look like EPSG:3006" in msg and "--crs" in msg
+    assert "look like EPSG:3006" in msg and "declare it" in msg
+    assert err.value.option == "crs" and "--" not in msg  # the CLI shows the flag; the library names the setting
 
 
 def test_a_wrong_crs_is_refused() -> None:
