@@ -45,6 +45,6 @@ def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose pandas extension dtypes (nullable bool/int, string) GDAL can write."""
     out = frame.copy()
     for col in out.columns:
-        if col != s.GEOMETRY and str(out[col].dtype) in ("boolean", "Int64", "string", "str"):
+        if col != s.GEOMETRY and str(out[col].dtype) in ("boolean", "Int64", "string", "str", "category"):
             out[col] = out[col].astype(object)
     return out

@@ -38,6 +38,7 @@ from sitematch.result import (
     MISSED,
     N_MISSED,
     NEAR_MISS,
+    OUTCOMES,
     PASSED,
     RESULT_COLUMNS,
     RESULT_PREFIXES,
@@ -51,8 +52,8 @@ from sitematch.scoring import append_words, check_requirement, near_miss, points
 
 log = logging.getLogger(__name__)
 
+#: Outcome codes; minus one they index :data:`sitematch.result.OUTCOMES` (-1: not checked).
 _NOT_CHECKED, _PASSED, _FAILED, _UNKNOWN = 0, 1, 2, 3
-_OUTCOME_WORDS = np.array([None, "passed", "failed", "unknown"], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -219,13 +220,12 @@ def evaluate(
     worst = np.zeros(n)
     outcome: dict[str, np.ndarray] = {}
     short: dict[str, np.ndarray] = {}
-    words: dict[str, np.ndarray] = {}
+    failed: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # the rows that missed, and their words
     for req in plan.requirements:
         step(req.key)
         rows = np.flatnonzero(alive)
         outcome[req.key] = np.full(n, _NOT_CHECKED, dtype=np.int8)
         short[req.key] = np.full(n, np.nan)
-        words[req.key] = np.full(n, "", dtype=object)
         if not len(rows):
             continue
         bound = plan.bounds.get(req.key)
@@ -233,7 +233,7 @@ def evaluate(
         check = check_requirement(req, out[req.column].iloc[rows], cap=bound)
         outcome[req.key][rows] = np.where(check.fails, np.where(check.unknown, _UNKNOWN, _FAILED), _PASSED)
         short[req.key][rows] = check.shortfall
-        words[req.key][rows] = check.words
+        failed[req.key] = (rows[check.fails], check.words[check.fails])
         n_missed[rows] += check.fails
         numeric_missed[rows] += check.fails & req.numeric
         worst[rows] = np.maximum(worst[rows], check.shortfall)
@@ -261,10 +261,13 @@ def evaluate(
 
     missed = np.full(n, "", dtype=object)
     for req in profile.requirements:  # results read in the profile's order
-        out[f"{CHECK_PREFIX}{req.key}"] = pd.array(_OUTCOME_WORDS[outcome[req.key]], dtype="string")
+        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(outcome[req.key] - 1, categories=OUTCOMES)
         out[f"{SHORTFALL_PREFIX}{req.key}"] = short[req.key]
-        out[f"{WHY_PREFIX}{req.key}"] = pd.array(words[req.key], dtype="string")
-        missed = append_words(missed, words[req.key])
+        why = np.full(n, "", dtype=object)
+        rows, words = failed.get(req.key, (np.empty(0, dtype=np.intp), np.empty(0, dtype=object)))
+        why[rows] = words
+        missed[rows] = append_words(missed[rows], words)
+        out[f"{WHY_PREFIX}{req.key}"] = why
     out[PASSED] = passed
     out[N_MISSED] = n_missed
     out[SHORTFALL] = worst
