@@ -45,15 +45,13 @@ from sitematch.result import (
     SCORE,
     SHORTFALL,
     SHORTFALL_PREFIX,
+    VERIFY,
     WHY_PREFIX,
     points_column,
 )
 from sitematch.scoring import append_words, check_requirement, near_miss, points
 
 log = logging.getLogger(__name__)
-
-#: Outcome codes; minus one they index :data:`sitematch.result.OUTCOMES` (-1: not checked).
-_NOT_CHECKED, _PASSED, _FAILED, _UNKNOWN = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -160,6 +158,14 @@ class _Measurements:
         reach[rows] = np.maximum(reach[rows], want)
 
 
+def _applies(out: pd.DataFrame, req: Requirement, rows: np.ndarray) -> np.ndarray | None:
+    """Where a requirement applies: its criterion's ``applies_to`` flag (true where unknown), or everywhere."""
+    flag = req.criterion.applies_to
+    if not flag or flag not in out.columns:
+        return None
+    return out[flag].iloc[rows].astype("boolean").fillna(True).to_numpy(dtype=bool)
+
+
 def evaluate(
     sites: gpd.GeoDataFrame,
     layers: LayerSet,
@@ -215,34 +221,41 @@ def evaluate(
 
     tol = profile.near_miss_tolerance
     alive = np.ones(n, dtype=bool)
-    n_missed = np.zeros(n, dtype=np.int64)
-    numeric_missed = np.zeros(n, dtype=np.int64)
-    worst = np.zeros(n)
+    n_missed = np.zeros(n, dtype=np.int64)  # requirements failed, or unknown with if_unknown: fail
+    n_unknown = np.zeros(n, dtype=np.int64)
+    numeric_missed = np.zeros(n, dtype=np.int64)  # known misses of numeric requirements
+    worst = np.zeros(n)  # over every miss (inf for unknowns)
+    worst_known = np.zeros(n)
     outcome: dict[str, np.ndarray] = {}
     short: dict[str, np.ndarray] = {}
-    failed: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # the rows that missed, and their words
+    said: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows with words, the words, and if a miss
     for req in plan.requirements:
         step(req.key)
         rows = np.flatnonzero(alive)
-        outcome[req.key] = np.full(n, _NOT_CHECKED, dtype=np.int8)
+        outcome[req.key] = np.full(n, -1, dtype=np.int8)
         short[req.key] = np.full(n, np.nan)
         if not len(rows):
             continue
         bound = plan.bounds.get(req.key)
         m.ensure(req.criterion, rows, bound)
-        check = check_requirement(req, out[req.column].iloc[rows], cap=bound)
-        outcome[req.key][rows] = np.where(check.fails, np.where(check.unknown, _UNKNOWN, _FAILED), _PASSED)
+        check = check_requirement(req, out[req.column].iloc[rows], cap=bound, applies=_applies(out, req, rows))
+        outcome[req.key][rows] = check.outcome
         short[req.key][rows] = check.shortfall
-        failed[req.key] = (rows[check.fails], check.words[check.fails])
+        wordy = check.words != ""
+        said[req.key] = (rows[wordy], check.words[wordy], check.fails[wordy])
+        known_miss = check.fails & ~check.unknown
         n_missed[rows] += check.fails
-        numeric_missed[rows] += check.fails & req.numeric
+        n_unknown[rows] += check.unknown
+        numeric_missed[rows] += known_miss & req.numeric
         worst[rows] = np.maximum(worst[rows], check.shortfall)
-        if plan.staged:
-            decisive = check.fails & ((not req.numeric) | (check.shortfall > tol) | (n_missed[rows] >= 2))
-            alive[rows[decisive]] = False
+        worst_known[rows] = np.maximum(worst_known[rows], np.where(known_miss, check.shortfall, 0.0))
+        if plan.staged:  # stop measuring sites that can no longer be ranked or a near miss
+            r = rows
+            hopeless = (n_missed[r] > 0) & ~near_miss(n_missed[r], n_unknown[r], numeric_missed[r], worst_known[r], tol)
+            alive[r[hopeless]] = False
 
     passed = n_missed == 0
-    near = near_miss(n_missed, numeric_missed, worst, tol)
+    near = ~passed & near_miss(n_missed, n_unknown, numeric_missed, worst_known, tol)
     scored = np.flatnonzero(passed | near)
     score = np.zeros(n)
     for pref in profile.preferences:
@@ -260,19 +273,23 @@ def evaluate(
             m.ensure(c, scored, None)
 
     missed = np.full(n, "", dtype=object)
+    verify = np.full(n, "", dtype=object)
+    nothing = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object), np.empty(0, dtype=bool))
     for req in profile.requirements:  # results read in the profile's order
-        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(outcome[req.key] - 1, categories=OUTCOMES)
+        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(outcome[req.key], categories=OUTCOMES)
         out[f"{SHORTFALL_PREFIX}{req.key}"] = short[req.key]
         why = np.full(n, "", dtype=object)
-        rows, words = failed.get(req.key, (np.empty(0, dtype=np.intp), np.empty(0, dtype=object)))
+        rows, words, miss = said.get(req.key, nothing)
         why[rows] = words
-        missed[rows] = append_words(missed[rows], words)
+        missed[rows[miss]] = append_words(missed[rows[miss]], words[miss])
+        verify[rows[~miss]] = append_words(verify[rows[~miss]], words[~miss])
         out[f"{WHY_PREFIX}{req.key}"] = why
     out[PASSED] = passed
     out[N_MISSED] = n_missed
     out[SHORTFALL] = worst
     out[NEAR_MISS] = near
     out[MISSED] = pd.Series(missed, index=out.index, dtype="string")
+    out[VERIFY] = pd.Series(verify, index=out.index, dtype="string")
     out[SCORE] = np.where(passed, np.round(score, 6), np.nan)
     log.info(
         "%s evaluation of %d sites: %d pass, %d near misses",

@@ -17,14 +17,19 @@ Columns of ``MatchResult.sites`` besides the plot's own columns and the feature 
 ``shortfall``
     The worst relative shortfall over the failed requirements (0.15 = 15 % short).
 ``near_miss``
-    Fails exactly one numeric requirement by at most the profile's ``near_miss_tolerance``.
+    Fails exactly one numeric requirement by at most the profile's ``near_miss_tolerance``, or
+    fails only on unknown values.
 ``missed``
     The failed requirements in words, joined with "; " (for spreadsheets; use
     :meth:`MatchResult.misses` for a list).
+``to_verify``
+    Requirements a site passes only because its value is unknown (``if_unknown: verify``): what
+    to ask the municipality (:meth:`MatchResult.to_verify` for a list).
 ``check_<key>``, ``shortfall_<key>``, ``why_<key>``
     For each requirement (by its key in the profile, e.g. ``check_min_area_ha``): ``passed``,
-    ``failed`` or ``unknown`` (no value), or empty where it was not checked (a site already
-    decisively excluded in staged evaluation); the relative shortfall; the miss in words.
+    ``failed``, ``unknown`` (no value; excluded), ``to verify`` (no value; passes),
+    ``not applicable`` (e.g. a MIFO class on a greenfield plot), or empty where it was not checked
+    (a site already decisively excluded in staged evaluation); the relative shortfall; the words.
 ``points_<criterion>``
     Points each preference gives (they sum to ``score``); computed for ranked sites and near
     misses, empty for other excluded sites.
@@ -54,15 +59,18 @@ N_MISSED = "n_missed"
 SHORTFALL = "shortfall"
 NEAR_MISS = "near_miss"
 MISSED = "missed"
+VERIFY = "to_verify"
 IN_REGION = "in_region"
 POINTS_PREFIX = "points_"
 CHECK_PREFIX = "check_"
 SHORTFALL_PREFIX = "shortfall_"
 WHY_PREFIX = "why_"
-#: Outcomes of one requirement for one site (``<NA>``: not checked).
-OUTCOMES = ("passed", "failed", "unknown")
+#: Outcomes of one requirement for one site, by code (``<NA>``: not checked). "unknown": no value,
+#: and the requirement's ``if_unknown`` is ``fail``; "to verify": no value, passes, listed to ask.
+OUTCOMES = ("passed", "failed", "unknown", "to verify", "not applicable")
+PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = range(len(OUTCOMES))
 #: Columns every evaluation adds (besides the per-requirement and per-preference ones).
-RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, IN_REGION)
+RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, VERIFY, IN_REGION)
 RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX)
 
 
@@ -184,18 +192,27 @@ class MatchResult:
 
     @cached_property
     def near_misses(self) -> gpd.GeoDataFrame:
-        """Excluded sites that fail one numeric requirement by at most the tolerance, closest first."""
+        """Excluded sites that miss one numeric requirement by at most the tolerance, or only on
+        unknown values; smallest shortfall first (unknowns last)."""
         near = self.sites[self.sites[NEAR_MISS].to_numpy(dtype=bool)]
-        return near.sort_values([N_MISSED, SHORTFALL, s.PLOT_ID])
+        return near.sort_values([SHORTFALL, N_MISSED, s.PLOT_ID])
+
+    def _words(self, row: pd.Series, outcomes: tuple[str, ...]) -> list[str]:
+        out = []
+        for req in self.profile.requirements:
+            if row.get(f"{CHECK_PREFIX}{req.key}") in outcomes:
+                words = row.get(f"{WHY_PREFIX}{req.key}")
+                if isinstance(words, str) and words:
+                    out.append(words)
+        return out
 
     def misses(self, row: pd.Series) -> list[str]:
         """What one site (a row of :attr:`sites`) missed, one entry per failed requirement, in profile order."""
-        out = []
-        for req in self.profile.requirements:
-            words = row.get(f"{WHY_PREFIX}{req.key}")
-            if isinstance(words, str) and words:
-                out.append(words)
-        return out
+        return self._words(row, ("failed", "unknown"))
+
+    def to_verify(self, row: pd.Series) -> list[str]:
+        """What to ask about one site: requirements it passes only because a value is unknown."""
+        return self._words(row, ("to verify",))
 
     def breakdown(self, plot_id: str) -> list[CriterionBreakdown]:
         """The per-preference explanation of one site's score.

@@ -18,7 +18,7 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch.criteria import format_value, format_values
 from sitematch.profile import Preference, Profile, Requirement
-from sitematch.result import PASSED, RANK, SCORE
+from sitematch.result import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
@@ -87,24 +87,64 @@ class Check:
 
     Attributes
     ----------
-    fails : numpy.ndarray of bool
-        The site does not meet it (including when its value is unknown).
-    unknown : numpy.ndarray of bool
-        The site has no value for it.
+    outcome : numpy.ndarray of int8
+        Per site, an index into :data:`sitematch.result.OUTCOMES`: passed, failed, unknown (no
+        value, and the requirement's ``if_unknown`` is ``fail``), to verify (no value, passes),
+        not applicable (the requirement does not apply to the site).
     shortfall : numpy.ndarray of float
         How far short, as a fraction of the threshold (0 where it passes, inf for categories,
         flags and unknown values).
     words : numpy.ndarray of str
-        The miss in words ("" where it passes).
+        The miss in words, or what is to verify ("" where it passes).
     """
 
-    fails: np.ndarray
-    unknown: np.ndarray
+    outcome: np.ndarray
     shortfall: np.ndarray
     words: np.ndarray
 
+    @property
+    def fails(self) -> np.ndarray:
+        """The site is excluded by this requirement (failed, or unknown with ``if_unknown: fail``)."""
+        return (self.outcome == FAILED) | (self.outcome == UNKNOWN)
 
-def check_requirement(req: Requirement, values: pd.Series, cap: float | None = None) -> Check:
+    @property
+    def unknown(self) -> np.ndarray:
+        """The site is excluded because its value is unknown."""
+        return self.outcome == UNKNOWN
+
+
+def _numeric_check(req: Requirement, values: pd.Series, cap: float | None) -> tuple[np.ndarray, ...]:
+    """Known misses of a min/max requirement: (known, fails, shortfall, words)."""
+    crit = req.criterion
+    x = _numeric(values)
+    t = float(req.value)
+    known = ~np.isnan(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fails = known & ~((x >= t) if req.op == "min" else (x <= t))
+        gap = (t - x) if req.op == "min" else (x - t)
+        short = np.where(fails, gap / t if t else np.inf, 0.0)
+    text = np.full(len(x), "", dtype=object)
+    need = format_value(crit, t)
+    word = "at least" if req.op == "min" else "at most"
+    beyond = fails & np.isinf(x)
+    if cap is not None:
+        text[beyond] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
+    else:
+        text[beyond] = f"{crit.label}: none in the layers (needs {word} {need})"
+    measured = fails & np.isfinite(x)
+    if measured.any():  # words for every failing site at once: no Python loop per site
+        v = x[measured]
+        said = f"{crit.label} " + pd.Series(format_values(crit, v), dtype=object) + f", needs {word} {need}"
+        if crit.display != "class":  # "class 1 short" says nothing; a class is named, not measured
+            gap = pd.Series(format_values(crit, np.abs(v - t)), dtype=object)
+            said = said + " (" + gap + (" short)" if req.op == "min" else " over)")
+        text[measured] = said.to_numpy(dtype=object)
+    return known, fails, short, text
+
+
+def check_requirement(
+    req: Requirement, values: pd.Series, cap: float | None = None, applies: np.ndarray | None = None
+) -> Check:
     """Check one hard requirement for every site, and word every miss.
 
     Parameters
@@ -115,6 +155,9 @@ def check_requirement(req: Requirement, values: pd.Series, cap: float | None = N
         The criterion's values.
     cap : float, optional
         The distance a bounded search stopped at: an infinite value then means "more than cap".
+    applies : numpy.ndarray of bool, optional
+        Where the requirement applies (its criterion's ``applies_to`` flag); elsewhere the outcome
+        is "not applicable" and the site passes. Default: everywhere.
 
     Returns
     -------
@@ -125,74 +168,70 @@ def check_requirement(req: Requirement, values: pd.Series, cap: float | None = N
     >>> req = Requirement("area_ha", "min", 20.0, "min_area_ha")
     >>> check_requirement(req, pd.Series([25.0, 16.0])).words.tolist()
     ['', 'Area 16 ha, needs at least 20 ha (4 ha short)']
+    >>> price = Requirement("price_sek_m2", "max", 500.0, "max_price_sek_m2")  # unknown: to verify
+    >>> check_requirement(price, pd.Series([None, 900.0])).outcome.tolist()
+    [3, 1]
     """
     crit = req.criterion
     n = len(values)
     if req.numeric:
-        x = _numeric(values)
-        t = float(req.value)
-        unknown = np.isnan(x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if req.op == "min":
-                fails = ~(x >= t)
-                short = np.where(unknown, np.inf, (t - x) / t if t else np.inf)
-            else:
-                fails = ~(x <= t)
-                short = np.where(unknown, np.inf, (x - t) / t if t else np.inf)
-        short = np.where(fails, short, 0.0)
-        text = np.full(n, "", dtype=object)
-        need = format_value(crit, t)
-        word = "at least" if req.op == "min" else "at most"
-        beyond = fails & np.isinf(x)
-        text[unknown] = f"{crit.label}: unknown (needs {word} {need})"
-        if cap is not None:
-            text[beyond] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
-        else:
-            text[beyond] = f"{crit.label}: none in the layers (needs {word} {need})"
-        measured = fails & np.isfinite(x)
-        if measured.any():  # words for every failing site at once: no Python loop per site
-            v = x[measured]
-            gap = format_values(crit, np.abs(v - t))
-            text[measured] = (
-                f"{crit.label} "
-                + pd.Series(format_values(crit, v), dtype=object)
-                + f", needs {word} {need} ("
-                + pd.Series(gap, dtype=object)
-                + (" short)" if req.op == "min" else " over)")
-            ).to_numpy(dtype=object)
-        return Check(fails, unknown & fails, short, text)
-    if req.op == "in":
-        allowed = {str(v) for v in req.value}
+        known, fails, short, text = _numeric_check(req, values, cap)
+        need = f"{'at least' if req.op == 'min' else 'at most'} {format_value(crit, float(req.value))}"
+    elif req.op == "in":
         vals = values.astype("string")
-        unknown = vals.isna().to_numpy()
-        fails = ~vals.isin(allowed).fillna(False).to_numpy(dtype=bool)
-        words = f"{crit.label} " + vals.fillna("unknown") + f", needs one of {', '.join(sorted(allowed))}"
-        text = np.where(fails, words.to_numpy(dtype=object), "").astype(object)
-        return Check(fails, unknown, np.where(fails, np.inf, 0.0), text)
-    # op == "eq": a yes/no flag
-    want = bool(req.value)
-    vals = values.astype("boolean")
-    unknown = vals.isna().to_numpy()
-    fails = ~(vals == want).fillna(False).to_numpy(dtype=bool)
-    if req.key == crit.allowed_key and crit.refusal:
-        msg = crit.refusal
-    else:
-        msg = f"{crit.label}: {'no' if want else 'yes'}, needs {'yes' if want else 'no'}"
-    text = np.where(fails, np.where(unknown, f"{crit.label}: unknown, needs {'yes' if want else 'no'}", msg), "")
-    return Check(fails, unknown, np.where(fails, np.inf, 0.0), text.astype(object))
+        known = vals.notna().to_numpy()
+        fails = known & ~vals.isin({str(v) for v in req.value}).fillna(False).to_numpy(dtype=bool)
+        need = f"one of {', '.join(sorted(str(v) for v in req.value))}"
+        text = np.where(fails, (f"{crit.label} " + vals.fillna("") + f", needs {need}").to_numpy(dtype=object), "")
+        short = np.where(fails, np.inf, 0.0)
+    else:  # op == "eq": a yes/no flag
+        want = bool(req.value)
+        vals = values.astype("boolean")
+        known = vals.notna().to_numpy()
+        fails = known & ~(vals == want).fillna(False).to_numpy(dtype=bool)
+        need = "yes" if want else "no"
+        if req.key == crit.allowed_key and crit.refusal:
+            msg = crit.refusal
+        else:
+            msg = f"{crit.label}: {'no' if want else 'yes'}, needs {need}"
+        text = np.where(fails, msg, "").astype(object)
+        short = np.where(fails, np.inf, 0.0)
+    outcome = np.where(fails, FAILED, PASSED_CODE).astype(np.int8)
+    unknown = ~known
+    if unknown.any() and req.if_unknown != "pass":
+        code = UNKNOWN if req.if_unknown == "fail" else TO_VERIFY
+        outcome[unknown] = code
+        short = np.where(unknown & (code == UNKNOWN), np.inf, short)
+        words = "unknown" if code == UNKNOWN else "unknown, to verify"
+        text[unknown] = f"{crit.label}: {words} (needs {need})"
+    if applies is not None:
+        outside = ~np.asarray(applies, dtype=bool)
+        outcome[outside] = NOT_APPLICABLE
+        short = np.where(outside, 0.0, short)
+        text[outside] = ""
+    return Check(outcome, np.asarray(short, dtype=float).reshape(n), text)
 
 
 def near_miss(
-    n_missed: np.ndarray, n_numeric_missed: np.ndarray, shortfall: np.ndarray, tolerance: float
+    n_missed: np.ndarray, n_unknown: np.ndarray, n_numeric: np.ndarray, shortfall: np.ndarray, tolerance: float
 ) -> np.ndarray:
-    """The one definition of a near miss: exactly one requirement missed, a numeric one, by ≤ tolerance.
+    """The one definition of a near miss, for sites that miss at least one requirement.
+
+    A near miss misses exactly one requirement, a numeric one, by at most the tolerance, and
+    nothing else; or misses only on unknown values (the data could still show it meets them).
+    ``shortfall`` is the worst shortfall over the *known* misses; ``n_numeric`` counts known
+    numeric misses. A site that is not a near miss can never become one by missing more, which is
+    what lets staged evaluation stop measuring it.
 
     Examples
     --------
-    >>> near_miss(np.array([1, 1, 2]), np.array([1, 0, 2]), np.array([0.1, np.inf, 0.1]), 0.25).tolist()
-    [True, False, False]
+    >>> near_miss(np.array([1, 1, 2, 2]), np.array([0, 0, 0, 2]), np.array([1, 0, 2, 0]),
+    ...           np.array([0.1, np.inf, 0.1, 0.0]), 0.25).tolist()
+    [True, False, False, True]
     """
-    return (n_missed == 1) & (n_numeric_missed == 1) & (shortfall <= tolerance)
+    one_close_miss = (n_missed == 1) & (n_unknown == 0) & (n_numeric == 1) & (shortfall <= tolerance)
+    only_unknowns = (n_missed > 0) & (n_missed == n_unknown)
+    return one_close_miss | only_unknowns
 
 
 def append_words(existing: np.ndarray, text: np.ndarray) -> np.ndarray:

@@ -225,3 +225,25 @@ def test_the_json_schema_accepts_every_scenario_and_refuses_mistakes() -> None:
     ]
     for data in bad:
         assert list(validator.iter_errors(data)), data
+
+
+def test_the_json_schema_knows_the_long_form_of_a_requirement() -> None:
+    import jsonschema
+
+    from sitematch.profile import profile_schema
+
+    validator = jsonschema.Draft202012Validator(profile_schema())
+    good = {"name": "x", "requirements": {"max_price_sek_m2": {"value": 800, "if_unknown": "fail"}}}
+    assert not list(validator.iter_errors(good))
+    bad = {"name": "x", "requirements": {"max_price_sek_m2": {"value": 800, "if_unknown": "maybe"}}}
+    assert list(validator.iter_errors(bad))
+    with pytest.raises(ProfileError, match="unknown policy 'maybe'"):
+        parse_profile("name: x\nrequirements: {max_price_sek_m2: {value: 800, if_unknown: maybe}}")
+
+
+def test_an_implausibly_small_distance_gets_a_warning_naming_the_key() -> None:
+    p = parse_profile("name: x\nrequirements: {max_distance_to_motorway_junction_m: 5}", where="lead.yaml")
+    assert p.warnings == (
+        "lead.yaml: 'requirements.max_distance_to_motorway_junction_m' is 5 m; did you mean 5 km = 5000?",
+    )
+    assert parse_profile("name: x\nrequirements: {max_distance_to_motorway_junction_m: 5000}").warnings == ()

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from sitematch.criteria.builtin import BUILTIN
 from sitematch.criteria.format import WRONG_UNIT_SUFFIXES, format_value, format_values
-from sitematch.criteria.model import KINDS, Criterion, Parameter, Registry, unit_from_name
+from sitematch.criteria.model import IF_UNKNOWN, KINDS, Criterion, Parameter, Registry, unit_from_name
 
 #: The built-in criteria by name (read-only).
 CRITERIA: Mapping[str, Criterion] = BUILTIN.criteria
@@ -19,6 +19,7 @@ CRITERIA: Mapping[str, Criterion] = BUILTIN.criteria
 __all__ = [
     "BUILTIN",
     "CRITERIA",
+    "IF_UNKNOWN",
     "KINDS",
     "WRONG_UNIT_SUFFIXES",
     "Criterion",

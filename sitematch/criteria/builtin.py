@@ -139,7 +139,8 @@ CRITERIA = (
         higher_is_better=False,
         short_label="SEK/m²",
         headline=True,
-        description="asking price",
+        if_unknown="verify",
+        description="asking price (often 'on request': unknown prices are to verify by default)",
     ),
     Criterion(
         s.MIFO_RISK_CLASS,
@@ -148,7 +149,12 @@ CRITERIA = (
         Attribute(s.MIFO_RISK_CLASS),
         short_label="MIFO",
         display="class",
-        description="MIFO risk class of brownfield (1 very high … 4 low); min_mifo_risk_class: 3 allows 3–4",
+        if_unknown="verify",
+        applies_to=s.BROWNFIELD,
+        description=(
+            "MIFO risk class of brownfield (1 very high … 4 low); min_mifo_risk_class: 3 allows 3–4; "
+            "applies to brownfield sites only"
+        ),
     ),
     Criterion(
         s.ZONING,

@@ -21,6 +21,8 @@ from sitematch.errors import CatalogueError
 from sitematch.measures import Attribute, Measure
 
 KINDS = ("numeric", "category", "flag")
+#: What a requirement does with a site that has no value for its criterion.
+IF_UNKNOWN = ("fail", "pass", "verify")
 
 #: Unit suffixes of criterion and parameter names, and the unit people read.
 UNIT_SUFFIXES: dict[str, str] = {
@@ -88,6 +90,13 @@ class Criterion:
         (``brownfield_allowed: false`` excludes brownfield; ``true`` adds no requirement).
     refusal : str
         Words for a site excluded through ``allowed_key``.
+    if_unknown : str
+        What a requirement on it does with a site that has no value, unless the profile says:
+        ``"fail"`` (excluded, reported as unknown), ``"pass"``, or ``"verify"`` (passes, listed as
+        "to verify" — for attributes a municipality may not have filled, such as the price).
+    applies_to : str
+        A flag column: requirements on this criterion apply only to sites where it is true (MIFO
+        risk classes apply to brownfield sites; a greenfield plot has no class and is not unknown).
     description : str
         What it measures, for the README and ``sitematch criteria``.
     origin : str
@@ -114,10 +123,14 @@ class Criterion:
     cost: int | None = None
     allowed_key: str = ""
     refusal: str = ""
+    if_unknown: str = "fail"
+    applies_to: str = ""
     description: str = ""
     origin: str = "built-in"
 
     def __post_init__(self) -> None:
+        if self.if_unknown not in IF_UNKNOWN:
+            raise ValueError(f"criterion {self.name!r}: if_unknown must be one of {', '.join(IF_UNKNOWN)}")
         if self.kind not in KINDS:
             raise ValueError(f"criterion {self.name!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
         if self.kind == "numeric" and not self.unit:

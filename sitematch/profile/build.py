@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sitematch.criteria import BUILTIN, WRONG_UNIT_SUFFIXES, Criterion, Registry
+from sitematch.criteria import BUILTIN, IF_UNKNOWN, WRONG_UNIT_SUFFIXES, Criterion, Registry
 from sitematch.errors import ProfileError
 from sitematch.profile.model import Lead, Parameters, Preference, Profile, Region, Requirement
 
@@ -30,6 +30,8 @@ TOP_KEYS = (
 REGION_KEYS = ("members_only", "include_municipalities", "exclude_municipalities", "counties")
 PREFERENCE_KEYS = ("weight", "full_at", "zero_at", "shape", "scores")
 LEAD_KEYS = ("reference", "via", "company", "contact", "received", "confidential")
+#: The long form of a requirement: ``max_price_sek_m2: {value: 800, if_unknown: fail}``.
+REQUIREMENT_FORM_KEYS = ("value", "if_unknown")
 SHAPES = ("linear", "logistic")
 #: Longest text accepted in a profile's free-text fields (name, sector, description, lead).
 MAX_TEXT = 2000
@@ -47,6 +49,7 @@ class _Builder:
         self.where = where
         self.locate = locate
         self.registry = registry
+        self.warnings: list[str] = []
 
     def error(self, path: tuple[str, ...], message: str) -> ProfileError:
         line = self.locate(path)
@@ -105,6 +108,29 @@ class _Builder:
             raise self.error(path, f"unknown value {_short(value)}; known values: {', '.join(c.values)}")
 
     # -- sections --------------------------------------------------------------------------------
+    def policy(self, path: tuple[str, ...], value: Any) -> tuple[Any, str]:
+        """A requirement's value and if_unknown policy, from ``value`` or ``{value, if_unknown}``."""
+        if not isinstance(value, dict):
+            return value, ""
+        for k in value:
+            if k not in REQUIREMENT_FORM_KEYS:
+                raise self.unknown_key((*path, str(k)), str(k), list(REQUIREMENT_FORM_KEYS))
+        if "value" not in value:
+            raise self.error(path, "missing 'value' (the long form is {value: …, if_unknown: fail|pass|verify})")
+        policy = value.get("if_unknown", "")
+        if policy and policy not in IF_UNKNOWN:
+            raise self.error(
+                (*path, "if_unknown"), f"unknown policy {_short(policy)}; use one of {', '.join(IF_UNKNOWN)}"
+            )
+        return value["value"], str(policy)
+
+    def plausible(self, path: tuple[str, ...], c: Criterion, v: float) -> None:
+        """Warn about a threshold implausibly small for its unit (a distance written in km, say)."""
+        if c.unit == "m" and 0 < v < 100:
+            self.warnings.append(f"{self.where}: '{'.'.join(path)}' is {v:g} m; did you mean {v:g} km = {v * 1000:g}?")
+        elif c.unit == "ha" and 0 < v < 0.1:
+            self.warnings.append(f"{self.where}: '{'.'.join(path)}' is {v:g} ha = {v * 10_000:g} m²; is that meant?")
+
     def requirements(self, raw: Any) -> tuple[Requirement, ...]:
         if raw is None:
             return ()
@@ -112,17 +138,19 @@ class _Builder:
             raise self.error(("requirements",), "expected a mapping of requirement: value")
         keys = self.registry.requirement_keys()
         out: list[Requirement] = []
-        for key, value in raw.items():
+        for key, written in raw.items():
             key = str(key)
             path = ("requirements", key)
             if key not in keys:
                 raise self.unknown_key(path, key, list(keys))
             c, op = keys[key]
+            value, policy = self.policy(path, written)
             if op in ("min", "max"):
                 v = self.number(path, value, unit_hint=unit_words(c))
                 if v < 0:
                     raise self.error(path, f"must not be negative, got {value!r}")
-                out.append(Requirement(c, op, v, key))
+                self.plausible(path, c, v)
+                out.append(Requirement(c, op, v, key, policy))
             elif op == "in":
                 values = value if isinstance(value, list) else [value]
                 if not values:
@@ -132,14 +160,14 @@ class _Builder:
                 texts = [str(v) for v in values]
                 for v in texts:
                     self.category_value(path, c, v)
-                out.append(Requirement(c, "in", tuple(texts), key))
+                out.append(Requirement(c, "in", tuple(texts), key, policy))
             else:
                 if not isinstance(value, bool):
                     raise self.error(path, f"expected true or false, got {_short(value)}")
                 if op == "eq":
-                    out.append(Requirement(c, "eq", value, key))
+                    out.append(Requirement(c, "eq", value, key, policy))
                 elif not value:  # "<flag>_allowed: false": sites with the flag are excluded
-                    out.append(Requirement(c, "eq", False, key))
+                    out.append(Requirement(c, "eq", False, key, policy))
         by = {(r.column, r.op): r for r in out}
         for (name, op), lo in by.items():
             hi = by.get((name, "max"))
@@ -358,4 +386,5 @@ def build_profile(
         near_miss_tolerance=tol,
         path=path,
         given_parameters=given,
+        warnings=tuple(b.warnings),
     )

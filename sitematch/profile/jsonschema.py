@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitematch.criteria import BUILTIN, Criterion, Registry
+from sitematch.criteria import BUILTIN, IF_UNKNOWN, Criterion, Registry
 from sitematch.profile.build import LEAD_KEYS, SHAPES
 
 _NUMBER = {"type": "number", "minimum": 0}
@@ -39,6 +39,14 @@ def _requirements(registry: Registry) -> dict[str, Any]:
         else:
             what = "allowed (false excludes such sites)" if op == "allowed" else "required value"
             props[key] = {"type": "boolean", "description": f"{c.label}: {what}"}
+        short = props[key]
+        long = {
+            "type": "object",
+            "properties": {"value": short, "if_unknown": {"enum": list(IF_UNKNOWN)}},
+            "required": ["value"],
+            "additionalProperties": False,
+        }
+        props[key] = {"description": short.pop("description"), "anyOf": [short, long]}
     return {"type": "object", "properties": props, "additionalProperties": False}
 
 

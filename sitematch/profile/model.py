@@ -89,6 +89,8 @@ class Requirement(_OnCriterion):
     ``op`` is ``"min"`` (value ≥ threshold), ``"max"`` (value ≤ threshold), ``"in"`` (value in an
     allowed set) or ``"eq"`` (a flag equals true/false). ``key`` is the key as written in the
     profile (``min_area_ha``); it names the requirement's outcome columns in a result.
+    ``if_unknown`` says what a site with no value gets: ``"fail"``, ``"pass"`` or ``"verify"``
+    (passes, and is listed as "to verify"); by default what the criterion declares.
 
     Examples
     --------
@@ -100,6 +102,12 @@ class Requirement(_OnCriterion):
     op: str
     value: Any
     key: str
+    if_unknown: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.if_unknown:
+            object.__setattr__(self, "if_unknown", self.criterion.if_unknown)
 
     @property
     def numeric(self) -> bool:
@@ -118,12 +126,16 @@ class Requirement(_OnCriterion):
         return f"{c.label}: {'yes' if self.value else 'no'}"
 
     def to_data(self) -> Any:
-        """The value as a profile writes it."""
+        """The value as a profile writes it (the long form when ``if_unknown`` is not the default)."""
         if self.op == "in":
-            return list(self.value)
-        if self.op == "eq" and self.key == self.criterion.allowed_key:
-            return False
-        return self.value
+            value: Any = list(self.value)
+        elif self.op == "eq" and self.key == self.criterion.allowed_key:
+            value = False
+        else:
+            value = self.value
+        if self.if_unknown != self.criterion.if_unknown:
+            return {"value": value, "if_unknown": self.if_unknown}
+        return value
 
 
 #: The old name of :class:`Requirement`.
@@ -238,6 +250,7 @@ class Profile:
     near_miss_tolerance: float = 0.25
     path: Path | None = None
     given_parameters: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def total_weight(self) -> float:
