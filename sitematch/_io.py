@@ -48,3 +48,28 @@ def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
         if col != s.GEOMETRY and str(out[col].dtype) in ("boolean", "Int64", "string", "str", "category"):
             out[col] = out[col].astype(object)
     return out
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells a spreadsheet cannot take for formulas: ``'`` is put before them.
+
+    Numbers stay numbers; only text starting with ``= + - @``, a tab or a carriage return changes,
+    and it stays readable (``'=HYPERLINK(…)``).
+
+    Examples
+    --------
+    >>> spreadsheet_safe(pd.DataFrame({"name": ["=1+2", "Gävle", None], "n": [-1, 2, 3]}))["name"].tolist()
+    ["'=1+2", 'Gävle', None]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str", "category"):
+            values = out[col].astype(object)
+            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+            if risky.any():
+                out[col] = values.where(~risky, "'" + values.astype(str))
+    return out

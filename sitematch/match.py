@@ -161,6 +161,7 @@ def ranked_result(
         staged=plan.staged,
         sites_total=sites_total,
         search_bounds_m=plan.bounds,
+        requirement_order=tuple(r.key for r in plan.requirements),
         municipality_names=layers.municipality_names,
         dask_workers=dask_workers,
         dask_partitions=dask_partitions,

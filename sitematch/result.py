@@ -113,6 +113,8 @@ class RunInfo:
         Sites before the region was selected.
     search_bounds_m : mapping of str to float
         Where staged evaluation stopped a search, by requirement key or preference criterion.
+    requirement_order : tuple of str
+        Requirement keys in the order they were checked (cheapest first).
     municipality_names : mapping of str to str
         Municipality name by kommunkod, for presentation.
     dask_workers, dask_partitions : int or None
@@ -127,6 +129,7 @@ class RunInfo:
     staged: bool
     sites_total: int
     search_bounds_m: Mapping[str, float] = field(default_factory=dict)
+    requirement_order: tuple[str, ...] = ()
     municipality_names: Mapping[str, str] = field(default_factory=dict)
     dask_workers: int | None = None
     dask_partitions: int | None = None

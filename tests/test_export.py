@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pytest
 
 from sitematch.export.dossier import write_dossier
 from sitematch.export.tables import write_csv, write_gpkg
@@ -80,3 +81,31 @@ def test_tables_carry_the_outcome_of_each_requirement(tiny_layers: LayerSet, tmp
     assert df.loc["1980:B", "check_min_area_ha"] == "failed" and df.loc["1980:B", "shortfall_min_area_ha"] == 0.2
     assert df.loc["1980:A", "check_min_grid_capacity_mw"] == "passed"
     assert not any(c.startswith("why_") for c in df.columns)  # the words are in 'missed'
+
+
+def test_csv_names_the_municipality_and_neutralises_formulas(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    frames = {k: tiny_layers[k] for k in tiny_layers.kinds}
+    plots = frames["plots"].copy()
+    plots.loc[0, "name"] = '=HYPERLINK("http://evil","click")'
+    plots.loc[1, "name"] = "+46 8 123"
+    plots.loc[2, "name"] = "@SUM(A1)"
+    layers = LayerSet({**frames, "plots": plots})
+    result = match(parse_profile(PROFILE), layers)
+    df = pd.read_csv(write_csv(result, tmp_path / "ranking.csv")).set_index("plot_id")
+    assert df.loc["1980:A", "municipality_name"] == "Västerås"
+    assert df.loc["1980:A", "name"] == '\'=HYPERLINK("http://evil","click")'
+    assert df.loc["1980:B", "name"] == "'+46 8 123" and df.loc["1980:C", "name"] == "'@SUM(A1)"
+    assert df.loc["1980:A", "shortfall"] == 0  # numbers are not touched
+
+
+def test_the_excel_dialect_opens_in_swedish_excel(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    result = match(parse_profile(PROFILE), tiny_layers)
+    path = write_csv(result, tmp_path / "ranking.csv", dialect="excel")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM tells Excel it is UTF-8 (å, ä, ö)
+    header = raw.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("rank;plot_id;name;municipality_code;municipality_name;score")
+    df = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig").set_index("plot_id")
+    assert df.loc["1980:C", "shortfall"] == pytest.approx(1 - 10 / 12, abs=1e-5) and "Västerås" in set(
+        df["municipality_name"]
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,28 +19,48 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Writer = Callable[["MatchResult", "LayerSet", Path], Path]
+@dataclass(frozen=True)
+class ExportOptions:
+    """How exports are written.
+
+    Attributes
+    ----------
+    csv_dialect : str
+        ``"plain"`` (UTF-8, ``,``) or ``"excel"`` (UTF-8 with BOM, ``;``, decimal comma: Excel with
+        Swedish settings opens it with a double click); see :mod:`sitematch.export.tables`.
+    """
+
+    csv_dialect: str = "plain"
 
 
-def _csv(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+Writer = Callable[["MatchResult", "LayerSet", Path, ExportOptions], Path]
+
+
+def _csv(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.tables import write_csv
 
-    return write_csv(result, path)
+    return write_csv(result, path, dialect=options.csv_dialect)
 
 
-def _gpkg(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+def _funnel(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
+    from sitematch.export.tables import write_funnel
+
+    return write_funnel(result, path, dialect=options.csv_dialect)
+
+
+def _gpkg(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.tables import write_gpkg
 
     return write_gpkg(result, path)
 
 
-def _map(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+def _map(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.map import write_map
 
     return write_map(result, layers, path)
 
 
-def _dossier(result: MatchResult, layers: LayerSet, path: Path) -> Path:
+def _dossier(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.dossier import write_dossier
 
     return write_dossier(result, path)
@@ -48,6 +69,7 @@ def _dossier(result: MatchResult, layers: LayerSet, path: Path) -> Path:
 #: Every export by name: (file name, writer). Writers are imported when used.
 FORMATS: dict[str, tuple[str, Writer]] = {
     "csv": ("ranking.csv", _csv),
+    "funnel": ("funnel.csv", _funnel),
     "gpkg": ("ranking.gpkg", _gpkg),
     "map": ("map.html", _map),
     "dossier": ("dossier.html", _dossier),
@@ -60,6 +82,7 @@ def write_all(
     out_dir: str | Path,
     formats: Iterable[str] = tuple(FORMATS),
     *,
+    options: ExportOptions | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
     """Write the exports of a match into one folder.
@@ -73,7 +96,9 @@ def write_all(
     out_dir : str or pathlib.Path
         The folder; created if missing. Each file is replaced atomically.
     formats : iterable of str
-        Names from :data:`FORMATS` (default all: ``csv``, ``gpkg``, ``map``, ``dossier``).
+        Names from :data:`FORMATS` (default all: ``csv``, ``funnel``, ``gpkg``, ``map``, ``dossier``).
+    options : ExportOptions, optional
+        How to write them (e.g. the CSV dialect).
     progress : callable, optional
         Called with each file's name as it starts.
 
@@ -107,6 +132,6 @@ def write_all(
         name, writer = FORMATS[fmt]
         if progress:
             progress(name)
-        written[fmt] = writer(result, layers, target / name)
+        written[fmt] = writer(result, layers, target / name, options or ExportOptions())
         log.info("wrote %s", written[fmt])
     return written

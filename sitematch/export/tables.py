@@ -1,10 +1,15 @@
-"""Tables of a match: ``ranking.csv`` for spreadsheets, ``ranking.gpkg`` for GIS.
+"""Tables of a match: ``ranking.csv`` and ``funnel.csv`` for spreadsheets, ``ranking.gpkg`` for GIS.
 
 The CSV holds every site in the region, ranked sites first (by rank), then excluded sites closest
 to passing first, with the reason for every score and what excluded sites missed by. The
 GeoPackage holds the same rows as polygons in two layers, ``ranked`` and ``excluded``, plus a
 ``sources`` table with the provenance of the layers used. It is written in EPSG:3006 (SWEREF 99 TM),
 the CRS Swedish municipal GIS works in, so areas and distances measure right in QGIS.
+
+CSV files come in two dialects: plain (UTF-8, ``,``, ``.`` decimals: pandas, R, QGIS) and
+``excel`` (UTF-8 with a byte-order mark, ``;`` between fields and ``,`` decimals: what Excel with
+Swedish settings opens with a double click). In both, text a spreadsheet would run as a formula
+is neutralised (:func:`sitematch._io.spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import pandas as pd
 import pyogrio
 
 from sitematch import schema as s
-from sitematch._io import atomic_target, for_ogr
+from sitematch._io import atomic_target, for_ogr, spreadsheet_safe
 from sitematch.crs import SERVING_CRS
 from sitematch.result import (
     CHECK_PREFIX,
@@ -29,12 +34,31 @@ from sitematch.result import (
     SCORE,
     SHORTFALL,
     SHORTFALL_PREFIX,
+    VERIFY,
     WHY_PREFIX,
     MatchResult,
 )
 
 #: Leading columns of the ranking table, in order.
-LEAD_COLUMNS = (RANK, s.PLOT_ID, s.NAME, s.MUNICIPALITY_CODE, SCORE, PASSED, NEAR_MISS, N_MISSED, SHORTFALL, MISSED)
+LEAD_COLUMNS = (
+    RANK,
+    s.PLOT_ID,
+    s.NAME,
+    s.MUNICIPALITY_CODE,
+    s.MUNICIPALITY_NAME,
+    SCORE,
+    PASSED,
+    NEAR_MISS,
+    N_MISSED,
+    SHORTFALL,
+    MISSED,
+    VERIFY,
+)
+#: CSV dialects: plain, and what Excel with Swedish settings opens as it is.
+DIALECTS = {
+    "plain": {"sep": ",", "decimal": ".", "encoding": "utf-8"},
+    "excel": {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"},
+}
 
 
 def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
@@ -52,6 +76,8 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
         per-requirement words are in ``missed``.
     """
     rows = pd.concat([result.ranked, result.excluded])
+    names = rows[s.MUNICIPALITY_CODE].astype(str).map(result.run.municipality)
+    rows = rows.assign(**{s.MUNICIPALITY_NAME: names})
     lead = [c for c in LEAD_COLUMNS if c in rows.columns]
     points = [c for c in rows.columns if c.startswith(POINTS_PREFIX)]
     checks = [c for c in rows.columns if c.startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]
@@ -65,7 +91,21 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
     )
 
 
-def write_csv(result: MatchResult, path: Path) -> Path:
+def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
+    options = DIALECTS[dialect]
+    with atomic_target(Path(path)) as tmp:
+        spreadsheet_safe(frame).to_csv(
+            tmp,
+            index=False,
+            float_format="%.6g",
+            sep=options["sep"],
+            decimal=options["decimal"],
+            encoding=options["encoding"],
+        )
+    return Path(path)
+
+
+def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain") -> Path:
     """Write ``ranking.csv``: one row per site, with its centroid in longitude/latitude.
 
     Parameters
@@ -73,6 +113,8 @@ def write_csv(result: MatchResult, path: Path) -> Path:
     result : MatchResult
     path : pathlib.Path
         Where to write; replaced atomically.
+    dialect : str
+        ``"plain"`` or ``"excel"`` (see the module docstring).
 
     Returns
     -------
@@ -83,9 +125,17 @@ def write_csv(result: MatchResult, path: Path) -> Path:
     df = pd.DataFrame(table.drop(columns=s.GEOMETRY))
     df["lon"] = centroids.x.round(6).to_numpy()
     df["lat"] = centroids.y.round(6).to_numpy()
-    with atomic_target(Path(path)) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
-    return Path(path)
+    return _write_table(df, path, dialect)
+
+
+def write_funnel(result: MatchResult, path: Path, *, dialect: str = "plain") -> Path:
+    """Write ``funnel.csv``: per requirement, the sites it excludes, and the funnel to the shortlist.
+
+    See :func:`sitematch.funnel.funnel` for the columns.
+    """
+    from sitematch.funnel import funnel
+
+    return _write_table(funnel(result), path, dialect)
 
 
 def write_gpkg(result: MatchResult, path: Path) -> Path:

@@ -1,0 +1,147 @@
+"""Why few sites pass: the elimination funnel and the binding requirement of a match.
+
+Computed from any :class:`~sitematch.result.MatchResult` through its per-requirement outcome
+columns (``check_<key>``): for each requirement, how many sites it excludes on its own, how many
+it alone keeps from the shortlist, and the funnel in evaluation order — all sites → those meeting
+the first requirement → those meeting the first two → … → the shortlist.
+
+In a staged run, a site excluded early is not checked against later requirements, so the counts
+"on its own" are lower bounds there (``exact`` is False); the funnel itself is exact either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sitematch.criteria import format_value
+from sitematch.profile import Requirement
+from sitematch.result import CHECK_PREFIX, N_MISSED, SHORTFALL_PREFIX, MatchResult
+
+#: Outcomes that keep a site in the running.
+_KEEPS = ("passed", "to verify", "not applicable")
+#: Outcomes that exclude it.
+_EXCLUDES = ("failed", "unknown")
+
+FUNNEL_COLUMNS = ("step", "requirement", "key", "excludes", "excludes_share", "only_this", "remaining", "exact")
+
+
+def _ordered(result: MatchResult) -> list[Requirement]:
+    by_key = {r.key: r for r in result.profile.requirements}
+    order = [by_key[k] for k in result.run.requirement_order if k in by_key]
+    return order + [r for r in result.profile.requirements if r not in order]
+
+
+def funnel(result: MatchResult) -> pd.DataFrame:
+    """The elimination funnel of a match, one row per requirement in evaluation order.
+
+    Parameters
+    ----------
+    result : MatchResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FUNNEL_COLUMNS`: ``excludes`` (sites the requirement excludes on its own),
+        ``excludes_share`` (of all sites in the region), ``only_this`` (sites it alone keeps off
+        the shortlist), ``remaining`` (sites meeting it and every requirement before it),
+        ``exact`` (False where staged evaluation makes the first two lower bounds).
+
+    Examples
+    --------
+    >>> from sitematch import LayerSet, load_profile, match
+    >>> result = match(load_profile("scenarios/data_centre.yaml"), LayerSet.from_path("layers"))
+    >>> table = funnel(result)
+    >>> int(table["remaining"].iloc[-1]) == len(result.ranked)
+    True
+    """
+    sites = result.sites
+    exact = not result.run.staged
+    keep = np.ones(len(sites), dtype=bool)
+    checks = [f"{CHECK_PREFIX}{r.key}" for r in result.profile.requirements]
+    missed_once = (sites[N_MISSED] == 1).to_numpy() & sites[checks].notna().all(axis=1).to_numpy()
+    rows = []
+    for i, req in enumerate(_ordered(result), start=1):
+        outcome = sites[f"{CHECK_PREFIX}{req.key}"].astype("string")
+        excluded = outcome.isin(_EXCLUDES).to_numpy(dtype=bool)
+        keep &= outcome.isin(_KEEPS).to_numpy(dtype=bool)
+        rows.append(
+            {
+                "step": i,
+                "requirement": req.describe(),
+                "key": req.key,
+                "excludes": int(excluded.sum()),
+                "excludes_share": float(excluded.mean()) if len(sites) else 0.0,
+                "only_this": int((excluded & missed_once).sum()),
+                "remaining": int(keep.sum()),
+                "exact": exact,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(FUNNEL_COLUMNS))
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The requirement that excludes the most sites, and by how little its nearest miss misses."""
+
+    requirement: Requirement
+    excludes: int
+    share: float
+    sites: int
+    exact: bool
+    nearest_gap: str
+
+    def sentence(self) -> str:
+        """One sentence for people: "Grid capacity … excludes 92 % of the region's 226 sites …"."""
+        at_least = "" if self.exact else "at least "
+        text = (
+            f"{self.requirement.describe()} excludes {at_least}{self.share * 100:.0f} % of the region's {self.sites} sites "
+            f"({self.excludes}) for this lead"
+        )
+        return text + (f"; the nearest miss {self.nearest_gap}." if self.nearest_gap else ".")
+
+
+def binding(result: MatchResult) -> Binding | None:
+    """The binding requirement of a match: the one that excludes the most sites on its own.
+
+    Returns None when no requirement excludes any site.
+
+    Examples
+    --------
+    >>> from sitematch import LayerSet, load_profile, match
+    >>> result = match(load_profile("scenarios/data_centre.yaml"), LayerSet.from_path("layers"))
+    >>> binding(result).requirement.key
+    'min_grid_capacity_mw'
+    """
+    table = funnel(result)
+    if table.empty or table["excludes"].max() == 0:
+        return None
+    top = table.sort_values(["excludes", "step"], ascending=[False, True]).iloc[0]
+    req = next(r for r in result.profile.requirements if r.key == top["key"])
+    return Binding(
+        req,
+        int(top["excludes"]),
+        float(top["excludes_share"]),
+        len(result.sites),
+        bool(top["exact"]),
+        _nearest_gap(result, req),
+    )
+
+
+def _nearest_gap(result: MatchResult, req: Requirement) -> str:
+    """How far the site that misses ``req`` by the least misses it: "lacks 20 MW", "is 4.4 km too far"."""
+    if not req.numeric:
+        return ""
+    sites = result.sites
+    failed = sites[f"{CHECK_PREFIX}{req.key}"].astype("string") == "failed"
+    short = pd.to_numeric(sites.loc[failed.fillna(False).to_numpy(dtype=bool), f"{SHORTFALL_PREFIX}{req.key}"])
+    short = short[np.isfinite(short)]
+    if short.empty:
+        return ""
+    gap = float(short.min()) * float(req.value)
+    words = format_value(req.criterion, gap)
+    if req.op == "min":
+        return f"lacks {words}"
+    return f"is {words} too far" if req.criterion.unit == "m" else f"is {words} over"
