@@ -207,7 +207,7 @@ def _bad_files(tmp: Path, region: LayerSet) -> dict[str, tuple[Path, dict, str]]
     out["text in a numeric field"] = (gpkg("text", text), {}, "'gratis' is not a number")
     fake = tmp / "fake.gpkg"
     fake.write_text("Objekt_ID;Areal_ha\nA;3\n", encoding="utf-8")
-    out["non-geodata renamed .gpkg"] = (fake, {}, "not a readable geodata file")
+    out["non-geodata renamed .gpkg"] = (fake, {}, "not a GeoPackage")
     corrupt = tmp / "corrupt.zip"
     good = write_zip_shapefile(ex, tmp, "forcorrupt").read_bytes()
     corrupt.write_bytes(good[: len(good) // 2])
