@@ -15,13 +15,10 @@ from typing import Any
 
 import click
 import pandas as pd
-import pyogrio
 from rich.console import Console
 from rich.table import Table
 
 from sitematch import schema as s
-from sitematch._io import for_ogr
-from sitematch.crs import SERVING_CRS
 
 out = Console(width=None if Console().is_terminal else 120)
 err = Console(stderr=True)
@@ -135,9 +132,7 @@ def list_cmd(store: str, municipality: str | None, status: str) -> None:
     """List the plots in the store."""
     from sitematch.store import open_store
 
-    gdf = open_store(store, create=False).plots(municipality_code=municipality, include_withdrawn=status != "active")
-    if status == "withdrawn":
-        gdf = gdf[gdf["status"] == "withdrawn"]
+    gdf = open_store(store, create=False).plots(status=status, municipality_code=municipality)  # type: ignore[arg-type]
     t = Table(title=f"{store}: {len(gdf)} plots", title_justify="left")
     for col in ("plot_id", "name", "area_ha", "zoning", "plan_status", "owner", "status"):
         t.add_column(col, justify="right" if col == "area_ha" else "left")
@@ -190,18 +185,8 @@ def withdraw_cmd(store: str, plot_id: str, reason: str, uploader: str) -> None:
 @click.option("--municipality", "-m", default=None, help="Only this kommunkod.")
 def export_cmd(store: str, target: Path, municipality: str | None) -> None:
     """Export the active plots to TARGET: .gpkg (EPSG:3006), .geojson (EPSG:4326) or .csv (WKT, EPSG:3006)."""
-    from sitematch.errors import StoreError
-    from sitematch.store import open_store
+    from sitematch.store import export_plots, open_store
 
     gdf = open_store(store, create=False).plots(municipality_code=municipality)
-    suffix = target.suffix.lower()
-    frame = for_ogr(gdf)
-    if suffix == ".gpkg":
-        pyogrio.write_dataframe(frame, target, layer="plots", driver="GPKG")
-    elif suffix in (".geojson", ".json"):
-        pyogrio.write_dataframe(frame.to_crs(SERVING_CRS), target, driver="GeoJSON")
-    elif suffix == ".csv":
-        pd.DataFrame(frame.drop(columns=s.GEOMETRY)).assign(wkt=frame.geometry.to_wkt()).to_csv(target, index=False)
-    else:
-        raise StoreError(f"{target}: export to .gpkg, .geojson or .csv")
+    export_plots(gdf, target)
     out.print(f"wrote {len(gdf)} plots to {target}", highlight=False)

@@ -49,12 +49,12 @@ def test_postgis_store_versions_and_withdraws(postgis_url: str, region: LayerSet
     assert store.history("1980:Å-1")["uploader"].tolist() == ["anna", "bertil"]
     store.withdraw("1980:Å-3", uploader="anna", reason="sold")
     assert sorted(store.plots()["plot_id"]) == ["1980:Å-1", "1980:Å-2"]
-    before = store.plots(include_withdrawn=True)
+    before = store.plots(status="all")
     ex.loc[1, "Användning"] = "Q"
     pyogrio.write_dataframe(ex, f, driver="GPKG")
     with pytest.raises(UploadError):
         upload_file(store, f, municipality_code="1980", uploader="c", boundaries=boundaries)
-    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(include_withdrawn=True)), pd.DataFrame(before))
+    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(status="all")), pd.DataFrame(before))
 
 
 def test_the_same_match_gives_identical_rankings_on_both_backends(
