@@ -85,7 +85,9 @@ def _identity_refusals(plots: pd.DataFrame, municipality_code: str) -> list[Refu
         )
         for i in np.flatnonzero((code != municipality_code).fillna(True))
     ]
-    wrong_id = (plot_id != municipality_code + ":" + ref) | (ref.str.strip() == "")
+    empty = ref.str.strip() == ""
+    out += [Refusal(int(i), s.LOCAL_REF, "empty: every plot needs a reference") for i in np.flatnonzero(empty)]
+    wrong_id = (plot_id != municipality_code + ":" + ref) & ~empty
     out += [
         Refusal(
             int(i),

@@ -16,6 +16,7 @@ import logging
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -63,8 +64,14 @@ GDAL_CONFIG = {
     "GML_DOWNLOAD_WFS_SCHEMA": "NO",
     "GML_SKIP_RESOLVE_ELEMS": "ALL",
 }
-#: Driver open options.
-OPEN_OPTIONS = {"GML": {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}, "GPKG": {"IMMUTABLE": "YES"}}
+#: Driver open options (GeoJSON: text that looks like a date stays the text it is).
+OPEN_OPTIONS = {
+    "GML": {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"},
+    "GPKG": {"IMMUTABLE": "YES"},
+    "GeoJSON": {"DATE_AS_STRING": "YES"},
+}
+#: pyogrio drops measures (M) as it reads, and says so in a warning; the report says so in a note.
+M_DROPPED_NOTE = "measures (M) dropped from the geometries: plots are stored in 2D"
 #: LIBKML's presentation fields, which are no plot data.
 KML_PRESENTATION = (
     "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility", "drawOrder", "icon", "snippet",
@@ -114,7 +121,9 @@ def _unreadable(name: str, suffix: str, exc: Exception, local: str, head: bytes)
     return UploadError(f"{name}: not a readable {FORMATS[suffix]} file ({detail}); {_EXPORT_AGAIN}", where=name)
 
 
-def _read_gdal(source: str, name: str, suffix: str, layers: list[str] | None, head: bytes) -> gpd.GeoDataFrame:
+def _read_gdal(
+    source: str, name: str, suffix: str, layers: list[str] | None, head: bytes
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     driver = str(DRIVERS[suffix])
     try:
         spatial = layers if layers is not None else [r[0] for r in pyogrio.list_layers(source) if r[1] is not None]
@@ -125,12 +134,15 @@ def _read_gdal(source: str, name: str, suffix: str, layers: list[str] | None, he
                 f"{name}: holds {len(spatial)} layers ({shown_list(spatial, 5)}); upload one layer per file",
                 where=name,
             )
-        gdf = pyogrio.read_dataframe(source, layer=spatial[0], **OPEN_OPTIONS.get(driver, {}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = pyogrio.read_dataframe(source, layer=spatial[0], **OPEN_OPTIONS.get(driver, {}))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
         raise _unreadable(name, suffix, exc, source, head) from None
     if driver == "LIBKML":
         gdf = gdf.drop(columns=[c for c in KML_PRESENTATION if c in gdf.columns])
-    return gdf
+    measured = any("(M)" in str(w.message) for w in caught)
+    return gdf, [M_DROPPED_NOTE] if measured else []
 
 
 def _shapefile(local: Path, name: str, max_unpacked_bytes: int) -> tuple[str, bytes]:
@@ -223,14 +235,19 @@ def read_in_reader_process(
         source, head = _shapefile(local, name, max_unpacked_bytes)
     elif suffix == ".gpkg":
         layers = _precheck.geopackage_layers(local, name)
-    return _read_gdal(source, name, suffix, layers, head), [], False
+    gdf, notes = _read_gdal(source, name, suffix, layers, head)
+    return gdf, notes, False
 
 
 # -- in the calling process -----------------------------------------------------------------------
+def _bytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"
+
+
 def _too_large(name: str, size: int, limit: int) -> str:
     return (
-        f"{name}: {size / 1e6:,.1f} MB, more than the {limit / 1e6:,.0f} MB an upload may be; upload the plots in "
-        "several files (for example one per area)"
+        f"{name}: {_bytes(size)}, more than the {_bytes(limit)} an upload may be; upload the plots in several files "
+        "(for example one per area)"
     )
 
 

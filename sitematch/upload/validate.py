@@ -25,7 +25,7 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch.crs import WORKING_CRS, to_working_crs
 from sitematch.errors import CRSError, UploadError
-from sitematch.store.rules import refusals, shown, shown_list
+from sitematch.store.rules import refusals, shown, shown_list, text_problem
 from sitematch.upload.mapping import VALUE_ALIASES, ColumnMapping, parse_bool, parse_number, resolve_columns
 from sitematch.upload.readers import POINT_SQUARE_NOTE
 
@@ -226,10 +226,14 @@ def _number(ctx: _Context, rec: pd.Series, r: int, canonical: str, probs: list[P
 
 def _identity(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
     code = ctx.muni.code
-    ref = _text(_value(ctx, rec, s.LOCAL_REF))
+    ref, name = _text(_value(ctx, rec, s.LOCAL_REF)), _text(_value(ctx, rec, s.NAME))
     if s.LOCAL_REF in ctx.found and not ref:
         probs.append(Problem(r, s.LOCAL_REF, "empty: every plot needs the municipality's own reference"))
-    row.update({s.LOCAL_REF: ref, s.PLOT_ID: f"{code}:{ref}", s.NAME: _text(_value(ctx, rec, s.NAME)) or None})
+    for canonical, text in ((s.LOCAL_REF, ref), (s.NAME, name)):
+        problem = text_problem(text)  # the store's own rule, applied to every row so all problems show at once
+        if problem:
+            probs.append(Problem(r, canonical, problem))
+    row.update({s.LOCAL_REF: ref, s.PLOT_ID: f"{code}:{ref}", s.NAME: name or None})
     for column, other in (
         (ctx.plot_id_column, lambda v: v.split(":", 1)[0]),
         (ctx.municipality_column, lambda v: v),
