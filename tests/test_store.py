@@ -17,9 +17,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sitematch import settings as sm_settings
 from sitematch.cli import main
-from sitematch.errors import UploadError
+from sitematch.errors import StoreBusyError, StoreConflictError, StoreNotFoundError, UploadError
 from sitematch.layers.layerset import LayerSet
+from sitematch.store import open_store
 from sitematch.store.gpkg import GeoPackageStore
 from sitematch.upload import upload_file
 from sitematch.upload.validate import validate_upload
@@ -126,6 +128,30 @@ def test_eight_processes_creating_the_same_new_store_at_once_lose_nothing(tmp_pa
     assert sorted(plots["municipality_code"].unique()) == sorted(EIGHT)
     assert len(plots) == 3 * len(EIGHT)
     assert [f.name for f in store.parent.iterdir()] == ["store.gpkg"]  # no stray temporary stores
+
+
+def test_geopackage_store_errors_by_kind(tmp_path: Path, region: LayerSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "store.gpkg"
+    with pytest.raises(StoreNotFoundError, match="no such plot store"):
+        open_store(path, create=False)
+    store = GeoPackageStore(path)
+    assert store.plots().empty and not path.exists()  # opening and reading write nothing
+    with pytest.raises(StoreNotFoundError):
+        store.withdraw("1980:Å-1", uploader="a")
+    plots = validated_plots(region, "1980", tmp_path)
+    store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="a")
+    with pytest.raises(StoreNotFoundError):
+        store.history("1980:nope")
+    store.withdraw("1980:Å-1", uploader="a")
+    with pytest.raises(StoreConflictError, match="already withdrawn"):
+        store.withdraw("1980:Å-1", uploader="a")
+    holder = writer(path, plots, "1980", "--pause-before-commit", "30")
+    wait_for(holder, "paused")  # it holds the store's write lock
+    monkeypatch.setattr(sm_settings, "lock_timeout_s", 0.5)
+    with pytest.raises(StoreBusyError, match=r"more than 0\.5 s"):
+        store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="b")
+    holder.kill()
+    holder.wait(timeout=30)
 
 
 # -- property test: any mix of malformed rows stores exactly the file, or nothing -------------
