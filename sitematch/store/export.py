@@ -30,8 +30,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> neutralise_formulas(pd.DataFrame({"name": ["=1+1", "Ok", None], "n": [-1, 2, 3]}))["name"].tolist()
-    ["'=1+1", 'Ok', None]
+    >>> neutralise_formulas(pd.DataFrame({"name": ["=1+1", "Ok", "-2"], "n": [-1, 2, 3]})).to_dict("list")
+    {'name': ["'=1+1", 'Ok', "'-2"], 'n': [-1, 2, 3]}
     """
     out = frame.copy()
     for col in out.columns:

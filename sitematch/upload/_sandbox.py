@@ -14,7 +14,11 @@ opens a file with, so an upload is read in a child process in which:
 - nothing the child prints reaches the user's terminal.
 
 Children are forked from a server process that has the libraries loaded (multiprocessing's
-``forkserver``), so a read costs tens of milliseconds after the first.
+``forkserver``; ``spawn`` where there is none), so a read costs tens of milliseconds after the
+first. As with any multiprocessing, a script that reads uploads must guard its entry point with
+``if __name__ == "__main__":`` (the ``sitematch`` command and ``python -m`` entry points do).
+If GDAL's drivers cannot be restricted (a GDAL build without the needed functions), uploads are
+refused rather than read unprotected.
 """
 
 from __future__ import annotations
@@ -51,6 +55,16 @@ def _gdal() -> ctypes.CDLL:
     import pyogrio._ogr
 
     lib = ctypes.CDLL(pyogrio._ogr.__file__)
+    try:
+        _declare(lib)
+    except AttributeError as exc:
+        raise UploadError(
+            f"uploads cannot be read safely on this system: GDAL's drivers cannot be restricted ({exc})"
+        ) from None
+    return lib
+
+
+def _declare(lib: ctypes.CDLL) -> None:
     lib.GDALGetDriver.restype = ctypes.c_void_p
     lib.GDALGetDriverShortName.restype = ctypes.c_char_p
     lib.GDALGetDriverShortName.argtypes = [ctypes.c_void_p]
@@ -60,7 +74,6 @@ def _gdal() -> ctypes.CDLL:
     lib.CPLCalloc.restype = ctypes.c_void_p
     lib.CPLCalloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
     lib.CPLHTTPSetFetchCallback.argtypes = [_FETCH, ctypes.c_void_p]
-    return lib
 
 
 def _driver_names(lib: ctypes.CDLL) -> list[str]:
@@ -146,8 +159,9 @@ _started = False
 
 def _context() -> Any:
     global _started
-    ctx = multiprocessing.get_context("forkserver")
-    if not _started:
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver" and not _started:
         ctx.set_forkserver_preload(PRELOAD)
         _started = True
     return ctx

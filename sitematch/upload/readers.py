@@ -317,6 +317,11 @@ def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDat
         says, refers to other files or the network, takes too long to read, or has no CRS and none
         is given.
 
+    Notes
+    -----
+    The file is read in a child process (see :mod:`sitematch.upload._sandbox`): a script that
+    calls this must guard its entry point with ``if __name__ == "__main__":``.
+
     Examples
     --------
     >>> gdf, notes = read_upload("tomter.zip")  # doctest: +SKIP
