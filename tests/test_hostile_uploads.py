@@ -243,6 +243,24 @@ def test_the_store_refuses_what_check_refuses(
         assert [(p.row, p.field) for p in report.problems] == [(1, "name")] and refusal in report.problems[0].message
 
 
+@pytest.mark.parametrize(
+    ("code", "kommunkod", "foreign"),
+    [
+        ("1980", 1980, False),
+        ("1980", "1980", False),
+        ("1980", 1980.0, False),
+        ("0180", 180, False),
+        ("1980", 180, True),
+    ],
+)
+def test_a_kommunkod_column_must_be_the_uploaders_even_when_stored_as_a_number(
+    region: LayerSet, code: str, kommunkod: object, foreign: bool
+) -> None:
+    raw = municipal_export(region, code).assign(kommunkod=kommunkod)
+    _, report = validate_upload(raw, municipality_code=code, filename="t", boundaries=region["municipalities"])
+    assert {p.field for p in report.problems} == ({"plot_id"} if foreign else set()), report.to_text()
+
+
 def test_heights_and_measures_are_dropped_with_a_note_by_check_and_upload(
     empty_store: PlotStore, corpus: Corpus, region: LayerSet
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -149,6 +150,11 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _kommunkod(value: str) -> str:
+    """A kommunkod as written, or zero-padded when a GIS stored it as a number (180, 1980.0)."""
+    return f"{int(float(value)):04d}" if re.fullmatch(r"\d{1,4}(\.0*)?", value) else value
+
+
 def _rows_text(rows: np.ndarray) -> str:
     listed = ", ".join(str(int(r) + 1) for r in rows[:10])
     return listed + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
@@ -236,7 +242,7 @@ def _identity(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Prob
     row.update({s.LOCAL_REF: ref, s.PLOT_ID: f"{code}:{ref}", s.NAME: name or None})
     for column, other in (
         (ctx.plot_id_column, lambda v: v.split(":", 1)[0]),
-        (ctx.municipality_column, lambda v: v),
+        (ctx.municipality_column, _kommunkod),
     ):
         v = _text(rec[column]) if column else ""
         if v and other(v) != code:
