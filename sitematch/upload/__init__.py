@@ -132,20 +132,20 @@ def upload_file(
     --------
     >>> upload_file(open_store("plots.gpkg"), "tomter.zip", municipality_code="1980", uploader="anna")  # doctest: +SKIP
     """
-    path = Path(path)
+    path, code = Path(path), str(municipality_code).strip()
     check_text_arguments(uploader=uploader, licence=licence)
-    plots, report = _prepare(path, municipality_code, crs, mapping, boundaries, repair)
+    plots, report = _prepare(path, code, crs, mapping, boundaries, repair)
     if not report.ok and not (accept_valid and len(plots)):
-        logger.info("refused %s for %s: %d problem(s)", path.name, municipality_code, len(report.problems))
+        logger.info("refused %s for %s: %d problem(s)", path.name, code, len(report.problems))
         raise UploadError(
             f"{path.name}: refused, nothing was written.\n{report.to_text()}",
             report=report,
             where=path.name,
             option=None if report.ok or not len(plots) else "accept_valid",
         )
-    plots[s.SOURCE] = f"municipality upload: {municipality_code} {path.name} by {uploader} at {now_iso()}"
+    plots[s.SOURCE] = f"municipality upload: {code} {path.name} by {uploader} at {now_iso()}"
     plots[s.LICENCE] = licence
-    summary = store.upload(plots, municipality_code=str(municipality_code), uploader=uploader, filename=path.name)
+    summary = store.upload(plots, municipality_code=code, uploader=uploader, filename=path.name)
     return UploadSummary(
         summary.municipality_code,
         summary.inserted,

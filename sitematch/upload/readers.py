@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 import warnings
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -147,8 +148,6 @@ def _read_gdal(
 
 def _shapefile(local: Path, name: str, max_unpacked_bytes: int) -> tuple[str, bytes]:
     """The ``/vsizip/`` path of the one Shapefile in a zip, and the first bytes of its ``.shp``."""
-    import zipfile
-
     names = _precheck.zip_members(local, name, max_unpacked_bytes)
     shps = [n for n in names if n.lower().endswith(".shp")]
     if len(shps) != 1:
