@@ -1,37 +1,83 @@
 """``sitematch plots``: municipalities upload and look after their available plots.
 
 The store is a GeoPackage file by default (``plots.gpkg``, or ``$SITEMATCH_STORE``), or a
-``postgresql://`` URL for a shared server.
+``postgresql://`` URL for a shared server. This module parses arguments and presents results; every
+decision is the library's (:mod:`sitematch.upload`, :mod:`sitematch.store`). Text from data (plot
+names, references, uploaders, file names) is printed as plain text — never read as Rich markup —
+with control characters (terminal escape sequences) removed.
 """
 
 from __future__ import annotations
 
 import getpass
-import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
-import pyogrio
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sitematch import schema as s
-from sitematch._io import for_ogr
-from sitematch.crs import SERVING_CRS
+from sitematch import settings
+from sitematch.errors import SitematchError
 
 out = Console(width=None if Console().is_terminal else 120)
 err = Console(stderr=True)
 
+#: C0 and C1 control characters except tab and newline: what a terminal could act on.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
 store_option = click.option(
     "--store",
-    default=lambda: os.environ.get("SITEMATCH_STORE", "plots.gpkg"),
+    default=lambda: settings.default_store,
     show_default="plots.gpkg or $SITEMATCH_STORE",
     help="Plot store: a .gpkg file or a postgresql:// URL.",
 )
+
+
+def plain(value: object) -> str:
+    """Data as terminal text: control characters (escape sequences) removed, newlines kept.
+
+    Examples
+    --------
+    >>> plain("\\x1b[31mred\\x1b[0m [/x]")
+    '[31mred[0m [/x]'
+    """
+    return _CONTROL.sub("", "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
+
+
+def flag(option: str) -> str:
+    """The command-line flag for a library setting (``accept_valid`` → ``--accept-valid``)."""
+    return "--" + option.replace("_", "-")
+
+
+def error_text(exc: SitematchError) -> str:
+    """An error as one paragraph for the terminal, with the flag that fixes it, if any."""
+    from sitematch.upload.validate import ValidationReport
+
+    report = getattr(exc, "report", None)
+    text = str(exc)
+    if isinstance(report, ValidationReport):
+        text = exc.message.split("\n", 1)[0] + "\n" + report.to_text(option=flag)
+    if exc.option:
+        text += f" (use {flag(exc.option)})"
+    return plain(text)
+
+
+class _PlotsGroup(click.Group):
+    """Turns every SitematchError into a plain message (no markup, no control characters) and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SitematchError as exc:
+            err.print(Text.assemble(("error: ", "bold red"), error_text(exc)), soft_wrap=True, highlight=False)
+            sys.exit(1)
 
 
 def _uploader() -> str:
@@ -41,7 +87,21 @@ def _uploader() -> str:
         return "unknown"
 
 
-@click.group("plots")
+def _table(title: str, columns: Iterable[str], rows: Iterable[Iterable[object]], right: tuple[str, ...] = ()) -> Table:
+    """A table of data: every cell plain text."""
+    t = Table(title=Text(plain(title)), title_justify="left")
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left")
+    for row in rows:
+        t.add_row(*(Text(plain(v)) for v in row))
+    return t
+
+
+def _say(message: str) -> None:
+    out.print(Text(plain(message)), highlight=False)
+
+
+@click.group("plots", cls=_PlotsGroup)
 def plots() -> None:
     """Upload, check, list, export and withdraw municipalities' available plots.
 
@@ -71,12 +131,12 @@ def check_cmd(
 ) -> None:
     """Dry run: validate FILE and print every problem by row and field; write nothing.
 
-    Exits 1 when the file has problems.
+    Exits 1 when the file has problems: exactly those an upload would be refused for.
     """
     from sitematch.upload import check_file
 
     report = check_file(file, municipality_code=municipality, crs=crs, mapping=mapping, repair=repair)
-    click.echo(report.to_json() if as_json else report.to_text())
+    click.echo(plain(report.to_json() if as_json else report.to_text(option=flag)))
     sys.exit(0 if report.ok else 1)
 
 
@@ -102,15 +162,15 @@ def upload_cmd(
     """Validate FILE whole and store its plots: all rows or none (unless --accept-valid).
 
     Re-uploading a plot (same municipality and reference) updates it and keeps the old version.
+    A refused upload writes nothing (and creates no store).
     """
     from sitematch.errors import UploadError
     from sitematch.store import open_store
     from sitematch.upload import upload_file
 
-    target = open_store(store)
     try:
         summary = upload_file(
-            target,
+            open_store(store),
             file,
             municipality_code=municipality,
             uploader=uploader,
@@ -124,7 +184,7 @@ def upload_cmd(
         if report_json is not None and exc.report is not None:
             report_json.write_text(exc.report.to_json(), encoding="utf-8")
         raise
-    out.print(f"stored in {store}: {summary.describe()}", highlight=False)
+    _say(f"stored in {store}: {summary.describe()}")
 
 
 @plots.command("list")
@@ -135,23 +195,21 @@ def list_cmd(store: str, municipality: str | None, status: str) -> None:
     """List the plots in the store."""
     from sitematch.store import open_store
 
-    gdf = open_store(store, create=False).plots(municipality_code=municipality, include_withdrawn=status != "active")
-    if status == "withdrawn":
-        gdf = gdf[gdf["status"] == "withdrawn"]
-    t = Table(title=f"{store}: {len(gdf)} plots", title_justify="left")
-    for col in ("plot_id", "name", "area_ha", "zoning", "plan_status", "owner", "status"):
-        t.add_column(col, justify="right" if col == "area_ha" else "left")
-    for _, r in gdf.iterrows():
-        t.add_row(
+    gdf = open_store(store, create=False).plots(status=status, municipality_code=municipality)  # type: ignore[arg-type]
+    shown = (s.PLOT_ID, s.NAME, s.AREA_HA, s.ZONING, s.PLAN_STATUS, s.OWNER, "status")
+    rows = (
+        (
             r[s.PLOT_ID],
-            str(r[s.NAME] or ""),
+            r[s.NAME],
             f"{r[s.AREA_HA]:g}",
             r[s.ZONING],
             r[s.PLAN_STATUS],
             r[s.OWNER],
-            str(r.get("status", "active")),
+            r.get("status", "active"),
         )
-    out.print(t)
+        for _, r in gdf.iterrows()
+    )
+    out.print(_table(f"{store}: {len(gdf)} plots", shown, rows, right=(s.AREA_HA,)))
 
 
 @plots.command("history")
@@ -162,13 +220,8 @@ def history_cmd(store: str, plot_id: str) -> None:
     from sitematch.store import open_store
 
     h = open_store(store, create=False).history(plot_id)
-    t = Table(title=f"{plot_id}: {len(h)} versions", title_justify="left")
-    shown = ("version", "status", "uploaded_at", "uploader", "area_ha", "zoning", "plan_status", "valid_to")
-    for col in shown:
-        t.add_column(col)
-    for _, r in h.iterrows():
-        t.add_row(*["" if pd.isna(r[c]) else str(r[c]) for c in shown])
-    out.print(t)
+    shown = ("version", "status", "uploaded_at", "uploader", "name", "area_ha", "zoning", "plan_status", "valid_to")
+    out.print(_table(f"{plot_id}: {len(h)} versions", shown, (r[list(shown)] for _, r in h.iterrows())))
 
 
 @plots.command("withdraw")
@@ -181,7 +234,7 @@ def withdraw_cmd(store: str, plot_id: str, reason: str, uploader: str) -> None:
     from sitematch.store import open_store
 
     open_store(store, create=False).withdraw(plot_id, uploader=uploader, reason=reason)
-    out.print(f"{plot_id} withdrawn", highlight=False)
+    _say(f"{plot_id} withdrawn")
 
 
 @plots.command("export")
@@ -190,18 +243,8 @@ def withdraw_cmd(store: str, plot_id: str, reason: str, uploader: str) -> None:
 @click.option("--municipality", "-m", default=None, help="Only this kommunkod.")
 def export_cmd(store: str, target: Path, municipality: str | None) -> None:
     """Export the active plots to TARGET: .gpkg (EPSG:3006), .geojson (EPSG:4326) or .csv (WKT, EPSG:3006)."""
-    from sitematch.errors import StoreError
-    from sitematch.store import open_store
+    from sitematch.store import export_plots, open_store
 
     gdf = open_store(store, create=False).plots(municipality_code=municipality)
-    suffix = target.suffix.lower()
-    frame = for_ogr(gdf)
-    if suffix == ".gpkg":
-        pyogrio.write_dataframe(frame, target, layer="plots", driver="GPKG")
-    elif suffix in (".geojson", ".json"):
-        pyogrio.write_dataframe(frame.to_crs(SERVING_CRS), target, driver="GeoJSON")
-    elif suffix == ".csv":
-        pd.DataFrame(frame.drop(columns=s.GEOMETRY)).assign(wkt=frame.geometry.to_wkt()).to_csv(target, index=False)
-    else:
-        raise StoreError(f"{target}: export to .gpkg, .geojson or .csv")
-    out.print(f"wrote {len(gdf)} plots to {target}", highlight=False)
+    export_plots(gdf, target)
+    _say(f"wrote {len(gdf)} plots to {target}")

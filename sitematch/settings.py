@@ -21,6 +21,15 @@ boundary_tolerance_m : float
     boundaries are simplified (edges ~5 km, off by ~1 km), so the check needs this slack. Default 2000.
 lock_timeout_s : float
     Seconds a store writer waits for another writer's transaction before giving up. Default 120.
+upload_max_bytes : int
+    Largest upload file read, in bytes. Default 200 MB.
+upload_max_unpacked_bytes : int
+    Most bytes the members of a zipped upload may unpack to, as their zip directory declares
+    (checked before anything is unpacked). Default 1 GB.
+upload_max_text_chars : int
+    Longest text a plot field (reference, name…) may hold. Default 1000.
+upload_read_timeout_s : float
+    Seconds reading one upload may take before it is stopped and refused. Default 120.
 default_store : str
     The plot store used when none is given: ``$SITEMATCH_STORE`` or ``plots.gpkg``.
 
@@ -51,6 +60,10 @@ logistic_steepness: float = 10.0
 
 boundary_tolerance_m: float = 2000.0
 lock_timeout_s: float = 120.0
+upload_max_bytes: int = 200_000_000
+upload_max_unpacked_bytes: int = 1_000_000_000
+upload_max_text_chars: int = 1000
+upload_read_timeout_s: float = 120.0
 default_store: str = os.environ.get("SITEMATCH_STORE", "plots.gpkg")
 
 default_layers: str = os.environ.get("SITEMATCH_LAYERS", "layers")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
 
-from sitematch.errors import UploadError
+from sitematch import settings as sm_settings
+from sitematch.errors import StoreBusyError, StoreConflictError, StoreNotFoundError, UploadError
 from sitematch.layers.layerset import LayerSet
 from sitematch.match import match
 from sitematch.profile import load_profile
@@ -16,6 +19,7 @@ from sitematch.store import open_store
 from sitematch.store.gpkg import GeoPackageStore
 from sitematch.upload import upload_file
 from tests._postgis import postgis_url  # noqa: F401 - the fixture
+from tests.test_store import EIGHT, validated_plots, wait_for, writer
 from tests.test_upload import municipal_export
 
 ROOT = Path(__file__).parent.parent
@@ -49,12 +53,12 @@ def test_postgis_store_versions_and_withdraws(postgis_url: str, region: LayerSet
     assert store.history("1980:Å-1")["uploader"].tolist() == ["anna", "bertil"]
     store.withdraw("1980:Å-3", uploader="anna", reason="sold")
     assert sorted(store.plots()["plot_id"]) == ["1980:Å-1", "1980:Å-2"]
-    before = store.plots(include_withdrawn=True)
+    before = store.plots(status="all")
     ex.loc[1, "Användning"] = "Q"
     pyogrio.write_dataframe(ex, f, driver="GPKG")
     with pytest.raises(UploadError):
         upload_file(store, f, municipality_code="1980", uploader="c", boundaries=boundaries)
-    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(include_withdrawn=True)), pd.DataFrame(before))
+    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(status="all")), pd.DataFrame(before))
 
 
 def test_the_same_match_gives_identical_rankings_on_both_backends(
@@ -84,3 +88,75 @@ def test_the_same_match_gives_identical_rankings_on_both_backends(
         pd.DataFrame(b.sites[cols]).sort_values("plot_id").reset_index(drop=True),
     )
     assert a.ranked["plot_id"].tolist() == b.ranked["plot_id"].tolist()
+
+
+def _empty_database(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        con.execute("DROP TABLE IF EXISTS plots, plot_versions")
+        con.execute("DROP EXTENSION IF EXISTS postgis CASCADE")
+
+
+def test_eight_concurrent_first_uploads_into_an_empty_database_all_land(
+    postgis_url: str,  # noqa: F811
+    region: LayerSet,
+    tmp_path: Path,
+) -> None:
+    _empty_database(postgis_url)  # not even the PostGIS extension: the first uploads create everything
+    go = tmp_path / "go"
+    procs = [writer(postgis_url, validated_plots(region, code, tmp_path), code, "--go", str(go)) for code in EIGHT]
+    for proc in procs:
+        wait_for(proc, "ready")
+    go.touch()
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "stored 3" in out
+    plots = open_store(postgis_url, create=False).plots()
+    assert sorted(plots["municipality_code"].unique()) == sorted(EIGHT) and len(plots) == 3 * len(EIGHT)
+
+
+def test_a_writer_killed_mid_upload_leaves_postgis_unchanged(
+    postgis_url: str,  # noqa: F811
+    region: LayerSet,
+    tmp_path: Path,
+) -> None:
+    _reset(postgis_url)
+    store = open_store(postgis_url)
+    store.upload(gpd.read_parquet(validated_plots(region, "0180", tmp_path)), municipality_code="0180", uploader="s")
+    before = store.plots(status="all")
+    proc = writer(postgis_url, validated_plots(region, "1980", tmp_path), "1980", "--pause-before-commit", "60")
+    wait_for(proc, "paused")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(status="all")), pd.DataFrame(before))
+    store.upload(gpd.read_parquet(validated_plots(region, "1980", tmp_path)), municipality_code="1980", uploader="s")
+    assert len(store.plots()) == 6  # the killed writer's locks died with it
+
+
+def test_postgis_store_errors_by_kind(
+    postgis_url: str,  # noqa: F811
+    region: LayerSet,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _reset(postgis_url)
+    with pytest.raises(StoreNotFoundError, match="no plot store in this database"):
+        open_store(postgis_url, create=False)
+    store = open_store(postgis_url)
+    assert store.plots().empty  # opening wrote nothing; reading an empty store is no error
+    plots = validated_plots(region, "1980", tmp_path)
+    store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="a")
+    with pytest.raises(StoreNotFoundError):
+        store.history("1980:nope")
+    store.withdraw("1980:Å-1", uploader="a")
+    with pytest.raises(StoreConflictError, match="already withdrawn"):
+        store.withdraw("1980:Å-1", uploader="a")
+    holder = writer(postgis_url, plots, "1980", "--pause-before-commit", "30")
+    wait_for(holder, "paused")  # it holds 1980's upload lock
+    monkeypatch.setattr(sm_settings, "lock_timeout_s", 0.5)
+    with pytest.raises(StoreBusyError, match=r"more than 0\.5 s"):
+        store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="b")
+    holder.kill()
+    holder.wait(timeout=30)

@@ -1,4 +1,4 @@
-"""The GeoPackage plot store under stress: concurrent writers, a killed writer, malformed rows."""
+"""The GeoPackage plot store under stress: concurrent writers and creators, a killed writer, malformed rows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,14 +17,19 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sitematch import settings as sm_settings
 from sitematch.cli import main
-from sitematch.errors import UploadError
+from sitematch.errors import StoreBusyError, StoreConflictError, StoreNotFoundError, UploadError
 from sitematch.layers.layerset import LayerSet
-from sitematch.store.gpkg import PAUSE_ENV, GeoPackageStore
+from sitematch.store import open_store
+from sitematch.store.gpkg import GeoPackageStore
 from sitematch.upload import upload_file
+from sitematch.upload.validate import validate_upload
 from tests.test_upload import fingerprint, municipal_export
 
 ROOT = Path(__file__).parent.parent
+#: Eight member municipalities with at least three (non-brownfield) example plots each.
+EIGHT = ("0114", "0115", "0117", "0120", "0123", "0180", "1980", "2180")
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +47,47 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]
     )
 
 
+def validated_plots(region: LayerSet, code: str, folder: Path) -> Path:
+    """One municipality's example plots, validated as an upload would be, saved for a writer process."""
+    plots, report = validate_upload(
+        municipal_export(region, code), municipality_code=code, filename="t", boundaries=region["municipalities"]
+    )
+    assert report.ok, report.to_text()
+    path = folder / f"plots_{code}.parquet"
+    plots.assign(source="test", licence="test").to_parquet(path)
+    return path
+
+
+def writer(store: str | Path, plots: Path, code: str, *options: str) -> subprocess.Popen[str]:
+    """A process storing ``plots`` through the library (see tests/_writers.py)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests._writers", str(store), str(plots), code, *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )
+
+
+def wait_for(proc: subprocess.Popen[str], word: str) -> None:
+    """Read the writer's output until it says ``word``."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == word:
+            return
+    raise AssertionError(f"the writer ended without saying {word!r}: {proc.stderr.read() if proc.stderr else ''}")
+
+
 def test_two_processes_uploading_at_once_both_land(tmp_path: Path, region: LayerSet) -> None:
     store = tmp_path / "store.gpkg"
-    GeoPackageStore(store)
-    a, b = tmp_path / "vasteras.gpkg", tmp_path / "stockholm.gpkg"
-    pyogrio.write_dataframe(municipal_export(region, "1980"), a, driver="GPKG")
-    pyogrio.write_dataframe(municipal_export(region, "0180"), b, driver="GPKG")
-    # the first holds its transaction open for a second; the second must wait, not overwrite
-    p1 = _cli("plots", "upload", "-m", "1980", str(a), "--store", str(store), env={PAUSE_ENV: "1.5"})
-    time.sleep(0.3)
-    p2 = _cli("plots", "upload", "-m", "0180", str(b), "--store", str(store))
-    out1, out2 = p1.communicate(timeout=120), p2.communicate(timeout=120)
-    assert p1.returncode == 0, out1
-    assert p2.returncode == 0, out2
+    a, b = validated_plots(region, "1980", tmp_path), validated_plots(region, "0180", tmp_path)
+    first = writer(store, a, "1980", "--pause-before-commit", "1.5")
+    wait_for(first, "paused")  # inside its transaction: the second must wait, not overwrite
+    second = writer(store, b, "0180")
+    for proc in (first, second):
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
     plots = GeoPackageStore(store).plots()
     assert sorted(plots["municipality_code"].value_counts().to_dict().items()) == [("0180", 3), ("1980", 3)]
 
@@ -65,24 +97,61 @@ def test_a_process_killed_mid_upload_leaves_the_store_readable_and_unchanged(tmp
     store = GeoPackageStore(store_path)
     seed = tmp_path / "seed.gpkg"
     pyogrio.write_dataframe(municipal_export(region, "0180"), seed, driver="GPKG")
-    upload_file(store, seed, municipality_code="0180", uploader="seed")
-    before, before_bytes = store.plots(include_withdrawn=True), fingerprint(store_path)
-    f = tmp_path / "v.gpkg"
-    pyogrio.write_dataframe(municipal_export(region, "1980"), f, driver="GPKG")
-    p = _cli("plots", "upload", "-m", "1980", str(f), "--store", str(store_path), env={PAUSE_ENV: "60"})
-    journal = Path(str(store_path) + "-journal")
-    deadline = time.time() + 60
-    while not journal.exists() and time.time() < deadline:  # the writer is inside its transaction
-        time.sleep(0.05)
-    assert journal.exists(), "the upload never started writing"
-    time.sleep(0.3)
-    p.send_signal(signal.SIGKILL)
-    p.wait(timeout=30)
+    upload_file(store, seed, municipality_code="0180", uploader="seed", boundaries=region["municipalities"])
+    before, before_bytes = store.plots(status="all"), fingerprint(store_path)
+    proc = writer(store_path, validated_plots(region, "1980", tmp_path), "1980", "--pause-before-commit", "60")
+    wait_for(proc, "paused")
+    assert Path(str(store_path) + "-journal").exists()  # the writer is inside its transaction
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
     reopened = GeoPackageStore(store_path)
-    after = reopened.plots(include_withdrawn=True)
+    after = reopened.plots(status="all")
     pd.testing.assert_frame_equal(pd.DataFrame(after), pd.DataFrame(before))
     assert fingerprint(store_path) == before_bytes
     assert len(gpd.read_file(store_path, layer="plots")) == 3  # GDAL reads it too
+
+
+def test_eight_processes_creating_the_same_new_store_at_once_lose_nothing(tmp_path: Path, region: LayerSet) -> None:
+    store, go = tmp_path / "new" / "store.gpkg", tmp_path / "go"
+    procs = [
+        writer(store, validated_plots(region, code, tmp_path), code, "--go", str(go), "--pause-in-create", "1.0")
+        for code in EIGHT
+    ]
+    for proc in procs:
+        wait_for(proc, "ready")
+    go.touch()  # all eight start together; each lingers 1 s between building its store and moving it into place
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "stored 3" in out
+    plots = GeoPackageStore(store).plots()
+    assert sorted(plots["municipality_code"].unique()) == sorted(EIGHT)
+    assert len(plots) == 3 * len(EIGHT)
+    assert [f.name for f in store.parent.iterdir()] == ["store.gpkg"]  # no stray temporary stores
+
+
+def test_geopackage_store_errors_by_kind(tmp_path: Path, region: LayerSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "store.gpkg"
+    with pytest.raises(StoreNotFoundError, match="no such plot store"):
+        open_store(path, create=False)
+    store = GeoPackageStore(path)
+    assert store.plots().empty and not path.exists()  # opening and reading write nothing
+    with pytest.raises(StoreNotFoundError):
+        store.withdraw("1980:Å-1", uploader="a")
+    plots = validated_plots(region, "1980", tmp_path)
+    store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="a")
+    with pytest.raises(StoreNotFoundError):
+        store.history("1980:nope")
+    store.withdraw("1980:Å-1", uploader="a")
+    with pytest.raises(StoreConflictError, match="already withdrawn"):
+        store.withdraw("1980:Å-1", uploader="a")
+    holder = writer(path, plots, "1980", "--pause-before-commit", "30")
+    wait_for(holder, "paused")  # it holds the store's write lock
+    monkeypatch.setattr(sm_settings, "lock_timeout_s", 0.5)
+    with pytest.raises(StoreBusyError, match=r"more than 0\.5 s"):
+        store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="b")
+    holder.kill()
+    holder.wait(timeout=30)
 
 
 # -- property test: any mix of malformed rows stores exactly the file, or nothing -------------

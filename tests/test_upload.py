@@ -143,7 +143,7 @@ def test_reupload_updates_in_place_keeps_history_and_withdraw_keeps_the_plot(
     assert h["price_sek_m2"].tolist() == [450.0, 399.0] and h["valid_to"].notna().tolist() == [True, False]
     store.withdraw("1980:Å-2", uploader="anna", reason="sold")
     assert "1980:Å-2" not in set(store.plots()["plot_id"])
-    everything = store.plots(include_withdrawn=True).set_index("plot_id")
+    everything = store.plots(status="all").set_index("plot_id")
     assert everything.loc["1980:Å-2", "status"] == "withdrawn"
     assert store.history("1980:Å-2")["status"].tolist() == ["active", "withdrawn"]
 
@@ -207,7 +207,7 @@ def _bad_files(tmp: Path, region: LayerSet) -> dict[str, tuple[Path, dict, str]]
     out["text in a numeric field"] = (gpkg("text", text), {}, "'gratis' is not a number")
     fake = tmp / "fake.gpkg"
     fake.write_text("Objekt_ID;Areal_ha\nA;3\n", encoding="utf-8")
-    out["non-geodata renamed .gpkg"] = (fake, {}, "not a readable geodata file")
+    out["non-geodata renamed .gpkg"] = (fake, {}, "not a GeoPackage")
     corrupt = tmp / "corrupt.zip"
     good = write_zip_shapefile(ex, tmp, "forcorrupt").read_bytes()
     corrupt.write_bytes(good[: len(good) // 2])
@@ -248,14 +248,14 @@ def test_bad_input_is_refused_whole_and_the_store_is_unchanged(
     seed = tmp_path / "seed.gpkg"
     pyogrio.write_dataframe(municipal_export(region, "1980", 2), seed, driver="GPKG")
     upload_file(store, seed, municipality_code="1980", uploader="seed", boundaries=boundaries)
-    before_bytes, before = fingerprint(store_path), store.plots(include_withdrawn=True)
+    before_bytes, before = fingerprint(store_path), store.plots(status="all")
     path, kw, needle = _bad_files(tmp_path, region)[case]
     with pytest.raises(UploadError) as err:
         upload_file(store, path, municipality_code="1980", uploader="anna", boundaries=boundaries, **kw)
     assert needle in str(err.value)
     assert "Traceback" not in str(err.value)
     assert fingerprint(store_path) == before_bytes
-    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(include_withdrawn=True)), pd.DataFrame(before))
+    pd.testing.assert_frame_equal(pd.DataFrame(store.plots(status="all")), pd.DataFrame(before))
 
 
 def test_report_lists_every_problem_by_row_and_field(

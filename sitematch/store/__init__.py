@@ -1,28 +1,32 @@
 """The plot store: GeoPackage (embedded default) and PostGIS, one interface.
 
-Use :func:`open_store` with a ``.gpkg`` path or a ``postgresql://`` URL.
+Use :func:`open_store` with a ``.gpkg`` path or a ``postgresql://`` URL, and :func:`export_plots`
+to write plots out as GeoPackage, GeoJSON or CSV.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sitematch.errors import StoreError
-from sitematch.store.base import PlotStore, UploadSummary
+from sitematch.errors import StoreError, StoreNotFoundError
+from sitematch.store.base import STATUSES, PlotStore, UploadSummary
+from sitematch.store.export import export_plots
 from sitematch.store.gpkg import GeoPackageStore
 
 
 def open_store(url: str | Path, *, create: bool = True) -> PlotStore:
-    """Open (or create) a plot store.
+    """Open a plot store.
+
+    Opening never writes: a new store is created by its first upload.
 
     Parameters
     ----------
     url : str or pathlib.Path
-        A GeoPackage path (``plots.gpkg``, created if missing) or a PostgreSQL URL
-        (``postgresql://user@host:5432/db``, PostGIS installed).
+        A GeoPackage path (``plots.gpkg``) or a PostgreSQL URL (``postgresql://user@host:5432/db``,
+        PostGIS installed).
     create : bool
-        Create a missing GeoPackage store (default). Readers pass False, so a mistyped path is an
-        error rather than a new, empty store.
+        Whether a store that does not exist yet may be opened, to be created by an upload (default).
+        Readers pass False, so a mistyped path is an error rather than an empty store.
 
     Returns
     -------
@@ -30,6 +34,8 @@ def open_store(url: str | Path, *, create: bool = True) -> PlotStore:
 
     Raises
     ------
+    StoreNotFoundError
+        If ``create`` is false and there is no store.
     StoreError
         If the store cannot be opened.
 
@@ -41,12 +47,12 @@ def open_store(url: str | Path, *, create: bool = True) -> PlotStore:
     if text.startswith(("postgresql://", "postgres://")):
         from sitematch.store.postgis import PostGISStore
 
-        return PostGISStore(text)
+        return PostGISStore(text, create=create)
     if not text.lower().endswith(".gpkg"):
         raise StoreError(f"{text}: a plot store is a .gpkg file or a postgresql:// URL")
     if not create and not Path(text).is_file():
-        raise StoreError(f"{text}: no such plot store; upload plots first with `sitematch plots upload`")
+        raise StoreNotFoundError(f"{text}: no such plot store; upload plots to it first")
     return GeoPackageStore(text)
 
 
-__all__ = ["GeoPackageStore", "PlotStore", "UploadSummary", "open_store"]
+__all__ = ["STATUSES", "GeoPackageStore", "PlotStore", "UploadSummary", "export_plots", "open_store"]

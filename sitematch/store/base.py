@@ -9,8 +9,9 @@ all of it lands, or none of it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,8 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch.crs import WORKING_CRS
-from sitematch.errors import StoreError
+from sitematch.errors import UploadError
+from sitematch.store.rules import refusals, shown, text_problem
 
 #: Store bookkeeping columns, besides the canonical plot columns.
 STATUS = "status"
@@ -27,6 +29,9 @@ UPLOADED_AT = "uploaded_at"
 UPLOADER = "uploader"
 VALID_FROM = "valid_from"
 ACTIVE, WITHDRAWN = "active", "withdrawn"
+#: Which plots :meth:`PlotStore.plots` returns.
+Status = Literal["active", "withdrawn", "all"]
+STATUSES: tuple[str, ...] = ("active", "withdrawn", "all")
 
 #: Columns a store keeps for each plot, in order (geometry last).
 STORE_COLUMNS: tuple[str, ...] = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
@@ -46,21 +51,31 @@ class UploadSummary:
         """One line for people."""
         parts = [f"{len(self.inserted)} new", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
         if self.skipped_rows:
-            parts.append(f"{self.skipped_rows} invalid rows left out (--accept-valid)")
+            parts.append(f"{self.skipped_rows} invalid rows left out")
         return f"{self.municipality_code}: " + ", ".join(parts)
 
 
 class PlotStore(Protocol):
     """Where municipalities' plots live; the matching engine reads plots from here."""
 
-    def plots(self, *, municipality_code: str | None = None, include_withdrawn: bool = False) -> gpd.GeoDataFrame:
-        """Current plots (canonical columns, EPSG:3006), sorted by ``plot_id``."""
+    def plots(self, *, status: Status = "active", municipality_code: str | None = None) -> gpd.GeoDataFrame:
+        """Plots with this status (canonical columns, EPSG:3006; with ``status`` unless active), by ``plot_id``."""
         ...
 
     def upload(
-        self, plots: gpd.GeoDataFrame, *, municipality_code: str, uploader: str, filename: str = ""
+        self,
+        plots: gpd.GeoDataFrame,
+        *,
+        municipality_code: str,
+        uploader: str,
+        filename: str = "",
+        before_commit: Callable[[], None] | None = None,
     ) -> UploadSummary:
-        """Insert or update validated, canonical plots of one municipality, in one transaction."""
+        """Insert or update validated, canonical plots of one municipality, in one transaction.
+
+        ``before_commit`` is called inside the transaction just before it commits (tests use it to
+        stop a writer mid-upload).
+        """
         ...
 
     def history(self, plot_id: str) -> pd.DataFrame:
@@ -73,11 +88,54 @@ class PlotStore(Protocol):
 
 
 def check_upload(plots: gpd.GeoDataFrame, municipality_code: str) -> None:
-    """Refuse plots that did not come through validation: wrong CRS, or another municipality's."""
+    """Refuse plots a store cannot keep (see :mod:`sitematch.store.rules`); validated plots pass.
+
+    Raises
+    ------
+    UploadError
+        Not in EPSG:3006, or any row the rules refuse (another municipality's ``plot_id``, a NUL
+        character, text too long, a geometry with Z or M, not a valid polygon…).
+    """
+    check_municipality_code(municipality_code)
     if plots.crs is None or not plots.crs.equals(WORKING_CRS):
-        raise StoreError("plots must be validated and in EPSG:3006 before they are stored")
-    if (plots[s.MUNICIPALITY_CODE].astype(str) != municipality_code).any():
-        raise StoreError(f"every plot must belong to the uploading municipality {municipality_code}")
+        raise UploadError("plots must be validated and in EPSG:3006 before they are stored")
+    found = refusals(plots, municipality_code)
+    if found:
+        listed = "; ".join(f"row {r.position + 1} {r.field}: {r.message}" for r in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise UploadError(
+            f"{len(found)} problem(s) in plots for {municipality_code}, nothing was stored: {listed}{more}"
+        )
+
+
+def check_municipality_code(code: str) -> str:
+    """``code`` if it is a kommunkod (4 digits); otherwise an UploadError that says what one is."""
+    if not (isinstance(code, str) and code.isdigit() and len(code) == 4):
+        raise UploadError(
+            f"{shown(code)} is not a kommunkod: give the 4-digit SCB code, e.g. 0180 or 1980", key="municipality_code"
+        )
+    return code
+
+
+def check_text_arguments(**values: str) -> None:
+    """Refuse free-text arguments (uploader, reason, licence) a store cannot keep, naming the argument."""
+    for name, value in values.items():
+        problem = text_problem(str(value))
+        if problem:
+            raise UploadError(f"{name}: {problem}", key=name)
+
+
+def status_value(status: str) -> str | None:
+    """The ``status`` column value to filter on (None for all), or ValueError for an unknown status."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
+    return None if status == "all" else status
+
+
+def empty_plots(*, include_status: bool) -> gpd.GeoDataFrame:
+    """A store's answer when it holds no plots yet: no rows, the usual columns and dtypes."""
+    gdf = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in STORE_COLUMNS}, geometry=[], crs=WORKING_CRS)
+    return plots_frame(gdf, include_status=include_status)
 
 
 def plots_frame(gdf: gpd.GeoDataFrame, *, include_status: bool) -> gpd.GeoDataFrame:

@@ -6,6 +6,10 @@ history) that QGIS, GDAL and geopandas open as they are. Writes go through SQLit
 SQLite's lock instead of overwriting each other, and a process killed mid-upload leaves a journal
 that SQLite rolls back on the next open — the store is exactly as it was.
 
+The file is created by the first upload, never by opening or reading: it is built beside its final
+path and hard-linked into place, which fails if another process got there first — the first writer
+wins and the others use its file, so concurrent first uploads lose nothing.
+
 Geometries are written as GeoPackage binary (``GP`` header with envelope, then WKB). The layer
 has no R-tree index: its triggers need SpatiaLite functions that plain SQLite lacks, and the
 engine builds its own index when it loads the plots.
@@ -14,12 +18,14 @@ engine builds its own index when it loads the plots.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import struct
 import tempfile
 import time
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,8 +34,9 @@ import pyogrio
 import shapely
 
 from sitematch import schema as s
+from sitematch import settings
 from sitematch.crs import WORKING_CRS
-from sitematch.errors import StoreError
+from sitematch.errors import StoreBusyError, StoreConflictError, StoreError, StoreNotFoundError
 from sitematch.store.base import (
     ACTIVE,
     STATUS,
@@ -39,21 +46,25 @@ from sitematch.store.base import (
     VALID_FROM,
     VERSION,
     WITHDRAWN,
+    Status,
     UploadSummary,
+    check_text_arguments,
     check_upload,
+    empty_plots,
     now_iso,
     plots_frame,
     row_values,
     same_plot,
+    status_value,
 )
+from sitematch.store.rules import shown
+
+logger = logging.getLogger(__name__)
 
 SRS_ID = 3006
 LAYER = "plots"
 HISTORY = "plot_versions"
-#: Seconds a writer waits for another writer's transaction before giving up.
-LOCK_TIMEOUT_S = 120.0
-#: For tests: seconds to sleep inside the write transaction (to kill a process mid-upload).
-PAUSE_ENV = "SITEMATCH_TEST_PAUSE_IN_TRANSACTION"
+_WRITTEN = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom")
 
 
 _SQL_TYPES = {
@@ -106,12 +117,20 @@ def _template() -> gpd.GeoDataFrame:
 
 
 class GeoPackageStore:
-    """A plot store in one GeoPackage file (created on first use).
+    """A plot store in one GeoPackage file (created by the first upload).
 
     Parameters
     ----------
     path : str or pathlib.Path
         The ``.gpkg`` file.
+    on_create : callable, optional
+        Called with the new store's temporary file just before it is moved into place (tests use
+        it to widen the window in which concurrent first uploads race).
+
+    Raises
+    ------
+    StoreError
+        If ``path`` exists but is not a sitematch plot store.
 
     Examples
     --------
@@ -119,46 +138,60 @@ class GeoPackageStore:
     >>> store.plots(municipality_code="1980")  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, on_create: Callable[[Path], None] | None = None) -> None:
         self.path = Path(path)
+        self._on_create = on_create
         if self.path.exists():
             self._check()
-        else:
-            self._create()
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
+    def exists(self) -> bool:
+        """Whether the store's file exists (it is created by the first upload)."""
+        return self.path.is_file()
+
     # -- creation -------------------------------------------------------------------------------
-    def _create(self) -> None:
+    def _build(self, target: Path) -> None:
+        pyogrio.write_dataframe(
+            _template(), target, layer=LAYER, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO", "FID": "fid"}
+        )
+        cols = ", ".join(f'"{c}" {_SQL_TYPES.get(c, "TEXT")}' for c in STORE_COLUMNS)
+        with contextlib.closing(sqlite3.connect(target)) as con, con:
+            con.execute(f"DELETE FROM {LAYER}")
+            con.execute(f'CREATE UNIQUE INDEX plots_plot_id ON {LAYER}("{s.PLOT_ID}")')
+            con.execute(
+                f'CREATE TABLE {HISTORY} (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols}, "{VALID_FROM}" TEXT, '
+                f'"valid_to" TEXT, "geom_wkb" BLOB)'
+            )
+            con.execute(f'CREATE INDEX plot_versions_plot_id ON {HISTORY}("{s.PLOT_ID}")')
+            con.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                f"VALUES ('{HISTORY}', 'attributes', '{HISTORY}', 'previous versions of plots')"
+            )
+
+    def _ensure_created(self) -> None:
+        """Create the store if it does not exist; if another process creates it first, use theirs."""
+        if self.path.exists():
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".store-", suffix=".gpkg", dir=self.path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
         tmp.unlink()
         try:
-            pyogrio.write_dataframe(
-                _template(), tmp, layer=LAYER, driver="GPKG", layer_options={"SPATIAL_INDEX": "NO", "FID": "fid"}
-            )
-            cols = ", ".join(f'"{c}" {_SQL_TYPES.get(c, "TEXT")}' for c in STORE_COLUMNS)
-            with contextlib.closing(sqlite3.connect(tmp)) as con, con:
-                con.execute(f"DELETE FROM {LAYER}")
-                con.execute(f'CREATE UNIQUE INDEX plots_plot_id ON {LAYER}("{s.PLOT_ID}")')
-                con.execute(
-                    f'CREATE TABLE {HISTORY} (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols}, "{VALID_FROM}" TEXT, '
-                    f'"valid_to" TEXT, "geom_wkb" BLOB)'
-                )
-                con.execute(f'CREATE INDEX plot_versions_plot_id ON {HISTORY}("{s.PLOT_ID}")')
-                con.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
-                    f"VALUES ('{HISTORY}', 'attributes', '{HISTORY}', 'previous versions of plots')"
-                )
-            os.replace(tmp, self.path)
+            self._build(tmp)
+            if self._on_create is not None:
+                self._on_create(tmp)
+            os.link(tmp, self.path)  # atomic, and never replaces: the first writer's store stays
+            logger.info("created plot store %s", self.path)
+        except FileExistsError:
+            logger.info("plot store %s was created by another process; using it", self.path)
         except (OSError, sqlite3.Error, pyogrio.errors.DataSourceError) as exc:
             raise StoreError(f"{self.path}: cannot create the plot store: {exc}") from None
         finally:
-            if tmp.exists():
-                tmp.unlink()
+            tmp.unlink(missing_ok=True)
+        self._check()
 
     def _check(self) -> None:
         try:
@@ -172,62 +205,86 @@ class GeoPackageStore:
             )
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=rw"  # never creates a missing file
+        con = sqlite3.connect(uri, uri=True, timeout=settings.lock_timeout_s, isolation_level=None)
         con.row_factory = sqlite3.Row
         return con
 
+    def _store_error(self, exc: sqlite3.Error) -> StoreError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return StoreBusyError(
+                f"{self.path}: another upload held the store for more than {settings.lock_timeout_s:g} s; "
+                "try again when it has finished"
+            )
+        return StoreError(f"{self.path}: the store could not be written ({exc}); nothing was changed")
+
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        con = self._connect()
+    def _transaction(self, before_commit: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
+        self._ensure_created()
         try:
+            con = self._connect()
             con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-                pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
-                if pause:
-                    time.sleep(pause)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: the store is busy or locked ({exc}); try again") from None
+            raise self._store_error(exc) from None
+        try:
+            yield con
+            if before_commit is not None:
+                before_commit()
+            con.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            con.execute("ROLLBACK")
+            raise self._store_error(exc) from None
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         finally:
             con.close()
 
     # -- reading --------------------------------------------------------------------------------
-    def plots(self, *, municipality_code: str | None = None, include_withdrawn: bool = False) -> gpd.GeoDataFrame:
-        """Current plots in canonical columns, EPSG:3006, sorted by ``plot_id``.
+    def plots(self, *, status: Status = "active", municipality_code: str | None = None) -> gpd.GeoDataFrame:
+        """Plots in canonical columns, EPSG:3006, sorted by ``plot_id``.
 
         Parameters
         ----------
+        status : {"active", "withdrawn", "all"}
+            Which plots. Unless ``active``, the store's ``status``, ``version``, ``uploaded_at`` and
+            ``uploader`` columns are included.
         municipality_code : str, optional
             Only this municipality's plots.
-        include_withdrawn : bool
-            Include withdrawn plots (with ``status``).
 
         Returns
         -------
         geopandas.GeoDataFrame
+            No rows when the store does not exist yet.
         """
+        wanted = status_value(status)
+        include_status = status != "active"
+        if municipality_code is not None and not str(municipality_code).isdigit():
+            raise StoreError(f"{shown(municipality_code)} is not a kommunkod (4 digits)")
+        if not self.exists():
+            return empty_plots(include_status=include_status)
         with contextlib.closing(self._connect()) as con:
             con.execute(f"SELECT 1 FROM {LAYER} LIMIT 1")  # rolls back a killed writer's journal, if any
-        clauses = []
-        if not include_withdrawn:
-            clauses.append(f"{STATUS} = '{ACTIVE}'")
+        clauses = [f"{STATUS} = '{wanted}'"] if wanted else []
         if municipality_code is not None:
-            if not str(municipality_code).isdigit():
-                raise StoreError(f"{municipality_code!r} is not a kommunkod (4 digits)")
             clauses.append(f"{s.MUNICIPALITY_CODE} = '{municipality_code}'")
         where = " AND ".join(clauses) or None
         gdf = pyogrio.read_dataframe(self.path, layer=LAYER, where=where, fid_as_index=False)
         gdf = gdf.drop(columns=[c for c in gdf.columns if c not in (*STORE_COLUMNS, s.GEOMETRY)])
         if gdf.crs is None:
             gdf = gdf.set_crs(WORKING_CRS)
-        return plots_frame(gdf, include_status=include_withdrawn)
+        return plots_frame(gdf, include_status=include_status)
 
     def history(self, plot_id: str) -> pd.DataFrame:
-        """Every version of a plot, oldest first, the current one last (columns of the store)."""
+        """Every version of a plot, oldest first, the current one last (columns of the store).
+
+        Raises
+        ------
+        StoreNotFoundError
+            If the store has no such plot.
+        """
+        if not self.exists():
+            raise StoreNotFoundError(f"{self.path}: no plot {shown(plot_id)} in the store")
         cols = ", ".join(f'"{c}"' for c in STORE_COLUMNS)
         with contextlib.closing(self._connect()) as con:
             old = pd.read_sql_query(
@@ -237,7 +294,7 @@ class GeoPackageStore:
             )
             cur = pd.read_sql_query(f"SELECT {cols} FROM {LAYER} WHERE {s.PLOT_ID} = ?", con, params=(plot_id,))
         if cur.empty:
-            raise StoreError(f"{self.path}: no plot {plot_id!r} in the store")
+            raise StoreNotFoundError(f"{self.path}: no plot {shown(plot_id)} in the store")
         cur["valid_to"] = None
         return pd.concat([old, cur], ignore_index=True)
 
@@ -253,21 +310,54 @@ class GeoPackageStore:
             (valid_to, shapely.to_wkb(from_gpkg_blob(row["geom"])), row[s.PLOT_ID]),
         )
 
+    def _write_row(self, con: sqlite3.Connection, row: pd.Series, uploader: str, stamp: str) -> str:
+        """Insert, update or keep one plot; returns 'inserted', 'updated' or 'unchanged'."""
+        geom = shapely.multipolygons(shapely.get_parts(row[s.GEOMETRY]))
+        values = (*row_values(row), ACTIVE)
+        current = self._current(con, row[s.PLOT_ID])
+        if current is None:
+            placeholders = ", ".join("?" for _ in _WRITTEN)
+            cols = ", ".join(f'"{c}"' for c in _WRITTEN)
+            con.execute(
+                f"INSERT INTO {LAYER} ({cols}) VALUES ({placeholders})",
+                (*values, 1, stamp, uploader, to_gpkg_blob(geom)),
+            )
+            return "inserted"
+        old = pd.Series({k: current[k] for k in current.keys()})  # noqa: SIM118 - sqlite3.Row
+        old[s.GEOMETRY] = from_gpkg_blob(current["geom"])
+        if current[STATUS] == ACTIVE and same_plot(old, pd.Series({**row.to_dict(), s.GEOMETRY: geom})):
+            return "unchanged"
+        self._archive(con, current, stamp)
+        sets = ", ".join(f'"{c}" = ?' for c in _WRITTEN)
+        con.execute(
+            f"UPDATE {LAYER} SET {sets} WHERE {s.PLOT_ID} = ?",
+            (*values, int(current[VERSION]) + 1, stamp, uploader, to_gpkg_blob(geom), row[s.PLOT_ID]),
+        )
+        return "updated"
+
     def upload(
-        self, plots: gpd.GeoDataFrame, *, municipality_code: str, uploader: str, filename: str = ""
+        self,
+        plots: gpd.GeoDataFrame,
+        *,
+        municipality_code: str,
+        uploader: str,
+        filename: str = "",
+        before_commit: Callable[[], None] | None = None,
     ) -> UploadSummary:
         """Insert or update one municipality's validated plots, all in one transaction.
 
         Parameters
         ----------
         plots : geopandas.GeoDataFrame
-            Canonical plot columns, EPSG:3006, every ``municipality_code`` equal to the argument.
+            Canonical plot columns, EPSG:3006, every ``plot_id`` the municipality's.
         municipality_code : str
             The uploading municipality.
         uploader : str
             Who uploads (kept in the history).
         filename : str
-            The file the plots came from (for messages).
+            The file the plots came from (for the log).
+        before_commit : callable, optional
+            Called inside the transaction just before it commits.
 
         Returns
         -------
@@ -275,61 +365,44 @@ class GeoPackageStore:
 
         Raises
         ------
-        StoreError
-            If the plots are not in EPSG:3006, belong to another municipality, or the store is locked.
+        UploadError
+            If the store would refuse any plot (see :mod:`sitematch.store.rules`); nothing is written.
+        StoreBusyError
+            If another writer holds the store longer than ``settings.lock_timeout_s``.
         """
         check_upload(plots, municipality_code)
-        stamp = now_iso()
-        inserted, updated, unchanged = [], [], []
-        placeholders = ", ".join("?" for _ in (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom"))
-        cols = ", ".join(f'"{c}"' for c in (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom"))
-        with self._transaction() as con:
+        check_text_arguments(uploader=uploader)
+        started, stamp = time.perf_counter(), now_iso()
+        outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+        with self._transaction(before_commit) as con:
             for _, row in plots.iterrows():
-                geom = (
-                    shapely.multipolygons(shapely.get_parts(row[s.GEOMETRY]))
-                    if row[s.GEOMETRY].geom_type == "Polygon"
-                    else row[s.GEOMETRY]
-                )
-                values = row_values(row)
-                current = self._current(con, row[s.PLOT_ID])
-                if current is None:
-                    con.execute(
-                        f"INSERT INTO {LAYER} ({cols}) VALUES ({placeholders})",
-                        (*values, ACTIVE, 1, stamp, uploader, to_gpkg_blob(geom)),
-                    )
-                    inserted.append(row[s.PLOT_ID])
-                    continue
-                old = pd.Series({k: current[k] for k in current.keys()})  # noqa: SIM118 - sqlite3.Row
-                old[s.GEOMETRY] = from_gpkg_blob(current["geom"])
-                if current[STATUS] == ACTIVE and same_plot(old, pd.Series({**row.to_dict(), s.GEOMETRY: geom})):
-                    unchanged.append(row[s.PLOT_ID])
-                    continue
-                self._archive(con, current, stamp)
-                sets = ", ".join(
-                    f'"{c}" = ?' for c in (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom")
-                )
-                con.execute(
-                    f"UPDATE {LAYER} SET {sets} WHERE {s.PLOT_ID} = ?",
-                    (*values, ACTIVE, int(current[VERSION]) + 1, stamp, uploader, to_gpkg_blob(geom), row[s.PLOT_ID]),
-                )
-                updated.append(row[s.PLOT_ID])
-        return UploadSummary(municipality_code, inserted, updated, unchanged)
+                outcome[self._write_row(con, row, uploader, stamp)].append(row[s.PLOT_ID])
+        summary = UploadSummary(municipality_code, outcome["inserted"], outcome["updated"], outcome["unchanged"])
+        logger.info(
+            "%s: stored %s from %s in %.2f s", self.path, summary.describe(), filename, time.perf_counter() - started
+        )
+        return summary
 
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
         """Mark a plot withdrawn; the previous version goes to the history.
 
         Raises
         ------
-        StoreError
-            If there is no such plot, or it is already withdrawn.
+        StoreNotFoundError
+            If there is no such plot.
+        StoreConflictError
+            If it is already withdrawn.
         """
+        if not self.exists():
+            raise StoreNotFoundError(f"{self.path}: no plot {shown(plot_id)} in the store")
+        check_text_arguments(uploader=uploader, reason=reason)
         stamp = now_iso()
         with self._transaction() as con:
             current = self._current(con, plot_id)
             if current is None:
-                raise StoreError(f"{self.path}: no plot {plot_id!r} in the store")
+                raise StoreNotFoundError(f"{self.path}: no plot {shown(plot_id)} in the store")
             if current[STATUS] == WITHDRAWN:
-                raise StoreError(f"{plot_id} is already withdrawn")
+                raise StoreConflictError(f"{shown(plot_id)} is already withdrawn")
             self._archive(con, current, stamp)
             note = f"withdrawn by {uploader}" + (f": {reason}" if reason else "")
             con.execute(
@@ -337,3 +410,4 @@ class GeoPackageStore:
                 f"{s.SOURCE} = {s.SOURCE} || ? WHERE {s.PLOT_ID} = ?",
                 (WITHDRAWN, stamp, uploader, f" ({note})", plot_id),
             )
+        logger.info("%s: %s withdrawn by %s", self.path, plot_id, uploader)

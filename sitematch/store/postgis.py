@@ -1,15 +1,22 @@
 """The server plot store: PostgreSQL with PostGIS, for a shared deployment.
 
 Same interface and semantics as :class:`~sitematch.store.gpkg.GeoPackageStore`: one transaction
-per upload (rows locked with ``SELECT … FOR UPDATE`` so concurrent uploads queue), history in
-``plot_versions``, withdrawn plots kept. Geometries are stored as ``geometry(MultiPolygon, 3006)``
-with a GiST index.
+per upload, history in ``plot_versions``, withdrawn plots kept. Geometries are stored as
+``geometry(MultiPolygon, 3006)`` with a GiST index.
+
+Concurrency: the tables are created by the first upload, inside its transaction and under an
+advisory lock, so concurrent first uploads into an empty database queue instead of colliding on
+``CREATE TABLE``; uploads of one municipality queue on a second advisory lock (keyed by its
+kommunkod), and rows are locked with ``SELECT … FOR UPDATE``. A writer that waits longer than
+``settings.lock_timeout_s`` gives up with :class:`~sitematch.errors.StoreBusyError`.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -18,8 +25,9 @@ import pandas as pd
 import shapely
 
 from sitematch import schema as s
+from sitematch import settings
 from sitematch.crs import WORKING_CRS
-from sitematch.errors import StoreError
+from sitematch.errors import StoreBusyError, StoreConflictError, StoreError, StoreNotFoundError
 from sitematch.store.base import (
     ACTIVE,
     STATUS,
@@ -28,14 +36,20 @@ from sitematch.store.base import (
     UPLOADER,
     VERSION,
     WITHDRAWN,
+    Status,
     UploadSummary,
+    check_text_arguments,
     check_upload,
+    empty_plots,
     now_iso,
     plots_frame,
     row_values,
     same_plot,
+    status_value,
 )
-from sitematch.store.gpkg import PAUSE_ENV
+from sitematch.store.rules import shown
+
+logger = logging.getLogger(__name__)
 
 _TYPES = {
     s.AREA_HA: "double precision",
@@ -47,39 +61,49 @@ _TYPES = {
 }
 _COLUMNS_SQL = ", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in STORE_COLUMNS)
 _SELECT = ", ".join(STORE_COLUMNS)
+_WRITTEN = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
+#: Advisory lock keys (class, object): the schema, and one per municipality's uploads.
+_SCHEMA_LOCK = (0x51747E, 0)
+_MUNICIPALITY_LOCK = 0x51747F
+_SCHEMA_SQL = (
+    f"CREATE TABLE IF NOT EXISTS plots ({_COLUMNS_SQL}, geom geometry(MultiPolygon, 3006) NOT NULL, "
+    f"PRIMARY KEY ({s.PLOT_ID}))",
+    "CREATE INDEX IF NOT EXISTS plots_geom ON plots USING gist (geom)",
+    f"CREATE TABLE IF NOT EXISTS plot_versions (id bigserial PRIMARY KEY, {_COLUMNS_SQL}, valid_to text, "
+    "geom geometry(MultiPolygon, 3006))",
+    f"CREATE INDEX IF NOT EXISTS plot_versions_id ON plot_versions ({s.PLOT_ID})",
+)
 
 
 class PostGISStore:
-    """A plot store in a PostGIS database (tables created on first use).
+    """A plot store in a PostGIS database (tables created by the first upload).
 
     Parameters
     ----------
     url : str
         ``postgresql://user@host:port/database``; the PostGIS extension must be available.
+    create : bool
+        False: refuse a database that holds no plot store yet (readers pass False).
+
+    Raises
+    ------
+    StoreError
+        If the database cannot be reached.
+    StoreNotFoundError
+        If ``create`` is false and the database holds no plot store.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         try:
             import psycopg
         except ImportError:
             raise StoreError("the PostGIS store needs psycopg: pip install 'sitematch[postgis]'") from None
         self._psycopg = psycopg
         self.url = url
-        try:
-            with self._connect() as con:
-                con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-                con.execute(
-                    f"CREATE TABLE IF NOT EXISTS plots ({_COLUMNS_SQL}, geom geometry(MultiPolygon, 3006) NOT NULL, "
-                    f"PRIMARY KEY ({s.PLOT_ID}))"
-                )
-                con.execute("CREATE INDEX IF NOT EXISTS plots_geom ON plots USING gist (geom)")
-                con.execute(
-                    f"CREATE TABLE IF NOT EXISTS plot_versions (id bigserial PRIMARY KEY, {_COLUMNS_SQL}, "
-                    "valid_to text, geom geometry(MultiPolygon, 3006))"
-                )
-                con.execute(f"CREATE INDEX IF NOT EXISTS plot_versions_id ON plot_versions ({s.PLOT_ID})")
-        except psycopg.Error as exc:
-            raise StoreError(f"{self._safe_url()}: cannot open the PostGIS plot store: {exc}") from None
+        with self._session() as con:
+            exists = self._exists(con)
+        if not create and not exists:
+            raise StoreNotFoundError(f"{self._safe_url()}: no plot store in this database; upload plots first")
 
     def __repr__(self) -> str:
         return f"PostGISStore({self._safe_url()!r})"
@@ -88,8 +112,40 @@ class PostGISStore:
         head, _, tail = self.url.rpartition("@")
         return f"postgresql://…@{tail}" if head else self.url
 
-    def _connect(self) -> Any:
-        return self._psycopg.connect(self.url, autocommit=False)
+    @contextmanager
+    def _session(self, *, write: bool = False) -> Iterator[Any]:
+        """One transaction: committed if the block succeeds, rolled back otherwise."""
+        errors = self._psycopg.errors
+        try:
+            with self._psycopg.connect(self.url, autocommit=False, connect_timeout=10) as con:
+                if write:
+                    con.execute(f"SET LOCAL lock_timeout = '{int(settings.lock_timeout_s * 1000)}ms'")
+                yield con
+        except errors.LockNotAvailable:
+            raise StoreBusyError(
+                f"{self._safe_url()}: another upload held the store for more than {settings.lock_timeout_s:g} s; "
+                "try again when it has finished"
+            ) from None
+        except self._psycopg.OperationalError as exc:
+            raise StoreError(f"{self._safe_url()}: cannot reach the PostGIS plot store: {exc}") from None
+        except self._psycopg.Error as exc:
+            raise StoreError(f"{self._safe_url()}: the store was not changed ({exc})") from None
+
+    @staticmethod
+    def _exists(con: Any) -> bool:
+        row = con.execute("SELECT to_regclass('plots') IS NOT NULL AND to_regclass('plot_versions') IS NOT NULL")
+        return bool(row.fetchone()[0])
+
+    def _ensure_schema(self, con: Any) -> None:
+        """Create the tables in this transaction, serialised with every other first upload."""
+        if self._exists(con):
+            return
+        con.execute("SELECT pg_advisory_xact_lock(%s, %s)", _SCHEMA_LOCK)
+        if not con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+            con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        for statement in _SCHEMA_SQL:
+            con.execute(statement)
+        logger.info("%s: created the plot store tables", self._safe_url())
 
     # -- reading --------------------------------------------------------------------------------
     def _frame(self, rows: list[tuple], with_status: bool) -> gpd.GeoDataFrame:
@@ -98,29 +154,37 @@ class PostGISStore:
         gdf = gpd.GeoDataFrame(df, geometry=list(geoms), crs=WORKING_CRS)
         return plots_frame(gdf, include_status=with_status)
 
-    def plots(self, *, municipality_code: str | None = None, include_withdrawn: bool = False) -> gpd.GeoDataFrame:
-        """Current plots in canonical columns, EPSG:3006, sorted by ``plot_id`` (see GeoPackageStore)."""
-        clauses, params = [], []
-        if not include_withdrawn:
-            clauses.append(f"{STATUS} = %s")
-            params.append(ACTIVE)
+    def plots(self, *, status: Status = "active", municipality_code: str | None = None) -> gpd.GeoDataFrame:
+        """Plots in canonical columns, EPSG:3006, sorted by ``plot_id`` (see GeoPackageStore)."""
+        wanted = status_value(status)
+        clauses, params = ([f"{STATUS} = %s"], [wanted]) if wanted else ([], [])
         if municipality_code is not None:
             clauses.append(f"{s.MUNICIPALITY_CODE} = %s")
             params.append(str(municipality_code))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._connect() as con:
+        with self._session() as con:
+            if not self._exists(con):
+                return empty_plots(include_status=status != "active")
             rows = con.execute(f"SELECT {_SELECT}, ST_AsBinary(geom) FROM plots {where}", params).fetchall()
-        return self._frame(rows, include_withdrawn)
+        return self._frame(rows, status != "active")
 
     def history(self, plot_id: str) -> pd.DataFrame:
-        """Every version of a plot, oldest first, the current one last."""
-        with self._connect() as con:
+        """Every version of a plot, oldest first, the current one last.
+
+        Raises
+        ------
+        StoreNotFoundError
+            If the store has no such plot.
+        """
+        with self._session() as con:
+            if not self._exists(con):
+                raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
             old = con.execute(
                 f"SELECT {_SELECT}, valid_to FROM plot_versions WHERE {s.PLOT_ID} = %s ORDER BY {VERSION}", (plot_id,)
             ).fetchall()
             cur = con.execute(f"SELECT {_SELECT}, NULL FROM plots WHERE {s.PLOT_ID} = %s", (plot_id,)).fetchall()
         if not cur:
-            raise StoreError(f"{self._safe_url()}: no plot {plot_id!r} in the store")
+            raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
         return pd.DataFrame(old + cur, columns=[*STORE_COLUMNS, "valid_to"])
 
     # -- writing --------------------------------------------------------------------------------
@@ -131,63 +195,78 @@ class PostGISStore:
             (valid_to, plot_id),
         )
 
+    def _write_row(self, con: Any, row: pd.Series, uploader: str, stamp: str) -> str:
+        """Insert, update or keep one plot; returns 'inserted', 'updated' or 'unchanged'."""
+        geom = shapely.multipolygons(shapely.get_parts(row[s.GEOMETRY]))
+        wkb = shapely.to_wkb(geom)
+        values = (*row_values(row), ACTIVE)
+        cur = con.execute(
+            f"SELECT {_SELECT}, ST_AsBinary(geom) FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (row[s.PLOT_ID],)
+        ).fetchone()
+        if cur is None:
+            con.execute(
+                f"INSERT INTO plots ({', '.join(_WRITTEN)}, geom) "
+                f"VALUES ({', '.join(['%s'] * len(_WRITTEN))}, ST_GeomFromWKB(%s, 3006))",
+                (*values, 1, stamp, uploader, wkb),
+            )
+            return "inserted"
+        old = pd.Series(dict(zip(STORE_COLUMNS, cur[:-1], strict=True)))
+        old[s.GEOMETRY] = shapely.from_wkb(bytes(cur[-1]))
+        if old[STATUS] == ACTIVE and same_plot(old, pd.Series({**row.to_dict(), s.GEOMETRY: geom})):
+            return "unchanged"
+        self._archive(con, row[s.PLOT_ID], stamp)
+        sets = ", ".join(f"{c} = %s" for c in _WRITTEN)
+        con.execute(
+            f"UPDATE plots SET {sets}, geom = ST_GeomFromWKB(%s, 3006) WHERE {s.PLOT_ID} = %s",
+            (*values, int(old[VERSION]) + 1, stamp, uploader, wkb, row[s.PLOT_ID]),
+        )
+        return "updated"
+
     def upload(
-        self, plots: gpd.GeoDataFrame, *, municipality_code: str, uploader: str, filename: str = ""
+        self,
+        plots: gpd.GeoDataFrame,
+        *,
+        municipality_code: str,
+        uploader: str,
+        filename: str = "",
+        before_commit: Callable[[], None] | None = None,
     ) -> UploadSummary:
         """Insert or update one municipality's validated plots in one transaction (see GeoPackageStore)."""
         check_upload(plots, municipality_code)
-        stamp = now_iso()
-        inserted, updated, unchanged = [], [], []
-        cols = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
-        placeholders = ", ".join(["%s"] * len(cols))
-        sets = ", ".join(f"{c} = %s" for c in cols)
-        try:
-            with self._connect() as con:
-                for _, row in plots.iterrows():
-                    geom = row[s.GEOMETRY]
-                    if geom.geom_type == "Polygon":
-                        geom = shapely.MultiPolygon([geom])
-                    wkb = shapely.to_wkb(geom)
-                    values = row_values(row)
-                    cur = con.execute(
-                        f"SELECT {_SELECT}, ST_AsBinary(geom) FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE",
-                        (row[s.PLOT_ID],),
-                    ).fetchone()
-                    if cur is None:
-                        con.execute(
-                            f"INSERT INTO plots ({', '.join(cols)}, geom) "
-                            f"VALUES ({placeholders}, ST_GeomFromWKB(%s, 3006))",
-                            (*values, ACTIVE, 1, stamp, uploader, wkb),
-                        )
-                        inserted.append(row[s.PLOT_ID])
-                        continue
-                    old = pd.Series(dict(zip(STORE_COLUMNS, cur[:-1], strict=True)))
-                    old[s.GEOMETRY] = shapely.from_wkb(bytes(cur[-1]))
-                    if old[STATUS] == ACTIVE and same_plot(old, pd.Series({**row.to_dict(), s.GEOMETRY: geom})):
-                        unchanged.append(row[s.PLOT_ID])
-                        continue
-                    self._archive(con, row[s.PLOT_ID], stamp)
-                    con.execute(
-                        f"UPDATE plots SET {sets}, geom = ST_GeomFromWKB(%s, 3006) WHERE {s.PLOT_ID} = %s",
-                        (*values, ACTIVE, int(old[VERSION]) + 1, stamp, uploader, wkb, row[s.PLOT_ID]),
-                    )
-                    updated.append(row[s.PLOT_ID])
-                pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
-                if pause:
-                    time.sleep(pause)
-        except self._psycopg.Error as exc:
-            raise StoreError(f"{self._safe_url()}: upload failed and was rolled back: {exc}") from None
-        return UploadSummary(municipality_code, inserted, updated, unchanged)
+        check_text_arguments(uploader=uploader)
+        started, stamp = time.perf_counter(), now_iso()
+        outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+        with self._session(write=True) as con:
+            self._ensure_schema(con)
+            con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_MUNICIPALITY_LOCK, int(municipality_code)))
+            for _, row in plots.iterrows():
+                outcome[self._write_row(con, row, uploader, stamp)].append(row[s.PLOT_ID])
+            if before_commit is not None:
+                before_commit()
+        summary = UploadSummary(municipality_code, outcome["inserted"], outcome["updated"], outcome["unchanged"])
+        logger.info(
+            "%s: stored %s from %s in %.2f s",
+            self._safe_url(),
+            summary.describe(),
+            filename,
+            time.perf_counter() - started,
+        )
+        return summary
 
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
-        """Mark a plot withdrawn; the previous version goes to the history."""
+        """Mark a plot withdrawn; the previous version goes to the history (see GeoPackageStore)."""
+        check_text_arguments(uploader=uploader, reason=reason)
         stamp = now_iso()
-        with self._connect() as con:
-            cur = con.execute(f"SELECT {STATUS} FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (plot_id,)).fetchone()
+        with self._session(write=True) as con:
+            cur = None
+            if self._exists(con):
+                cur = con.execute(
+                    f"SELECT {STATUS} FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (plot_id,)
+                ).fetchone()
             if cur is None:
-                raise StoreError(f"{self._safe_url()}: no plot {plot_id!r} in the store")
+                raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
             if cur[0] == WITHDRAWN:
-                raise StoreError(f"{plot_id} is already withdrawn")
+                raise StoreConflictError(f"{shown(plot_id)} is already withdrawn")
             self._archive(con, plot_id, stamp)
             note = f" (withdrawn by {uploader}" + (f": {reason})" if reason else ")")
             con.execute(
@@ -195,3 +274,4 @@ class PostGISStore:
                 f"{s.SOURCE} = {s.SOURCE} || %s WHERE {s.PLOT_ID} = %s",
                 (WITHDRAWN, stamp, uploader, note, plot_id),
             )
+        logger.info("%s: %s withdrawn by %s", self._safe_url(), plot_id, uploader)

@@ -1,11 +1,13 @@
 """Municipalities upload available plots: read, map, validate whole, then store all or nothing.
 
 :func:`check_file` is the dry run (a report, nothing written); :func:`upload_file` writes only a
-file with no problem at all, unless ``accept_valid`` asks to write the valid rows alone.
+file with no problem at all, unless ``accept_valid`` asks to write the valid rows alone. A refused
+upload never touches the store (a store that does not exist yet is not created).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,12 @@ import geopandas as gpd
 
 from sitematch import schema as s
 from sitematch.errors import UploadError
-from sitematch.store.base import PlotStore, UploadSummary, now_iso
+from sitematch.store.base import PlotStore, UploadSummary, check_municipality_code, check_text_arguments, now_iso
 from sitematch.upload.mapping import ColumnMapping
 from sitematch.upload.readers import read_upload
 from sitematch.upload.validate import ValidationReport, validate_upload
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LICENCE = "supplied by the municipality"
 
@@ -24,15 +28,14 @@ DEFAULT_LICENCE = "supplied by the municipality"
 def _prepare(
     path: Path, municipality_code: str, crs: str | None, mapping: Any, boundaries: gpd.GeoDataFrame | None, repair: bool
 ) -> tuple[gpd.GeoDataFrame, ValidationReport]:
-    code = str(municipality_code).strip()
-    if not (code.isdigit() and len(code) == 4):
-        raise UploadError(f"{municipality_code!r} is not a kommunkod: give the 4-digit SCB code, e.g. 0180 or 1980")
+    code = check_municipality_code(str(municipality_code).strip())
+    mapping = ColumnMapping.load(mapping)  # a bad mapping file is refused before the upload is read
     raw, notes = read_upload(path, crs=crs)
     return validate_upload(
         raw,
         municipality_code=code,
         filename=Path(path).name,
-        mapping=ColumnMapping.load(mapping),
+        mapping=mapping,
         boundaries=boundaries,
         repair=repair,
         notes=notes,
@@ -68,11 +71,17 @@ def check_file(
     Returns
     -------
     ValidationReport
+        Exactly the problems :func:`upload_file` would refuse the file for.
 
     Raises
     ------
     UploadError
         If the file cannot be read at all.
+
+    Examples
+    --------
+    >>> check_file("tomter.zip", municipality_code="1980").ok  # doctest: +SKIP
+    True
     """
     return _prepare(Path(path), municipality_code, crs, mapping, boundaries, repair)[1]
 
@@ -123,13 +132,20 @@ def upload_file(
     --------
     >>> upload_file(open_store("plots.gpkg"), "tomter.zip", municipality_code="1980", uploader="anna")  # doctest: +SKIP
     """
-    path = Path(path)
-    plots, report = _prepare(path, municipality_code, crs, mapping, boundaries, repair)
+    path, code = Path(path), str(municipality_code).strip()
+    check_text_arguments(uploader=uploader, licence=licence)
+    plots, report = _prepare(path, code, crs, mapping, boundaries, repair)
     if not report.ok and not (accept_valid and len(plots)):
-        raise UploadError(f"{path.name}: refused, nothing was written.\n{report.to_text()}", report=report)
-    plots[s.SOURCE] = f"municipality upload: {municipality_code} {path.name} by {uploader} at {now_iso()}"
+        logger.info("refused %s for %s: %d problem(s)", path.name, code, len(report.problems))
+        raise UploadError(
+            f"{path.name}: refused, nothing was written.\n{report.to_text()}",
+            report=report,
+            where=path.name,
+            option=None if report.ok or not len(plots) else "accept_valid",
+        )
+    plots[s.SOURCE] = f"municipality upload: {code} {path.name} by {uploader} at {now_iso()}"
     plots[s.LICENCE] = licence
-    summary = store.upload(plots, municipality_code=str(municipality_code), uploader=uploader, filename=path.name)
+    summary = store.upload(plots, municipality_code=code, uploader=uploader, filename=path.name)
     return UploadSummary(
         summary.municipality_code,
         summary.inserted,

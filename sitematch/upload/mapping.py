@@ -19,14 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sitematch import schema as s
+from sitematch._yaml import YamlDocument, read_yaml
 from sitematch.errors import UploadError
+from sitematch.store.rules import shown, shown_list
+
+#: Largest mapping file read, in bytes.
+MAX_MAPPING_BYTES = 100_000
 
 #: Aliases of each canonical column (lower case). Area aliases in m² are converted.
 ALIASES: dict[str, tuple[str, ...]] = {
-    s.LOCAL_REF: ("local_ref", "ref", "id", "plot_ref", "objekt_id", "objektid", "beteckning", "fastighet", "tomt_id"),
+    # specific names first: a generic 'id' (GeoJSON feature ids, GIS row ids) is used only when nothing else is there
+    s.LOCAL_REF: ("local_ref", "objekt_id", "objektid", "tomt_id", "plot_ref", "beteckning", "fastighet", "ref", "id"),
     s.NAME: ("name", "namn", "benamning", "benämning", "omrade", "område"),
     s.AREA_HA: ("area_ha", "areal_ha", "yta_ha", "hektar", "ha", "area", "areal"),
     s.ZONING: ("zoning", "anvandning", "användning", "planbestammelse", "planbestämmelse", "zon"),
@@ -80,34 +84,79 @@ class ColumnMapping:
 
     @classmethod
     def load(cls, source: str | Path | dict[str, Any] | None) -> ColumnMapping:
-        """Read a mapping file (YAML) or dict; None gives the empty mapping (aliases only)."""
+        """Read a mapping file (YAML) or dict; None gives the empty mapping (aliases only).
+
+        Raises
+        ------
+        UploadError
+            The file is missing, too large, not YAML (or uses aliases, duplicate keys, deep nesting),
+            or holds anything but ``columns``, ``units`` and ``values`` sections of plain names.
+        """
         if source is None:
             return cls()
-        if isinstance(source, dict):
-            raw, where = source, "mapping"
-        else:
-            path = Path(source)
-            if not path.is_file():
-                raise UploadError(f"{path}: no such mapping file")
-            try:
-                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                raise UploadError(f"{path}: not valid YAML: {exc}") from None
-            where = str(path)
+        doc = YamlDocument(source) if isinstance(source, dict) else _read_file(Path(source))
+        where = "mapping" if isinstance(source, dict) else str(source)
+        raw = doc.data if doc.data is not None else {}
         if not isinstance(raw, dict) or set(raw) - {"columns", "units", "values"}:
-            raise UploadError(f"{where}: a mapping has 'columns', 'units' and 'values' sections only")
-        columns = {str(k): str(v) for k, v in (raw.get("columns") or {}).items()}
-        unknown = set(columns) - set(s.PLOTS.column_names)
+            raise UploadError(f"{where}: a mapping has 'columns', 'units' and 'values' sections only", where=where)
+        columns = _names(raw, "columns", doc, where)
+        unknown = sorted(set(columns) - set(s.PLOTS.column_names))
         if unknown:
             raise UploadError(
-                f"{where}: unknown canonical column(s) {', '.join(sorted(unknown))}; known: {', '.join(ALIASES)}"
+                f"{where}: unknown canonical column {shown(unknown[0])}; known: {', '.join(ALIASES)}",
+                where=where,
+                key=f"columns.{unknown[0]}",
+                line=doc.line("columns", unknown[0]),
             )
-        units = {str(k): str(v) for k, v in (raw.get("units") or {}).items()}
+        units = _names(raw, "units", doc, where)
         for k, v in units.items():
             if k != s.AREA_HA or v not in AREA_UNITS:
-                raise UploadError(f"{where}: units: only area_ha can have a unit, one of {', '.join(AREA_UNITS)}")
-        values = {str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in (raw.get("values") or {}).items()}
+                raise UploadError(
+                    f"{where}: units: only area_ha can have a unit, one of {', '.join(AREA_UNITS)}",
+                    where=where,
+                    key=f"units.{k}",
+                    line=doc.line("units", k),
+                )
+        value_maps = raw.get("values") or {}
+        if not isinstance(value_maps, dict):
+            raise UploadError(f"{where}: 'values' must map columns to value maps", where=where, line=doc.line("values"))
+        values = {str(k): _names(value_maps, k, doc, where, ("values",)) for k in value_maps}
         return cls(columns, units, values)
+
+
+def _read_file(path: Path) -> YamlDocument:
+    if not path.is_file():
+        raise UploadError(f"{path}: no such mapping file", where=str(path))
+    if path.stat().st_size > MAX_MAPPING_BYTES:
+        raise UploadError(
+            f"{path}: {path.stat().st_size:,} bytes, more than the {MAX_MAPPING_BYTES:,} a mapping file may be; "
+            "is this the right file?",
+            where=str(path),
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UploadError(f"{path}: not UTF-8 text; save the mapping file as UTF-8", where=str(path)) from None
+    return read_yaml(text, where=str(path), error=UploadError, max_chars=MAX_MAPPING_BYTES)
+
+
+def _names(
+    raw: dict[str, Any], key: str, doc: YamlDocument, where: str, parent: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """A section of plain names (``name: name``), or an UploadError naming the section and line."""
+    section = raw.get(key) or {}
+    path = (*parent, str(key))
+    plain = (str, int, float)
+    if not isinstance(section, dict) or not all(
+        isinstance(k, plain) and isinstance(v, plain) for k, v in section.items()
+    ):
+        raise UploadError(
+            f"{where}: '{'.'.join(path)}' must map names to names (e.g. local_ref: OBJEKT_ID)",
+            where=where,
+            key=".".join(path),
+            line=doc.line(*path),
+        )
+    return {str(k): str(v) for k, v in section.items()}
 
 
 def resolve_columns(file_columns: list[str], mapping: ColumnMapping) -> tuple[dict[str, str], dict[str, float]]:
@@ -126,8 +175,9 @@ def resolve_columns(file_columns: list[str], mapping: ColumnMapping) -> tuple[di
     for canonical, column in mapping.columns.items():
         if column not in file_columns:
             raise UploadError(
-                f"the mapping names column {column!r} for {canonical}, but the file has no such column "
-                f"(columns: {', '.join(file_columns)})"
+                f"the mapping names column {shown(column)} for {canonical}, but the file has no such column "
+                f"(columns: {shown_list(list(file_columns))})",
+                key=f"columns.{canonical}",
             )
         found[canonical] = column
     for canonical, aliases in ALIASES.items():

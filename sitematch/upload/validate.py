@@ -1,12 +1,19 @@
 """Validate a whole upload before anything is written: every problem, by row and field.
 
 The validator never stops at the first problem: it reports every bad row and field at once (the
-shape of osmnx's ``_validate``), so a municipality fixes its file in one round.
+shape of osmnx's ``_validate``), so a municipality fixes its file in one round. Its last check on
+the rows it found valid is the store's own (:func:`sitematch.store.rules.refusals`), so what the
+report accepts, a store accepts, and what a store would refuse is a problem in the report.
+Values are never echoed whole: a message quotes at most a short, escaped excerpt.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 
@@ -16,29 +23,43 @@ import pandas as pd
 import shapely
 
 from sitematch import schema as s
+from sitematch import settings
 from sitematch.crs import WORKING_CRS, to_working_crs
 from sitematch.errors import CRSError, UploadError
+from sitematch.store.rules import refusals, shown, shown_list, text_problem
 from sitematch.upload.mapping import VALUE_ALIASES, ColumnMapping, parse_bool, parse_number, resolve_columns
 from sitematch.upload.readers import POINT_SQUARE_NOTE
 
-#: How far outside its municipality's boundary a plot may reach. The bundled SCB boundaries are
-#: simplified (edges ~5 km, off by ~1 km), so the check needs this slack.
-BOUNDARY_TOLERANCE_M = 2000.0
+logger = logging.getLogger(__name__)
+
 #: Plausible plot areas, hectares.
 MIN_AREA_HA, MAX_AREA_HA = 0.05, 5000.0
 #: area_ha may differ from the polygon's measured area by this fraction (or 0.5 ha) before it is refused.
 AREA_TOLERANCE = 0.25
 #: Columns an upload must have (after mapping).
 REQUIRED = (s.LOCAL_REF, s.ZONING, s.PLAN_STATUS)
+#: Columns a file may carry that name a plot's municipality (an export re-uploaded): they must agree.
+PLOT_ID_COLUMNS = ("plot_id",)
+MUNICIPALITY_COLUMNS = ("municipality_code", "kommunkod", "kommun_kod")
+_CATEGORIES = (
+    (s.ZONING, tuple(s.ZONING_CODES), None),
+    (s.PLAN_STATUS, s.PLAN_STATUSES, None),
+    (s.OWNER, s.OWNERS, "okand"),
+)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an upload. ``row`` is the 1-based data row, None for the whole file."""
+    """One thing wrong with an upload.
+
+    ``row`` is the 1-based data row (None for the whole file); ``option`` names the setting that
+    fixes it (``"repair"``), which each front end shows its own way.
+    """
 
     row: int | None
     field: str
     message: str
+    option: str | None = None
 
 
 @dataclass
@@ -68,8 +89,15 @@ class ValidationReport:
         d["ok"] = self.ok
         return json.dumps(d, ensure_ascii=False, indent=2)
 
-    def to_text(self) -> str:
-        """The report as a readable table."""
+    def to_text(self, option: Callable[[str], str] | None = None) -> str:
+        """The report as a readable table.
+
+        Parameters
+        ----------
+        option : callable, optional
+            How to name a problem's ``option`` (the CLI passes ``lambda o: f"--{o}"``); without it,
+            options are not shown.
+        """
         head = f"{self.file}: {self.rows} rows for municipality {self.municipality_code}; "
         head += "valid." if self.ok else f"{len(self.problems)} problem(s) in {len(self.bad_rows)} row(s)."
         lines = [head]
@@ -77,7 +105,8 @@ class ValidationReport:
             width = max(len(p.field) for p in self.problems)
             lines.append(f"  {'row':>5}  {'field':<{width}}  problem")
             for p in sorted(self.problems, key=lambda p: (p.row or 0, p.field)):
-                lines.append(f"  {p.row if p.row is not None else 'file':>5}  {p.field:<{width}}  {p.message}")
+                fix = f" ({option(p.option)})" if option and p.option else ""
+                lines.append(f"  {p.row if p.row is not None else 'file':>5}  {p.field:<{width}}  {p.message}{fix}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -92,6 +121,28 @@ def default_boundaries() -> gpd.GeoDataFrame:
     return k.to_crs(WORKING_CRS)
 
 
+@dataclass(frozen=True)
+class _Municipality:
+    code: str
+    name: str
+    shape: shapely.Geometry
+    allowed: shapely.Geometry  # the shape with the boundary tolerance
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every row is checked against."""
+
+    found: dict[str, str]
+    factors: dict[str, float]
+    mapping: ColumnMapping
+    muni: _Municipality
+    from_points: bool
+    repair: bool
+    plot_id_column: str | None
+    municipality_column: str | None
+
+
 def _text(value: object) -> str:
     """A cell as trimmed text; "" for empty cells (None, NaN, NA)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -99,9 +150,254 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _kommunkod(value: str) -> str:
+    """A kommunkod as written, or zero-padded when a GIS stored it as a number (180, 1980.0)."""
+    return f"{int(float(value)):04d}" if re.fullmatch(r"\d{1,4}(\.0*)?", value) else value
+
+
+def _rows_text(rows: np.ndarray) -> str:
+    listed = ", ".join(str(int(r) + 1) for r in rows[:10])
+    return listed + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+
+
 def _square(point: shapely.Point, area_ha: float) -> shapely.Polygon:
     half = np.sqrt(area_ha * 10_000) / 2
     return shapely.box(point.x - half, point.y - half, point.x + half, point.y + half)
+
+
+def _municipality(bounds: gpd.GeoDataFrame, code: str) -> _Municipality:
+    muni = bounds[bounds[s.MUNICIPALITY_CODE].astype(str) == str(code)]
+    if muni.empty:
+        raise UploadError(f"{shown(code)} is not a Swedish municipality code (kommunkod, 4 digits, e.g. 1980)")
+    shape = shapely.union_all(muni.geometry.values)
+    name = str(muni.iloc[0].get(s.MUNICIPALITY_NAME, code))
+    return _Municipality(code, name, shape, shapely.buffer(shape, settings.boundary_tolerance_m))
+
+
+def _flat_geometries(raw: gpd.GeoDataFrame, filename: str, notes: list[str]) -> gpd.GeoSeries:
+    """The geometries in EPSG:3006 and 2D: heights (Z) and measures (M) are dropped, with a note."""
+    geoms = np.asarray(raw.geometry.values, dtype=object)
+    for has, what in ((shapely.has_z(geoms), "heights (Z)"), (shapely.has_m(geoms), "measures (M)")):
+        if has.any():
+            notes.append(f"{what} dropped from rows {_rows_text(np.flatnonzero(has))}: plots are stored in 2D")
+    flat = gpd.GeoDataFrame(geometry=shapely.force_2d(geoms), crs=raw.crs)
+    try:
+        return to_working_crs(flat, what=filename).geometry
+    except CRSError as exc:
+        raise UploadError(str(exc)) from None
+
+
+def _file_problems(columns: list[str], found: dict[str, str], from_points: bool) -> list[Problem]:
+    missing = [c for c in REQUIRED if c not in found]
+    if from_points and s.AREA_HA not in found:
+        missing.append(s.AREA_HA)
+    return [
+        Problem(
+            None,
+            c,
+            f"missing required column {shown(c)} (file columns: {shown_list(columns)}); rename it or map it with a "
+            "mapping file (columns: {" + c + ": YOUR_COLUMN})",
+        )
+        for c in missing
+    ]
+
+
+def _duplicate_problems(refs: pd.Series) -> list[Problem]:
+    dup = refs[refs.duplicated(keep=False) & (refs != "")]
+    out = []
+    for ref, idx in dup.groupby(dup).groups.items():
+        rows = _rows_text(np.asarray(idx))
+        message = f"reference {shown(ref)} appears in rows {rows}: references must be unique"
+        out += [Problem(int(i) + 1, s.LOCAL_REF, message) for i in idx]
+    return out
+
+
+# -- one row --------------------------------------------------------------------------------------
+def _value(ctx: _Context, rec: pd.Series, canonical: str) -> object:
+    return rec[ctx.found[canonical]] if canonical in ctx.found else None
+
+
+def _number(ctx: _Context, rec: pd.Series, r: int, canonical: str, probs: list[Problem]) -> float | None:
+    v = _value(ctx, rec, canonical)
+    try:
+        x = parse_number(v)
+    except (TypeError, ValueError, OverflowError):
+        probs.append(Problem(r, canonical, f"{shown(v)} is not a number"))
+        return None
+    if x is not None and not math.isfinite(x):
+        probs.append(Problem(r, canonical, f"{shown(v)} is not a finite number"))
+        return None
+    return x
+
+
+def _identity(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
+    code = ctx.muni.code
+    ref, name = _text(_value(ctx, rec, s.LOCAL_REF)), _text(_value(ctx, rec, s.NAME))
+    if s.LOCAL_REF in ctx.found and not ref:
+        probs.append(Problem(r, s.LOCAL_REF, "empty: every plot needs the municipality's own reference"))
+    for canonical, text in ((s.LOCAL_REF, ref), (s.NAME, name)):
+        problem = text_problem(text)  # the store's own rule, applied to every row so all problems show at once
+        if problem:
+            probs.append(Problem(r, canonical, problem))
+    row.update({s.LOCAL_REF: ref, s.PLOT_ID: f"{code}:{ref}", s.NAME: name or None})
+    for column, other in (
+        (ctx.plot_id_column, lambda v: v.split(":", 1)[0]),
+        (ctx.municipality_column, _kommunkod),
+    ):
+        v = _text(rec[column]) if column else ""
+        if v and other(v) != code:
+            probs.append(
+                Problem(
+                    r,
+                    s.PLOT_ID,
+                    f"column {shown(column)} says {shown(v)}, another municipality's plot: {code} uploads its own "
+                    "plots only (remove the row, or the column)",
+                )
+            )
+
+
+def _numbers(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> float | None:
+    area = _number(ctx, rec, r, s.AREA_HA, probs)
+    if area is not None:
+        area *= ctx.factors.get(s.AREA_HA, 1.0)
+        if area < 0:
+            probs.append(Problem(r, s.AREA_HA, f"negative area ({area:g} ha)"))
+        elif not MIN_AREA_HA <= area <= MAX_AREA_HA:
+            plausible = f"({MIN_AREA_HA}–{MAX_AREA_HA:g} ha)"
+            probs.append(Problem(r, s.AREA_HA, f"{area:g} ha is not a plausible plot area {plausible}"))
+    price = _number(ctx, rec, r, s.PRICE_SEK_M2, probs)
+    if price is not None and price < 0:
+        probs.append(Problem(r, s.PRICE_SEK_M2, f"negative price ({price:g} SEK/m²)"))
+    mifo = _number(ctx, rec, r, s.MIFO_RISK_CLASS, probs)
+    if mifo is not None and mifo not in (1, 2, 3, 4):
+        probs.append(Problem(r, s.MIFO_RISK_CLASS, f"{mifo:g} is not a MIFO risk class (1 very high – 4 low)"))
+    row[s.PRICE_SEK_M2] = price
+    row[s.MIFO_RISK_CLASS] = int(mifo) if mifo in (1, 2, 3, 4) else None
+    return area
+
+
+def _categories(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
+    for canonical, known, default in _CATEGORIES:
+        text = _text(_value(ctx, rec, canonical))
+        text = ctx.mapping.values.get(canonical, {}).get(text, text)
+        text = VALUE_ALIASES.get(canonical, {}).get(text.lower(), text)
+        if canonical == s.ZONING:
+            text = text.upper()
+        if not text and default is not None:
+            text = default
+        if canonical in ctx.found and text not in known:
+            what = "empty" if not text else f"unknown value {shown(text)}"
+            probs.append(Problem(r, canonical, f"{what}; known: {', '.join(known)}"))
+        row[canonical] = text
+
+
+def _flags(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
+    for canonical in (s.READY, s.BROWNFIELD):
+        v = _value(ctx, rec, canonical)
+        b = False if _text(v) == "" else parse_bool(v)  # an empty cell means "no"
+        if b is None:
+            probs.append(Problem(r, canonical, f"{shown(v)} is not yes/no (ja/nej, true/false, 1/0)"))
+        row[canonical] = bool(b)
+    row[s.UPDATED] = _text(_value(ctx, rec, s.UPDATED))[:10] or None
+
+
+def _shape_problem(
+    ctx: _Context, geom: shapely.Geometry | None, r: int, notes: list[str]
+) -> tuple[object, Problem | None]:
+    """The row's polygon (a point squared, an invalid polygon repaired when asked), or its problem."""
+    if geom is None or geom.is_empty:
+        return geom, Problem(r, "geometry", "no geometry")
+    if ctx.from_points:
+        if geom.geom_type != "Point":
+            return geom, Problem(r, "geometry", f"expected a point from the coordinate columns, got {geom.geom_type}")
+        return geom, None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        return geom, Problem(
+            r, "geometry", f"a {geom.geom_type}, not a polygon: upload the plot's boundary as a polygon"
+        )
+    if geom.is_valid:
+        return geom, None
+    reason = shapely.is_valid_reason(geom)
+    if not ctx.repair:
+        fix = "fix it in your GIS, or let sitematch repair it"
+        return geom, Problem(r, "geometry", f"invalid polygon ({reason}); {fix}", option="repair")
+    polys = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.geom_type in ("Polygon", "MultiPolygon")]
+    fixed = shapely.union_all(polys) if polys else None
+    if fixed is None or fixed.is_empty:
+        return geom, Problem(r, "geometry", f"invalid polygon ({reason}) that cannot be repaired")
+    notes.append(f"row {r}: invalid polygon ({reason}) repaired with make_valid")
+    return fixed, None
+
+
+def _outside(ctx: _Context, geom: shapely.Geometry, r: int) -> Problem | None:
+    if geom.within(ctx.muni.allowed):
+        return None
+    outside = shapely.get_coordinates(geom.difference(ctx.muni.allowed))
+    gap = float(shapely.distance(shapely.points(outside), ctx.muni.shape).max()) / 1000 if len(outside) else 0.0
+    return Problem(
+        r,
+        "geometry",
+        f"lies outside {ctx.muni.name} ({ctx.muni.code}), reaching {gap:.1f} km beyond its boundary: is the CRS "
+        "right, and is the plot this municipality's?",
+    )
+
+
+def _geometry(
+    ctx: _Context,
+    geom: shapely.Geometry | None,
+    area: float | None,
+    r: int,
+    row: dict,
+    probs: list[Problem],
+    notes: list[str],
+) -> None:
+    row[s.AREA_HA], row[s.GEOMETRY] = area, geom
+    geom, problem = _shape_problem(ctx, geom, r, notes)
+    if problem is None and ctx.from_points:
+        if area is None:
+            problem = Problem(r, s.AREA_HA, "empty: a plot located by a point needs its area to be drawn")
+        elif area <= 0:
+            return  # the area's own problem says why
+        else:
+            geom = _square(geom, area)
+    if problem is not None:
+        probs.append(problem)
+        return
+    outside = _outside(ctx, geom, r)
+    if outside is not None:
+        probs.append(outside)
+    measured = geom.area / 10_000
+    if area is None:
+        area = round(measured, 2)
+    elif not ctx.from_points and area > 0 and abs(measured - area) > max(0.5, AREA_TOLERANCE * area):
+        probs.append(
+            Problem(
+                r,
+                s.AREA_HA,
+                f"{area:g} ha, but the polygon measures {measured:.2f} ha (is the column in m²? map it with "
+                "units: {area_ha: m2})",
+            )
+        )
+    row[s.AREA_HA], row[s.GEOMETRY] = area, geom
+
+
+def _check_row(ctx: _Context, rec: pd.Series, geom: object, r: int, notes: list[str]) -> tuple[dict, list[Problem]]:
+    row: dict = {s.MUNICIPALITY_CODE: ctx.muni.code}
+    probs: list[Problem] = []
+    _identity(ctx, rec, r, row, probs)
+    area = _numbers(ctx, rec, r, row, probs)
+    _categories(ctx, rec, r, row, probs)
+    _flags(ctx, rec, r, row, probs)
+    _geometry(ctx, geom, area, r, row, probs, notes)
+    return row, probs
+
+
+def _store_net(plots: gpd.GeoDataFrame, row_numbers: list[int], code: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Whatever a store would still refuse among the valid rows becomes a problem, and the row is left out."""
+    found = refusals(plots, code)
+    problems = [Problem(row_numbers[f.position], f.field, f.message) for f in found]
+    refused = sorted({f.position for f in found})
+    return plots.drop(index=plots.index[refused]), problems
 
 
 def validate_upload(
@@ -121,7 +417,7 @@ def validate_upload(
     raw : geopandas.GeoDataFrame
         The file as read (:func:`sitematch.upload.readers.read_upload`), with its CRS.
     municipality_code : str
-        The uploading municipality (kommunkod); every plot must lie inside it.
+        The uploading municipality (kommunkod); every plot must lie inside it and be its own.
     filename : str
         For the report.
     mapping : ColumnMapping, optional
@@ -136,9 +432,9 @@ def validate_upload(
     Returns
     -------
     plots : geopandas.GeoDataFrame
-        The valid rows in canonical columns, EPSG:3006 (without ``source``/``licence``).
+        The valid rows in canonical columns, EPSG:3006, 2D (without ``source``/``licence``).
     report : ValidationReport
-        Every problem by row and field, and notes.
+        Every problem by row and field, and notes (heights dropped, polygons repaired…).
 
     Raises
     ------
@@ -147,190 +443,49 @@ def validate_upload(
         puts the file outside Sweden).
     """
     report = ValidationReport(filename, municipality_code, rows=len(raw), notes=list(notes or []))
-    mapping = mapping or ColumnMapping()
     bounds = default_boundaries() if boundaries is None else boundaries.to_crs(WORKING_CRS)
-    muni = bounds[bounds[s.MUNICIPALITY_CODE].astype(str) == str(municipality_code)]
-    if muni.empty:
-        raise UploadError(f"{municipality_code!r} is not a Swedish municipality code (kommunkod, 4 digits, e.g. 1980)")
-    muni_name = str(muni.iloc[0].get(s.MUNICIPALITY_NAME, municipality_code))
-    muni_shape = shapely.union_all(muni.geometry.values)
-    allowed_area = shapely.buffer(muni_shape, BOUNDARY_TOLERANCE_M)
-    from_points = bool(raw.attrs.get("from_points"))
+    columns = [str(c) for c in raw.columns if c != raw.geometry.name]
+    found, factors = resolve_columns(columns, mapping or ColumnMapping())
+    lower = {c.lower(): c for c in columns}
+    ctx = _Context(
+        found,
+        factors,
+        mapping or ColumnMapping(),
+        _municipality(bounds, municipality_code),
+        bool(raw.attrs.get("from_points")),
+        repair,
+        next((lower[c] for c in PLOT_ID_COLUMNS if c in lower), None),
+        next((lower[c] for c in MUNICIPALITY_COLUMNS if c in lower), None),
+    )
+    report.problems += _file_problems(columns, found, ctx.from_points)
+    geoms = _flat_geometries(raw, filename, report.notes)
+    if s.LOCAL_REF in found:
+        report.problems += _duplicate_problems(raw[found[s.LOCAL_REF]].map(_text).astype(object))
 
-    columns = [c for c in raw.columns if c != raw.geometry.name]
-    found, factors = resolve_columns(columns, mapping)
-    missing = [c for c in REQUIRED if c not in found]
-    if from_points and s.AREA_HA not in found:
-        missing.append(s.AREA_HA)
-    for c in missing:
-        report.problems.append(
-            Problem(
-                None,
-                c,
-                f"missing required column {c!r} (file columns: {', '.join(columns)}); rename it or map it "
-                "with a mapping file (columns: {" + c + ": YOUR_COLUMN})",
-            )
-        )
-
-    try:
-        geoms = to_working_crs(raw[[raw.geometry.name]], what=filename).geometry
-    except CRSError as exc:
-        raise UploadError(str(exc)) from None
-
-    out_rows: list[dict] = []
-    refs = raw[found[s.LOCAL_REF]].map(_text).astype(object) if s.LOCAL_REF in found else None
-    if refs is not None:
-        dup = refs[refs.duplicated(keep=False) & (refs != "")]
-        for ref, idx in dup.groupby(dup).groups.items():
-            rows = ", ".join(str(i + 1) for i in idx)
-            for i in idx:
-                report.problems.append(
-                    Problem(
-                        int(i) + 1, s.LOCAL_REF, f"reference {ref!r} appears in rows {rows}: references must be unique"
-                    )
-                )
-
+    out_rows, row_numbers = [], []
     for i in range(len(raw)):
-        r = i + 1
-        rec = raw.iloc[i]
-        row: dict = {s.MUNICIPALITY_CODE: municipality_code}
-        probs: list[Problem] = []
-
-        def value(canonical: str, rec: pd.Series = rec) -> object:
-            return rec[found[canonical]] if canonical in found else None
-
-        # -- identity
-        ref = _text(value(s.LOCAL_REF))
-        if s.LOCAL_REF in found and not ref:
-            probs.append(Problem(r, s.LOCAL_REF, "empty: every plot needs the municipality's own reference"))
-        row[s.LOCAL_REF] = ref
-        row[s.PLOT_ID] = f"{municipality_code}:{ref}"
-        row[s.NAME] = _text(value(s.NAME)) or None
-
-        # -- numbers
-        def number(canonical: str, r: int = r, probs: list[Problem] = probs) -> float | None:
-            v = value(canonical)
-            try:
-                return parse_number(v)
-            except (TypeError, ValueError):
-                probs.append(Problem(r, canonical, f"{v!r} is not a number"))
-                return None
-
-        area = number(s.AREA_HA)
-        if area is not None:
-            area *= factors.get(s.AREA_HA, 1.0)
-            if area < 0:
-                probs.append(Problem(r, s.AREA_HA, f"negative area ({area:g} ha)"))
-            elif not MIN_AREA_HA <= area <= MAX_AREA_HA:
-                probs.append(
-                    Problem(
-                        r, s.AREA_HA, f"{area:g} ha is not a plausible plot area ({MIN_AREA_HA}–{MAX_AREA_HA:g} ha)"
-                    )
-                )
-        price = number(s.PRICE_SEK_M2)
-        if price is not None and price < 0:
-            probs.append(Problem(r, s.PRICE_SEK_M2, f"negative price ({price:g} SEK/m²)"))
-        row[s.PRICE_SEK_M2] = price
-        mifo = number(s.MIFO_RISK_CLASS)
-        if mifo is not None and (mifo not in (1, 2, 3, 4)):
-            probs.append(Problem(r, s.MIFO_RISK_CLASS, f"{mifo:g} is not a MIFO risk class (1 very high – 4 low)"))
-        row[s.MIFO_RISK_CLASS] = int(mifo) if mifo in (1, 2, 3, 4) else None
-
-        # -- categories
-        for canonical, known, default in (
-            (s.ZONING, tuple(s.ZONING_CODES), None),
-            (s.PLAN_STATUS, s.PLAN_STATUSES, None),
-            (s.OWNER, s.OWNERS, "okand"),
-        ):
-            text = _text(value(canonical))
-            text = mapping.values.get(canonical, {}).get(text, text)
-            text = VALUE_ALIASES.get(canonical, {}).get(text.lower(), text)
-            if canonical == s.ZONING:
-                text = text.upper()
-            if not text and default is not None:
-                text = default
-            if canonical in found and text not in known:
-                what = "empty" if not text else f"unknown value {text!r}"
-                probs.append(Problem(r, canonical, f"{what}; known: {', '.join(known)}"))
-            row[canonical] = text
-
-        # -- flags
-        for canonical in (s.READY, s.BROWNFIELD):
-            v = value(canonical)
-            b = False if _text(v) == "" else parse_bool(v)  # an empty cell means "no"
-            if b is None:
-                probs.append(Problem(r, canonical, f"{v!r} is not yes/no (ja/nej, true/false, 1/0)"))
-            row[canonical] = bool(b)
-        row[s.UPDATED] = _text(value(s.UPDATED))[:10] or None
-
-        # -- geometry
-        geom = geoms.iloc[i]
-        if geom is None or geom.is_empty:
-            probs.append(Problem(r, "geometry", "no geometry"))
-        elif from_points:
-            if geom.geom_type != "Point":
-                probs.append(
-                    Problem(r, "geometry", f"expected a point from the coordinate columns, got {geom.geom_type}")
-                )
-            elif area is not None and area > 0:
-                geom = _square(geom, area)
-        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            probs.append(
-                Problem(r, "geometry", f"a {geom.geom_type}, not a polygon: upload the plot's boundary as a polygon")
-            )
-        elif not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            if repair:
-                fixed = shapely.make_valid(geom)
-                polys = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-                geom = shapely.union_all(polys) if polys else None
-                if geom is None or geom.is_empty:
-                    probs.append(Problem(r, "geometry", f"invalid polygon ({reason}) that cannot be repaired"))
-                else:
-                    report.notes.append(f"row {r}: invalid polygon ({reason}) repaired with make_valid")
-            else:
-                probs.append(
-                    Problem(r, "geometry", f"invalid polygon ({reason}); fix it in your GIS, or upload with --repair")
-                )
-        if not any(p.field == "geometry" for p in probs) and geom is not None:
-            if not geom.within(allowed_area):
-                outside = shapely.get_coordinates(geom.difference(allowed_area))
-                gap_km = (
-                    float(shapely.distance(shapely.points(outside), muni_shape).max()) / 1000 if len(outside) else 0.0
-                )
-                probs.append(
-                    Problem(
-                        r,
-                        "geometry",
-                        f"lies outside {muni_name} ({municipality_code}), reaching {gap_km:.1f} km beyond its "
-                        "boundary: is the CRS right, and is the plot this municipality's?",
-                    )
-                )
-            measured = geom.area / 10_000
-            if area is None:
-                area = round(measured, 2)
-            elif area > 0 and not from_points and abs(measured - area) > max(0.5, AREA_TOLERANCE * area):
-                probs.append(
-                    Problem(
-                        r,
-                        s.AREA_HA,
-                        f"{area:g} ha, but the polygon measures {measured:.2f} ha (is the column in m²? "
-                        "map it with units: {area_ha: m2})",
-                    )
-                )
-        row[s.AREA_HA] = area
-        row[s.GEOMETRY] = geom
-        report.problems.extend(probs)
+        row, probs = _check_row(ctx, raw.iloc[i], geoms.iloc[i], i + 1, report.notes)
+        report.problems += probs
         if not probs:
             out_rows.append(row)
-
-    if from_points:
+            row_numbers.append(i + 1)
+    if ctx.from_points:
         report.notes.append(POINT_SQUARE_NOTE)
-    if s.AREA_HA not in found and not from_points:
+    if s.AREA_HA not in found and not ctx.from_points:
         report.notes.append("area_ha measured from the polygons (the file has no area column)")
     if any(p.row is None for p in report.problems):
         out_rows = []
-    report.valid_rows = len(out_rows)
     cols = [c for c in s.PLOTS.column_names if c not in (s.SOURCE, s.LICENCE)]
     plots = gpd.GeoDataFrame(out_rows, columns=[*cols, s.GEOMETRY], geometry=s.GEOMETRY, crs=WORKING_CRS)
-    return plots, report
+    plots, net = _store_net(plots, row_numbers[: len(plots)], municipality_code)
+    report.problems += net
+    report.valid_rows = len(plots)
+    logger.info(
+        "validated %s for %s: %d rows, %d valid, %d problem(s)",
+        filename,
+        municipality_code,
+        report.rows,
+        report.valid_rows,
+        len(report.problems),
+    )
+    return plots.reset_index(drop=True), report

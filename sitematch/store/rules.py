@@ -1,0 +1,160 @@
+"""What a plot store accepts, defined once: the store refuses the rest, and validation reports it.
+
+Both backends call :func:`refusals` on every upload (through :func:`sitematch.store.base.check_upload`)
+and upload validation calls it on the rows it found valid, so ``plots check`` refuses exactly what
+the store would refuse. The rules are vectorised over the whole frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from sitematch import schema as s
+from sitematch import settings
+
+#: Columns whose text comes from the municipality's file: their length is bounded.
+UPLOADED_TEXT = (s.LOCAL_REF, s.NAME, s.ZONING, s.PLAN_STATUS, s.OWNER, s.UPDATED)
+#: Every text column a store keeps: none may hold a NUL character.
+TEXT_COLUMNS = (s.PLOT_ID, s.MUNICIPALITY_CODE, *UPLOADED_TEXT, s.SOURCE, s.LICENCE)
+_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason a store refuses a plot: ``position`` is the 0-based row in the frame."""
+
+    position: int
+    field: str
+    message: str
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value for a message: quoted, control characters escaped, and cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> shown("Å-1"), shown("x" * 100, limit=10)
+    ("'Å-1'", "'xxxxxxxxx…' (100 characters)")
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 1] + '…'!r} ({len(text):,} characters)"
+
+
+def shown_list(values: list[object], limit: int = 20) -> str:
+    """Values (e.g. a file's column names) for a message: each :func:`shown`, at most ``limit``."""
+    text = ", ".join(shown(v, 40) for v in values[:limit])
+    return text + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
+
+
+def text_problem(value: str) -> str | None:
+    """Why a store refuses this text, or None: a NUL character, or more than the allowed length."""
+    if "\x00" in value:
+        return "contains a NUL character (\\x00), which a store cannot hold: remove it"
+    if len(value) > settings.upload_max_text_chars:
+        return f"{len(value):,} characters, more than the {settings.upload_max_text_chars:,} allowed: shorten it"
+    return None
+
+
+def _text_refusals(plots: pd.DataFrame) -> list[Refusal]:
+    out: list[Refusal] = []
+    for col in TEXT_COLUMNS:
+        if col not in plots:
+            continue
+        text = plots[col].astype("string")
+        bad = text.str.contains("\x00", regex=False, na=False)
+        if col in UPLOADED_TEXT:
+            bad |= text.str.len().fillna(0) > settings.upload_max_text_chars
+        out += [Refusal(int(i), col, str(text_problem(str(text.iloc[i])))) for i in np.flatnonzero(bad)]
+    return out
+
+
+def _identity_refusals(plots: pd.DataFrame, municipality_code: str) -> list[Refusal]:
+    code = plots[s.MUNICIPALITY_CODE].astype("string")
+    ref = plots[s.LOCAL_REF].astype("string").fillna("")
+    plot_id = plots[s.PLOT_ID].astype("string").fillna("")
+    out = [
+        Refusal(
+            int(i), s.MUNICIPALITY_CODE, f"{shown(code.iloc[i])} is not the uploading municipality {municipality_code}"
+        )
+        for i in np.flatnonzero((code != municipality_code).fillna(True))
+    ]
+    empty = ref.str.strip() == ""
+    out += [Refusal(int(i), s.LOCAL_REF, "empty: every plot needs a reference") for i in np.flatnonzero(empty)]
+    wrong_id = (plot_id != municipality_code + ":" + ref) & ~empty
+    out += [
+        Refusal(
+            int(i),
+            s.PLOT_ID,
+            f"{shown(plot_id.iloc[i])} is not {municipality_code}:<reference>: a municipality stores its plots only",
+        )
+        for i in np.flatnonzero(wrong_id)
+    ]
+    return out
+
+
+def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:
+    area = pd.to_numeric(plots[s.AREA_HA], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    price = pd.to_numeric(plots[s.PRICE_SEK_M2], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    checks = [
+        (s.AREA_HA, ~(np.isfinite(area) & (area > 0)), "must be a positive, finite number of hectares"),
+        (
+            s.PRICE_SEK_M2,
+            ~(np.isnan(price) | (np.isfinite(price) & (price >= 0))),
+            "must be empty or a finite price ≥ 0",
+        ),
+        (s.ZONING, ~plots[s.ZONING].isin(list(s.ZONING_CODES)), f"must be one of {', '.join(s.ZONING_CODES)}"),
+        (s.PLAN_STATUS, ~plots[s.PLAN_STATUS].isin(s.PLAN_STATUSES), f"must be one of {', '.join(s.PLAN_STATUSES)}"),
+        (s.OWNER, ~plots[s.OWNER].isin(s.OWNERS), f"must be one of {', '.join(s.OWNERS)}"),
+    ]
+    return [Refusal(int(i), col, msg) for col, bad, msg in checks for i in np.flatnonzero(bad)]
+
+
+def _geometry_refusals(geoms: np.ndarray) -> list[Refusal]:
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    checks = [
+        (missing, "no geometry"),
+        (~missing & ~np.isin(shapely.get_type_id(geoms), _POLYGONAL), "not a polygon"),
+        (~missing & (shapely.has_z(geoms) | shapely.has_m(geoms)), "has heights (Z) or measures (M): store 2D only"),
+        (~missing & ~shapely.is_valid(geoms), "not a valid polygon"),
+    ]
+    out: list[Refusal] = []
+    seen: set[int] = set()
+    for bad, msg in checks:
+        for i in np.flatnonzero(bad):
+            if int(i) not in seen:  # one geometry reason per row: the first that applies
+                seen.add(int(i))
+                out.append(Refusal(int(i), s.GEOMETRY, msg))
+    return out
+
+
+def refusals(plots: gpd.GeoDataFrame, municipality_code: str) -> list[Refusal]:
+    """Every reason a store refuses these plots, row by row (empty: the store accepts them all).
+
+    Parameters
+    ----------
+    plots : geopandas.GeoDataFrame
+        Canonical plot columns (as validation produces them).
+    municipality_code : str
+        The uploading municipality: every plot's ``municipality_code`` and ``plot_id`` must be its.
+
+    Returns
+    -------
+    list of Refusal
+        Sorted by row, then field.
+    """
+    if plots.empty:
+        return []
+    found = [
+        *_text_refusals(plots),
+        *_identity_refusals(plots, municipality_code),
+        *_value_refusals(plots),
+        *_geometry_refusals(np.asarray(plots.geometry.values, dtype=object)),
+    ]
+    return sorted(found, key=lambda r: (r.position, r.field))
