@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
@@ -62,14 +63,16 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> spreadsheet_safe(pd.DataFrame({"name": ["=1+2", "Gävle", None], "n": [-1, 2, 3]}))["name"].tolist()
-    ["'=1+2", 'Gävle', None]
+    >>> spreadsheet_safe(pd.DataFrame({"name": ["=1+2", "Gävle", "-"], "n": [-1, 2, 3]})).to_dict("list")
+    {'name': ["'=1+2", 'Gävle', "'-"], 'n': [-1, 2, 3]}
     """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str", "category"):
-            values = out[col].astype(object)
-            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+            values = out[col].to_numpy(dtype=object)
+            risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values))
             if risky.any():
-                out[col] = values.where(~risky, "'" + values.astype(str))
+                values = values.copy()
+                values[risky] = ["'" + v for v in values[risky]]
+                out[col] = values
     return out

@@ -1,21 +1,79 @@
-"""Text from data, made safe for a terminal: no Rich markup interpreted, no control characters."""
+"""Text for the terminal: data printed as written (never as Rich markup, no control characters),
+and errors as one clean paragraph naming the command-line flag that fixes them.
+
+Shared by every ``sitematch`` command group.
+"""
 
 from __future__ import annotations
 
 import re
+import sys
+from typing import Any
 
+import click
+import pandas as pd
+from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
-# C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escape sequences).
+from sitematch.errors import SitematchError
+
+#: C0 and C1 control characters except tab and newline: what a terminal could act on (ESC starts
+#: escape sequences).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+#: Where errors go.
+err = Console(stderr=True)
+
+
+def clean(value: object) -> str:
+    """Data as terminal text: empty for missing values, control characters removed, newlines kept.
+
+    Use it inside :class:`rich.text.Text` (which never reads markup).
+
+    Examples
+    --------
+    >>> clean("\\x1b[31mred\\x1b[0m [/x]"), clean(None), clean(float("nan"))
+    ('[31mred[0m [/x]', '', '')
+    """
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return _CONTROL.sub("", str(value))
 
 
 def plain(value: object) -> str:
-    """``value`` as text a Rich console prints literally, with control characters removed.
+    """Data to put into a Rich markup string: :func:`clean`, and markup escaped.
 
     Examples
     --------
     >>> plain("[bold]x[/] \\x1b[31mred")
     '\\\\[bold]x\\\\[/] [31mred'
     """
-    return escape(_CONTROL.sub("", str(value)))
+    return escape(clean(value))
+
+
+def flag(option: str) -> str:
+    """The command-line flag for a library setting (``accept_valid`` → ``--accept-valid``)."""
+    return "--" + option.replace("_", "-")
+
+
+def error_text(exc: SitematchError) -> str:
+    """An error as one paragraph for the terminal, with the flag that fixes it, if any."""
+    report = getattr(exc, "report", None)
+    text = str(exc)
+    if report is not None and hasattr(report, "to_text"):
+        text = exc.message.split("\n", 1)[0] + "\n" + report.to_text(option=flag)
+    if exc.option:
+        text += f" (use {flag(exc.option)})"
+    return clean(text)
+
+
+class MessagesGroup(click.Group):
+    """A click group that turns every SitematchError into a plain message on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SitematchError as exc:
+            err.print(Text.assemble(("error: ", "bold red"), error_text(exc)), soft_wrap=True, highlight=False)
+            sys.exit(1)

@@ -7,7 +7,6 @@ traceback); 2 the command line itself was wrong (click's usage errors).
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,32 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sitematch._terminal import plain
-from sitematch.errors import SitematchError
+from sitematch._terminal import MessagesGroup, plain
 
 console = Console(stderr=True)
 #: Terminal output; at least 120 columns wide when piped, so tables stay readable in logs.
 out = Console(width=None if Console().is_terminal else 120)
 
 
-def flag(option: str) -> str:
-    """The command-line flag for a library setting named in an error (``"accept_valid"`` → ``--accept-valid``)."""
-    return "--" + option.replace("_", "-")
-
-
-class _Group(click.Group):
-    """A click group that turns every SitematchError into a clean message and exit code 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except SitematchError as exc:
-            how = f" (command line: {flag(exc.option)})" if exc.option else ""
-            console.print(f"[bold red]error:[/] {plain(exc)}{how}", highlight=False, soft_wrap=True)
-            sys.exit(1)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 @click.version_option(package_name="sitematch")
 def main(verbose: bool) -> None:

@@ -10,27 +10,22 @@ with control characters (terminal escape sequences) removed.
 from __future__ import annotations
 
 import getpass
-import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from sitematch import schema as s
 from sitematch import settings
-from sitematch.errors import SitematchError
+from sitematch._terminal import MessagesGroup, clean, flag
 
 out = Console(width=None if Console().is_terminal else 120)
 err = Console(stderr=True)
-
-#: C0 and C1 control characters except tab and newline: what a terminal could act on.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 store_option = click.option(
     "--store",
@@ -38,46 +33,6 @@ store_option = click.option(
     show_default="plots.gpkg or $SITEMATCH_STORE",
     help="Plot store: a .gpkg file or a postgresql:// URL.",
 )
-
-
-def plain(value: object) -> str:
-    """Data as terminal text: control characters (escape sequences) removed, newlines kept.
-
-    Examples
-    --------
-    >>> plain("\\x1b[31mred\\x1b[0m [/x]")
-    '[31mred[0m [/x]'
-    """
-    return _CONTROL.sub("", "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
-
-
-def flag(option: str) -> str:
-    """The command-line flag for a library setting (``accept_valid`` → ``--accept-valid``)."""
-    return "--" + option.replace("_", "-")
-
-
-def error_text(exc: SitematchError) -> str:
-    """An error as one paragraph for the terminal, with the flag that fixes it, if any."""
-    from sitematch.upload.validate import ValidationReport
-
-    report = getattr(exc, "report", None)
-    text = str(exc)
-    if isinstance(report, ValidationReport):
-        text = exc.message.split("\n", 1)[0] + "\n" + report.to_text(option=flag)
-    if exc.option:
-        text += f" (use {flag(exc.option)})"
-    return plain(text)
-
-
-class _PlotsGroup(click.Group):
-    """Turns every SitematchError into a plain message (no markup, no control characters) and exit 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except SitematchError as exc:
-            err.print(Text.assemble(("error: ", "bold red"), error_text(exc)), soft_wrap=True, highlight=False)
-            sys.exit(1)
 
 
 def _uploader() -> str:
@@ -89,19 +44,19 @@ def _uploader() -> str:
 
 def _table(title: str, columns: Iterable[str], rows: Iterable[Iterable[object]], right: tuple[str, ...] = ()) -> Table:
     """A table of data: every cell plain text."""
-    t = Table(title=Text(plain(title)), title_justify="left")
+    t = Table(title=Text(clean(title)), title_justify="left")
     for col in columns:
         t.add_column(col, justify="right" if col in right else "left")
     for row in rows:
-        t.add_row(*(Text(plain(v)) for v in row))
+        t.add_row(*(Text(clean(v)) for v in row))
     return t
 
 
 def _say(message: str) -> None:
-    out.print(Text(plain(message)), highlight=False)
+    out.print(Text(clean(message)), highlight=False)
 
 
-@click.group("plots", cls=_PlotsGroup)
+@click.group("plots", cls=MessagesGroup)
 def plots() -> None:
     """Upload, check, list, export and withdraw municipalities' available plots.
 
@@ -136,7 +91,7 @@ def check_cmd(
     from sitematch.upload import check_file
 
     report = check_file(file, municipality_code=municipality, crs=crs, mapping=mapping, repair=repair)
-    click.echo(plain(report.to_json() if as_json else report.to_text(option=flag)))
+    click.echo(clean(report.to_json() if as_json else report.to_text(option=flag)))
     sys.exit(0 if report.ok else 1)
 
 

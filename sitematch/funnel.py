@@ -96,10 +96,9 @@ class Binding:
     def sentence(self) -> str:
         """One sentence for people: "Grid capacity … excludes 92 % of the region's 226 sites …"."""
         at_least = "" if self.exact else "at least "
-        text = (
-            f"{self.requirement.describe()} excludes {at_least}{self.share * 100:.0f} % of the region's {self.sites} sites "
-            f"({self.excludes}) for this lead"
-        )
+        share = f"{at_least}{self.share * 100:.0f} %"
+        region = f"the region's {self.sites} sites ({self.excludes})"
+        text = f"{self.requirement.describe()} excludes {share} of {region} for this lead"
         return text + (f"; the nearest miss {self.nearest_gap}." if self.nearest_gap else ".")
 
 

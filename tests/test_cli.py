@@ -100,7 +100,7 @@ def test_layers_list(region_gpkg: Path) -> None:
 
 def test_an_error_names_the_flag_that_fixes_it(profile_file: Path, tmp_path: Path) -> None:
     res = _run("match", str(profile_file), "--layers", str(tmp_path / "nowhere"), "--no-map")
-    assert "(command line: --layers)" in res.stderr
+    assert "(use --layers)" in res.stderr
 
 
 def test_profile_schema_and_check(tmp_path: Path) -> None:

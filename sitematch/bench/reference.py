@@ -128,13 +128,20 @@ def reference_match(sites: gpd.GeoDataFrame, layers: LayerSet, profile: Profile)
     for c in profile.requirements:
         v = data[c.criterion.name]
         if c.op == "min":
-            passed &= pd.to_numeric(v) >= c.value
+            ok = pd.to_numeric(v) >= c.value
         elif c.op == "max":
-            passed &= pd.to_numeric(v) <= c.value
+            ok = pd.to_numeric(v) <= c.value
         elif c.op == "in":
-            passed &= v.astype(str).isin([str(x) for x in c.value]) & v.notna()
+            ok = v.astype(str).isin([str(x) for x in c.value])
         else:
-            passed &= (v.astype("boolean") == c.value).fillna(False)
+            ok = (v.astype("boolean") == c.value).fillna(False)
+        ok = ok.astype("boolean").fillna(False).astype(bool) | (
+            v.isna() & (c.if_unknown != "fail")
+        )  # unknowns: as said
+        flag = c.criterion.spec().get("applies_to")
+        if flag:  # a requirement that applies only where a flag is set (MIFO classes: brownfield)
+            ok |= ~data[flag].astype("boolean").fillna(True).astype(bool)
+        passed &= ok
     score = pd.Series(0.0, index=data.index)
     for p in profile.preferences:
         v = data[p.criterion.name]

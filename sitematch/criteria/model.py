@@ -155,7 +155,10 @@ class Criterion:
 
     def spec(self) -> dict[str, object]:
         """The declaration as plain data (what a catalogue would say), for docs and the bench reference."""
-        return {"name": self.name, "kind": self.kind, "label": self.label, "unit": self.unit, **self.measure.spec()}
+        out = {"name": self.name, "kind": self.kind, "label": self.label, "unit": self.unit, **self.measure.spec()}
+        if self.applies_to:
+            out["applies_to"] = self.applies_to
+        return out
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 
 from sitematch import schema as s
-from sitematch._io import atomic_target, for_ogr
+from sitematch._io import atomic_target, for_ogr, spreadsheet_safe
 from sitematch.crs import SERVING_CRS
 from sitematch.errors import StoreError
 
@@ -22,24 +22,6 @@ logger = logging.getLogger(__name__)
 
 #: Export formats by suffix.
 FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON", ".csv": "CSV"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot start a spreadsheet formula (a ``'`` is put in front).
-
-    Examples
-    --------
-    >>> neutralise_formulas(pd.DataFrame({"name": ["=1+1", "Ok", "-2"], "n": [-1, 2, 3]})).to_dict("list")
-    {'name': ["'=1+1", 'Ok', "'-2"], 'n': [-1, 2, 3]}
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col]
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            out[col] = text.where(~risky, "'" + text.astype(str))
-    return out
 
 
 def export_plots(plots: gpd.GeoDataFrame, target: str | Path) -> Path:
@@ -76,7 +58,7 @@ def export_plots(plots: gpd.GeoDataFrame, target: str | Path) -> Path:
             pyogrio.write_dataframe(frame, tmp, layer="plots", driver="GPKG")
         elif suffix == ".csv":
             table = pd.DataFrame(frame.drop(columns=s.GEOMETRY)).assign(wkt=frame.geometry.to_wkt())
-            neutralise_formulas(table).to_csv(tmp, index=False)
+            spreadsheet_safe(table).to_csv(tmp, index=False)
         else:
             pyogrio.write_dataframe(frame.to_crs(SERVING_CRS), tmp, driver="GeoJSON")
     logger.info("exported %d plots to %s", len(plots), target)
