@@ -70,7 +70,9 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str", "category"):
             values = out[col].to_numpy(dtype=object)
-            risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values))
+            risky = np.fromiter(
+                (isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values)
+            )
             if risky.any():
                 values = values.copy()
                 values[risky] = ["'" + v for v in values[risky]]

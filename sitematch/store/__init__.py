@@ -41,7 +41,10 @@ def open_store(url: str | Path, *, create: bool = True) -> PlotStore:
 
     Examples
     --------
-    >>> store = open_store("plots.gpkg")  # doctest: +SKIP
+    >>> import tempfile
+    >>> store = open_store(f"{tempfile.mkdtemp()}/plots.gpkg")  # created by its first upload
+    >>> len(store.plots())
+    0
     """
     text = str(url)
     if text.startswith(("postgresql://", "postgres://")):

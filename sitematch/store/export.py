@@ -46,7 +46,10 @@ def export_plots(plots: gpd.GeoDataFrame, target: str | Path) -> Path:
 
     Examples
     --------
-    >>> export_plots(open_store("plots.gpkg").plots(), "plots.geojson")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from sitematch import LayerSet
+    >>> export_plots(LayerSet.from_path("layers")["plots"], f"{tempfile.mkdtemp()}/plots.geojson").suffix
+    '.geojson'
     """
     target = Path(target)
     suffix = target.suffix.lower()

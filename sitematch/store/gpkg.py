@@ -134,8 +134,10 @@ class GeoPackageStore:
 
     Examples
     --------
-    >>> store = GeoPackageStore("plots.gpkg")  # doctest: +SKIP
-    >>> store.plots(municipality_code="1980")  # doctest: +SKIP
+    >>> import tempfile
+    >>> store = GeoPackageStore(f"{tempfile.mkdtemp()}/plots.gpkg")
+    >>> store.plots(municipality_code="1980").empty
+    True
     """
 
     def __init__(self, path: str | Path, *, on_create: Callable[[Path], None] | None = None) -> None:

@@ -16,6 +16,7 @@ import shapely
 
 from sitematch import schema as s
 from sitematch import settings
+from sitematch.criteria import CRITERIA
 
 #: Columns whose text comes from the municipality's file: their length is bounded.
 UPLOADED_TEXT = (s.LOCAL_REF, s.NAME, s.ZONING, s.PLAN_STATUS, s.OWNER, s.UPDATED)
@@ -109,10 +110,10 @@ def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:
             ~(np.isnan(price) | (np.isfinite(price) & (price >= 0))),
             "must be empty or a finite price ≥ 0",
         ),
-        (s.ZONING, ~plots[s.ZONING].isin(list(s.ZONING_CODES)), f"must be one of {', '.join(s.ZONING_CODES)}"),
-        (s.PLAN_STATUS, ~plots[s.PLAN_STATUS].isin(s.PLAN_STATUSES), f"must be one of {', '.join(s.PLAN_STATUSES)}"),
-        (s.OWNER, ~plots[s.OWNER].isin(s.OWNERS), f"must be one of {', '.join(s.OWNERS)}"),
     ]
+    for col in (s.ZONING, s.PLAN_STATUS, s.OWNER):  # allowed values: the criteria registry's
+        allowed = CRITERIA[col].values
+        checks.append((col, ~plots[col].isin(allowed), f"must be one of {', '.join(allowed)}"))
     return [Refusal(int(i), col, msg) for col, bad, msg in checks for i in np.flatnonzero(bad)]
 
 

@@ -80,8 +80,9 @@ def check_file(
 
     Examples
     --------
-    >>> check_file("tomter.zip", municipality_code="1980").ok  # doctest: +SKIP
-    True
+    >>> report = check_file("docs/examples/tomter_1980.csv", municipality_code="1980")
+    >>> report.ok, report.rows
+    (True, 2)
     """
     return _prepare(Path(path), municipality_code, crs, mapping, boundaries, repair)[1]
 
@@ -130,7 +131,11 @@ def upload_file(
 
     Examples
     --------
-    >>> upload_file(open_store("plots.gpkg"), "tomter.zip", municipality_code="1980", uploader="anna")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from sitematch.store import open_store
+    >>> store = open_store(f"{tempfile.mkdtemp()}/plots.gpkg")
+    >>> upload_file(store, "docs/examples/tomter_1980.csv", municipality_code="1980", uploader="anna").describe()
+    '1980: 2 new, 0 updated, 0 unchanged'
     """
     path, code = Path(path), str(municipality_code).strip()
     check_text_arguments(uploader=uploader, licence=licence)

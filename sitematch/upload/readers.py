@@ -323,7 +323,9 @@ def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDat
 
     Examples
     --------
-    >>> gdf, notes = read_upload("tomter.zip")  # doctest: +SKIP
+    >>> gdf, notes = read_upload("docs/examples/tomter_1980.csv")
+    >>> gdf["Objekt_ID"].tolist()
+    ['Å-1', 'Å-2']
     """
     path = Path(path)
     if not path.is_file():

@@ -24,6 +24,7 @@ import shapely
 
 from sitematch import schema as s
 from sitematch import settings
+from sitematch.criteria import CRITERIA
 from sitematch.crs import WORKING_CRS, to_working_crs
 from sitematch.errors import CRSError, UploadError
 from sitematch.store.rules import refusals, shown, shown_list, text_problem
@@ -41,10 +42,11 @@ REQUIRED = (s.LOCAL_REF, s.ZONING, s.PLAN_STATUS)
 #: Columns a file may carry that name a plot's municipality (an export re-uploaded): they must agree.
 PLOT_ID_COLUMNS = ("plot_id",)
 MUNICIPALITY_COLUMNS = ("municipality_code", "kommunkod", "kommun_kod")
+#: Category columns, their allowed values (from the criteria registry) and the value for an empty cell.
 _CATEGORIES = (
-    (s.ZONING, tuple(s.ZONING_CODES), None),
-    (s.PLAN_STATUS, s.PLAN_STATUSES, None),
-    (s.OWNER, s.OWNERS, "okand"),
+    (s.ZONING, CRITERIA[s.ZONING].values, None),
+    (s.PLAN_STATUS, CRITERIA[s.PLAN_STATUS].values, None),
+    (s.OWNER, CRITERIA[s.OWNER].values, "okand"),
 )
 
 
