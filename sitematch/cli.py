@@ -7,6 +7,7 @@ traceback); 2 the command line itself was wrong (click's usage errors).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,12 @@ from rich.table import Table
 from sitematch._terminal import MessagesGroup, plain
 
 console = Console(stderr=True)
-#: Terminal output; at least 120 columns wide when piped, so tables stay readable in logs.
-out = Console(width=None if Console().is_terminal else 120)
+
+
+def _out() -> Console:
+    """Terminal output: the terminal's width; when piped, $COLUMNS or 120, so tables stay readable in logs."""
+    piped = not Console().is_terminal
+    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
 
 
 @click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,54 +58,78 @@ def _progress() -> Progress:
     )
 
 
-def _load_layers(layers_path: Path, store: str | None) -> Any:
-    from sitematch.layers.layerset import LayerSet
-
-    layers = LayerSet.from_path(layers_path)
-    if store:
-        from sitematch.store import open_store
-
-        layers = layers.with_plots(open_store(store, create=False).plots(), origin=store)
-    return layers
-
-
-def _top_table(result: Any, top: int) -> Table:
+def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
+    """The optional columns of the results table, most useful first: (header, cell)."""
     from sitematch import schema as s
     from sitematch.criteria import format_value
+
+    area = result.registry[s.AREA_HA]
+    cols: list[tuple[str, Callable[[Any], str]]] = [
+        ("municipality", lambda row: plain(result.run.municipality(row[s.MUNICIPALITY_CODE]))),
+        ("area", lambda row: format_value(area, row[s.AREA_HA])),
+    ]
+    numeric = [pr.criterion for pr in result.profile.preferences if pr.criterion.kind == "numeric"]
+    for c in [c for c in numeric if c.name != s.AREA_HA][:4]:
+        cols.append((plain(c.short_label), lambda row, c=c: format_value(c, row[c.name])))
+    return cols
+
+
+def _top_table(result: Any, top: int, width: int) -> Table:
+    """The best sites as a table that fits ``width`` columns: never without rank and score."""
+    from sitematch import schema as s
 
     p = result.profile
     ranked = result.ranked.head(top)
     title = f"{plain(p.name)}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
     t = Table(title=title, title_justify="left")
-    t.add_column("rank", justify="right")
-    t.add_column("score", justify="right")
-    t.add_column("plot", no_wrap=True)
-    t.add_column("municipality", no_wrap=True)
-    t.add_column("area", justify="right", no_wrap=True)
-    shown = [pr.criterion for pr in p.preferences if pr.criterion.kind == "numeric" and pr.column != s.AREA_HA][:4]
-    for c in shown:
-        t.add_column(plain(c.short_label), justify="right", no_wrap=True)
-    area = result.registry[s.AREA_HA]
-    for _, row in ranked.iterrows():
-        t.add_row(
-            str(row["rank"]),
-            f"{row['score']:.1f}",
-            plain(row[s.PLOT_ID]),
-            plain(result.run.municipality(row[s.MUNICIPALITY_CODE])),
-            format_value(area, row[s.AREA_HA]),
-            *[format_value(c, row[c.name]) for c in shown],
-        )
+    t.add_column("rank", justify="right", no_wrap=True)
+    t.add_column("score", justify="right", no_wrap=True)
+    t.add_column("plot", no_wrap=True, overflow="ellipsis", max_width=16)
+    rows = [(str(row["rank"]), f"{row['score']:.1f}", plain(row[s.PLOT_ID])) for _, row in ranked.iterrows()]
+    used = 4 + sum(max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(("rank", "score", "plot")))
+    cells: list[list[str]] = [list(r) for r in rows]
+    for header, cell in _columns(result):
+        values = [cell(row) for _, row in ranked.iterrows()]
+        need = min(max([len(header), *(len(v) for v in values)]), 16) + 3
+        if used + need > width:
+            continue
+        used += need
+        left = header == "municipality"
+        t.add_column(header, justify="left" if left else "right", no_wrap=True, overflow="ellipsis", max_width=16)
+        for row_cells, value in zip(cells, values, strict=True):
+            row_cells.append(value)
+    for row_cells in cells:
+        t.add_row(*row_cells)
     return t
 
 
-def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    from sitematch import settings
+def _summary(result: Any, target: Path, near_shown: int = 5) -> list[str]:
+    """What to say under the table: counts, why few pass, the closest near misses, what to verify."""
+    from sitematch import schema as s
+    from sitematch.funnel import binding
 
+    lines = [
+        f"  {len(result.excluded)} excluded ({len(result.near_misses)} near misses), "
+        f"{result.outside_region} outside the region; written to {plain(target)}/"
+    ]
+    why = binding(result)
+    if why is not None:
+        lines.append(f"  Why: {plain(why.sentence())}")
+    for _, row in result.near_misses.head(near_shown).iterrows():
+        where = result.run.municipality(row[s.MUNICIPALITY_CODE])
+        lines.append(f"  near miss {plain(row[s.PLOT_ID])} ({plain(where)}): {plain('; '.join(result.misses(row)))}")
+    verify = int((result.ranked["to_verify"].fillna("") != "").sum()) if len(result.ranked) else 0
+    if verify:
+        lines.append(f"  {verify} ranked site(s) have values to verify (listed in the dossier)")
+    return lines
+
+
+def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--layers",
         "layers_path",
-        default=lambda: Path(settings.default_layers),
-        show_default="the bundled region, or $SITEMATCH_LAYERS",
+        default=None,
+        show_default="$SITEMATCH_LAYERS, the config file, or the bundled region",
         type=click.Path(path_type=Path),
         help="Region: a folder with layers.yaml, a GeoPackage, or a folder of files by kind.",
     )(f)
@@ -109,8 +138,14 @@ def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @main.command("match")
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_layers_option
+@click.option("--store", default=None, help="Add the plots of a plot store (a .gpkg path or postgresql://…).")
 @click.option(
-    "--store", default=None, help="Read plots from a plot store (a .gpkg path or postgresql://…) instead of the layers."
+    "--plots",
+    "plots_mode",
+    type=click.Choice(["all", "store-only"]),
+    default="all",
+    show_default=True,
+    help="With --store: the region's plots and the store's (the store's win on the same plot_id), or the store's.",
 )
 @click.option(
     "--out",
@@ -118,19 +153,24 @@ def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
     default=Path("out"),
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Write out/<profile>/map.html, ranking.csv, ranking.gpkg, dossier.html here.",
+    help="Write out/<lead>/map.html, ranking.csv, funnel.csv, ranking.gpkg, dossier.html here.",
 )
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Sites to show on the terminal.")
 @click.option("--no-map", is_flag=True, help="Skip the map (tables only).")
+@click.option(
+    "--excel", is_flag=True, help="Write the CSV files for Excel with Swedish settings (BOM, ';', decimal comma)."
+)
 @click.option("--dask", "scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786).")
 @click.option("--workers", default=None, type=click.IntRange(min=1), help="Run on a local Dask cluster of N workers.")
 def match_cmd(
     profiles: tuple[Path, ...],
-    layers_path: Path,
+    layers_path: Path | None,
     store: str | None,
+    plots_mode: str,
     out_dir: Path,
     top: int,
     no_map: bool,
+    excel: bool,
     scheduler: str | None,
     workers: int | None,
 ) -> None:
@@ -139,15 +179,20 @@ def match_cmd(
     \b
     Example:
       sitematch match scenarios/battery_plant.yaml --top 5
-      sitematch match scenarios/*.yaml --out out
+      sitematch match lead.yaml --store plots.gpkg --excel
     """
-    from sitematch.export import FORMATS, write_all
+    from sitematch.export import FORMATS, ExportOptions, folder_name, write_all
+    from sitematch.layers.region import open_region
     from sitematch.match import match
     from sitematch.profile import load_profile
 
-    layers = _load_layers(layers_path, store)
+    layers = open_region(layers_path, store=store, plots=plots_mode)
     loaded = [load_profile(p, registry=layers.registry) for p in profiles]  # every profile valid before any work
+    for profile in loaded:
+        for warning in profile.warnings:
+            console.print(f"[yellow]warning:[/] {plain(warning)}", highlight=False, soft_wrap=True)
     formats = [f for f in FORMATS if not (no_map and f == "map")]
+    options = ExportOptions(csv_dialect="excel" if excel else "plain")
     steps_per_profile = 3 + len(loaded[0].requirements) + len(loaded[0].preferences) + len(formats)
     with _progress() as bar:
         task = bar.add_task("matching", total=len(loaded) * steps_per_profile)
@@ -155,7 +200,7 @@ def match_cmd(
         for profile in loaded:
 
             def step(name: str, profile: Any = profile) -> None:
-                bar.update(task, description=plain(f"{profile.slug}: {name}"), advance=1)
+                bar.update(task, description=plain(f"{folder_name(profile)}: {name}"), advance=1)
 
             if scheduler or workers:
                 from sitematch.distributed import match_distributed
@@ -164,25 +209,31 @@ def match_cmd(
                 result = match_distributed(profile, layers, scheduler_address=scheduler, n_workers=workers)
             else:
                 result = match(profile, layers, progress=step)
-            target = out_dir / profile.slug
-            write_all(result, layers, target, formats, progress=lambda name, step=step: step(f"writing {name}"))
+            target = out_dir / folder_name(profile)
+            write_all(
+                result,
+                layers,
+                target,
+                formats,
+                options=options,
+                progress=lambda name, step=step: step(f"writing {name}"),
+            )
             bar.update(task, completed=(len(results) + 1) * steps_per_profile)
             results.append((result, target))
+    screen = _out()
     for result, target in results:
-        out.print(_top_table(result, top))
-        nm = len(result.near_misses)
-        out.print(
-            f"  {len(result.excluded)} excluded ({nm} near misses), {result.outside_region} outside the region; "
-            f"written to {plain(target)}/",
-            highlight=False,
-        )
+        screen.print(_top_table(result, top, screen.width))
+        for line in _summary(result, target):
+            screen.print(line, highlight=False)
 
 
-def _registry(layers_path: Path) -> Any:
+def _registry(layers_path: Path | None) -> Any:
     """The criteria of a region: its catalogue's if it has one (read without loading the layers), else built-in."""
+    from sitematch import settings
     from sitematch.criteria import BUILTIN
     from sitematch.layers.catalogue import CATALOGUE_FILE, read_catalogue
 
+    layers_path = layers_path or settings.layers_path()
     if layers_path.name == CATALOGUE_FILE or (layers_path / CATALOGUE_FILE).is_file():
         return read_catalogue(layers_path).registry
     return BUILTIN
@@ -208,11 +259,11 @@ def profile_check_cmd(profiles: tuple[Path, ...], layers_path: Path) -> None:
     registry = _registry(layers_path)
     for path in profiles:
         p = load_profile(path, registry=registry)
-        out.print(f"{plain(path)}: valid — {plain(p.name)}", highlight=False)
+        _out().print(f"{plain(path)}: valid — {plain(p.name)}", highlight=False)
         for r in p.requirements:
-            out.print(f"  requires {plain(r.describe())}", highlight=False)
+            _out().print(f"  requires {plain(r.describe())}", highlight=False)
         for pr in p.preferences:
-            out.print(f"  prefers  {plain(pr.describe())}", highlight=False)
+            _out().print(f"  prefers  {plain(pr.describe())}", highlight=False)
 
 
 @profile_group.command("schema")
@@ -247,9 +298,9 @@ def criteria_cmd(layers_path: Path) -> None:
     for c in registry:
         values = f" ({', '.join(c.values)})" if c.values else ""
         t.add_row(plain(c.name), c.kind, plain(c.unit), plain(c.measure.describe() + values))
-    out.print(t)
+    _out().print(t)
     params = ", ".join(f"{p.name} = {p.default:g}" for p in registry.parameters.values())
-    out.print(f"parameters (defaults): {plain(params)}", highlight=False)
+    _out().print(f"parameters (defaults): {plain(params)}", highlight=False)
 
 
 @main.group("layers")
@@ -273,22 +324,22 @@ def build_demo_cmd(out_path: Path, year: int) -> None:
 
     with console.status("building the demo region"):
         path = build_demo(out_path, year=year, progress=lambda msg: console.log(msg))
-    out.print(f"wrote {plain(path)}", highlight=False)
+    _out().print(f"wrote {plain(path)}", highlight=False)
 
 
 @layers_group.command("list")
 @_layers_option
 def list_layers_cmd(layers_path: Path) -> None:
     """List the layers, their row counts and where every row comes from."""
-    from sitematch.layers.layerset import LayerSet
+    from sitematch.layers.region import open_region
 
-    layers = LayerSet.from_path(layers_path)
+    layers = open_region(layers_path)
     t = Table(title=plain(layers.origin), title_justify="left")
     for c in ("layer", "rows", "source", "licence", "date"):
         t.add_column(c, overflow="fold")
     for _, row in layers.provenance().iterrows():
         t.add_row(*(plain(row[c]) for c in ("layer", "rows", "source", "licence", "date")))
-    out.print(t)
+    _out().print(t)
 
 
 def _register_groups() -> None:

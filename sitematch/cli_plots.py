@@ -29,7 +29,7 @@ err = Console(stderr=True)
 
 store_option = click.option(
     "--store",
-    default=lambda: settings.default_store,
+    default=lambda: settings.store_path(),
     show_default="plots.gpkg or $SITEMATCH_STORE",
     help="Plot store: a .gpkg file or a postgresql:// URL.",
 )

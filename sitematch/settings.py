@@ -30,14 +30,25 @@ upload_max_text_chars : int
     Longest text a plot field (reference, name…) may hold. Default 1000.
 upload_read_timeout_s : float
     Seconds reading one upload may take before it is stopped and refused. Default 120.
-default_store : str
-    The plot store used when none is given: ``$SITEMATCH_STORE`` or ``plots.gpkg``.
+default_store : str or None
+    The plot store used when none is given: ``$SITEMATCH_STORE``; else ``store`` in a config file;
+    else ``plots.gpkg``. See :func:`store_path`.
 
 Layers
 ------
-default_layers : str
-    The region used when none is given: ``$SITEMATCH_LAYERS`` or ``layers`` (the bundled region's
-    folder, relative to the working directory).
+default_layers : str or None
+    The region used when none is given: ``$SITEMATCH_LAYERS``; else ``layers`` in a config file;
+    else the bundled Stockholm–Mälardalen region that ships inside the package, so the command
+    works from any folder. See :func:`layers_path`.
+
+Config file
+-----------
+``sitematch.toml`` in the working directory, else ``$XDG_CONFIG_HOME/sitematch/config.toml``
+(``~/.config/sitematch/config.toml``), may set ``layers`` and ``store``; relative paths are
+relative to the file::
+
+    layers = "/srv/sitematch/region"
+    store = "postgresql://sitematch@db/sitematch"
 
 Maps
 ----
@@ -53,6 +64,9 @@ map_max_labels : int
 from __future__ import annotations
 
 import os
+import tomllib
+from importlib.resources import files
+from pathlib import Path
 
 staged_above: int = int(os.environ.get("SITEMATCH_STAGED_ABOVE", "5000"))
 radius_chunk: int = 100_000
@@ -64,10 +78,58 @@ upload_max_bytes: int = 200_000_000
 upload_max_unpacked_bytes: int = 1_000_000_000
 upload_max_text_chars: int = 1000
 upload_read_timeout_s: float = 120.0
-default_store: str = os.environ.get("SITEMATCH_STORE", "plots.gpkg")
+default_store: str | None = os.environ.get("SITEMATCH_STORE")
 
-default_layers: str = os.environ.get("SITEMATCH_LAYERS", "layers")
+default_layers: str | None = os.environ.get("SITEMATCH_LAYERS")
 
 map_max_polygons: int = 500
 map_max_points: int = 20_000
 map_max_labels: int = 50
+
+
+def config_file() -> Path | None:
+    """The config file in use: ``./sitematch.toml``, else the user's, else None."""
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    for candidate in (Path("sitematch.toml"), home / "sitematch" / "config.toml"):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def _configured(key: str) -> str | None:
+    path = config_file()
+    if path is None:
+        return None
+    from sitematch.errors import SitematchError
+
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get(key)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise SitematchError(f"{path}: not a readable TOML config file: {exc}", where=str(path)) from None
+    if value is None:
+        return None
+    if "://" in str(value) or Path(str(value)).is_absolute():
+        return str(value)
+    return str(path.parent / str(value))
+
+
+def bundled_region() -> Path:
+    """The folder of the bundled Stockholm–Mälardalen region, inside the installed package."""
+    return Path(str(files("sitematch") / "_region"))
+
+
+def layers_path() -> Path:
+    """The region to use when none is given: $SITEMATCH_LAYERS, the config file, or the bundled one.
+
+    Examples
+    --------
+    >>> (layers_path() / "layers.yaml").is_file()
+    True
+    """
+    chosen = default_layers or _configured("layers")
+    return Path(chosen) if chosen else bundled_region()
+
+
+def store_path() -> str:
+    """The plot store to use when none is given: $SITEMATCH_STORE, the config file, or ``plots.gpkg``."""
+    return default_store or _configured("store") or "plots.gpkg"

@@ -239,19 +239,13 @@ def test_plots_commands_end_to_end(tmp_path: Path, region: LayerSet) -> None:
         r = run(main, ["plots", "export", str(tmp_path / f"export{suffix}"), "--store", store])
         assert r.exit_code == 0 and "wrote 2 plots" in r.output, r.output
     assert len(gpd.read_file(tmp_path / "export.geojson")) == 2
-    # the match reads plots from the store
-    r = run(
-        main,
-        [
-            "match",
-            str(ROOT / "scenarios" / "logistics_warehouse.yaml"),
-            "--store",
-            store,
-            "--no-map",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-    )
+    # the match reads plots from the store: added to the region's by default, or the store's alone
+    lead = str(ROOT / "scenarios" / "logistics_warehouse.yaml")
+    region_sites = len(LayerSet.from_path(ROOT / "layers")["plots"])  # all in member municipalities
+    r = run(main, ["match", lead, "--store", store, "--no-map", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert f"of {region_sites + 2} sites" in r.output
+    r = run(main, ["match", lead, "--store", store, "--plots", "store-only", "--no-map", "--out", str(tmp_path / "o2")])
     assert r.exit_code == 0, r.output
     assert "of 2 sites" in r.output
 

@@ -6,6 +6,7 @@ The CLI and the web service both call :func:`write_all`; neither holds export lo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from sitematch.errors import SitematchError
 
 if TYPE_CHECKING:
     from sitematch.layers.layerset import LayerSet
+    from sitematch.profile import Profile
     from sitematch.result import MatchResult
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,30 @@ FORMATS: dict[str, tuple[str, Writer]] = {
     "map": ("map.html", _map),
     "dossier": ("dossier.html", _dossier),
 }
+
+
+def folder_name(profile: Profile) -> str:
+    """The output folder of a lead: the profile's file name, or for a confidential lead its reference.
+
+    A confidential lead's folder never carries the profile's file name (which may name the
+    company): it is ``lead-<reference>``, or ``lead-<digest>`` without a reference.
+
+    Examples
+    --------
+    >>> from sitematch.profile import parse_profile
+    >>> folder_name(parse_profile("name: x\nrequirements: {min_area_ha: 1}", slug="northwind_gigafactory"))
+    'northwind_gigafactory'
+    >>> folder_name(parse_profile("name: x\nlead: {reference: BS 2026/114, confidential: true}\n"
+    ...                           "requirements: {min_area_ha: 1}", slug="northwind_gigafactory"))
+    'lead-BS-2026-114'
+    """
+    if not profile.lead.confidential:
+        return _safe(profile.slug) or "lead"
+    return "lead-" + (_safe(profile.lead.reference) or profile.digest()[:8])
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:60]
 
 
 def write_all(

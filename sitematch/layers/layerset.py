@@ -328,8 +328,22 @@ class LayerSet:
             h.update(f"{kind}|{len(gdf)}|{','.join(map(str, gdf.columns))}|{bounds}".encode())
         return h.hexdigest()[:16]
 
-    def with_plots(self, plots: gpd.GeoDataFrame, origin: str | None = None) -> LayerSet:
-        """A LayerSet with the same infrastructure layers (and indexes) but other plots."""
+    def with_plots(self, plots: gpd.GeoDataFrame, origin: str | None = None, *, add: bool = False) -> LayerSet:
+        """A LayerSet with the same infrastructure layers (and indexes) but other plots.
+
+        Parameters
+        ----------
+        plots : geopandas.GeoDataFrame
+            The plots (validated here).
+        origin : str, optional
+            Where they came from.
+        add : bool
+            Keep this set's plots too; a plot in both (same ``plot_id``) is taken from ``plots``.
+        """
+        if add and "plots" in self._layers:
+            mine = self._layers["plots"]
+            kept = mine[~mine[s.PLOT_ID].isin(set(plots[s.PLOT_ID].astype(str)))]
+            plots = pd.concat([kept, plots.to_crs(mine.crs)], ignore_index=True)
         other = LayerSet.__new__(LayerSet)
         other.__dict__.update(self.__getstate__())
         other.origin = origin or self.origin
