@@ -1,0 +1,360 @@
+"""Pieces of the map that do not depend on the sites: escaping, the base, overlays, panels, CSP.
+
+Everything from data that reaches the page goes through :func:`esc` (HTML-escaped, and safe inside
+the JavaScript template literals Folium wraps popups in) or through JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from sitematch import schema as s
+from sitematch.crs import SERVING_CRS
+from sitematch.layers.layerset import LayerSet
+
+#: Display simplification tolerances in metres (EPSG:3006), for display only.
+LINE_SIMPLIFY_M = 100.0
+BOUNDARY_SIMPLIFY_M = 200.0
+#: Places at least this big get a name label on the offline base.
+LABELLED_PLACE_POPULATION = 50_000
+
+ATTRIBUTION = "SCB (CC0) · GeoNames (CC BY 4.0) · airportsdata (MIT) · see Data sources"
+
+#: Colours of the map's symbols, named once for the map and its legend.
+COLOURS = {
+    "motorway": "#c05621",
+    "junction": "#ed8936",
+    "rail": "#2d3748",
+    "terminal": "#4a5568",
+    "port": "#3182ce",
+    "substation": "#d69e2e",
+    "airport": "#805ad5",
+    "place": "#718096",
+    "near": "#dd6b20",
+    "excluded": "#a0aec0",
+    "member": "#2b6cb0",
+}
+
+
+def esc(value: object) -> str:
+    """Text from data, safe in HTML and inside a JavaScript template literal (backtick, ``$``, ``\\``).
+
+    Examples
+    --------
+    >>> esc("<img src=x onerror=alert(1)> `${x}` \\\\x3c")
+    '&lt;img src=x onerror=alert(1)&gt; &#96;&#36;{x}&#96; &#92;x3c'
+    >>> esc(None), esc(float("nan")), esc(pd.NA)
+    ('', '', '')
+    """
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def to_display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """A copy simplified for display (in metres) and in EPSG:4326."""
+    out = gdf.copy()
+    if tolerance_m and len(out):
+        out[s.GEOMETRY] = out.geometry.simplify(tolerance_m, preserve_topology=True)
+    return out.to_crs(SERVING_CRS)
+
+
+def tooltip_layer(
+    gdf: gpd.GeoDataFrame, tips: pd.Series, *, name: str, style: Any = None, marker: Any = None
+) -> folium.GeoJson:
+    """A GeoJSON layer whose tooltip is one pre-escaped HTML field (never raw data)."""
+    data = gpd.GeoDataFrame({"tip": tips.to_numpy(dtype=object)}, geometry=gdf.geometry.values, crs=gdf.crs)
+    return folium.GeoJson(
+        data.__geo_interface__,
+        style_function=style,
+        marker=marker,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, localize=False),
+        name=name,
+    )
+
+
+def _tips(gdf: pd.DataFrame, fields: tuple[str, ...], aliases: tuple[str, ...]) -> pd.Series:
+    parts = []
+    for field, alias in zip(fields, aliases, strict=True):
+        values = gdf[field].map(esc) if field in gdf.columns else pd.Series("", index=gdf.index)
+        parts.append(values.map(lambda v, a=alias: f"{esc(a)} {v}".strip() if v else ""))
+    joined = pd.concat(parts, axis=1).apply(lambda r: "<br>".join(x for x in r if x), axis=1)
+    return joined if len(joined) else pd.Series([], dtype=object)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """One infrastructure overlay: which layer, how it is drawn, what its tooltip says."""
+
+    kind: str
+    name: str
+    fields: tuple[str, ...]
+    aliases: tuple[str, ...]
+    colour: str
+    radius: int = 5
+    show: bool = True
+    line_style: dict[str, Any] | None = None
+
+    def layer(self, layers: LayerSet) -> folium.FeatureGroup:
+        group = folium.FeatureGroup(name=self.name, show=self.show)
+        gdf = layers.get(self.kind)
+        if gdf is None or gdf.empty:
+            return group
+        gdf = display_columns(self.kind, gdf)
+        tips = _tips(gdf, (*self.fields, s.SOURCE), (*self.aliases, "source:"))
+        if self.line_style is not None:
+            data = to_display(gdf[[s.GEOMETRY]], LINE_SIMPLIFY_M)
+            style = dict(self.line_style)
+            tooltip_layer(data, tips, name=self.name, style=lambda _f: style).add_to(group)
+        else:
+            marker = folium.CircleMarker(
+                radius=self.radius, color="#222222", weight=1, fill=True, fill_color=self.colour, fill_opacity=0.9
+            )
+            tooltip_layer(to_display(gdf[[s.GEOMETRY]], 0), tips, name=self.name, marker=marker).add_to(group)
+        return group
+
+
+def display_columns(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add the worded columns some tooltips show, and keep only places big enough to draw."""
+    if kind == "ports":
+        return gdf.assign(draught=gdf[s.MAX_DRAUGHT_M].map(lambda v: f"{v:g} m"))
+    if kind == "substations":
+        return gdf.assign(capacity=gdf[s.AVAILABLE_CAPACITY_MW].map(lambda v: f"{v:g} MW available (indicative)"))
+    if kind == "places":
+        return gdf[gdf[s.POPULATION] >= 10_000]
+    return gdf
+
+
+#: The infrastructure overlays, in drawing order.
+OVERLAYS: tuple[Overlay, ...] = (
+    Overlay(
+        "motorways",
+        "Motorways (generalised)",
+        (s.ROAD,),
+        ("",),
+        "",
+        line_style={"color": COLOURS["motorway"], "weight": 3},
+    ),
+    Overlay("motorway_junctions", "Motorway junctions", (s.NAME, s.ROAD), ("", "road"), COLOURS["junction"], 3),
+    Overlay(
+        "rail",
+        "Rail (generalised)",
+        (s.LINE_NAME,),
+        ("",),
+        "",
+        line_style={"color": COLOURS["rail"], "weight": 2, "dashArray": "6 4"},
+    ),
+    Overlay("freight_terminals", "Rail freight terminals", (s.NAME, s.KIND), ("", "kind"), COLOURS["terminal"], 4),
+    Overlay(
+        "ports", "Ports (max draught)", (s.NAME, "draught", s.LOCODE), ("", "draught", "LOCODE"), COLOURS["port"], 7
+    ),
+    Overlay(
+        "substations",
+        "Grid capacity (illustrative)",
+        (s.NAME, "capacity", s.CAPACITY_DATE),
+        ("", "", "as of"),
+        COLOURS["substation"],
+        6,
+    ),
+    Overlay("airports", "Airports", (s.NAME, s.IATA), ("", "IATA"), COLOURS["airport"], 6),
+    Overlay(
+        "places", "Places ≥ 10 000 inhabitants", (s.NAME, s.POPULATION), ("", "population"), COLOURS["place"], 3, False
+    ),
+)
+
+
+def municipalities_layer(layers: LayerSet) -> folium.FeatureGroup:
+    """The offline base: municipality boundaries, members outlined."""
+    group = folium.FeatureGroup(name="Municipalities (offline base)", show=True)
+    munis = layers.get("municipalities")
+    if munis is None:
+        return group
+    member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
+    tips = munis[s.MUNICIPALITY_NAME].map(esc) + " " + munis[s.MUNICIPALITY_CODE].map(esc)
+    tips = tips + np.where(member, " · member", " · not a member")
+    data = to_display(munis[[s.GEOMETRY]], BOUNDARY_SIMPLIFY_M).assign(tip=tips.to_numpy(), m=member)
+    features = data.__geo_interface__
+    folium.GeoJson(
+        features,
+        style_function=lambda f: {
+            "color": COLOURS["member"] if f["properties"]["m"] else "#a0aec0",
+            "weight": 1.5 if f["properties"]["m"] else 0.8,
+            "fillColor": "#edf2f7" if f["properties"]["m"] else "#f7fafc",
+            "fillOpacity": 0.35,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, localize=False),
+        name="municipalities",
+    ).add_to(group)
+    return group
+
+
+def place_labels(layers: LayerSet) -> folium.FeatureGroup:
+    """Names of the main towns, drawn offline (no tiles needed)."""
+    group = folium.FeatureGroup(name="Place names", show=True)
+    places = layers.get("places")
+    if places is None or places.empty:
+        return group
+    big = places[places[s.POPULATION].fillna(0) >= LABELLED_PLACE_POPULATION]
+    pts = big.geometry.to_crs(SERVING_CRS)
+    for name, pt in zip(big[s.NAME], pts, strict=True):
+        folium.Marker(
+            [pt.y, pt.x],
+            icon=folium.DivIcon(
+                html=f"<span>{esc(name)}</span>", class_name="sm-place", icon_size=(120, 16), icon_anchor=(60, -4)
+            ),
+            interactive=False,
+        ).add_to(group)
+    return group
+
+
+#: The map's own styles (panels, badges, place names, legend keys).
+CSS = "<style>\n" + (files("sitematch.export") / "templates" / "map.css").read_text(encoding="utf-8") + "</style>"
+
+
+class Panel(MacroElement):
+    """A Leaflet control holding HTML (from trusted code; data inside it is escaped) at a corner."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var ctl = L.control({position: {{ this.position|tojson }}});
+            ctl.onAdd = function() {
+                var div = L.DomUtil.create('div', 'sm-panel ' + {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+            {% if this.attribution %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
+            {% endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str, css_class: str, attribution: str = "") -> None:
+        super().__init__()
+        self._name = "SitematchPanel"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+        self.attribution = attribution
+
+
+class LayerToggle(MacroElement):
+    """Binds a checkbox in a panel (by id) to a layer, both ways (the layer control stays in step)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }}, layer = {{ this.layer.get_name() }};
+            var box = document.getElementById({{ this.box_id|tojson }});
+            if (!box) { return; }
+            box.checked = map.hasLayer(layer);
+            box.addEventListener('change', function() {
+                if (box.checked) { map.addLayer(layer); } else { map.removeLayer(layer); }
+            });
+            map.on('overlayadd overlayremove', function() { box.checked = map.hasLayer(layer); });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: Any, box_id: str) -> None:
+        super().__init__()
+        self._name = "SitematchLayerToggle"
+        self.layer = layer
+        self.box_id = box_id
+
+
+def legend_html(has_near: bool) -> str:
+    """The legend: every symbol on the map, and the near-miss switch."""
+    c = COLOURS
+
+    def row(key: str, words: str) -> str:
+        return f"<div>{key}{words}</div>"
+
+    def box(fill: str, line: str = "#333", dash: bool = False) -> str:
+        style = f"background:{fill};border-color:{line}" + (";border-style:dashed" if dash else "")
+        return f"<span class='sm-key' style='{style}'></span>"
+
+    def dot(fill: str) -> str:
+        return f"<span class='sm-dot' style='background:{fill}'></span>"
+
+    def line(colour: str, dash: bool = False) -> str:
+        style = f"border-top:3px {'dashed' if dash else 'solid'} {colour}"
+        return f"<span class='sm-key' style='{style};border-left:0;border-right:0;border-bottom:0;height:0'></span>"
+
+    rows = [
+        "<div class='sm-ramp'></div><div style='display:flex;justify-content:space-between'>"
+        "<span>0</span><span>score</span><span>100</span></div>",
+        row(
+            "<span class='sm-rank' style='display:inline-block;background:#a6d96a;margin-right:5px'>1</span>",
+            "rank (colour: score)",
+        ),
+        row(box("#a6d96a"), "ranked site"),
+        row(box("#fbd38d", c["near"], True) + dot(c["near"]), "near miss"),
+        row(box(c["excluded"]), "other excluded (off)"),
+        row(line(c["motorway"]), "motorway") + row(dot(c["junction"]), "junction"),
+        row(line(c["rail"], True), "rail") + row(dot(c["terminal"]), "freight terminal"),
+        row(dot(c["port"]), "port") + row(dot(c["substation"]), "substation (grid capacity)"),
+        row(dot(c["airport"]), "airport"),
+        row(box("#edf2f7", c["member"]), "member municipality") + row(box("#f7fafc", "#a0aec0"), "not a member"),
+    ]
+    switch = "<label><input type='checkbox' id='sm-near-toggle'> show near misses</label>" if has_near else ""
+    return f"<details open><summary><b>Legend</b></summary>{''.join(rows)}{switch}</details>"
+
+
+def sources_html(provenance: pd.DataFrame) -> str:
+    """The data sources with their licences and dates."""
+    rows = "".join(
+        f"<li><b>{esc(r['layer'])}</b>: {esc(r[s.SOURCE])} ({esc(r[s.LICENCE])}"
+        + (f", {esc(r['date'])}" if r.get("date") else "")
+        + ")</li>"
+        for _, r in provenance.iterrows()
+    )
+    return (
+        "<details><summary><b>Data sources</b></summary>"
+        "<div class='sm-muted'>Grid capacity is indicative and dated: confirm with the grid company. "
+        "Layers marked generalised, illustrative or example are demo data, not survey or official data.</div>"
+        f"<ul>{rows}</ul>Tiles © OpenStreetMap contributors (ODbL), online only.</details>"
+    )
+
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def with_csp(page: str) -> str:
+    """Add a Content-Security-Policy: only this page's own scripts (by hash) and the shipped assets run.
+
+    Inline event handlers (``onerror=…``) and injected ``<script>`` elements do not run, even if
+    escaping ever failed somewhere; nothing is fetched but OpenStreetMap tiles.
+    """
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode() + "'"
+        for m in _INLINE_SCRIPT.finditer(page)
+    )
+    policy = (
+        f"default-src 'none'; script-src {hashes} data:; style-src 'unsafe-inline' data:; "
+        "img-src data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org; font-src data:; "
+        "connect-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    return page.replace("<head>", "<head>\n    " + meta, 1)
