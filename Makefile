@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,dev]"
+	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,pdf,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -17,8 +17,9 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
-## demo: install, then match every profile in scenarios/ on the bundled region -> out/<profile>/
-demo: install
+## demo: install (and Debian's chromium for the PDF dossier, when root), then match every profile
+## in scenarios/ on the bundled region -> out/<lead>/
+demo: install system-deps
 	$(BIN)/sitematch match scenarios/*.yaml --out out
 
 ## test: install (Python and Debian packages), then run the whole test suite

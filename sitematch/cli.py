@@ -181,7 +181,7 @@ def match_cmd(
       sitematch match scenarios/battery_plant.yaml --top 5
       sitematch match lead.yaml --store plots.gpkg --excel
     """
-    from sitematch.export import FORMATS, ExportOptions, folder_name, write_all
+    from sitematch.export import ExportOptions, default_formats, folder_name, write_all
     from sitematch.layers.region import open_region
     from sitematch.match import match
     from sitematch.profile import load_profile
@@ -191,7 +191,13 @@ def match_cmd(
     for profile in loaded:
         for warning in profile.warnings:
             console.print(f"[yellow]warning:[/] {plain(warning)}", highlight=False, soft_wrap=True)
-    formats = [f for f in FORMATS if not (no_map and f == "map")]
+    formats = [f for f in default_formats() if not (no_map and f == "map")]
+    if "pdf" not in formats:
+        console.print(
+            "[yellow]note:[/] no dossier.pdf: printing it needs Debian's chromium (apt-get install chromium) "
+            "and Playwright (pip install 'sitematch[pdf]'); dossier.html is written.",
+            highlight=False,
+        )
     options = ExportOptions(csv_dialect="excel" if excel else "plain")
     steps_per_profile = 3 + len(loaded[0].requirements) + len(loaded[0].preferences) + len(formats)
     with _progress() as bar:

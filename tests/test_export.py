@@ -51,13 +51,36 @@ def test_gpkg_has_ranked_excluded_and_sources(tiny_layers: LayerSet, tmp_path: P
 
 def test_dossier_states_requirements_shortlist_near_misses_and_sources(tiny_layers: LayerSet, tmp_path: Path) -> None:
     result = match(parse_profile(PROFILE), tiny_layers)
-    html = write_dossier(result, tmp_path / "dossier.html").read_text(encoding="utf-8")
+    html = write_dossier(result, tmp_path / "dossier.html", layers=tiny_layers).read_text(encoding="utf-8")
     assert "Export test" in html and "CONFIDENTIAL" in html
     assert "Area at least 20 ha" in html
     assert "#1 · Plot A" in html
     assert "Grid capacity available 10 MW, needs at least 12 MW" in html
     assert "example: test fixture" in html
     assert "<script" not in html
+    # why few pass, the funnel, coordinates in both systems, a map per site and the overview
+    assert "Why so few:" in html and "Sites left" in html
+    assert "(SWEREF 99 TM)" in html and "° N" in html
+    assert html.count("<svg") == 2  # one site on the shortlist, and the overview
+    assert "greenfield" in html and "Tp A" in html  # the nearest junction, by name
+
+
+def test_a_dossier_with_no_passing_site_says_what_to_do(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    near = match(parse_profile("name: t\nrequirements: {min_area_ha: 31}\n"), tiny_layers)  # C has 30 ha
+    html = write_dossier(near, tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "No site meets every requirement." in html and "closest are the near misses below" in html
+    assert "Area 30 ha, needs at least 31 ha" in html
+    none = match(parse_profile("name: t\nrequirements: {min_area_ha: 300}\n"), tiny_layers)
+    html = write_dossier(none, tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "No site comes within 25 % of a single requirement either" in html and "None within" in html
+
+
+def test_the_dossier_lists_what_to_verify(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    frames = {k: tiny_layers[k] for k in tiny_layers.kinds}
+    frames["plots"] = frames["plots"].assign(price_sek_m2=[None, 300.0, 300.0, 300.0])
+    result = match(parse_profile("name: t\nrequirements: {max_price_sek_m2: 500}\n"), LayerSet(frames))
+    html = write_dossier(result, tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "To verify with the municipality" in html and "Price: unknown, to verify (needs at most 500 SEK/m²)" in html
 
 
 def test_write_all_writes_each_format_and_refuses_unknown_ones(tiny_layers: LayerSet, tmp_path: Path) -> None:
@@ -72,7 +95,7 @@ def test_write_all_writes_each_format_and_refuses_unknown_ones(tiny_layers: Laye
     assert {p.name for p in written.values()} == {"ranking.csv", "ranking.gpkg", "dossier.html"} == set(seen)
     assert all(p.parent == tmp_path / "out" for p in written.values())
     with pytest.raises(SitematchError, match="unknown export format"):
-        write_all(result, tiny_layers, tmp_path / "x", ["pdf"])
+        write_all(result, tiny_layers, tmp_path / "x", ["docx"])
 
 
 def test_tables_carry_the_outcome_of_each_requirement(tiny_layers: LayerSet, tmp_path: Path) -> None:

@@ -66,7 +66,14 @@ def _map(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptio
 def _dossier(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.dossier import write_dossier
 
-    return write_dossier(result, path)
+    return write_dossier(result, path, layers=layers)
+
+
+def _pdf(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
+    from sitematch.export.dossier import render_dossier
+    from sitematch.export.pdf import print_pdf
+
+    return print_pdf(render_dossier(result, layers), path, result.profile)
 
 
 #: Every export by name: (file name, writer). Writers are imported when used.
@@ -76,7 +83,15 @@ FORMATS: dict[str, tuple[str, Writer]] = {
     "gpkg": ("ranking.gpkg", _gpkg),
     "map": ("map.html", _map),
     "dossier": ("dossier.html", _dossier),
+    "pdf": ("dossier.pdf", _pdf),
 }
+
+
+def default_formats() -> tuple[str, ...]:
+    """Every format this machine can write (the PDF needs Chromium; see :mod:`sitematch.export.pdf`)."""
+    from sitematch.export.pdf import pdf_available
+
+    return tuple(f for f in FORMATS if f != "pdf" or pdf_available())
 
 
 def folder_name(profile: Profile) -> str:
@@ -107,7 +122,7 @@ def write_all(
     result: MatchResult,
     layers: LayerSet,
     out_dir: str | Path,
-    formats: Iterable[str] = tuple(FORMATS),
+    formats: Iterable[str] | None = None,
     *,
     options: ExportOptions | None = None,
     progress: Callable[[str], None] | None = None,
@@ -123,7 +138,8 @@ def write_all(
     out_dir : str or pathlib.Path
         The folder; created if missing. Each file is replaced atomically.
     formats : iterable of str
-        Names from :data:`FORMATS` (default all: ``csv``, ``funnel``, ``gpkg``, ``map``, ``dossier``).
+        Names from :data:`FORMATS` (``csv``, ``funnel``, ``gpkg``, ``map``, ``dossier``, ``pdf``); default
+        :func:`default_formats`.
     options : ExportOptions, optional
         How to write them (e.g. the CSV dialect).
     progress : callable, optional
@@ -148,7 +164,7 @@ def write_all(
     >>> sorted(write_all(result, layers, tempfile.mkdtemp(), ["csv", "dossier"]))
     ['csv', 'dossier']
     """
-    wanted = list(formats)
+    wanted = list(default_formats() if formats is None else formats)
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
         raise SitematchError(f"unknown export format(s) {', '.join(unknown)}; known: {', '.join(FORMATS)}")

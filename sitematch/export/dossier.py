@@ -1,20 +1,30 @@
-"""The dossier: one printable HTML page an adviser can send back to the lead.
+"""The dossier: the answer an adviser sends back to the lead, as HTML and PDF.
 
-It states the lead's requirements, lists the shortlist with the reason for every score, the near
-misses with what they missed by, and the sources and caveats of the data every number rests on.
-No scripts, no external resources: it opens offline and prints (or saves to PDF) from any browser.
+It states the lead's requirements and why few sites pass (the funnel and the binding requirement),
+shows an overview map, then for each shortlisted site a small map, its coordinates, the reason
+for every point, the key facts with the named nearest features and the sources and dates behind
+them, its brownfield / MIFO status and what is still to verify; then the near misses with what
+each lacks, and the data's sources and caveats. No scripts, no external resources: it opens
+offline, and prints — "CONFIDENTIAL" on every page for a confidential lead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import pandas as pd
+from markupsafe import Markup
 
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
-from sitematch.criteria import format_value
+from sitematch.criteria import Criterion, format_value
+from sitematch.export._svgmap import overview_map, site_map
+from sitematch.export.map import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
+from sitematch.funnel import binding, funnel
+from sitematch.layers.layerset import LayerSet
 from sitematch.result import MatchResult
 
 _TEMPLATE = jinja2.Environment(
@@ -24,18 +34,58 @@ _TEMPLATE = jinja2.Environment(
 ).get_template("dossier.html.j2")
 
 
-def _title(row: object) -> str:
-    name = row.get(s.NAME)  # type: ignore[attr-defined]
-    return str(name) if isinstance(name, str) and name else str(row[s.PLOT_ID])  # type: ignore[index]
+def _layer_sources(result: MatchResult) -> dict[str, str]:
+    """Each layer's sources and date in a few words, for the facts tables."""
+    out: dict[str, str] = {}
+    for layer, rows in result.provenance.groupby("layer"):
+        sources = "; ".join(dict.fromkeys(rows[s.SOURCE].astype(str)))
+        dates = [d for d in rows.get("date", pd.Series(dtype=str)).astype(str) if d and d != "nan"]
+        out[str(layer)] = sources + (f" ({dates[0]})" if dates else "")
+    return out
 
 
-def render_dossier(result: MatchResult, *, top_n: int = 10, max_near_misses: int = 15) -> str:
+def _fact(result: MatchResult, c: Criterion, row: pd.Series, sources: dict[str, str]) -> dict[str, str]:
+    names = [row.get(col) for col in c.measure.extra_columns()]
+    near = next((str(n) for n in names if isinstance(n, str) and n), "")
+    layers = c.measure.layers()
+    source = sources.get(layers[0], "") if layers else str(row.get(s.SOURCE, ""))
+    return {"label": c.label, "value": format_value(c, row.get(c.name)), "named": near, "source": source}
+
+
+def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources: dict[str, str]) -> dict[str, Any]:
+    colour = SCORE_COLOURS(float(row["score"]))[:7]
+    named = [row.get(col) for c in result.registry.measured() for col in c.measure.extra_columns()]
+    return {
+        "rank": int(row["rank"]),
+        "score": f"{row['score']:.1f}",
+        "title": title_of(row),
+        "plot_id": row[s.PLOT_ID],
+        "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
+        "status": site_status(row),
+        "source": row[s.SOURCE],
+        "breakdown": result.breakdown_row(row),
+        "facts": [_fact(result, c, row, sources) for c in result.headline()],
+        "verify": result.to_verify(row),
+        "map": Markup(
+            site_map(row.geometry, layers, colour=colour, label=f"#{int(row['rank'])}", named=[n for n in named if n])
+        )
+        if layers is not None
+        else "",
+        "colour": colour,
+    }
+
+
+def render_dossier(
+    result: MatchResult, layers: LayerSet | None = None, *, top_n: int = 10, max_near_misses: int = 15
+) -> str:
     """Render the dossier of a match as an HTML string.
 
     Parameters
     ----------
     result : MatchResult
         The match to describe.
+    layers : LayerSet, optional
+        The layers it was matched against; with them the dossier has maps.
     top_n : int
         How many ranked sites to present in full.
     max_near_misses : int
@@ -46,44 +96,49 @@ def render_dossier(result: MatchResult, *, top_n: int = 10, max_near_misses: int
     str
         A self-contained HTML document.
     """
-    headline = result.headline()
+    sources = _layer_sources(result)
+    top = result.ranked.head(top_n)
+    where = coordinates(top)
     shortlist = []
-    for _, row in result.ranked.head(top_n).iterrows():
-        facts = [(c.label, format_value(c, row.get(c.name))) for c in headline]
-        shortlist.append(
-            {
-                "rank": int(row["rank"]),
-                "score": f"{row['score']:.1f}",
-                "title": _title(row),
-                "plot_id": row[s.PLOT_ID],
-                "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
-                "source": row[s.SOURCE],
-                "breakdown": result.breakdown_row(row),
-                "facts": facts,
-            }
-        )
+    for i, row in top.iterrows():
+        site = _site(result, row, layers, sources)
+        site["where"] = coordinates_text(*where.loc[i, ["e", "n", "lat", "lon"]])
+        shortlist.append(site)
     near = [
         {
-            "title": _title(row),
+            "title": title_of(row),
+            "plot_id": row[s.PLOT_ID],
             "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
             "missed": result.misses(row),
         }
         for _, row in result.near_misses.head(max_near_misses).iterrows()
     ]
+    overview = ""
+    if layers is not None and len(top):
+        overview = Markup(
+            overview_map(
+                layers, [(str(s_["rank"]), g, s_["colour"]) for s_, g in zip(shortlist, top.geometry, strict=True)]
+            )
+        )
+    why = binding(result)
     return _TEMPLATE.render(
         p=result.profile,
+        run=result.run,
         today=dt.date.today().isoformat(),
         n_ranked=len(result.ranked),
         n_sites=len(result.sites),
         n_near=len(result.near_misses),
         outside=result.outside_region,
+        why=why.sentence() if why else "",
+        funnel=funnel(result).to_dict("records"),
+        overview=overview,
         shortlist=shortlist,
         near=near,
         sources=result.provenance.to_dict("records"),
     )
 
 
-def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
+def write_dossier(result: MatchResult, path: Path, *, layers: LayerSet | None = None, top_n: int = 10) -> Path:
     """Write the dossier of a match to ``path`` (atomically).
 
     Parameters
@@ -92,6 +147,8 @@ def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
         The match to describe.
     path : pathlib.Path
         The ``.html`` file to write.
+    layers : LayerSet, optional
+        The layers it was matched against (for the maps).
     top_n : int
         How many ranked sites to present in full.
 
@@ -107,4 +164,4 @@ def write_dossier(result: MatchResult, path: Path, *, top_n: int = 10) -> Path:
     >>> "CONFIDENTIAL" in write_dossier(result, Path(tempfile.mkdtemp()) / "d.html").read_text()
     True
     """
-    return write_text_atomic(Path(path), render_dossier(result, top_n=top_n))
+    return write_text_atomic(Path(path), render_dossier(result, layers, top_n=top_n))

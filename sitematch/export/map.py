@@ -72,13 +72,14 @@ def _text_colour(background: str) -> str:
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
-def _title(row: pd.Series) -> str:
+def title_of(row: pd.Series) -> str:
+    """A site's name, or its plot id when it has none."""
     name = row.get(s.NAME)
     return name if isinstance(name, str) and name.strip() else str(row[s.PLOT_ID])
 
 
-def _coordinates(rows: gpd.GeoDataFrame) -> pd.DataFrame:
-    """A point inside each site, in SWEREF 99 TM and WGS 84, for popups and dossiers."""
+def coordinates(rows: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A point inside each site in SWEREF 99 TM and WGS 84 (columns ``e``, ``n``, ``lon``, ``lat``)."""
     pts = rows.geometry.representative_point()
     wgs = gpd.GeoSeries(pts, crs=rows.crs).to_crs(SERVING_CRS)
     return pd.DataFrame({"e": pts.x, "n": pts.y, "lon": wgs.x, "lat": wgs.y}, index=rows.index)
@@ -104,8 +105,12 @@ def _nearest(result: MatchResult, row: pd.Series) -> list[str]:
     return out
 
 
-def _status(row: pd.Series) -> str:
-    if not bool(row.get(s.BROWNFIELD) is True or row.get(s.BROWNFIELD) == 1):
+def site_status(row: pd.Series) -> str:
+    """Greenfield, or brownfield with its MIFO risk class (or that it was not assessed)."""
+    flag = row.get(s.BROWNFIELD)
+    if flag is None or pd.isna(flag):
+        return "brownfield or not: not stated"
+    if not bool(flag):
         return "greenfield"
     mifo = row.get(s.MIFO_RISK_CLASS)
     known = mifo is not None and pd.notna(mifo)
@@ -115,7 +120,7 @@ def _status(row: pd.Series) -> str:
 def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], where: str) -> str:
     """The popup of one site: why it ranks or what it missed, and the facts behind it (escaped)."""
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
-    head = f"<b>{esc(_title(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
+    head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
     price = row.get(s.PRICE_SEK_M2)
     facts = (
@@ -144,7 +149,7 @@ def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], wh
     verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
     nearest = _nearest(result, row)
     return (
-        f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(_status(row))}</div>"
+        f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
         + (f"<div>nearest: {' · '.join(nearest)}</div>" if nearest else "")
         + (f"<div><b>To verify</b><ul>{verify}</ul></div>" if verify else "")
         + f"<div class='sm-muted'>{esc(where)}</div><div class='sm-muted'>{esc(row[s.SOURCE])}</div></div>"
@@ -152,7 +157,7 @@ def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], wh
 
 
 def _popups(result: MatchResult, rows: gpd.GeoDataFrame, names: Mapping[str, str]) -> list[str]:
-    where = _coordinates(rows)
+    where = coordinates(rows)
     return [
         site_popup(result, row, names, coordinates_text(*where.loc[i, ["e", "n", "lat", "lon"]]))
         for i, row in rows.iterrows()
@@ -169,7 +174,7 @@ def _sites_layer(
     score = rows[SCORE].to_numpy(dtype=float, na_value=float("nan"))
     fills = [SCORE_COLOURS(v) if v == v else style.get("fillColor", "#888888") for v in score]
     tips = [
-        f"{'#' + str(int(r)) + ' · ' if pd.notna(r) else ''}{esc(_title(row))} · {esc(row[s.PLOT_ID])}"
+        f"{'#' + str(int(r)) + ' · ' if pd.notna(r) else ''}{esc(title_of(row))} · {esc(row[s.PLOT_ID])}"
         for r, (_, row) in zip(rows[RANK], rows.iterrows(), strict=True)
     ]
     data = gpd.GeoDataFrame(

@@ -1,0 +1,204 @@
+"""Small static maps as SVG, drawn from the layers with no tiles and no browser: for the dossier.
+
+Coordinates stay in EPSG:3006 (metres, north up), scaled into the picture; text is escaped. The
+pictures are plain vector graphics, crisp on screen and in the PDF.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from sitematch import schema as s
+from sitematch.export._map_parts import COLOURS
+from sitematch.layers.layerset import LayerSet
+
+
+class _Canvas:
+    """Maps EPSG:3006 metres in a box onto an SVG of ``width`` × ``height`` pixels."""
+
+    def __init__(self, bounds: tuple[float, float, float, float], width: int, height: int) -> None:
+        xmin, ymin, xmax, ymax = bounds
+        self.scale = min(width / (xmax - xmin), height / (ymax - ymin))
+        self.xmin = (xmin + xmax) / 2 - width / self.scale / 2
+        self.ymax = (ymin + ymax) / 2 + height / self.scale / 2
+        self.width, self.height = width, height
+        self.box = shapely.box(self.xmin, self.ymax - height / self.scale, self.xmin + width / self.scale, self.ymax)
+        self.parts: list[str] = []
+
+    def xy(self, coords: np.ndarray) -> np.ndarray:
+        return np.column_stack([(coords[:, 0] - self.xmin) * self.scale, (self.ymax - coords[:, 1]) * self.scale])
+
+    def _d(self, geom: BaseGeometry) -> str:
+        out = []
+        for part in shapely.get_parts(geom):
+            rings = [part] if part.geom_type == "LineString" else [part.exterior, *part.interiors]
+            for ring in rings:
+                pts = self.xy(np.asarray(ring.coords))
+                if len(pts) > 1:
+                    out.append(
+                        "M"
+                        + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts)
+                        + ("Z" if ring.geom_type == "LinearRing" else "")
+                    )
+        return "".join(out)
+
+    def shapes(self, geoms: Iterable[BaseGeometry], style: str) -> None:
+        for geom in geoms:
+            clipped = shapely.clip_by_rect(geom, *self.box.bounds)
+            if clipped.is_empty:
+                continue
+            if clipped.geom_type in ("Point", "MultiPoint"):
+                continue
+            self.parts.append(f'<path d="{self._d(clipped)}" {style}/>')
+
+    def points(self, geoms: Iterable[BaseGeometry], fill: str, radius: float = 3.5) -> list[tuple[float, float]]:
+        drawn = []
+        for geom in geoms:
+            if not shapely.contains_xy(self.box, geom.x, geom.y):
+                continue
+            ((x, y),) = self.xy(np.array([[geom.x, geom.y]]))
+            self.parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{fill}" stroke="#222" stroke-width="0.8"/>'
+            )
+            drawn.append((x, y))
+        return drawn
+
+    def label(self, x: float, y: float, text: str, size: int = 10, weight: str = "normal") -> None:
+        self.parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" font-weight="{weight}" '
+            f'paint-order="stroke" stroke="#fff" stroke-width="3" fill="#1a202c">{html.escape(text)}</text>'
+        )
+
+    def scale_bar(self) -> None:
+        metres = self.width / self.scale / 4
+        nice = 10 ** np.floor(np.log10(metres))
+        nice *= 5 if metres / nice >= 5 else (2 if metres / nice >= 2 else 1)
+        px = nice * self.scale
+        y = self.height - 10
+        self.parts.append(f'<path d="M10 {y}h{px:.1f}" stroke="#1a202c" stroke-width="3"/>')
+        self.label(10, y - 5, f"{nice / 1000:g} km" if nice >= 1000 else f"{nice:g} m", 9)
+        self.parts.append(
+            f'<path d="M{self.width - 16} 24l6 -16l6 16l-6 -5z" fill="#1a202c"/>'
+            f'<text x="{self.width - 14}" y="36" font-size="9">N</text>'
+        )
+
+    def svg(self, title: str) -> str:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+            f'viewBox="0 0 {self.width} {self.height}" role="img" aria-label="{html.escape(title)}" '
+            f'font-family="system-ui,sans-serif"><rect width="100%" height="100%" fill="#f7fafc"/>'
+            + "".join(self.parts)
+            + "</svg>"
+        )
+
+
+def _layer_geoms(layers: LayerSet, kind: str, box: shapely.Polygon) -> tuple[np.ndarray, list[str]]:
+    gdf = layers.get(kind)
+    if gdf is None or gdf.empty:
+        return np.empty(0, dtype=object), []
+    hits = gdf.sindex.query(box, predicate="intersects")
+    names = gdf[s.NAME].astype(str).tolist() if s.NAME in gdf.columns else [""] * len(gdf)
+    return gdf.geometry.to_numpy()[hits], [names[i] for i in hits]
+
+
+def site_map(
+    site: BaseGeometry,
+    layers: LayerSet,
+    *,
+    colour: str,
+    label: str,
+    named: Iterable[str] = (),
+    extent_m: float = 12_000,
+) -> str:
+    """An SVG map around one site: the site, roads, rail, boundaries, and the named nearest features.
+
+    Parameters
+    ----------
+    site : shapely geometry
+        The site, in EPSG:3006.
+    layers : LayerSet
+        The layers to draw.
+    colour : str
+        The site's fill (its score colour).
+    label : str
+        The site's label on the map (its rank).
+    named : iterable of str
+        Names of the features to label (the nearest junction, port, substation…).
+    extent_m : float
+        Width of the area shown, metres.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+
+    Examples
+    --------
+    >>> layers = LayerSet.from_path("layers")
+    >>> svg = site_map(layers["plots"].geometry.iloc[0], layers, colour="#1a9641", label="1")
+    >>> svg.startswith("<svg") and "km" in svg
+    True
+    """
+    cx, cy = site.centroid.x, site.centroid.y
+    canvas = _Canvas((cx - extent_m / 2, cy - extent_m * 0.375, cx + extent_m / 2, cy + extent_m * 0.375), 360, 270)
+    munis = layers.get("municipalities")
+    if munis is not None:
+        canvas.shapes(munis.geometry.boundary, 'fill="none" stroke="#90cdf4" stroke-width="1.2"')
+    wanted = set(named)
+    for kind, style in (
+        ("motorways", f'fill="none" stroke="{COLOURS["motorway"]}" stroke-width="3"'),
+        ("rail", f'fill="none" stroke="{COLOURS["rail"]}" stroke-width="1.6" stroke-dasharray="5 3"'),
+    ):
+        geoms, _ = _layer_geoms(layers, kind, canvas.box)
+        canvas.shapes(geoms, style)
+    canvas.shapes([site], f'fill="{colour}" fill-opacity="0.85" stroke="#1a202c" stroke-width="1.5"')
+    for kind, fill in (
+        ("motorway_junctions", COLOURS["junction"]),
+        ("freight_terminals", COLOURS["terminal"]),
+        ("substations", COLOURS["substation"]),
+        ("ports", COLOURS["port"]),
+        ("airports", COLOURS["airport"]),
+    ):
+        geoms, names = _layer_geoms(layers, kind, canvas.box)
+        for (x, y), name in zip(canvas.points(geoms, fill), names, strict=False):
+            if name in wanted:
+                canvas.label(x + 6, y + 3, name, 9)
+    ((sx, sy),) = canvas.xy(np.array([[cx, cy]]))
+    canvas.label(sx + 8, sy - 8, label, 13, "bold")
+    canvas.scale_bar()
+    return canvas.svg(f"map around site {label}")
+
+
+def overview_map(layers: LayerSet, sites: Iterable[tuple[str, BaseGeometry, str]], *, width: int = 640) -> str:
+    """An SVG map of the region with the shortlisted sites numbered: (label, geometry, colour).
+
+    Examples
+    --------
+    >>> layers = LayerSet.from_path("layers")
+    >>> overview_map(layers, [("1", layers["plots"].geometry.iloc[0], "#1a9641")]).count("<circle")
+    1
+    """
+    munis = layers.get("municipalities")
+    items = list(sites)
+    if munis is not None and len(munis):
+        bounds = tuple(munis.total_bounds)
+    else:
+        bounds = tuple(shapely.GeometryCollection([g for _, g, _ in items]).buffer(20_000).bounds)
+    canvas = _Canvas(bounds, width, int(width * 0.75))  # type: ignore[arg-type]
+    if munis is not None:
+        member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
+        simple = munis.geometry.simplify(1000).to_numpy()
+        canvas.shapes(simple[~member], 'fill="#fff" stroke="#cbd5e0" stroke-width="0.6"')
+        canvas.shapes(simple[member], 'fill="#ebf4ff" stroke="#4299e1" stroke-width="0.8"')
+    for label, geom, colour in reversed(items):  # #1 drawn last, on top
+        point = geom.representative_point()
+        canvas.points([point], colour, 7)
+        ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
+        canvas.label(x + 8, y + 4, label, 11, "bold")
+    canvas.scale_bar()
+    return canvas.svg("overview of the shortlisted sites")
