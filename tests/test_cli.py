@@ -50,7 +50,12 @@ def test_match_writes_tables_and_dossier_and_prints_the_top(
     assert "1980:A" in res.output
     assert "1 excluded (1 near misses), 1 outside the region" in res.output
     folder = out / "cli_test"
-    assert {p.name for p in folder.iterdir()} == {"ranking.csv", "funnel.csv", "ranking.gpkg", "dossier.html"}
+    from sitematch.export.pdf import pdf_available
+
+    expected = {"ranking.csv", "funnel.csv", "ranking.gpkg", "dossier.html"} | (
+        {"dossier.pdf"} if pdf_available() else set()
+    )
+    assert {p.name for p in folder.iterdir()} == expected
     assert pd.read_csv(folder / "ranking.csv")["plot_id"].tolist() == ["1980:A", "1980:C", "1980:B"]
 
 

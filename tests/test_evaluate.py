@@ -102,7 +102,7 @@ def _shown(scored: gpd.GeoDataFrame) -> pd.DataFrame:
 def test_staged_and_full_evaluation_agree_on_everything_people_read(national, data) -> None:
     layers, features = national
     raw = data.draw(profiles(features))
-    if not raw["requirements"] and not raw["preferences"]:
+    if not raw["preferences"]:  # a profile needs something to match ("brownfield_allowed: true" adds no requirement)
         raw["preferences"] = {"area_ha": {"weight": 1, "full_at": 50, "zero_at": 0}}
     profile = build_profile(raw)
     sites = layers["plots"]

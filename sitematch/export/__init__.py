@@ -103,9 +103,9 @@ def folder_name(profile: Profile) -> str:
     Examples
     --------
     >>> from sitematch.profile import parse_profile
-    >>> folder_name(parse_profile("name: x\nrequirements: {min_area_ha: 1}", slug="northwind_gigafactory"))
+    >>> folder_name(parse_profile("name: x\\nrequirements: {min_area_ha: 1}", slug="northwind_gigafactory"))
     'northwind_gigafactory'
-    >>> folder_name(parse_profile("name: x\nlead: {reference: BS 2026/114, confidential: true}\n"
+    >>> folder_name(parse_profile("name: x\\nlead: {reference: BS 2026/114, confidential: true}\\n"
     ...                           "requirements: {min_area_ha: 1}", slug="northwind_gigafactory"))
     'lead-BS-2026-114'
     """
