@@ -270,8 +270,8 @@ def _check_on_land(gdf: gpd.GeoDataFrame, land: shapely.Geometry, what: str) -> 
 
 JUNCTION_BASIS = {
     "served": (
-        "generalised: a junction serving {at} exists on the real road (public knowledge; official trafikplats "
-        "name not checked); position: {at} projected onto the generalised road"
+        "generalised: a junction serving the place in its name exists on the real road (public knowledge; "
+        "official trafikplats name not checked); position: that place projected onto the generalised road"
     ),
     "named": (
         "generalised: a real trafikplats of this name (public knowledge, not checked against NVDB/OSM); "
@@ -287,12 +287,11 @@ def _junctions(curated: Path, places: _Places, motorways: gpd.GeoDataFrame, land
         raise LayerError(f"layers/curated/junctions.csv: basis {sorted(bad)}; use one of {sorted(JUNCTION_BASIS)}")
     rows = []
     for _, j in df.iterrows():
-        at = j["at"].removeprefix("@") if j["at"].startswith("@") else j["at"]
         rows.append(
             {
                 s.NAME: j["name"],
                 s.ROAD: j["road"],
-                s.SOURCE: JUNCTION_BASIS[j["basis"]].format(at=at),
+                s.SOURCE: JUNCTION_BASIS[j["basis"]],
                 s.GEOMETRY: _on_line(motorways, s.ROAD, j["road"], places.point(j["at"]), "junctions.csv"),
             }
         )
@@ -311,9 +310,9 @@ def _terminals(curated: Path, places: _Places, rail: gpd.GeoDataFrame, land: sha
                 s.NAME: t["name"],
                 s.KIND: t["kind"],
                 s.SOURCE: (
-                    f"generalised: a {t['kind']} at {t['place']} (descriptive name, not from Trafikverket's list); "
-                    f"position: {'the town' if t['at'] == t['place'] else 'its approximate site'} snapped onto "
-                    f"{t['line']} (generalised)"
+                    "generalised: a terminal or siding at the town in its name (descriptive name, not from "
+                    f"Trafikverket's list); position: {'the town' if t['at'] == t['place'] else 'its site'} snapped "
+                    "onto its own generalised line"
                 ),
                 s.GEOMETRY: _on_line(rail, s.LINE_NAME, t["line"], places.point(t["at"]), "terminals.csv"),
             }
@@ -327,7 +326,7 @@ def _terminals(curated: Path, places: _Places, rail: gpd.GeoDataFrame, land: sha
 CAPACITY_BASIS = {
     "vastmanland": (
         "illustrative: capacity unsourced, a figure invented for the demo after the 2024 Västmanland pre-study's "
-        "word for this town ({note})"
+        "wording for the town (very weak, weak, none to spare, uncertain, short, limited)"
     ),
     "rationed": (
         "illustrative: capacity unsourced, set low because Svenska kraftnät reports that new connections in "
@@ -351,8 +350,8 @@ def _substations(curated: Path, places: _Places) -> gpd.GeoDataFrame:
                 s.CAPACITY_DATE: "2024-06-30",
                 s.VOLTAGE_KV: float(r["voltage_kv"]),
                 s.GRID_COMPANY: r["grid_company"],
-                s.SOURCE: CAPACITY_BASIS[r["capacity_basis"]].format(note=r["note"])
-                + f"; position: {r['near']} (GeoNames), the town the zone covers, not a substation's site",
+                s.SOURCE: CAPACITY_BASIS[r["capacity_basis"]]
+                + "; position: the town the zone covers (GeoNames), not a substation's site",
                 s.GEOMETRY: places.point(r["near"]),
             }
         )
