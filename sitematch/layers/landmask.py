@@ -93,7 +93,7 @@ def land_mask(box: tuple[float, float, float, float] = REGION_BOX) -> shapely.Mu
     >>> land = land_mask((17.9, 59.2, 18.2, 59.4))       # central Stockholm
     >>> land.contains(Point(674032, 6580822))            # Stockholm Central
     True
-    >>> land.contains(Point(676000, 6577000))            # Saltsjön, Stockholm harbour
+    >>> land.contains(Point(675542, 6579974))            # Saltsjön, Stockholm harbour
     False
     """
     levels = _read_levels(box)
