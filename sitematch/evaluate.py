@@ -202,7 +202,7 @@ def evaluate(
     >>> layers = LayerSet.from_path("layers")
     >>> scored = evaluate(layers["plots"], layers, load_profile("scenarios/battery_plant.yaml"))
     >>> int(scored["passed"].sum())
-    16
+    10
     """
     check_sites(sites)
     registry = layers.registry

@@ -285,6 +285,7 @@ MEMBERS_COLUMNS: tuple[Column, ...] = (
     Column(MEMBER_FROM_YEAR, "int", True, "first year of membership known to the table"),
     Column(MEMBER_TO_YEAR, "int", False, "last year of membership, empty if still a member"),
     Column(SOURCE, "str", True, "where the membership fact comes from"),
+    Column(LICENCE, "str", False, "licence of the membership table"),
 )
 
 # --- feature columns: one row per site, one column per criterion --------------------------------

@@ -98,3 +98,19 @@ def test_a_failed_build_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match="no curated tables"):
         build_demo(tmp_path / "region.gpkg", curated_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_line_across_a_lake_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from sitematch.errors import LayerError
+
+    curated = tmp_path / "curated"
+    shutil.copytree(CURATED, curated)
+    routes = (curated / "routes.csv").read_text(encoding="utf-8").splitlines()
+    # the old E18: straight from Kristinehamn to Karlstad, 20 km across Vänern
+    routes.append("motorways,E18,E18 straight across Vänern,Kristinehamn|Karlstad")
+    (curated / "routes.csv").write_text("\n".join(routes) + "\n", encoding="utf-8")
+    with pytest.raises(LayerError, match=r"E18 straight across Vänern crosses \d+\.\d km of water"):
+        build_demo(tmp_path / "region.gpkg", curated_dir=curated)
+    assert not (tmp_path / "region.gpkg").exists()

