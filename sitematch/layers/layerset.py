@@ -29,7 +29,7 @@ from sitematch import schema as s
 from sitematch.criteria import Registry
 from sitematch.crs import to_working_crs
 from sitematch.errors import LayerError
-from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, Catalogue, read_catalogue
+from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, RASTER, Catalogue, read_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,8 @@ class LayerSet:
             if kind == MEMBERS:
                 members = _read_table(entry.file, entry.layer or MEMBERS)
                 continue
+            if entry.schema.geometry_type == RASTER:
+                continue  # read by the measures that use it (sitematch.measures.zonal), window by window
             gdf = _read_any(entry.file, entry.layer or _default_layer(entry.file, kind))
             for col, value in ((s.SOURCE, entry.source), (s.LICENCE, entry.licence)):
                 if value is not None:
