@@ -190,3 +190,88 @@ def test_cli_import_reports_and_refuses_cleanly(region: Path, tmp_path: Path) ->
     assert bad.exit_code == 1 and "Traceback" not in bad.output
     unknown = runner.invoke(main, ["layers", "import", "lantmateriet", "x", "--out", str(region)])
     assert unknown.exit_code == 2
+
+
+# -- Trafikverket ---------------------------------------------------------------------------------
+def test_nvdb_roads_and_motorways(region: Path, tmp_path: Path) -> None:
+    """NVDB homogeniserad as a GeoPackage in SWEREF 99 TM with its confirmed field names (Motorvag,
+    F_Hogst_225, B_Hogst_225, Klass_181, Kateg_380, Europ_16, Huvud_13, KOMMUNNR); the street name
+    field (Namn_130) is not confirmed."""
+    links = [
+        (1, 110, 110, 0, 1, 18, None, "E18", [(E0 - 5000, N0 - 1000), (E0 + 5000, N0 - 1000)]),
+        (0, 50, None, 6, 2, None, 56, "Köpingsvägen", [(E0, N0 - 1000), (E0, N0 + 3000)]),
+        (0, None, None, 9, 4, None, None, "Gårdsvägen", [(E0, N0 + 3000), (E0 + 3000, N0 + 3000)]),
+        (0, None, None, None, 4, None, None, "Okänd", [(E0 + 3000, N0 + 3000), (E0 + 3000, N0 + 4000)]),
+    ]
+    from shapely import LineString
+
+    gdf = gpd.GeoDataFrame(
+        [
+            {
+                "Motorvag": m,
+                "Motortrafikled": 0,
+                "F_Hogst_225": f,
+                "B_Hogst_225": b,
+                "Klass_181": k,
+                "Kateg_380": c,
+                "Europ_16": e,
+                "Huvud_13": h,
+                "Barig_64": "BK1",
+                "KOMMUNNR": "1983",
+                "Namn_130": n,
+                "geometry": LineString(xy),
+            }
+            for m, f, b, k, c, e, h, n, xy in links
+        ],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(gdf, tmp_path / "nvdb.gpkg", layer="vagnat")
+    junction = gpd.GeoDataFrame(
+        {"name": ["Tp Köping"], "road": ["E18"], "source": ["example"], "licence": ["CC0"]},
+        geometry=[Point(E0, N0 - 1000)],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(junction, region / "tp.gpkg", layer="motorway_junctions")
+    with open(region / "layers.yaml", "a", encoding="utf-8") as f:
+        f.write("  motorway_junctions: {file: tp.gpkg}\n")
+    report = import_files("nvdb", [tmp_path / "nvdb.gpkg"], region)
+    assert report.dropped == [("roads", 1, "no speed limit and no functional class")]
+    assert "drive_time_to_motorway_junction_min" in report.criteria
+    roads = gpd.read_file(region / "roads.gpkg")
+    assert roads["speed_kmh"].tolist() == [110, 50, 20]  # Gårdsvägen: class 9's 20 km/h
+    assert roads["road"].tolist()[:2] == ["E18", "56"] and roads["name"].tolist()[1] == "Köpingsvägen"
+    motorways = gpd.read_file(region / "motorways.gpkg")
+    assert motorways["road"].tolist() == ["E18"]
+    # A joins Köpingsvägen somewhere on its west edge (N0…N0+500) after 1 min, then drives 1.0–1.5 km
+    # south at 50 km/h (1.2 min per km) to the junction: 2.2–2.8 min.
+    t = features(region, ["drive_time_to_motorway_junction_min"]).loc["A"].iloc[-1]
+    assert 2.2 - 1e-9 <= t <= 2.8 + 1e-9
+
+
+def test_rail_network_and_sidings(region: Path, tmp_path: Path) -> None:
+    """Rail network as a Shapefile in SWEREF 99 TM; field names Bandelnamn, Sparkategori not confirmed."""
+    from shapely import LineString
+
+    gdf = gpd.GeoDataFrame(
+        {
+            "Bandelnamn": ["Mälarbanan", "Sidospår Köpings hamn", None],
+            "Sparkategori": ["Huvudspår", "Sidospår", "Huvudspår"],
+        },
+        geometry=[
+            LineString([(E0 + 3200, N0 - 20_000), (E0 + 3200, N0 + 20_000)]),
+            LineString([(E0 + 3200, N0 + 1000), (E0 + 4200, N0 + 1000)]),
+            LineString([(E0 - 9000, N0), (E0 - 9000, N0 + 5000)]),
+        ],
+        crs=3006,
+    )
+    with pytest.warns(RuntimeWarning, match="Sparkatego"):  # a Shapefile's 10-character field names
+        pyogrio.write_dataframe(gdf, tmp_path / "jarnvag.shp", encoding="UTF-8")
+    report = import_files("jarnvag", [tmp_path / "jarnvag.shp"], region)
+    assert report.written["rail"][0] == 2 and report.written["freight_terminals"][0] == 1
+    rail = gpd.read_file(region / "rail.gpkg")
+    assert rail["line_name"].tolist() == ["Mälarbanan", "järnväg (namn saknas)"]
+    terminals = gpd.read_file(region / "freight_terminals.gpkg")
+    assert (terminals.geometry.x.iloc[0], terminals.geometry.y.iloc[0]) == (E0 + 3700, N0 + 1000)
+    f = features(region, ["distance_to_rail_m", "distance_to_freight_terminal_m"])
+    assert f.loc["B", "distance_to_rail_m"] == 0  # Mälarbanan crosses B
+    assert f.loc["B", "distance_to_freight_terminal_m"] == pytest.approx(((3700 - 3400) ** 2 + 600**2) ** 0.5)
