@@ -9,6 +9,7 @@ C E0−5000…−4500 × N0…+600).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -275,3 +276,89 @@ def test_rail_network_and_sidings(region: Path, tmp_path: Path) -> None:
     f = features(region, ["distance_to_rail_m", "distance_to_freight_terminal_m"])
     assert f.loc["B", "distance_to_rail_m"] == 0  # Mälarbanan crosses B
     assert f.loc["B", "distance_to_freight_terminal_m"] == pytest.approx(((3700 - 3400) ** 2 + 600**2) ** 0.5)
+
+
+# -- detaljplaner ---------------------------------------------------------------------------------
+def _geojson(geom, crs: int) -> dict:
+    return gpd.GeoSeries([geom], crs=3006).to_crs(crs).iloc[0].__geo_interface__
+
+
+def test_detaljplan_json_and_boundaries_give_zoning_and_status_by_overlay(region: Path, tmp_path: Path) -> None:
+    """An NGP detaljplan JSON (spec 4.x layout: feature:typ, beteckning, status, beslutsinformation,
+    planbestammelsekatalogreferens, bestammelseformulering) in EPSG:3010 (SWEREF 99 16 30, Västerås's
+    zone), with Boverket catalogue UUIDs the mapping resolves; and a Markreglerande bestämmelse
+    GeoPackage (field names Aktbeteckning, Namn not confirmed) in EPSG:3010 covering plot C.
+
+    The plan covers A and B; its J provision covers A, its Z provision B; C lies in the old plan."""
+    crs = 3010
+    feature = lambda typ, props, geom: {  # noqa: E731
+        "type": "Feature",
+        "feature:typ": typ,
+        "properties": props,
+        "geometry": _geojson(geom, crs),
+    }
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3010"}},
+        "features": [
+            feature(
+                "detaljplan",
+                {
+                    "kommun": "1980",
+                    "beteckning": "1980-P2023/4",
+                    "namn": "Detaljplan för kvarteret Smedjan, Västerås",
+                    "syfte": "Möjliggöra industri och verksamheter",
+                    "status": "lagaKraft",
+                    "beslutsinformation": [
+                        {"beslutstyp": "antagande", "datumAntagande": "2023-03-01", "datumLagakraft": "2023-04-12"}
+                    ],
+                },
+                box(E0 - 1000, N0 - 1000, E0 + 4000, N0 + 1000),
+            ),
+            feature(
+                "användningsbestämmelse",
+                {"planbestammelsekatalogreferens": "7c1a-j2", "bestammelseformulering": "Industri"},
+                box(E0 - 1000, N0 - 1000, E0 + 1000, N0 + 1000),
+            ),
+            feature(
+                "användningsbestämmelse",
+                {"planbestammelsekatalogreferens": "7c1a-z1", "bestammelseformulering": "Verksamheter"},
+                box(E0 + 1000, N0 - 1000, E0 + 4000, N0 + 1000),
+            ),
+            feature(
+                "användningsbestämmelse",
+                {"planbestammelsekatalogreferens": "ffff-okänd", "bestammelseformulering": "Skydd"},
+                box(E0 + 3500, N0 + 500, E0 + 4000, N0 + 1000),
+            ),
+            feature(
+                "egenskapsbestämmelse",
+                {"bestammelseformulering": "Högsta byggnadshöjd 20 meter"},
+                box(E0, N0, E0 + 100, N0 + 100),
+            ),
+        ],
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    old = gpd.GeoDataFrame(
+        {"Aktbeteckning": ["19-ÖST-123"], "Namn": ["Östra industriområdet"]},
+        geometry=[box(E0 - 6000, N0 - 1000, E0 - 4000, N0 + 1000)],
+        crs=3006,
+    ).to_crs(crs)
+    pyogrio.write_dataframe(old, tmp_path / "markreglerande.gpkg")
+    mapping = tmp_path / "boverket.yaml"
+    mapping.write_text("catalogue:\n  7c1a-j2: DP_KM_J2\n  7c1a-z1: DP_KM_Z1\n", encoding="utf-8")
+    report = import_files(
+        "detaljplan", [tmp_path / "plan.json", tmp_path / "markreglerande.gpkg"], region, mapping=mapping
+    )
+    assert (
+        "användningsbestämmelser",
+        1,
+        "catalogue reference not in the mapping's catalogue (ffff-okänd)",
+    ) in report.dropped
+    assert {"plan_zoning", "plan_status_by_overlay"} <= set(report.criteria)
+    plans = gpd.read_file(region / "plan_areas.gpkg")
+    assert plans["plan_id"].tolist() == ["1980-P2023/4", "19-ÖST-123"]
+    assert plans["plan_status"].tolist() == ["laga_kraft", "laga_kraft"] and plans["plan_date"].iloc[0] == "2023-04-12"
+    f = features(region, ["plan_zoning", "plan_status_by_overlay"])
+    assert f.loc[["A", "B"], "plan_zoning"].tolist() == ["J", "Z"] and f["plan_zoning"].isna().loc["C"]
+    assert f.loc[["A", "B", "C"], "plan_status_by_overlay"].tolist() == ["laga_kraft"] * 3
+    assert f["plan_status_by_overlay"].isna().loc["D"]
