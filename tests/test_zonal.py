@@ -24,6 +24,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 import pytest
 import rasterio
 from pyproj import Transformer
@@ -144,3 +145,14 @@ def test_catalogue_errors(criteria: str, message: str) -> None:
     text = "layers:\n  plots: {file: a.gpkg}\n  noise: {file: n.tif, geometry: Raster}\ncriteria:\n  " + criteria
     with pytest.raises(CatalogueError, match=message):
         parse_catalogue(text)
+
+
+def test_a_region_folder_names_the_raster(tmp_path: Path) -> None:
+    write_raster(tmp_path / "noise.tif")
+    pyogrio.write_dataframe(plots(), tmp_path / "region.gpkg", layer="plots")
+    (tmp_path / "layers.yaml").write_text(CATALOGUE, encoding="utf-8")
+    layers = LayerSet.from_path(tmp_path)
+    assert layers.kinds == ["plots"]  # the raster is read by the measure, window by window
+    prov = layers.provenance().set_index("layer")
+    assert prov.loc["noise", "source"] == "example: a 4 × 4 test raster" and prov.loc["noise", "licence"] == "CC0"
+    assert compute_features(layers["plots"], layers)["noise_max_db"].tolist()[:2] == [6.0, 15.0]

@@ -353,6 +353,9 @@ class LayerSet:
     def provenance(self) -> pd.DataFrame:
         """One row per (layer, source, licence) with the row count and the catalogue's date.
 
+        Raster layers the catalogue names are listed too (with 0 rows: they are read by the
+        measures that use them).
+
         What every number rests on; maps and dossiers show it.
         """
         rows = []
@@ -364,6 +367,10 @@ class LayerSet:
             grouped = gdf.groupby([s.SOURCE, s.LICENCE], dropna=False).size()
             for (source, licence), n in grouped.items():
                 rows.append({"layer": kind, s.SOURCE: source, s.LICENCE: licence, "rows": int(n), "date": date})
+        for kind, entry in self.catalogue.layers.items():
+            if entry.schema.geometry_type == RASTER:  # read by the measures, not held: no rows to count
+                row = {"layer": kind, s.SOURCE: entry.source, s.LICENCE: entry.licence, "rows": 0, "date": entry.date}
+                rows.append({k: v if v is not None else "" for k, v in row.items()})
         return pd.DataFrame(rows, columns=["layer", s.SOURCE, s.LICENCE, "rows", "date"])
 
     def __getstate__(self) -> dict[str, Any]:
