@@ -112,12 +112,14 @@ def import_files(
         mapping = read_mapping(Path(mapping), cls.allowed_mapping_keys())
     report = ImportReport(source)
     importer = cls(mapping, parse_crs(crs) if crs is not None else None, progress, report)
+    step = progress or (lambda _what, _done, _total: None)
+    step(f"reading {source}", 0, None)
     layers: list[ImportedLayer] = importer.read([Path(f) for f in files], Path(out))
     if not layers:
         raise SourceError(f"{source}: found nothing to import in {', '.join(str(f) for f in files)}")
     from sitematch.importers._region import write_region
 
-    write_region(Path(out), layers, report)
+    write_region(Path(out), layers, report, progress=step)
     return report
 
 

@@ -14,7 +14,7 @@ from sitematch import schema as s
 from sitematch._io import atomic_target, for_ogr, write_text_atomic
 from sitematch._yaml import read_yaml
 from sitematch.errors import CatalogueError
-from sitematch.importers._base import ImportedLayer, ImportReport
+from sitematch.importers._base import ImportedLayer, ImportReport, Progress
 from sitematch.importers._criteria import PARAMETERS, brought
 from sitematch.layers.catalogue import CATALOGUE_FILE, parse_catalogue
 from sitematch.layers.layerset import validate_layer
@@ -88,7 +88,9 @@ def _existing(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_region(out: Path, layers: list[ImportedLayer], report: ImportReport) -> Path:
+def write_region(
+    out: Path, layers: list[ImportedLayer], report: ImportReport, progress: Progress | None = None
+) -> Path:
     """Write ``layers`` into the region folder ``out`` and create or update its catalogue.
 
     Each layer goes to ``<kind>.gpkg`` (replacing an earlier import of the kind); its catalogue
@@ -136,7 +138,9 @@ def write_region(out: Path, layers: list[ImportedLayer], report: ImportReport) -
             frame[col] = frame[col].where(frame[col].notna(), value) if col in frame.columns else value
         schema = catalogue.schema(layer.kind)
         frames.append(validate_layer(frame, layer.kind, what=f"imported {layer.kind}", schema=schema))
-    for layer, frame in zip(layers, frames, strict=True):
+    for i, (layer, frame) in enumerate(zip(layers, frames, strict=True)):
+        if progress is not None:
+            progress(f"writing {layer.kind}", i, len(layers))
         target = out / f"{layer.kind}.gpkg"
         with atomic_target(target) as tmp:
             pyogrio.write_dataframe(_for_gpkg(frame), tmp, layer=layer.kind, driver="GPKG")

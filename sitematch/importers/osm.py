@@ -251,7 +251,7 @@ class OsmImporter(Importer):
             layer("motorway_junctions").add(row.pop("_geom"), **row)
         if unknown:
             self.report.note(f"{unknown} motorway junction(s) lie on no motorway way with a ref: their 'road' is '?'")
-        self.report.read[f"OpenStreetMap objects with {', '.join(_KEYS)} from {path.name}"] = sum(
+        self.report.read[f"features kept from {path.name} (tags {', '.join(_KEYS)})"] = sum(
             len(c.rows) for c in layers.values()
         )
         self.report.drop("ways", bad["way"], "fewer than two of their nodes are in the extract (clipped at its edge)")
