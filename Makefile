@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,pdf,dev]"
+	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,pdf,import,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

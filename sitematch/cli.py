@@ -352,9 +352,11 @@ def _register_groups() -> None:
     """Add the command groups that live in their own modules."""
     from sitematch.bench.cli import bench
     from sitematch.cli_plots import plots
+    from sitematch.importers import cli as importers_cli
 
     main.add_command(plots)
     main.add_command(bench)
+    layers_group.add_command(importers_cli.import_cmd)
 
 
 _register_groups()

@@ -301,3 +301,153 @@ LABOUR_POOL_POPULATION = "labour_pool_population"
 NEAREST_PORT = "nearest_port"
 NEAREST_JUNCTION = "nearest_junction"
 NEAREST_SUBSTATION = "nearest_substation"
+
+# --- kinds that importers bring (declared in a region's catalogue when imported) ----------------
+# These are not in LAYERS: a region has them only when its catalogue declares them, which
+# ``sitematch layers import`` does (geometry and columns written from these schemas).
+SPEED_KMH = "speed_kmh"
+ONEWAY = "oneway"
+ROAD_CLASS = "road_class"
+RISK_CLASS = "risk_class"
+RISK_CLASS_NUMBER = "risk_class_number"
+BRANCH = "branch"
+SITE_ID = "site_id"
+CELL_ID = "cell_id"
+PLAN_ID = "plan_id"
+PLAN_DATE = "plan_date"
+USE_CODE = "use_code"
+LANDUSE = "landuse"
+USAGE = "usage"
+SERVICE = "service"
+OSM_ID = "osm_id"
+SUBSTATION_TYPE = "substation_type"
+DESO_CODE = "deso_code"
+AVAILABLE_MW_PRODUCTION = "available_mw_production"
+CAPACITY_METHOD = "capacity_method"
+SOURCE_URL = "source_url"
+CAPACITY_STALE = "capacity_stale"
+CAPACITY_AGE_DAYS = "capacity_age_days"
+
+ROADS = LayerSchema(
+    "roads",
+    "LineString",
+    (
+        Column(SPEED_KMH, "float", True, "speed used for travel time, km/h (the speed limit where known)"),
+        Column(ONEWAY, "int", True, "0 both directions, 1 only along the line, -1 only against it"),
+        Column(ROAD_CLASS, "str", False, "the source's road class (OSM highway=*, NVDB functional class)"),
+        Column(ROAD, "str", False, "road number, e.g. E18, 56"),
+        Column(NAME, "str", False, "street or road name"),
+    ),
+    "the drivable road network, for drive times",
+)
+
+CONTAMINATED_SITES = LayerSchema(
+    "contaminated_sites",
+    "Point",
+    (
+        Column(SITE_ID, "str", True, "the register's object id"),
+        Column(NAME, "str", False, "object name"),
+        Column(RISK_CLASS, "str", True, "MIFO risk class 1–4, E (not inventoried), KM/MKM (remediated)"),
+        Column(RISK_CLASS_NUMBER, "int", False, "the risk class as a number 1 (very high) to 4 (low); empty otherwise"),
+        Column(BRANCH, "str", False, "industry branch (bransch)"),
+    ),
+    "potentially contaminated sites (EBH register, Länsstyrelsen)",
+)
+
+POPULATION_GRID = LayerSchema(
+    "population_grid",
+    "Point",
+    (
+        Column(CELL_ID, "str", True, "the grid cell's id (SCB rutid)"),
+        Column(POPULATION, "int", True, "inhabitants in the cell"),
+    ),
+    "population on a grid, one point per cell at its centre (SCB)",
+)
+
+PLAN_AREAS = LayerSchema(
+    "plan_areas",
+    "Polygon",
+    (
+        Column(PLAN_ID, "str", True, "plan designation (beteckning) or id"),
+        Column(NAME, "str", False, "plan name"),
+        Column(MUNICIPALITY_CODE, "str", False, "SCB kommunkod"),
+        Column(PLAN_STATUS, "str", True, "laga_kraft, antagen or pagaende"),
+        Column(PLAN_DATE, "date", False, "date the plan gained legal force (or was adopted)"),
+    ),
+    "detailed plan areas (Lantmäteriet)",
+)
+
+PLAN_USES = LayerSchema(
+    "plan_uses",
+    "Polygon",
+    (
+        Column(PLAN_ID, "str", True, "the plan the provision belongs to"),
+        Column(ZONING, "str", True, "use letter (J, Z, E, …) from Boverket's catalogue code"),
+        Column(USE_CODE, "str", True, "Boverket's planbestämmelsekatalog code, e.g. DP_KM_J2"),
+        Column(PLAN_STATUS, "str", True, "status of the plan"),
+        Column(NAME, "str", False, "the provision as worded (bestämmelseformulering)"),
+    ),
+    "land-use provisions of detailed plans (användningsbestämmelser)",
+)
+
+POWER_SUBSTATIONS = LayerSchema(
+    "power_substations",
+    "Point",
+    (
+        Column(OSM_ID, "str", True, "the source's id of the substation"),
+        Column(NAME, "str", False, "substation name"),
+        Column(OPERATOR, "str", False, "operator"),
+        Column(VOLTAGE_KV, "float", False, "highest voltage, kV"),
+        Column(SUBSTATION_TYPE, "str", False, "transmission, distribution, …"),
+    ),
+    "electrical substations without capacity figures (OpenStreetMap)",
+)
+
+HARBOURS = LayerSchema(
+    "harbours",
+    "Point",
+    (
+        Column(OSM_ID, "str", True, "the source's id"),
+        Column(NAME, "str", False, "port or harbour name"),
+        Column(KIND, "str", True, "port (industrial=port, landuse=port) or harbour"),
+    ),
+    "ports and harbours without draught figures (OpenStreetMap)",
+)
+
+INDUSTRIAL_LAND = LayerSchema(
+    "industrial_land",
+    "Polygon",
+    (
+        Column(OSM_ID, "str", True, "the source's id"),
+        Column(NAME, "str", False, "area name"),
+        Column(LANDUSE, "str", True, "industrial or brownfield"),
+    ),
+    "industrial and brownfield land (OpenStreetMap)",
+)
+
+DESO_AREAS = LayerSchema(
+    "deso_areas",
+    "Polygon",
+    (
+        Column(DESO_CODE, "str", True, "DeSO code: kommunkod + A/B/C + 4 digits"),
+        Column(MUNICIPALITY_CODE, "str", True, "SCB kommunkod"),
+        Column(POPULATION, "int", False, "inhabitants, where a population table was given"),
+    ),
+    "demographic statistical areas (SCB DeSO)",
+)
+
+#: Kinds importers write, by name (declared in the region's catalogue on import, not built in).
+IMPORTED: dict[str, LayerSchema] = {
+    s.kind: s
+    for s in (
+        ROADS,
+        CONTAMINATED_SITES,
+        POPULATION_GRID,
+        PLAN_AREAS,
+        PLAN_USES,
+        POWER_SUBSTATIONS,
+        HARBOURS,
+        INDUSTRIAL_LAND,
+        DESO_AREAS,
+    )
+}

@@ -110,10 +110,10 @@ def test_where_conditions(text: str, rows: list[bool]) -> None:
 
 def test_every_module_in_the_package_is_a_registered_measure() -> None:
     modules = {m.name for m in pkgutil.iter_modules(measures.__path__) if not m.name.startswith("_")}
-    assert modules == {"attribute", "nearest", "aggregate", "overlay"}
+    assert modules == {"attribute", "nearest", "aggregate", "overlay", "zonal", "travel_time"}
     assert {measure_class(name).__module__.rsplit(".", 1)[1] for name in measures.discover()} == modules
-    with pytest.raises(CatalogueError, match="unknown measure 'zonal'"):
-        measure_class("zonal")
+    with pytest.raises(CatalogueError, match="unknown measure 'isochrone'"):
+        measure_class("isochrone")
 
 
 def test_a_registered_measure_is_usable_from_a_catalogue_at_once(tiny_layers: LayerSet) -> None:

@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 
 from sitematch import schema as s
+from sitematch.bench.drive_time import bench_drive_time, report_lines
 from sitematch.bench.reference import reference_match
 from sitematch.bench.synthetic import synthetic_layers
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
@@ -294,6 +295,7 @@ def run_bench(
     out: Path = Path("bench/results.md"),
     reference_limit: int = 100_000,
     dask_n: int = 100_000,
+    drive_time_n: int = 10_000,
     say: Callable[[str], None] = print,
 ) -> str:
     """Run the benchmark and write the Markdown report to ``out``; return the report."""
@@ -302,6 +304,8 @@ def run_bench(
         results = [bench_size(n, profile, reference_limit=reference_limit, work=Path(tmp), say=say) for n in sizes]
     dask = dask_throughput(min(dask_n, max(sizes)), profile, say) if dask_n else []
     text = report(results, dask, min(dask_n, max(sizes)))
+    say(f"drive time: {drive_time_n:,} plots")
+    text += "\n" + "\n".join(report_lines(bench_drive_time(drive_time_n)))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return text

@@ -64,6 +64,8 @@ CRITERION_KEYS = (
 )
 PARAMETER_KEYS = ("default", "label", "unit", "description")
 GEOMETRIES = {"point": "Point", "linestring": "LineString", "line": "LineString", "polygon": "Polygon"}
+#: The geometry of a raster layer (a GeoTIFF read by the measures that use it, not held by the LayerSet).
+RASTER = "Raster"
 DTYPES = ("str", "float", "int", "bool", "date")
 #: The non-spatial members table.
 MEMBERS = "members"
@@ -196,10 +198,14 @@ class _Reader:
             if not kind.isidentifier() or not kind.islower():
                 raise self.fail(path, "a layer kind is a lower-case name with underscores, e.g. district_heating")
             if geometry is None:
-                raise self.fail(path, "a new layer kind needs 'geometry': Point, LineString or Polygon")
-            gtype = GEOMETRIES.get(str(geometry).lower())
+                raise self.fail(path, "a new layer kind needs 'geometry': Point, LineString, Polygon or Raster")
+            gtype = RASTER if str(geometry).lower() == "raster" else GEOMETRIES.get(str(geometry).lower())
             if gtype is None:
-                raise self.fail((*path, "geometry"), f"unknown geometry {geometry!r}; use Point, LineString or Polygon")
+                raise self.fail(
+                    (*path, "geometry"), f"unknown geometry {geometry!r}; use Point, LineString, Polygon or Raster"
+                )
+            if gtype == RASTER and (columns or spec.get("file") is None):
+                raise self.fail(path, "a raster layer names its 'file' (a GeoTIFF) and has no 'columns'")
             schema = s.LayerSchema(kind, gtype, columns, str(spec.get("description") or kind))
         file = self.text(spec, "file", path)
         resolved = None
@@ -257,6 +263,9 @@ class _Reader:
             {k: v for k, v in spec.items() if k in cls.keys}, path, self.fail, parameters=tuple(parameters)
         )
         measure.check(layers.schema, path, self.fail)
+        rasters = [k for k in measure.layers() if (sch := layers.schema(k)) is not None and sch.geometry_type == RASTER]
+        if rasters and not getattr(measure, "reads_rasters", False):
+            raise self.fail((*path, "layer"), f"'{rasters[0]}' is a raster layer; measure it with 'measure: zonal'")
         kind = str(spec.get("kind") or measure.default_kind())
         if kind not in KINDS:
             raise self.fail((*path, "kind"), f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")

@@ -29,7 +29,7 @@ from sitematch import schema as s
 from sitematch.criteria import Registry
 from sitematch.crs import to_working_crs
 from sitematch.errors import LayerError
-from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, Catalogue, read_catalogue
+from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, RASTER, Catalogue, read_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,8 @@ class LayerSet:
             if kind == MEMBERS:
                 members = _read_table(entry.file, entry.layer or MEMBERS)
                 continue
+            if entry.schema.geometry_type == RASTER:
+                continue  # read by the measures that use it (sitematch.measures.zonal), window by window
             gdf = _read_any(entry.file, entry.layer or _default_layer(entry.file, kind))
             for col, value in ((s.SOURCE, entry.source), (s.LICENCE, entry.licence)):
                 if value is not None:
@@ -365,6 +367,9 @@ class LayerSet:
     def provenance(self) -> pd.DataFrame:
         """One row per (layer, source, licence) with the row count and the catalogue's date.
 
+        Raster layers the catalogue names are listed too (with 0 rows: they are read by the
+        measures that use them).
+
         What every number rests on; maps and dossiers show it.
         """
         rows = []
@@ -376,6 +381,10 @@ class LayerSet:
             grouped = gdf.groupby([s.SOURCE, s.LICENCE], dropna=False).size()
             for (source, licence), n in grouped.items():
                 rows.append({"layer": kind, s.SOURCE: source, s.LICENCE: licence, "rows": int(n), "date": date})
+        for kind, entry in self.catalogue.layers.items():
+            if entry.schema.geometry_type == RASTER:  # read by the measures, not held: no rows to count
+                row = {"layer": kind, s.SOURCE: entry.source, s.LICENCE: entry.licence, "rows": 0, "date": entry.date}
+                rows.append({k: v if v is not None else "" for k, v in row.items()})
         return pd.DataFrame(rows, columns=["layer", s.SOURCE, s.LICENCE, "rows", "date"])
 
     def __getstate__(self) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+"""Importers for the Swedish national sources and OpenStreetMap: ``sitematch layers import <source> FILE…``.
+
+Importers are registered by name in one table, the way pygeoapi registers its providers; each is
+one module. An importer reads its source's files, maps the source's own fields to sitematch's
+canonical columns through an editable mapping (its ``default_mapping``, overridden by a YAML
+file), fills ``source``, ``licence`` and the source's date, reprojects from any Swedish CRS to
+EPSG:3006 and reports what it dropped or could not map. :func:`import_files` then writes the
+layers into a region folder and creates or updates its catalogue (``layers.yaml``) with the
+layers and the criteria they bring, so ``sitematch match lead.yaml --layers FOLDER`` runs on them.
+
+See ``docs/importers.md`` for each source: what it reads, the mapping, what it writes, the licence.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sitematch.crs import parse_crs
+from sitematch.importers._base import ImportedLayer, Importer, ImportReport, Progress, SourceError, read_mapping
+
+log = logging.getLogger(__name__)
+
+#: Importers by the name ``sitematch layers import`` takes: "module:Class".
+IMPORTERS: dict[str, str] = {
+    "osm": "sitematch.importers.osm:OsmImporter",
+    "detaljplan": "sitematch.importers.detaljplan:DetaljplanImporter",
+    "nvdb": "sitematch.importers.trafikverket:NvdbImporter",
+    "jarnvag": "sitematch.importers.trafikverket:RailImporter",
+    "ebh": "sitematch.importers.ebh:EbhImporter",
+    "scb-grid": "sitematch.importers.scb:PopulationGridImporter",
+    "deso": "sitematch.importers.scb:DesoImporter",
+    "capacity": "sitematch.importers.capacity:CapacityImporter",
+}
+
+
+def importer_class(name: str) -> type[Importer]:
+    """The importer registered under ``name``.
+
+    Raises
+    ------
+    SourceError
+        If no importer has that name.
+
+    Examples
+    --------
+    >>> importer_class("ebh").licence
+    'CC0 (Länsstyrelserna, EBH-stödet)'
+    """
+    if name not in IMPORTERS:
+        raise SourceError(f"no importer called {name!r}; the sources are: {', '.join(IMPORTERS)}")
+    module, cls = IMPORTERS[name].split(":")
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def import_files(
+    source: str,
+    files: list[Path] | tuple[Path, ...],
+    out: Path,
+    *,
+    mapping: Path | Mapping[str, Any] | None = None,
+    crs: str | int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a source's files into the region folder ``out``.
+
+    Parameters
+    ----------
+    source : str
+        An importer's name (:data:`IMPORTERS`).
+    files : list of pathlib.Path
+        The source's files.
+    out : pathlib.Path
+        The region folder: layer files are written there and its ``layers.yaml`` created or updated.
+    mapping : pathlib.Path or mapping, optional
+        A mapping (YAML file, or the same as data) laid over the importer's default mapping.
+    crs : str or int, optional
+        The CRS of files that declare none (``3011``, ``"EPSG:3021"``).
+    progress : callable, optional
+        Called as ``progress(what, done, total)`` while reading.
+
+    Returns
+    -------
+    ImportReport
+        What was read, written, dropped and left unmapped, and the criteria added.
+
+    Raises
+    ------
+    SourceError
+        If the source, a file or the mapping cannot be used.
+    LayerError, CRSError, CatalogueError
+        If a layer or the catalogue would be invalid (nothing is written then).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> region = Path(tempfile.mkdtemp())
+    >>> csv = region / "capacity.csv"
+    >>> _ = csv.write_text("station;effekt_uttag;datum\\nKungsör;0;2025-05-01\\n", encoding="utf-8")
+    >>> import_files("capacity", [csv], region)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sitematch.importers._base.SourceError: ... no substations to join the capacity records to...
+    """
+    cls = importer_class(source)
+    if not files:
+        raise SourceError(f"{source}: give at least one file to import ({', '.join(cls.suffixes)})")
+    if isinstance(mapping, str | Path):
+        mapping = read_mapping(Path(mapping), cls.allowed_mapping_keys())
+    report = ImportReport(source)
+    importer = cls(mapping, parse_crs(crs) if crs is not None else None, progress, report)
+    step = progress or (lambda _what, _done, _total: None)
+    step(f"reading {source}", 0, None)
+    layers: list[ImportedLayer] = importer.read([Path(f) for f in files], Path(out))
+    if not layers:
+        raise SourceError(f"{source}: found nothing to import in {', '.join(str(f) for f in files)}")
+    from sitematch.importers._region import write_region
+
+    write_region(Path(out), layers, report, progress=step)
+    return report
+
+
+__all__ = ["IMPORTERS", "ImportReport", "ImportedLayer", "Importer", "SourceError", "import_files", "importer_class"]

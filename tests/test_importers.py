@@ -1,0 +1,364 @@
+"""Importers of the national sources, each on a small fixture written here that mirrors the source.
+
+Every fixture keeps the source's own layout, field names (those SOURCES.md confirms; the others
+the default mappings list as likely, and each test says which), Swedish characters and CRS.
+Expected values are worked out by hand from the tiny region of conftest.py (EPSG:3006,
+E0 = 580 000, N0 = 6 610 000; plot A E0…+500 × N0…+500, B E0+3000…3400 × N0…+400,
+C E0−5000…−4500 × N0…+600).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from shapely import Point, box
+
+from sitematch.cli import main
+from sitematch.errors import CRSError
+from sitematch.features import compute_features
+from sitematch.importers import SourceError, import_files
+from sitematch.layers.layerset import LayerSet
+from tests.conftest import E0, N0, tiny_plots
+
+
+@pytest.fixture
+def region(tmp_path: Path) -> Path:
+    """A region folder that holds the tiny plots and a catalogue naming them."""
+    out = tmp_path / "region"
+    out.mkdir()
+    pyogrio.write_dataframe(tiny_plots(), out / "plots.gpkg", layer="plots")
+    (out / "layers.yaml").write_text("name: Testregion\nlayers:\n  plots: {file: plots.gpkg}\n", encoding="utf-8")
+    return out
+
+
+def features(region: Path, columns: list[str], parameters: dict | None = None):
+    layers = LayerSet.from_path(region)
+    return compute_features(layers["plots"], layers, parameters, columns=columns).set_index("local_ref")
+
+
+# -- EBH ------------------------------------------------------------------------------------------
+def ebh_fixture(path: Path) -> Path:
+    """EBH export as GeoJSON in SWEREF 99 TM. Field names EBH_ID, Objektnamn, Riskklass, Bransch: not
+    confirmed (the default mapping's first guesses). Risk classes written as the register shows them."""
+    rows = [
+        ("EBH-1", "Sala silvergruva, varphögar", "Riskklass 1", "Gruvor och gruvavfall", Point(E0 + 250, N0 + 250)),
+        ("EBH-2", "Köpings gamla färgeri", "2", "Textilindustri", Point(E0 + 3200, N0 + 1000)),
+        ("EBH-3", "Bensinstation Åby", "E", "Drivmedelshantering", Point(E0 - 4750, N0 + 300)),
+        ("EBH-4", "Sanerad tomt", "MKM", "Verkstadsindustri", Point(E0 + 9000, N0)),
+        ("EBH-5", "Okänt objekt", "okänd", "Övrigt", Point(E0 + 9500, N0)),
+    ]
+    gdf = gpd.GeoDataFrame(
+        [{"EBH_ID": i, "Objektnamn": n, "Riskklass": r, "Bransch": b, "geometry": g} for i, n, r, b, g in rows],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(gdf, path, driver="GeoJSON")
+    return path
+
+
+def test_ebh_import_and_its_criteria(region: Path, tmp_path: Path) -> None:
+    report = import_files("ebh", [ebh_fixture(tmp_path / "ebh.geojson")], region)
+    assert report.written["contaminated_sites"][0] == 4
+    assert report.dropped == [("contaminated_sites", 1, "risk class not 1–4, E, KM or MKM (okänd)")]
+    sites = gpd.read_file(region / "contaminated_sites.gpkg")
+    assert sites["risk_class"].tolist() == ["1", "2", "E", "MKM"]
+    assert sites["name"].iloc[1] == "Köpings gamla färgeri" and sites.crs.to_epsg() == 3006
+    cols = ["distance_to_contaminated_site_class_1_2_m", "contaminated_sites_class_1_2_on_plot_count"]
+    f = features(region, cols)
+    # A holds EBH-1; B is 600 m below EBH-2; C is 4750 m from EBH-1 (EBH-3 in C is class E: not counted).
+    assert f.loc[["A", "B", "C"], cols[0]].tolist() == pytest.approx([0.0, 600.0, 4750.0])
+    assert f.loc[["A", "B", "C"], cols[1]].tolist() == [1, 0, 0]
+
+
+def test_ebh_needs_a_risk_class_field(region: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ebh.geojson"
+    gpd.GeoDataFrame({"EBH_ID": ["1"], "Klass": ["2"]}, geometry=[Point(E0, N0)], crs=3006).to_file(path)
+    with pytest.raises(SourceError, match="found no field for risk_class") as info:
+        import_files("ebh", [path], region)
+    assert "columns: {risk_class: FIELD}" in str(info.value) and info.value.option == "mapping"
+    mapping = tmp_path / "ebh.yaml"
+    mapping.write_text("columns: {risk_class: Klass}\n", encoding="utf-8")
+    assert import_files("ebh", [path], region, mapping=mapping).written["contaminated_sites"][0] == 1
+
+
+def test_file_without_crs_needs_one(region: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ebh.csv"
+    path.write_text(f"EBH_ID,Riskklass,WKT\nX1,1,POINT ({E0} {N0})\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="no coordinate reference system"):
+        import_files("ebh", [path], region)
+    assert import_files("ebh", [path], region, crs="3006").written["contaminated_sites"][0] == 1
+
+
+# -- SCB ------------------------------------------------------------------------------------------
+def test_scb_grid_from_a_table(region: Path, tmp_path: Path) -> None:
+    """The grid as SCB's table: rutid_scb (E 6 digits + N 7 digits of the lower-left corner), beftotalt,
+    plus a municipality name column nothing maps (reported)."""
+    e, n = int(E0), int(N0)
+    table = tmp_path / "befolkning_rutor.csv"
+    table.write_text(
+        "rutid_scb;beftotalt;kommunnamn\n"
+        f"{e:06d}{n + 2000:07d};1200;Västerås\n"  # centre (E0+500, N0+2500)
+        f"{e + 40000:06d}{n:07d};300;Västerås\n"  # centre (E0+40 500, N0+500)
+        f"{e:06d}{n + 4000:07d};;Västerås\n",  # no population: dropped
+        encoding="utf-8",
+    )
+    report = import_files("scb-grid", [table], region)
+    assert report.written["population_grid"][0] == 2
+    assert report.unmapped["befolkning_rutor.csv"] == ["kommunnamn"]
+    grid = gpd.read_file(region / "population_grid.gpkg")
+    assert grid.geometry.x.tolist() == [E0 + 500, E0 + 40_500] and grid.geometry.y.tolist() == [N0 + 2500, N0 + 500]
+    f = features(region, ["labour_pool_grid_population"], {"labour_pool_radius_m": 30_000})
+    # From A the first cell is 2000 m away, the second 40 km: only the first counts within 30 km.
+    assert f.loc["A", "labour_pool_grid_population"] == 1200
+
+
+def test_scb_grid_from_squares_in_rt90(region: Path, tmp_path: Path) -> None:
+    squares = gpd.GeoDataFrame(
+        {"Rutid": ["a", "b"], "Beftotalt": [10, 20]},
+        geometry=[box(E0, N0, E0 + 1000, N0 + 1000), box(E0 + 1000, N0, E0 + 2000, N0 + 1000)],
+        crs=3006,
+    ).to_crs(3021)
+    pyogrio.write_dataframe(squares, tmp_path / "rutor.gpkg")
+    import_files("scb-grid", [tmp_path / "rutor.gpkg"], region)
+    grid = gpd.read_file(region / "population_grid.gpkg")
+    assert grid.geometry.x.round(1).tolist() == [E0 + 500, E0 + 1500]
+    assert grid["population"].tolist() == [10, 20]
+
+
+def test_deso_with_a_population_table(region: Path, tmp_path: Path) -> None:
+    areas = gpd.GeoDataFrame(
+        {"deso": ["1980C1010", "1980C1020"]},
+        geometry=[box(E0 - 1000, N0 - 1000, E0 + 2000, N0 + 1000), box(E0 + 2000, N0 - 1000, E0 + 5000, N0 + 1000)],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(areas, tmp_path / "deso.gpkg")
+    (tmp_path / "folkmangd.csv").write_text("deso,folkmangd\n1980C1010,1523\n1980C9999,7\n", encoding="utf-8")
+    report = import_files("deso", [tmp_path / "deso.gpkg", tmp_path / "folkmangd.csv"], region)
+    assert any("1980C9999" in note for note in report.notes)
+    deso = gpd.read_file(region / "deso_areas.gpkg")
+    assert deso["municipality_code"].tolist() == ["1980", "1980"] and deso["population"].tolist()[0] == 1523
+    assert features(region, ["deso_code"]).loc[["A", "B"], "deso_code"].tolist() == ["1980C1010", "1980C1020"]
+
+
+# -- grid capacity --------------------------------------------------------------------------------
+def test_capacity_joined_by_name_and_id_with_unmatched_reported(region: Path, tmp_path: Path) -> None:
+    subs = gpd.GeoDataFrame(
+        {"osm_id": ["n1", "w2"], "name": ["Köping transformatorstation", "Västerås Ställverk"]},
+        geometry=[Point(E0 + 1000, N0 + 1000), Point(E0 - 4000, N0 + 300)],
+        crs=3006,
+    ).to_crs(4326)
+    pyogrio.write_dataframe(subs, tmp_path / "stationer.gpkg")
+    table = tmp_path / "kapacitet.csv"
+    table.write_text(
+        "station;substation_id;effekt_uttag_mw;effekt_inmatning_mw;nätbolag;datum;metod;källa\n"
+        "KÖPING;;40;10;Mälarenergi Elnät;2025-06-30;indikativ;https://example.se/kapacitet\n"
+        "Köping;;25;5;Mälarenergi Elnät;2024-01-15;indikativ;https://example.se/gammal\n"
+        ";w2;12;0;Ellevio;2023-05-01;fast;https://example.se/ellevio\n"
+        "Surahammar;;5;0;Ellevio;2025-01-01;fast;\n",
+        encoding="utf-8",
+    )
+    report = import_files(
+        "capacity", [table, tmp_path / "stationer.gpkg"], region, mapping={"options": {"today": "2026-01-01"}}
+    )
+    assert ("capacity records", 1, "match no substation in stationer.gpkg: Surahammar") in report.dropped
+    sub = gpd.read_file(region / "substations.gpkg").set_index("name")
+    assert sub.loc["Köping transformatorstation", "available_capacity_mw"] == 40  # the latest record
+    assert sub.loc["Köping transformatorstation", "capacity_method"] == "indicative"
+    assert sub.loc["Västerås Ställverk", "capacity_method"] == "firm"
+    # 2025-06-30 is 185 days before 2026-01-01; 2023-05-01 is 976 days: older than 365, flagged.
+    names = ["Köping transformatorstation", "Västerås Ställverk"]
+    assert sub.loc[names, "capacity_age_days"].tolist() == [185, 976]
+    assert sub.loc[names, "capacity_stale"].tolist() == [False, True]
+    assert "Ellevio" in sub.loc["Västerås Ställverk", "source"]
+    f = features(region, ["grid_capacity_mw"], {"grid_connection_radius_m": 15_000})
+    assert f.loc["A", "grid_capacity_mw"] == 40
+
+
+def test_cli_import_reports_and_refuses_cleanly(region: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(
+        main, ["layers", "import", "ebh", str(ebh_fixture(tmp_path / "e.geojson")), "--out", str(region)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "wrote 4 row(s) to contaminated_sites" in ok.output and "okänd" in ok.output
+    bad = runner.invoke(
+        main, ["layers", "import", "capacity", str(tmp_path / "none.csv"), "--out", str(tmp_path / "x")]
+    )
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    unknown = runner.invoke(main, ["layers", "import", "lantmateriet", "x", "--out", str(region)])
+    assert unknown.exit_code == 2
+
+
+# -- Trafikverket ---------------------------------------------------------------------------------
+def test_nvdb_roads_and_motorways(region: Path, tmp_path: Path) -> None:
+    """NVDB homogeniserad as a GeoPackage in SWEREF 99 TM with its confirmed field names (Motorvag,
+    F_Hogst_225, B_Hogst_225, Klass_181, Kateg_380, Europ_16, Huvud_13, KOMMUNNR); the street name
+    field (Namn_130) is not confirmed."""
+    links = [
+        (1, 110, 110, 0, 1, 18, None, "E18", [(E0 - 5000, N0 - 1000), (E0 + 5000, N0 - 1000)]),
+        (0, 50, None, 6, 2, None, 56, "Köpingsvägen", [(E0, N0 - 1000), (E0, N0 + 3000)]),
+        (0, None, None, 9, 4, None, None, "Gårdsvägen", [(E0, N0 + 3000), (E0 + 3000, N0 + 3000)]),
+        (0, None, None, None, 4, None, None, "Okänd", [(E0 + 3000, N0 + 3000), (E0 + 3000, N0 + 4000)]),
+    ]
+    from shapely import LineString
+
+    gdf = gpd.GeoDataFrame(
+        [
+            {
+                "Motorvag": m,
+                "Motortrafikled": 0,
+                "F_Hogst_225": f,
+                "B_Hogst_225": b,
+                "Klass_181": k,
+                "Kateg_380": c,
+                "Europ_16": e,
+                "Huvud_13": h,
+                "Barig_64": "BK1",
+                "KOMMUNNR": "1983",
+                "Namn_130": n,
+                "geometry": LineString(xy),
+            }
+            for m, f, b, k, c, e, h, n, xy in links
+        ],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(gdf, tmp_path / "nvdb.gpkg", layer="vagnat")
+    junction = gpd.GeoDataFrame(
+        {"name": ["Tp Köping"], "road": ["E18"], "source": ["example"], "licence": ["CC0"]},
+        geometry=[Point(E0, N0 - 1000)],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(junction, region / "tp.gpkg", layer="motorway_junctions")
+    with open(region / "layers.yaml", "a", encoding="utf-8") as f:
+        f.write("  motorway_junctions: {file: tp.gpkg}\n")
+    report = import_files("nvdb", [tmp_path / "nvdb.gpkg"], region)
+    assert report.dropped == [("roads", 1, "no speed limit and no functional class")]
+    assert "drive_time_to_motorway_junction_min" in report.criteria
+    roads = gpd.read_file(region / "roads.gpkg")
+    assert roads["speed_kmh"].tolist() == [110, 50, 20]  # Gårdsvägen: class 9's 20 km/h
+    assert roads["road"].tolist()[:2] == ["E18", "56"] and roads["name"].tolist()[1] == "Köpingsvägen"
+    motorways = gpd.read_file(region / "motorways.gpkg")
+    assert motorways["road"].tolist() == ["E18"]
+    # A joins Köpingsvägen somewhere on its west edge (N0…N0+500) after 1 min, then drives 1.0–1.5 km
+    # south at 50 km/h (1.2 min per km) to the junction: 2.2–2.8 min.
+    t = features(region, ["drive_time_to_motorway_junction_min"]).loc["A"].iloc[-1]
+    assert 2.2 - 1e-9 <= t <= 2.8 + 1e-9
+
+
+def test_rail_network_and_sidings(region: Path, tmp_path: Path) -> None:
+    """Rail network as a Shapefile in SWEREF 99 TM; field names Bandelnamn, Sparkategori not confirmed."""
+    from shapely import LineString
+
+    gdf = gpd.GeoDataFrame(
+        {
+            "Bandelnamn": ["Mälarbanan", "Sidospår Köpings hamn", None],
+            "Sparkategori": ["Huvudspår", "Sidospår", "Huvudspår"],
+        },
+        geometry=[
+            LineString([(E0 + 3200, N0 - 20_000), (E0 + 3200, N0 + 20_000)]),
+            LineString([(E0 + 3200, N0 + 1000), (E0 + 4200, N0 + 1000)]),
+            LineString([(E0 - 9000, N0), (E0 - 9000, N0 + 5000)]),
+        ],
+        crs=3006,
+    )
+    with pytest.warns(RuntimeWarning, match="Sparkatego"):  # a Shapefile's 10-character field names
+        pyogrio.write_dataframe(gdf, tmp_path / "jarnvag.shp", encoding="UTF-8")
+    report = import_files("jarnvag", [tmp_path / "jarnvag.shp"], region)
+    assert report.written["rail"][0] == 2 and report.written["freight_terminals"][0] == 1
+    rail = gpd.read_file(region / "rail.gpkg")
+    assert rail["line_name"].tolist() == ["Mälarbanan", "järnväg (namn saknas)"]
+    terminals = gpd.read_file(region / "freight_terminals.gpkg")
+    assert (terminals.geometry.x.iloc[0], terminals.geometry.y.iloc[0]) == (E0 + 3700, N0 + 1000)
+    f = features(region, ["distance_to_rail_m", "distance_to_freight_terminal_m"])
+    assert f.loc["B", "distance_to_rail_m"] == 0  # Mälarbanan crosses B
+    assert f.loc["B", "distance_to_freight_terminal_m"] == pytest.approx(((3700 - 3400) ** 2 + 600**2) ** 0.5)
+
+
+# -- detaljplaner ---------------------------------------------------------------------------------
+def _geojson(geom, crs: int) -> dict:
+    return gpd.GeoSeries([geom], crs=3006).to_crs(crs).iloc[0].__geo_interface__
+
+
+def test_detaljplan_json_and_boundaries_give_zoning_and_status_by_overlay(region: Path, tmp_path: Path) -> None:
+    """An NGP detaljplan JSON (spec 4.x layout: feature:typ, beteckning, status, beslutsinformation,
+    planbestammelsekatalogreferens, bestammelseformulering) in EPSG:3010 (SWEREF 99 16 30, Västerås's
+    zone), with Boverket catalogue UUIDs the mapping resolves; and a Markreglerande bestämmelse
+    GeoPackage (field names Aktbeteckning, Namn not confirmed) in EPSG:3010 covering plot C.
+
+    The plan covers A and B; its J provision covers A, its Z provision B; C lies in the old plan."""
+    crs = 3010
+    feature = lambda typ, props, geom: {  # noqa: E731
+        "type": "Feature",
+        "feature:typ": typ,
+        "properties": props,
+        "geometry": _geojson(geom, crs),
+    }
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3010"}},
+        "features": [
+            feature(
+                "detaljplan",
+                {
+                    "kommun": "1980",
+                    "beteckning": "1980-P2023/4",
+                    "namn": "Detaljplan för kvarteret Smedjan, Västerås",
+                    "syfte": "Möjliggöra industri och verksamheter",
+                    "status": "lagaKraft",
+                    "beslutsinformation": [
+                        {"beslutstyp": "antagande", "datumAntagande": "2023-03-01", "datumLagakraft": "2023-04-12"}
+                    ],
+                },
+                box(E0 - 1000, N0 - 1000, E0 + 4000, N0 + 1000),
+            ),
+            feature(
+                "användningsbestämmelse",
+                {"planbestammelsekatalogreferens": "7c1a-j2", "bestammelseformulering": "Industri"},
+                box(E0 - 1000, N0 - 1000, E0 + 1000, N0 + 1000),
+            ),
+            feature(
+                "användningsbestämmelse",
+                {"planbestammelsekatalogreferens": "7c1a-z1", "bestammelseformulering": "Verksamheter"},
+                box(E0 + 1000, N0 - 1000, E0 + 4000, N0 + 1000),
+            ),
+            feature(
+                "användningsbestämmelse",
+                {"planbestammelsekatalogreferens": "ffff-okänd", "bestammelseformulering": "Skydd"},
+                box(E0 + 3500, N0 + 500, E0 + 4000, N0 + 1000),
+            ),
+            feature(
+                "egenskapsbestämmelse",
+                {"bestammelseformulering": "Högsta byggnadshöjd 20 meter"},
+                box(E0, N0, E0 + 100, N0 + 100),
+            ),
+        ],
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    old = gpd.GeoDataFrame(
+        {"Aktbeteckning": ["19-ÖST-123"], "Namn": ["Östra industriområdet"]},
+        geometry=[box(E0 - 6000, N0 - 1000, E0 - 4000, N0 + 1000)],
+        crs=3006,
+    ).to_crs(crs)
+    pyogrio.write_dataframe(old, tmp_path / "markreglerande.gpkg")
+    mapping = tmp_path / "boverket.yaml"
+    mapping.write_text("catalogue:\n  7c1a-j2: DP_KM_J2\n  7c1a-z1: DP_KM_Z1\n", encoding="utf-8")
+    report = import_files(
+        "detaljplan", [tmp_path / "plan.json", tmp_path / "markreglerande.gpkg"], region, mapping=mapping
+    )
+    assert (
+        "användningsbestämmelser",
+        1,
+        "catalogue reference not in the mapping's catalogue (ffff-okänd)",
+    ) in report.dropped
+    assert {"plan_zoning", "plan_status_by_overlay"} <= set(report.criteria)
+    plans = gpd.read_file(region / "plan_areas.gpkg")
+    assert plans["plan_id"].tolist() == ["1980-P2023/4", "19-ÖST-123"]
+    assert plans["plan_status"].tolist() == ["laga_kraft", "laga_kraft"] and plans["plan_date"].iloc[0] == "2023-04-12"
+    f = features(region, ["plan_zoning", "plan_status_by_overlay"])
+    assert f.loc[["A", "B"], "plan_zoning"].tolist() == ["J", "Z"] and f["plan_zoning"].isna().loc["C"]
+    assert f.loc[["A", "B", "C"], "plan_status_by_overlay"].tolist() == ["laga_kraft"] * 3
+    assert f["plan_status_by_overlay"].isna().loc["D"]
