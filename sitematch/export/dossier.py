@@ -67,7 +67,13 @@ def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources:
         "facts": [_fact(result, c, row, sources) for c in result.headline()],
         "verify": result.to_verify(row),
         "map": Markup(
-            site_map(row.geometry, layers, colour=colour, label=f"#{int(row['rank'])}", named=[n for n in named if n])
+            site_map(
+                row.geometry,
+                layers,
+                colour=colour,
+                label=f"#{int(row['rank'])}",
+                named=[n for n in named if isinstance(n, str) and n],
+            )
         )
         if layers is not None
         else "",
