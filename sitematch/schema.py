@@ -50,6 +50,9 @@ RAIL_CONNECTED = "rail_connected"
 OPERATOR = "operator"
 ICAO = "icao"
 IATA = "iata"
+AIRPORT_CLASS = "airport_class"
+#: Classes of airport: scheduled international traffic; scheduled domestic or small; no scheduled traffic.
+AIRPORT_CLASSES: tuple[str, ...] = ("international", "regional", "airfield")
 AVAILABLE_CAPACITY_MW = "available_capacity_mw"
 CAPACITY_DATE = "capacity_date"
 VOLTAGE_KV = "voltage_kv"
@@ -171,6 +174,7 @@ AIRPORTS = LayerSchema(
         Column(NAME, "str", True, "airport name"),
         Column(ICAO, "str", True, "ICAO code"),
         Column(IATA, "str", False, "IATA code"),
+        Column(AIRPORT_CLASS, "str", False, "international, regional or airfield (no scheduled traffic)"),
     ),
     "airports (airportsdata)",
 )
@@ -295,12 +299,15 @@ DISTANCE_TO_RAIL_M = "distance_to_rail_m"
 DISTANCE_TO_FREIGHT_TERMINAL_M = "distance_to_freight_terminal_m"
 DISTANCE_TO_PORT_M = "distance_to_port_m"
 DISTANCE_TO_AIRPORT_M = "distance_to_airport_m"
+DISTANCE_TO_INTERNATIONAL_AIRPORT_M = "distance_to_international_airport_m"
 DISTANCE_TO_SUBSTATION_M = "distance_to_substation_m"
 GRID_CAPACITY_MW = "grid_capacity_mw"
 LABOUR_POOL_POPULATION = "labour_pool_population"
 NEAREST_PORT = "nearest_port"
 NEAREST_JUNCTION = "nearest_junction"
 NEAREST_SUBSTATION = "nearest_substation"
+NEAREST_AIRPORT = "nearest_airport"
+NEAREST_INTERNATIONAL_AIRPORT = "nearest_international_airport"
 
 # --- kinds that importers bring (declared in a region's catalogue when imported) ----------------
 # These are not in LAYERS: a region has them only when its catalogue declares them, which

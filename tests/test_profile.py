@@ -247,3 +247,21 @@ def test_an_implausibly_small_distance_gets_a_warning_naming_the_key() -> None:
         "lead.yaml: 'requirements.max_distance_to_motorway_junction_m' is 5 m; did you mean 5 km = 5000?",
     )
     assert parse_profile("name: x\nrequirements: {max_distance_to_motorway_junction_m: 5000}").warnings == ()
+
+
+def test_a_lead_can_require_an_international_airport() -> None:
+    """Torsby's airfield is not Arlanda: airports carry a class, and a profile can ask for an international one."""
+    from sitematch import LayerSet, match
+
+    layers = LayerSet.from_path(Path(__file__).parent.parent / "layers")
+    classes = layers["airports"].set_index("icao")["airport_class"]
+    assert classes["ESSA"] == "international" and classes["ESST"] == "regional" and classes["ESKK"] == "airfield"
+    profile = parse_profile("name: x\nrequirements: {max_distance_to_international_airport_m: 60000}\n")
+    result = match(profile, layers)
+    ranked = result.ranked
+    assert len(ranked) and set(ranked["nearest_international_airport"]) <= {
+        "Stockholm-Arlanda Airport",
+        "Stockholm Skavsta Airport",
+    }
+    # near any airport is not near an international one
+    assert (result.sites["distance_to_international_airport_m"] >= result.sites["distance_to_airport_m"]).all()

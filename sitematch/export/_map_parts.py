@@ -169,7 +169,7 @@ OVERLAYS: tuple[Overlay, ...] = (
         COLOURS["substation"],
         6,
     ),
-    Overlay("airports", "Airports", (s.NAME, s.IATA), ("", "IATA"), COLOURS["airport"], 6),
+    Overlay("airports", "Airports", (s.NAME, s.IATA, s.AIRPORT_CLASS), ("", "IATA", "class"), COLOURS["airport"], 6),
     Overlay(
         "places", "Places ≥ 10 000 inhabitants", (s.NAME, s.POPULATION), ("", "population"), COLOURS["place"], 3, False
     ),

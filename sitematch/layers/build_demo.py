@@ -180,7 +180,8 @@ def _places(geonames: gpd.GeoDataFrame, corrections: pd.DataFrame) -> gpd.GeoDat
     return gdf
 
 
-def _airports(counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _airports(counties: gpd.GeoDataFrame, curated: Path) -> gpd.GeoDataFrame:
+    """Airports with an IATA code in the region, each with its class from ``airport_classes.csv``."""
     import airportsdata
 
     rows = [a for a in airportsdata.load().values() if a["country"] == "SE" and a["iata"]]
@@ -192,7 +193,15 @@ def _airports(counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ).to_crs(WORKING_CRS)
     area = shapely.buffer(shapely.union_all(counties.geometry.values), 5000)
     gdf = gdf[gdf.geometry.intersects(area)].reset_index(drop=True)
-    gdf[s.SOURCE] = f"airportsdata {version('airportsdata')} (airports with an IATA code)"
+    classes = pd.read_csv(curated / "airport_classes.csv", dtype=str).set_index("icao")
+    missing = sorted(set(gdf[s.ICAO]) - set(classes.index))
+    if missing:
+        raise LayerError(f"{curated / 'airport_classes.csv'}: no class for the airport(s) {', '.join(missing)}")
+    gdf[s.AIRPORT_CLASS] = classes.loc[gdf[s.ICAO], "airport_class"].to_numpy()
+    basis = classes.loc[gdf[s.ICAO], "basis"].to_numpy()
+    gdf[s.SOURCE] = [
+        f"airportsdata {version('airportsdata')} (airports with an IATA code); class curated: {b}" for b in basis
+    ]
     gdf[s.LICENCE] = "MIT (airportsdata)"
     return gdf
 
@@ -566,7 +575,7 @@ def build_layers(curated_dir: Path = Path("layers/curated"), *, year: int = 2025
         "municipalities": municipalities,
         "counties": counties,
         "places": places,
-        "airports": _airports(counties),
+        "airports": _airports(counties, curated),
         "ports": _ports(curated),
         **nets,
         "substations": _substations(curated, lookup),
