@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -103,24 +104,31 @@ def _top_table(result: Any, top: int, width: int) -> Table:
     return t
 
 
-def _summary(result: Any, target: Path, near_shown: int = 5) -> list[str]:
-    """What to say under the table: counts, why few pass, the closest near misses, what to verify."""
+def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, str]]:
+    """What to say under the table, as (indent, markup-safe text): counts, why few pass, the closest
+    near misses, what to verify."""
     from sitematch import schema as s
     from sitematch.funnel import binding
 
     lines = [
-        f"  {len(result.excluded)} excluded ({len(result.near_misses)} near misses), "
-        f"{result.outside_region} outside the region; written to {plain(target)}/"
+        (
+            2,
+            f"{len(result.excluded)} excluded ({len(result.near_misses)} near misses), "
+            f"{result.outside_region} outside the region; written to {plain(target)}/",
+        )
     ]
     why = binding(result)
     if why is not None:
-        lines.append(f"  Why: {plain(why.sentence())}")
-    for _, row in result.near_misses.head(near_shown).iterrows():
+        lines.append((2, f"Why: {plain(why.sentence())}"))
+    near = result.near_misses.head(near_shown)
+    if len(near):
+        lines.append((2, "Closest near misses:"))
+    for _, row in near.iterrows():
         where = result.run.municipality(row[s.MUNICIPALITY_CODE])
-        lines.append(f"  near miss {plain(row[s.PLOT_ID])} ({plain(where)}): {plain('; '.join(result.misses(row)))}")
+        lines.append((4, f"{plain(row[s.PLOT_ID])} ({plain(where)}): {plain('; '.join(result.misses(row)))}"))
     verify = int((result.ranked["to_verify"].fillna("") != "").sum()) if len(result.ranked) else 0
     if verify:
-        lines.append(f"  {verify} ranked site(s) have values to verify (listed in the dossier)")
+        lines.append((2, f"{verify} ranked site(s) have values to verify (listed in the dossier)"))
     return lines
 
 
@@ -229,8 +237,8 @@ def match_cmd(
     screen = _out()
     for result, target in results:
         screen.print(_top_table(result, top, screen.width))
-        for line in _summary(result, target):
-            screen.print(line, highlight=False)
+        for indent, line in _summary(result, target):
+            screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
 
 
 def _registry(layers_path: Path | None) -> Any:

@@ -79,7 +79,7 @@ def test_careless_plots_go_through_every_exporter(tmp_path_factory, records: lis
     assert all(path.stat().st_size > 0 for path in written.values())
     screen = Console(width=80, file=open(folder / "terminal.txt", "w", encoding="utf-8"))  # noqa: SIM115
     screen.print(_top_table(result, 10, 80))
-    for line in _summary(result, folder / "out"):
+    for _indent, line in _summary(result, folder / "out"):
         screen.print(line)
     screen.file.close()
     assert "Careless plots" in (folder / "terminal.txt").read_text(encoding="utf-8")
