@@ -29,6 +29,7 @@ class _Canvas:
         self.width, self.height = width, height
         self.box = shapely.box(self.xmin, self.ymax - height / self.scale, self.xmin + width / self.scale, self.ymax)
         self.parts: list[str] = []
+        self.placed: list[tuple[float, float, float, float]] = []
 
     def xy(self, coords: np.ndarray) -> np.ndarray:
         return np.column_stack([(coords[:, 0] - self.xmin) * self.scale, (self.ymax - coords[:, 1]) * self.scale])
@@ -67,6 +68,16 @@ class _Canvas:
             )
             drawn.append((x, y))
         return drawn
+
+    def free_label(self, x: float, y: float, text: str, size: int = 9) -> None:
+        """Label a point where no earlier label is: right of it, left, below or above."""
+        w, h = 0.58 * size * len(text), size * 1.2
+        for dx, dy in ((6, 3), (-6 - w, 3), (-w / 2, size + 8), (-w / 2, -8)):
+            box = (x + dx, y + dy - h, x + dx + w, y + dy)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.placed):
+                self.placed.append(box)
+                self.label(x + dx, y + dy, text, size)
+                return
 
     def label(self, x: float, y: float, text: str, size: int = 10, weight: str = "normal") -> None:
         self.parts.append(
@@ -157,6 +168,9 @@ def site_map(
         geoms, _ = _layer_geoms(layers, kind, canvas.box)
         canvas.shapes(geoms, style)
     canvas.shapes([site], f'fill="{colour}" fill-opacity="0.85" stroke="#1a202c" stroke-width="1.5"')
+    ((sx, sy),) = canvas.xy(np.array([[cx, cy]]))
+    canvas.label(sx + 8, sy - 8, label, 13, "bold")
+    canvas.placed.append((sx + 8, sy - 22, sx + 44, sy - 4))
     for kind, fill in (
         ("motorway_junctions", COLOURS["junction"]),
         ("freight_terminals", COLOURS["terminal"]),
@@ -167,9 +181,7 @@ def site_map(
         geoms, names = _layer_geoms(layers, kind, canvas.box)
         for (x, y), name in zip(canvas.points(geoms, fill), names, strict=False):
             if name in wanted:
-                canvas.label(x + 6, y + 3, name, 9)
-    ((sx, sy),) = canvas.xy(np.array([[cx, cy]]))
-    canvas.label(sx + 8, sy - 8, label, 13, "bold")
+                canvas.free_label(x, y, name)
     canvas.scale_bar()
     return canvas.svg(f"map around site {label}")
 

@@ -35,12 +35,15 @@ _TEMPLATE = jinja2.Environment(
 
 
 def _layer_sources(result: MatchResult) -> dict[str, str]:
-    """Each layer's sources and date in a few words, for the facts tables."""
+    """Each layer's source and date in a few words, for the facts tables: the catalogue's description
+    of the layer, or its one source, or how many sources it has (all listed under Data and caveats)."""
     out: dict[str, str] = {}
     for layer, rows in result.provenance.groupby("layer"):
-        sources = "; ".join(dict.fromkeys(rows[s.SOURCE].astype(str)))
+        about = next((a for a in rows.get("about", pd.Series(dtype=str)).astype(str) if a and a != "nan"), "")
+        distinct = list(dict.fromkeys(rows[s.SOURCE].astype(str)))
+        words = about or (distinct[0] if len(distinct) == 1 else f"{len(distinct)} sources, see Data and caveats")
         dates = [d for d in rows.get("date", pd.Series(dtype=str)).astype(str) if d and d != "nan"]
-        out[str(layer)] = sources + (f" ({dates[0]})" if dates else "")
+        out[str(layer)] = words + (f" ({dates[0]})" if dates else "")
     return out
 
 
@@ -64,7 +67,12 @@ def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources:
         "status": site_status(row),
         "source": row[s.SOURCE],
         "breakdown": result.breakdown_row(row),
-        "facts": [_fact(result, c, row, sources) for c in result.headline()],
+        "facts": [_fact(result, c, row, sources) for c in result.headline() if c.measured],
+        "plot_facts": " · ".join(
+            f"{c.label.split(' (')[0]} {format_value(c, row.get(c.name))}"
+            for c in result.headline()
+            if not c.measured
+        ),
         "verify": result.to_verify(row),
         "map": Markup(
             site_map(

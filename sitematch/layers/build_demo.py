@@ -198,10 +198,10 @@ def _airports(counties: gpd.GeoDataFrame, curated: Path) -> gpd.GeoDataFrame:
     if missing:
         raise LayerError(f"{curated / 'airport_classes.csv'}: no class for the airport(s) {', '.join(missing)}")
     gdf[s.AIRPORT_CLASS] = classes.loc[gdf[s.ICAO], "airport_class"].to_numpy()
-    basis = classes.loc[gdf[s.ICAO], "basis"].to_numpy()
-    gdf[s.SOURCE] = [
-        f"airportsdata {version('airportsdata')} (airports with an IATA code); class curated: {b}" for b in basis
-    ]
+    gdf[s.SOURCE] = (
+        f"airportsdata {version('airportsdata')} (airports with an IATA code); class curated from public route "
+        "information, row by row in layers/curated/airport_classes.csv"
+    )
     gdf[s.LICENCE] = "MIT (airportsdata)"
     return gdf
 

@@ -365,12 +365,11 @@ class LayerSet:
             return self._cache[key]
 
     def provenance(self) -> pd.DataFrame:
-        """One row per (layer, source, licence) with the row count and the catalogue's date.
+        """One row per (layer, source, licence) with the row count, and the catalogue's date and
+        description of the layer (``about``). What every number rests on; maps and dossiers show it.
 
         Raster layers the catalogue names are listed too (with 0 rows: they are read by the
         measures that use them).
-
-        What every number rests on; maps and dossiers show it.
         """
         rows = []
         for kind, gdf in self._layers.items():
@@ -378,14 +377,17 @@ class LayerSet:
                 continue
             entry = self.catalogue.layers.get(kind)
             date = entry.date if entry is not None and entry.date else ""
+            about = entry.source if entry is not None and entry.source else ""
             grouped = gdf.groupby([s.SOURCE, s.LICENCE], dropna=False).size()
             for (source, licence), n in grouped.items():
-                rows.append({"layer": kind, s.SOURCE: source, s.LICENCE: licence, "rows": int(n), "date": date})
+                rows.append(
+                    {"layer": kind, s.SOURCE: source, s.LICENCE: licence, "rows": int(n), "date": date, "about": about}
+                )
         for kind, entry in self.catalogue.layers.items():
             if entry.schema.geometry_type == RASTER:  # read by the measures, not held: no rows to count
                 row = {"layer": kind, s.SOURCE: entry.source, s.LICENCE: entry.licence, "rows": 0, "date": entry.date}
-                rows.append({k: v if v is not None else "" for k, v in row.items()})
-        return pd.DataFrame(rows, columns=["layer", s.SOURCE, s.LICENCE, "rows", "date"])
+                rows.append({**{k: v if v is not None else "" for k, v in row.items()}, "about": entry.source or ""})
+        return pd.DataFrame(rows, columns=["layer", s.SOURCE, s.LICENCE, "rows", "date", "about"])
 
     def __getstate__(self) -> dict[str, Any]:
         # Picklable for Dask workers: indexes are rebuilt there, not shipped.
