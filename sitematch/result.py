@@ -130,7 +130,7 @@ class RunInfo:
     sites_total: int
     search_bounds_m: Mapping[str, float] = field(default_factory=dict)
     requirement_order: tuple[str, ...] = ()
-    municipality_names: Mapping[str, str] = field(default_factory=dict)
+    municipality_names: Mapping[str, str] = field(default_factory=dict, repr=False)
     dask_workers: int | None = None
     dask_partitions: int | None = None
 
