@@ -236,7 +236,10 @@ def match_cmd(
             results.append((result, target))
     screen = _out()
     for result, target in results:
-        screen.print(_top_table(result, top, screen.width))
+        if len(result.ranked):
+            screen.print(_top_table(result, top, screen.width))
+        else:
+            screen.print(f"{plain(result.profile.name)}: no site of {len(result.sites)} meets every requirement")
         for indent, line in _summary(result, target):
             screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
 
