@@ -265,3 +265,30 @@ def test_a_lead_can_require_an_international_airport() -> None:
     }
     # near any airport is not near an international one
     assert (result.sites["distance_to_international_airport_m"] >= result.sites["distance_to_airport_m"]).all()
+
+
+def test_a_billion_laughs_profile_is_refused_fast_with_a_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):  # 9 levels of 9 aliases each: 9^10 strings if expanded
+        prev, cur = chr(96 + i), chr(97 + i)
+        levels.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = tmp_path / "lol.yaml"
+    bomb.write_text("name: x\nsector:\n  " + "\n  ".join(levels) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(ProfileError, match=r"aliases \(\*a\) are not allowed"):
+        load_profile(bomb)
+    assert time.perf_counter() - start < 2  # issue 13: refused in under 2 s (it takes about a millisecond)
+    start = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, "-m", "sitematch.cli", "profile", "check", str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert time.perf_counter() - start < 10  # the refusal itself is instant; this bounds interpreter start-up too
+    assert res.returncode == 1 and "aliases (*a) are not allowed" in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr) < 400
