@@ -239,7 +239,7 @@ def match_cmd(
         if len(result.ranked):
             screen.print(_top_table(result, top, screen.width))
         else:
-            screen.print(f"{plain(result.profile.name)}: no site of {len(result.sites)} meets every requirement")
+            screen.print(f"{plain(result.profile.name)}: 0 of {len(result.sites)} sites meet every requirement")
         for indent, line in _summary(result, target):
             screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
 
