@@ -69,9 +69,7 @@ def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources:
         "breakdown": result.breakdown_row(row),
         "facts": [_fact(result, c, row, sources) for c in result.headline() if c.measured],
         "plot_facts": " · ".join(
-            f"{c.label.split(' (')[0]} {format_value(c, row.get(c.name))}"
-            for c in result.headline()
-            if not c.measured
+            f"{c.label.split(' (')[0]} {format_value(c, row.get(c.name))}" for c in result.headline() if not c.measured
         ),
         "verify": result.to_verify(row),
         "map": Markup(

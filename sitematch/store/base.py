@@ -9,9 +9,12 @@ all of it lands, or none of it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +24,8 @@ from sitematch import schema as s
 from sitematch.crs import WORKING_CRS
 from sitematch.errors import UploadError
 from sitematch.store.rules import refusals, shown, text_problem
+
+logger = logging.getLogger(__name__)
 
 #: Store bookkeeping columns, besides the canonical plot columns.
 STATUS = "status"
@@ -55,12 +60,32 @@ class UploadSummary:
         return f"{self.municipality_code}: " + ", ".join(parts)
 
 
-class PlotStore(Protocol):
-    """Where municipalities' plots live; the matching engine reads plots from here."""
+class PlotStore(ABC):
+    """Where municipalities' plots live; the matching engine reads plots from here.
 
+    Both backends (GeoPackage, PostGIS) share :meth:`upload`; each supplies a write transaction
+    (:meth:`_writing`) and how one plot is written in it (:meth:`_write_row`).
+    """
+
+    @abstractmethod
     def plots(self, *, status: Status = "active", municipality_code: str | None = None) -> gpd.GeoDataFrame:
         """Plots with this status (canonical columns, EPSG:3006; with ``status`` unless active), by ``plot_id``."""
-        ...
+
+    @abstractmethod
+    def history(self, plot_id: str) -> pd.DataFrame:
+        """Every version of a plot, oldest first, the current one last."""
+
+    @abstractmethod
+    def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
+        """Mark a plot withdrawn (it stays in the store and its history)."""
+
+    @abstractmethod
+    def _writing(self, municipality_code: str, before_commit: Callable[[], None] | None) -> Any:
+        """A context manager: one write transaction (calling ``before_commit`` just before it commits)."""
+
+    @abstractmethod
+    def _write_row(self, con: Any, row: pd.Series, uploader: str, stamp: str) -> str:
+        """Insert or update one plot in the transaction; say "inserted", "updated" or "unchanged"."""
 
     def upload(
         self,
@@ -71,20 +96,45 @@ class PlotStore(Protocol):
         filename: str = "",
         before_commit: Callable[[], None] | None = None,
     ) -> UploadSummary:
-        """Insert or update validated, canonical plots of one municipality, in one transaction.
+        """Insert or update one municipality's validated plots, all in one transaction.
 
-        ``before_commit`` is called inside the transaction just before it commits (tests use it to
-        stop a writer mid-upload).
+        Parameters
+        ----------
+        plots : geopandas.GeoDataFrame
+            Canonical plot columns, EPSG:3006, every ``plot_id`` the municipality's.
+        municipality_code : str
+            The uploading municipality.
+        uploader : str
+            Who uploads (kept in the history).
+        filename : str
+            The file the plots came from (for the log).
+        before_commit : callable, optional
+            Called inside the transaction just before it commits (tests use it to stop a writer
+            mid-upload).
+
+        Returns
+        -------
+        UploadSummary
+
+        Raises
+        ------
+        UploadError
+            If the store would refuse any plot (see :mod:`sitematch.store.rules`); nothing is written.
+        StoreBusyError
+            If another writer holds the store longer than ``settings.lock_timeout_s``.
         """
-        ...
-
-    def history(self, plot_id: str) -> pd.DataFrame:
-        """Every version of a plot, oldest first, the current one last."""
-        ...
-
-    def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
-        """Mark a plot withdrawn (it stays in the store and its history)."""
-        ...
+        check_upload(plots, municipality_code)
+        check_text_arguments(uploader=uploader)
+        started, stamp = time.perf_counter(), now_iso()
+        outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+        with self._writing(municipality_code, before_commit) as con:
+            for _, row in plots.iterrows():
+                outcome[self._write_row(con, row, uploader, stamp)].append(row[s.PLOT_ID])
+        summary = UploadSummary(municipality_code, outcome["inserted"], outcome["updated"], outcome["unchanged"])
+        logger.info(
+            "%s: stored %s from %s in %.2f s", self, summary.describe(), filename, time.perf_counter() - started
+        )
+        return summary
 
 
 def check_upload(plots: gpd.GeoDataFrame, municipality_code: str) -> None:

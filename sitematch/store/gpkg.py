@@ -23,7 +23,6 @@ import os
 import sqlite3
 import struct
 import tempfile
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,10 +45,9 @@ from sitematch.store.base import (
     VALID_FROM,
     VERSION,
     WITHDRAWN,
+    PlotStore,
     Status,
-    UploadSummary,
     check_text_arguments,
-    check_upload,
     empty_plots,
     now_iso,
     plots_frame,
@@ -116,7 +114,7 @@ def _template() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame([row], geometry=[shapely.MultiPolygon([shapely.box(0, 0, 1, 1)])], crs=WORKING_CRS)
 
 
-class GeoPackageStore:
+class GeoPackageStore(PlotStore):
     """A plot store in one GeoPackage file (created by the first upload).
 
     Parameters
@@ -337,53 +335,10 @@ class GeoPackageStore:
         )
         return "updated"
 
-    def upload(
-        self,
-        plots: gpd.GeoDataFrame,
-        *,
-        municipality_code: str,
-        uploader: str,
-        filename: str = "",
-        before_commit: Callable[[], None] | None = None,
-    ) -> UploadSummary:
-        """Insert or update one municipality's validated plots, all in one transaction.
-
-        Parameters
-        ----------
-        plots : geopandas.GeoDataFrame
-            Canonical plot columns, EPSG:3006, every ``plot_id`` the municipality's.
-        municipality_code : str
-            The uploading municipality.
-        uploader : str
-            Who uploads (kept in the history).
-        filename : str
-            The file the plots came from (for the log).
-        before_commit : callable, optional
-            Called inside the transaction just before it commits.
-
-        Returns
-        -------
-        UploadSummary
-
-        Raises
-        ------
-        UploadError
-            If the store would refuse any plot (see :mod:`sitematch.store.rules`); nothing is written.
-        StoreBusyError
-            If another writer holds the store longer than ``settings.lock_timeout_s``.
-        """
-        check_upload(plots, municipality_code)
-        check_text_arguments(uploader=uploader)
-        started, stamp = time.perf_counter(), now_iso()
-        outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
-        with self._transaction(before_commit) as con:
-            for _, row in plots.iterrows():
-                outcome[self._write_row(con, row, uploader, stamp)].append(row[s.PLOT_ID])
-        summary = UploadSummary(municipality_code, outcome["inserted"], outcome["updated"], outcome["unchanged"])
-        logger.info(
-            "%s: stored %s from %s in %.2f s", self.path, summary.describe(), filename, time.perf_counter() - started
-        )
-        return summary
+    def _writing(
+        self, municipality_code: str, before_commit: Callable[[], None] | None
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._transaction(before_commit)
 
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
         """Mark a plot withdrawn; the previous version goes to the history.

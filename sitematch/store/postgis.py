@@ -14,7 +14,6 @@ kommunkod), and rows are locked with ``SELECT … FOR UPDATE``. A writer that wa
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,10 +35,9 @@ from sitematch.store.base import (
     UPLOADER,
     VERSION,
     WITHDRAWN,
+    PlotStore,
     Status,
-    UploadSummary,
     check_text_arguments,
-    check_upload,
     empty_plots,
     now_iso,
     plots_frame,
@@ -75,7 +73,7 @@ _SCHEMA_SQL = (
 )
 
 
-class PostGISStore:
+class PostGISStore(PlotStore):
     """A plot store in a PostGIS database (tables created by the first upload).
 
     Parameters
@@ -222,36 +220,14 @@ class PostGISStore:
         )
         return "updated"
 
-    def upload(
-        self,
-        plots: gpd.GeoDataFrame,
-        *,
-        municipality_code: str,
-        uploader: str,
-        filename: str = "",
-        before_commit: Callable[[], None] | None = None,
-    ) -> UploadSummary:
-        """Insert or update one municipality's validated plots in one transaction (see GeoPackageStore)."""
-        check_upload(plots, municipality_code)
-        check_text_arguments(uploader=uploader)
-        started, stamp = time.perf_counter(), now_iso()
-        outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+    @contextmanager
+    def _writing(self, municipality_code: str, before_commit: Callable[[], None] | None) -> Iterator[Any]:
         with self._session(write=True) as con:
             self._ensure_schema(con)
             con.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_MUNICIPALITY_LOCK, int(municipality_code)))
-            for _, row in plots.iterrows():
-                outcome[self._write_row(con, row, uploader, stamp)].append(row[s.PLOT_ID])
+            yield con
             if before_commit is not None:
                 before_commit()
-        summary = UploadSummary(municipality_code, outcome["inserted"], outcome["updated"], outcome["unchanged"])
-        logger.info(
-            "%s: stored %s from %s in %.2f s",
-            self._safe_url(),
-            summary.describe(),
-            filename,
-            time.perf_counter() - started,
-        )
-        return summary
 
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
         """Mark a plot withdrawn; the previous version goes to the history (see GeoPackageStore)."""
