@@ -27,24 +27,8 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch.crs import WORKING_CRS
 from sitematch.errors import StoreBusyError, StoreConflictError, StoreError, StoreNotFoundError
-from sitematch.store.base import (
-    ACTIVE,
-    STATUS,
-    STORE_COLUMNS,
-    UPLOADED_AT,
-    UPLOADER,
-    VERSION,
-    WITHDRAWN,
-    PlotStore,
-    Status,
-    check_text_arguments,
-    empty_plots,
-    now_iso,
-    plots_frame,
-    row_values,
-    same_plot,
-    status_value,
-)
+from sitematch.store import base
+from sitematch.store.base import PlotStore
 from sitematch.store.rules import shown
 
 logger = logging.getLogger(__name__)
@@ -55,11 +39,11 @@ _TYPES = {
     s.READY: "boolean",
     s.BROWNFIELD: "boolean",
     s.MIFO_RISK_CLASS: "integer",
-    VERSION: "integer",
+    base.VERSION: "integer",
 }
-_COLUMNS_SQL = ", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in STORE_COLUMNS)
-_SELECT = ", ".join(STORE_COLUMNS)
-_WRITTEN = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
+_COLUMNS_SQL = ", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in base.STORE_COLUMNS)
+_SELECT = ", ".join(base.STORE_COLUMNS)
+_WRITTEN = (*s.PLOTS.column_names, base.STATUS, base.VERSION, base.UPLOADED_AT, base.UPLOADER)
 #: Advisory lock keys (class, object): the schema, and one per municipality's uploads.
 _SCHEMA_LOCK = (0x51747E, 0)
 _MUNICIPALITY_LOCK = 0x51747F
@@ -147,22 +131,22 @@ class PostGISStore(PlotStore):
 
     # -- reading --------------------------------------------------------------------------------
     def _frame(self, rows: list[tuple], with_status: bool) -> gpd.GeoDataFrame:
-        df = pd.DataFrame([r[:-1] for r in rows], columns=list(STORE_COLUMNS))
+        df = pd.DataFrame([r[:-1] for r in rows], columns=list(base.STORE_COLUMNS))
         geoms = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else np.array([], dtype=object)
         gdf = gpd.GeoDataFrame(df, geometry=list(geoms), crs=WORKING_CRS)
-        return plots_frame(gdf, include_status=with_status)
+        return base.plots_frame(gdf, include_status=with_status)
 
-    def plots(self, *, status: Status = "active", municipality_code: str | None = None) -> gpd.GeoDataFrame:
+    def plots(self, *, status: base.Status = "active", municipality_code: str | None = None) -> gpd.GeoDataFrame:
         """Plots in canonical columns, EPSG:3006, sorted by ``plot_id`` (see GeoPackageStore)."""
-        wanted = status_value(status)
-        clauses, params = ([f"{STATUS} = %s"], [wanted]) if wanted else ([], [])
+        wanted = base.status_value(status)
+        clauses, params = ([f"{base.STATUS} = %s"], [wanted]) if wanted else ([], [])
         if municipality_code is not None:
             clauses.append(f"{s.MUNICIPALITY_CODE} = %s")
             params.append(str(municipality_code))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._session() as con:
             if not self._exists(con):
-                return empty_plots(include_status=status != "active")
+                return base.empty_plots(include_status=status != "active")
             rows = con.execute(f"SELECT {_SELECT}, ST_AsBinary(geom) FROM plots {where}", params).fetchall()
         return self._frame(rows, status != "active")
 
@@ -178,12 +162,13 @@ class PostGISStore(PlotStore):
             if not self._exists(con):
                 raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
             old = con.execute(
-                f"SELECT {_SELECT}, valid_to FROM plot_versions WHERE {s.PLOT_ID} = %s ORDER BY {VERSION}", (plot_id,)
+                f"SELECT {_SELECT}, valid_to FROM plot_versions WHERE {s.PLOT_ID} = %s ORDER BY {base.VERSION}",
+                (plot_id,),
             ).fetchall()
             cur = con.execute(f"SELECT {_SELECT}, NULL FROM plots WHERE {s.PLOT_ID} = %s", (plot_id,)).fetchall()
         if not cur:
             raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
-        return pd.DataFrame(old + cur, columns=[*STORE_COLUMNS, "valid_to"])
+        return pd.DataFrame(old + cur, columns=[*base.STORE_COLUMNS, "valid_to"])
 
     # -- writing --------------------------------------------------------------------------------
     def _archive(self, con: Any, plot_id: str, valid_to: str) -> None:
@@ -197,7 +182,7 @@ class PostGISStore(PlotStore):
         """Insert, update or keep one plot; returns 'inserted', 'updated' or 'unchanged'."""
         geom = shapely.multipolygons(shapely.get_parts(row[s.GEOMETRY]))
         wkb = shapely.to_wkb(geom)
-        values = (*row_values(row), ACTIVE)
+        values = (*base.row_values(row), base.ACTIVE)
         cur = con.execute(
             f"SELECT {_SELECT}, ST_AsBinary(geom) FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (row[s.PLOT_ID],)
         ).fetchone()
@@ -208,15 +193,15 @@ class PostGISStore(PlotStore):
                 (*values, 1, stamp, uploader, wkb),
             )
             return "inserted"
-        old = pd.Series(dict(zip(STORE_COLUMNS, cur[:-1], strict=True)))
+        old = pd.Series(dict(zip(base.STORE_COLUMNS, cur[:-1], strict=True)))
         old[s.GEOMETRY] = shapely.from_wkb(bytes(cur[-1]))
-        if old[STATUS] == ACTIVE and same_plot(old, pd.Series({**row.to_dict(), s.GEOMETRY: geom})):
+        if old[base.STATUS] == base.ACTIVE and base.same_plot(old, pd.Series({**row.to_dict(), s.GEOMETRY: geom})):
             return "unchanged"
         self._archive(con, row[s.PLOT_ID], stamp)
         sets = ", ".join(f"{c} = %s" for c in _WRITTEN)
         con.execute(
             f"UPDATE plots SET {sets}, geom = ST_GeomFromWKB(%s, 3006) WHERE {s.PLOT_ID} = %s",
-            (*values, int(old[VERSION]) + 1, stamp, uploader, wkb, row[s.PLOT_ID]),
+            (*values, int(old[base.VERSION]) + 1, stamp, uploader, wkb, row[s.PLOT_ID]),
         )
         return "updated"
 
@@ -231,23 +216,23 @@ class PostGISStore(PlotStore):
 
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
         """Mark a plot withdrawn; the previous version goes to the history (see GeoPackageStore)."""
-        check_text_arguments(uploader=uploader, reason=reason)
-        stamp = now_iso()
+        base.check_text_arguments(uploader=uploader, reason=reason)
+        stamp = base.now_iso()
         with self._session(write=True) as con:
             cur = None
             if self._exists(con):
                 cur = con.execute(
-                    f"SELECT {STATUS} FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (plot_id,)
+                    f"SELECT {base.STATUS} FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (plot_id,)
                 ).fetchone()
             if cur is None:
                 raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
-            if cur[0] == WITHDRAWN:
+            if cur[0] == base.WITHDRAWN:
                 raise StoreConflictError(f"{shown(plot_id)} is already withdrawn")
             self._archive(con, plot_id, stamp)
             note = f" (withdrawn by {uploader}" + (f": {reason})" if reason else ")")
             con.execute(
-                f"UPDATE plots SET {STATUS} = %s, {VERSION} = {VERSION} + 1, {UPLOADED_AT} = %s, {UPLOADER} = %s, "
-                f"{s.SOURCE} = {s.SOURCE} || %s WHERE {s.PLOT_ID} = %s",
-                (WITHDRAWN, stamp, uploader, note, plot_id),
+                f"UPDATE plots SET {base.STATUS} = %s, {base.VERSION} = {base.VERSION} + 1, "
+                f"{base.UPLOADED_AT} = %s, {base.UPLOADER} = %s, {s.SOURCE} = {s.SOURCE} || %s WHERE {s.PLOT_ID} = %s",
+                (base.WITHDRAWN, stamp, uploader, note, plot_id),
             )
         logger.info("%s: %s withdrawn by %s", self._safe_url(), plot_id, uploader)

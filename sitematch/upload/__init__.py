@@ -122,6 +122,7 @@ def upload_file(
     Returns
     -------
     UploadSummary
+        What was inserted, updated and left unchanged.
 
     Raises
     ------
