@@ -202,7 +202,9 @@ CRITERIA = (
         "Municipality",
         Attribute(s.MUNICIPALITY_CODE),
         short_label="kommun",
-        description="SCB kommunkod",
+        pattern=r"\d{4}",
+        pattern_example="0114",
+        description='SCB kommunkod (4 digits, quoted in YAML: "0114")',
     ),
     Criterion(
         s.READY,

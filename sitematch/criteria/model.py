@@ -94,6 +94,8 @@ class Criterion:
         What a requirement on it does with a site that has no value, unless the profile says:
         ``"fail"`` (excluded, reported as unknown), ``"pass"``, or ``"verify"`` (passes, listed as
         "to verify" — for attributes a municipality may not have filled, such as the price).
+    pattern : str
+        For a category: a regular expression every value must match (``pattern_example`` shows one).
     applies_to : str
         A flag column: requirements on this criterion apply only to sites where it is true (MIFO
         risk classes apply to brownfield sites; a greenfield plot has no class and is not unknown).
@@ -125,6 +127,8 @@ class Criterion:
     refusal: str = ""
     if_unknown: str = "fail"
     applies_to: str = ""
+    pattern: str = ""
+    pattern_example: str = ""
     description: str = ""
     origin: str = "built-in"
 

@@ -58,7 +58,8 @@ class Clause:
         col = frame[self.column]
         value = self.resolved(parameters)
         if self.op == "in":
-            hit = col.astype("string").isin([str(v) for v in value])
+            numbers = all(isinstance(v, float) for v in value)
+            hit = pd.to_numeric(col, errors="coerce").isin(value) if numbers else col.astype("string").isin(value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             hit = _OPS[self.op](pd.to_numeric(col, errors="coerce"), value)
         elif isinstance(value, bool):
@@ -72,7 +73,7 @@ class Clause:
         if self.parameter:
             rhs = self.parameter
         elif self.op == "in":
-            rhs = "[" + ", ".join(str(v) for v in self.value) + "]"
+            rhs = "[" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in self.value) + "]"
         elif isinstance(self.value, bool):
             rhs = "true" if self.value else "false"
         elif isinstance(self.value, str):
@@ -136,7 +137,14 @@ def parse_where(raw: Any, parameters: Collection[str], path: tuple[str, ...], fa
         if op == "in":
             if not (rhs.startswith("[") and rhs.endswith("]")):
                 raise fail(path, f"'in' takes a list, e.g. \"{column} in [a, b]\"")
-            values = tuple(str(_literal(v.strip()) or v.strip()) for v in rhs[1:-1].split(",") if v.strip())
+            tokens = [v.strip() for v in rhs[1:-1].split(",") if v.strip()]
+            literals = [_literal(v) for v in tokens]
+            numeric = all(isinstance(v, float) for v in literals)  # [1, 2] compares numbers; else text
+            values = (
+                tuple(literals)
+                if numeric
+                else tuple(v if isinstance(v, str) else t for v, t in zip(literals, tokens, strict=True))
+            )
             out.append(Clause(column, "in", values))
             continue
         if rhs in parameters:

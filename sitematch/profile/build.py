@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,22 @@ class _Builder:
         did = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(allowed))}."
         return self.error(path, f"unknown key.{did}")
 
-    def category_value(self, path: tuple[str, ...], c: Criterion, value: str) -> None:
-        if c.values and value not in c.values:
+    def category_value(self, path: tuple[str, ...], c: Criterion, value: Any) -> str:
+        """A category value as text, refused if the criterion does not allow it."""
+        if isinstance(value, bool | dict | list):
+            raise self.error(path, f"expected a value of {c.label}, got {_short(value)}")
+        text = str(value)
+        if c.pattern and not re.fullmatch(c.pattern, text):
+            if isinstance(value, int):
+                raise self.error(
+                    path,
+                    f"{value!r} was read as a number, which loses leading zeros (YAML reads 0114 as 76): "
+                    f'quote codes, e.g. "{c.pattern_example}"',
+                )
+            raise self.error(path, f"{_short(value)} is not a {c.label.lower()} like {c.pattern_example!r}")
+        if c.values and text not in c.values:
             raise self.error(path, f"unknown value {_short(value)}; known values: {', '.join(c.values)}")
+        return text
 
     # -- sections --------------------------------------------------------------------------------
     def policy(self, path: tuple[str, ...], value: Any) -> tuple[Any, str]:
@@ -155,11 +169,7 @@ class _Builder:
                 values = value if isinstance(value, list) else [value]
                 if not values:
                     raise self.error(path, "expected at least one allowed value")
-                if any(isinstance(v, dict | list) for v in values):
-                    raise self.error(path, "expected a list of values")
-                texts = [str(v) for v in values]
-                for v in texts:
-                    self.category_value(path, c, v)
+                texts = [self.category_value(path, c, v) for v in values]
                 out.append(Requirement(c, "in", tuple(texts), key, policy))
             else:
                 if not isinstance(value, bool):
