@@ -43,11 +43,27 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 
 def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose pandas extension dtypes (nullable bool/int, string) GDAL can write."""
+    """A copy GDAL writes with the right field types, missing values as NULL (never the text ``"<NA>"``).
+
+    Text columns become objects with None for missing; yes/no columns with no missing value become
+    plain booleans (a BOOLEAN field); nullable whole numbers and yes/no with missing values stay
+    nullable (an INTEGER field with NULL).
+
+    Examples
+    --------
+    >>> out = for_ogr(pd.DataFrame({"name": pd.array(["Å", None], dtype="string"), "ready": [True, False]}))
+    >>> out["name"].tolist(), out["ready"].dtype.name
+    (['Å', None], 'bool')
+    """
     out = frame.copy()
     for col in out.columns:
-        if col != s.GEOMETRY and str(out[col].dtype) in ("boolean", "Int64", "string", "str", "category"):
-            out[col] = out[col].astype(object)
+        if col == s.GEOMETRY:
+            continue
+        kind = str(out[col].dtype)
+        if kind in ("string", "str", "category"):
+            out[col] = pd.Series(out[col].to_numpy(dtype=object, na_value=None), index=out.index, dtype=object)
+        elif kind == "boolean" and not out[col].isna().any():
+            out[col] = out[col].astype(bool)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyogrio
@@ -59,3 +60,30 @@ def test_provenance_counts_rows_by_source() -> None:
     prov = LayerSet(tiny_layer_frames()).provenance()
     assert prov.set_index("layer").loc["plots", "rows"] == 4
     assert set(prov["source"]) == {"example: test fixture"}
+
+
+def test_values_that_cannot_be_read_are_refused_not_lost() -> None:
+    """A Swedish decimal comma, a thousands space or 'kanske' is a problem naming the column, never a silent NaN."""
+    frames = tiny_layer_frames()
+    frames["substations"]["available_capacity_mw"] = ["40,5", "10"]
+    frames["places"]["population"] = ["12 000"]
+    frames["plots"]["ready"] = ["ja", "nej", "kanske", True]
+    for kind, needle in (
+        ("substations", "'available_capacity_mw' has 1 value(s) that are not numbers (e.g. '40,5')"),
+        ("places", "'population' has 1 value(s) that are not whole numbers (e.g. '12 000')"),
+        ("plots", "'ready' has 1 value(s) that are not yes/no values (e.g. 'kanske')"),
+    ):
+        with pytest.raises(LayerError, match=re.escape(needle)):
+            LayerSet({kind: frames[kind]})
+    ok = tiny_layer_frames()
+    ok["plots"]["ready"] = ["ja", "nej", 1, 0.0]  # words, and GDAL's integer booleans, are yes/no
+    assert LayerSet({"plots": ok["plots"]})["plots"]["ready"].tolist() == [True, False, True, False]
+
+
+def test_missing_values_are_written_as_null_and_read_back_typed(tmp_path: Path) -> None:
+    from sitematch._io import for_ogr
+
+    plots = LayerSet(tiny_layer_frames())["plots"]
+    pyogrio.write_dataframe(for_ogr(plots), tmp_path / "p.gpkg", layer="plots")
+    again = LayerSet({"plots": pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="plots")})["plots"]
+    assert again["mifo_risk_class"].isna().all() and again["ready"].dtype == "boolean"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -114,9 +115,11 @@ def validate_layer(
     missing = [c for c in schema.required_names if c not in gdf.columns]
     if missing:
         problems.append(f"missing required column(s) {', '.join(missing)}")
-    else:
+    typed, unreadable = _typed(gdf, schema)
+    problems += unreadable
+    if not missing:
         for c in schema.required_names:
-            n = int(gdf[c].isna().sum())
+            n = int(typed[c].isna().sum())
             if n:
                 problems.append(f"column {c!r} is empty in {n} row(s)")
     if len(gdf):
@@ -127,20 +130,57 @@ def validate_layer(
             problems.append(f"{int((gdf.geometry.isna() | gdf.geometry.is_empty).sum())} row(s) have no geometry")
     if problems:
         raise LayerError(f"{what} is not a valid {kind!r} layer: " + "; ".join(problems), where=what)
-    out = to_working_crs(gdf, what=what)
+    out = to_working_crs(typed, what=what)
+    return out.reset_index(drop=True)
+
+
+#: Words read as yes/no in a layer's boolean columns.
+_BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "ja": True, "nej": False, "1": True, "0": False}
+
+
+def _yes_no(value: object) -> bool | None:
+    """A yes/no cell: True or False, 1 or 0 (GDAL's integer booleans), or a word such as ja or nej; else None."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.number) and value in (0, 1):
+        return bool(value)
+    return _BOOLEANS.get(str(value).strip().lower())
+
+
+def _typed(gdf: gpd.GeoDataFrame, schema: s.LayerSchema) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The layer with its schema's columns typed, and a problem for every column with unreadable values.
+
+    A value that is there but cannot be read (``"40,5"`` for a number, ``"kanske"`` for yes/no) is
+    a problem, never silently missing.
+    """
+    out, problems = gdf.copy(), []
     for col in schema.all_columns:
         if col.name not in out.columns:
             out[col.name] = pd.NA
             continue
-        if col.dtype == "str" or col.dtype == "date":
-            out[col.name] = out[col.name].astype("string")
-        elif col.dtype == "float":
-            out[col.name] = pd.to_numeric(out[col.name], errors="coerce").astype("float64")
-        elif col.dtype == "int":
-            out[col.name] = pd.to_numeric(out[col.name], errors="coerce").astype("Int64")
-        elif col.dtype == "bool":
-            out[col.name] = out[col.name].astype("boolean")
-    return out.reset_index(drop=True)
+        raw = out[col.name]
+        blank = raw.astype("string").str.strip().fillna("").eq("").to_numpy(dtype=bool)
+        given = raw.notna().to_numpy(dtype=bool) & ~blank
+        if col.dtype in ("str", "date"):
+            out[col.name] = raw.astype("string")
+            continue
+        if col.dtype == "bool":
+            parsed = raw.map(_yes_no)
+            typed = parsed.astype("boolean")
+        else:
+            typed = pd.to_numeric(raw, errors="coerce").astype("float64" if col.dtype == "float" else "Float64")
+            if col.dtype == "int":
+                whole = typed.isna() | (typed % 1 == 0)
+                typed = typed.where(whole).round().astype("Int64")
+        bad = given & typed.isna().to_numpy(dtype=bool)
+        if bad.any():
+            example = raw[bad].iloc[0]
+            kind = "yes/no values" if col.dtype == "bool" else ("whole numbers" if col.dtype == "int" else "numbers")
+            problems.append(
+                f"column {col.name!r} has {int(bad.sum())} value(s) that are not {kind} (e.g. {str(example)[:40]!r})"
+            )
+        out[col.name] = typed
+    return out, problems
 
 
 class LayerSet:
