@@ -151,6 +151,8 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, SitematchError):  # raised while the body was read (e.g. too large)
+        return await on_sitematch_error(request, exc.__cause__)
     words = {404: "no such page or route", 405: "this route does not take that method"}
     message = words.get(exc.status_code, str(exc.detail))
     body = {"error": "HTTPError", "message": f"{message}: {request.method} {request.url.path[:200]}"}

@@ -61,8 +61,9 @@ class Database:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as con:
+                con.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer (outside a transaction)
             with self.connect() as con:
-                con.execute("PRAGMA journal_mode=WAL")
                 for statement in SCHEMA:
                     con.execute(statement)
         except (OSError, sqlite3.Error) as exc:

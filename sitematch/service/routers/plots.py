@@ -113,6 +113,7 @@ def store_upload(
 @router.post("", status_code=201, summary="Upload plots (multipart): validated whole, stored all or nothing")
 def upload(
     request: Request,
+    who: Caller = Depends(MUNICIPALITY),
     _form: None = Depends(multipart),
     file: UploadFile = File(description="GeoPackage, zipped Shapefile, GeoJSON, CSV, KML, GML or FlatGeobuf"),
     crs: str | None = Form(default=None, max_length=100, description="CRS of a file that declares none"),
@@ -121,7 +122,6 @@ def upload(
     municipality: str | None = Form(default=None, max_length=8, description="Kommunkod (admins)"),
     mapping: UploadFile | None = File(default=None, description="YAML mapping your columns to sitematch's"),
     svc: Service = Depends(service),
-    who: Caller = Depends(MUNICIPALITY),
 ) -> dict[str, Any]:
     answer = store_upload(svc, who.user, file, mapping, municipality=municipality, crs=crs,
                           accept_valid=accept_valid, repair=repair)  # fmt: skip
@@ -131,6 +131,7 @@ def upload(
 
 @router.post("/check", summary="Dry run: validate a file and report every problem by row and field")
 def check(
+    who: Caller = Depends(MUNICIPALITY),
     _form: None = Depends(multipart),
     file: UploadFile = File(),
     crs: str | None = Form(default=None, max_length=100),
@@ -138,7 +139,6 @@ def check(
     municipality: str | None = Form(default=None, max_length=8),
     mapping: UploadFile | None = File(default=None),
     svc: Service = Depends(service),
-    who: Caller = Depends(MUNICIPALITY),
 ) -> dict[str, Any]:
     code = upload_code(who.user, municipality)
 
