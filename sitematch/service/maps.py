@@ -33,7 +33,9 @@ def plots_map(plots: gpd.GeoDataFrame, layers: LayerSet | None = None) -> str:
     >>> "1980:<b>" not in page and "Content-Security-Policy" in page  # escaped, then JSON
     True
     """
-    m = make_offline(folium.Map(tiles=None, control_scale=True, zoom_start=8, location=[59.6, 16.5]))
+    m = make_offline(
+        folium.Map(tiles=None, control_scale=True, zoom_start=8, location=[59.6, 16.5], zoom_animation=False)
+    )
     m.get_root().header.add_child(Element(CSS))
     if layers is not None:
         municipalities_layer(layers).add_to(m)

@@ -134,7 +134,13 @@ def get_file(match_id: str, name: str, svc: Service = Depends(service), who: Cal
     path = folder / name
     if name == "dossier.pdf" and not path.exists():
         path = _print_pdf(svc, folder)
-    return FileResponse(path, media_type=FILES[name], filename=f"{stored.label}-{name}", headers=file_headers(name))
+    return FileResponse(
+        path,
+        media_type=FILES[name],
+        filename=f"{stored.label}-{name}",
+        headers=file_headers(name),
+        content_disposition_type="inline" if name.endswith(".html") else "attachment",  # pages open; data saves
+    )
 
 
 def file_headers(name: str) -> dict[str, str]:
