@@ -42,7 +42,7 @@ def some_plots() -> None:
 
 @schema.parametrize()
 @hypothesis.settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=list(hypothesis.HealthCheck),
     derandomize=True,
