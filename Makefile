@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-quick bench lint format layers clean system-deps
+.PHONY: install demo test test-quick bench lint format layers clean system-deps serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,pdf,import,dev]"
+	$(BIN)/python -m pip install -q -e ".[data,dask,postgis,pdf,import,service,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +40,10 @@ lint: install
 format: install
 	$(BIN)/ruff format sitematch tests scripts
 	$(BIN)/ruff check --fix sitematch tests scripts
+
+## serve: the web service on http://127.0.0.1:8000 (create an account first: docs/service.md)
+serve: install
+	$(BIN)/sitematch serve --profiles scenarios
 
 ## layers: rebuild layers/region.gpkg from the curated tables and the data packages
 layers: install

@@ -364,9 +364,12 @@ def _register_groups() -> None:
     from sitematch.bench.cli import bench
     from sitematch.cli_plots import plots
     from sitematch.importers import cli as importers_cli
+    from sitematch.service.cli import serve, users
 
     main.add_command(plots)
     main.add_command(bench)
+    main.add_command(serve)
+    main.add_command(users)
     layers_group.add_command(importers_cli.import_cmd)
 
 

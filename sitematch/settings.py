@@ -41,6 +41,30 @@ default_layers : str or None
     else the bundled Stockholm–Mälardalen region that ships inside the package, so the command
     works from any folder. See :func:`layers_path`.
 
+Web service
+-----------
+service_data_dir : str
+    Where ``sitematch serve`` keeps its accounts, audit log and stored matches (an SQLite file and
+    one folder per match): ``$SITEMATCH_DATA``, default ``sitematch-data``.
+service_profiles_dir : str or None
+    A folder of profiles (YAML/JSON) the service offers as stored profiles: ``$SITEMATCH_PROFILES``.
+service_match_timeout_s : float
+    Seconds one match (with its exports) may run before it is stopped and refused. Default 120.
+service_match_workers : int
+    Matches run at the same time; further ones queue. Default 2.
+service_session_hours : float
+    How long a login lasts. Default 12.
+service_cookie_secure : bool
+    Send the session cookie over HTTPS only (``$SITEMATCH_COOKIE_SECURE=0`` turns it off, for a
+    server reached over plain HTTP other than localhost). Default True.
+service_items_limit, service_items_max_limit : int
+    OGC API Features: items per page when the client asks for none, and the most it may ask for.
+    Defaults 10 and 1000.
+
+Secrets (a PostgreSQL URL with a password, an account's first password) are read by
+:func:`secret`: from ``$SITEMATCH_<NAME>``, or from the file ``$SITEMATCH_<NAME>_FILE`` names
+(Docker and systemd credentials) — never from the repository.
+
 Config file
 -----------
 ``sitematch.toml`` in the working directory, else ``$XDG_CONFIG_HOME/sitematch/config.toml``
@@ -81,6 +105,15 @@ upload_read_timeout_s: float = 120.0
 default_store: str | None = os.environ.get("SITEMATCH_STORE")
 
 default_layers: str | None = os.environ.get("SITEMATCH_LAYERS")
+
+service_data_dir: str = os.environ.get("SITEMATCH_DATA", "sitematch-data")
+service_profiles_dir: str | None = os.environ.get("SITEMATCH_PROFILES")
+service_match_timeout_s: float = 120.0
+service_match_workers: int = 2
+service_session_hours: float = 12.0
+service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"
+service_items_limit: int = 10
+service_items_max_limit: int = 1000
 
 map_max_polygons: int = 500
 map_max_points: int = 20_000
@@ -133,3 +166,32 @@ def layers_path() -> Path:
 def store_path() -> str:
     """The plot store to use when none is given: $SITEMATCH_STORE, the config file, or ``plots.gpkg``."""
     return default_store or _configured("store") or "plots.gpkg"
+
+
+def secret(name: str) -> str | None:
+    """A secret from ``$SITEMATCH_<NAME>``, else from the file ``$SITEMATCH_<NAME>_FILE`` names; else None.
+
+    A file's trailing newline is dropped.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = tempfile.mkstemp()[1]
+    >>> _ = open(path, "w").write("s3cret\\n")
+    >>> os.environ["SITEMATCH_EXAMPLE_FILE"] = path
+    >>> secret("example")
+    's3cret'
+    >>> del os.environ["SITEMATCH_EXAMPLE_FILE"]
+    """
+    key = f"SITEMATCH_{name.upper()}"
+    if os.environ.get(key):
+        return os.environ[key]
+    path = os.environ.get(f"{key}_FILE")
+    if not path:
+        return None
+    from sitematch.errors import SitematchError
+
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SitematchError(f"{key}_FILE={path}: cannot read the secret: {exc}", where=path) from None

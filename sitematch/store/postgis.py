@@ -123,6 +123,8 @@ class PostGISStore(PlotStore):
         if self._exists(con):
             return
         con.execute("SELECT pg_advisory_xact_lock(%s, %s)", _SCHEMA_LOCK)
+        if self._exists(con):  # another first upload created them while this one waited: touching them again
+            return  # (CREATE … IF NOT EXISTS still locks the table) would deadlock with its writers
         if not con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
             con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         for statement in _SCHEMA_SQL:

@@ -1,0 +1,59 @@
+"""Plots and sites as GeoJSON in CRS84 (longitude, latitude), as the API and OGC API Features serve them."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import geopandas as gpd
+
+from sitematch import schema as s
+from sitematch.service.accounts import User
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: Store bookkeeping columns that name a person.
+_UPLOADER = "uploader"
+_BY = re.compile(r" by [A-Za-z0-9._@-]+")
+
+
+def features(gdf: gpd.GeoDataFrame, id_column: str = s.PLOT_ID) -> list[dict[str, Any]]:
+    """Rows as GeoJSON features in CRS84, each with ``id`` from ``id_column``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> gdf = gpd.GeoDataFrame({"plot_id": ["1980:A"], "area_ha": [1.5]},
+    ...                        geometry=[shapely.box(580000, 6610000, 580100, 6610100)], crs=3006)
+    >>> f = features(gdf)[0]
+    >>> f["id"], f["properties"], [round(v, 3) for v in f["geometry"]["coordinates"][0][0]]
+    ('1980:A', {'plot_id': '1980:A', 'area_ha': 1.5}, [16.42, 59.62])
+    """
+    if gdf.empty:
+        return []
+    out = json.loads(gdf.to_crs(4326).to_json(na="null", drop_id=True))["features"]
+    for f, fid in zip(out, gdf[id_column].astype(str), strict=True):
+        f["id"] = fid
+    return out  # type: ignore[no-any-return]
+
+
+def redact(gdf: gpd.GeoDataFrame, user: User) -> gpd.GeoDataFrame:
+    """Plots as ``user`` may see them: who uploaded a plot is shown to its municipality and admins only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"municipality_code": ["1980"], "uploader": ["anna"],
+    ...                    "source": ["municipality upload: 1980 tomter.csv by anna at 2026-01-01"]})
+    >>> redact(df, User("bo", "adviser")).iloc[0].tolist()
+    ['1980', 'municipality 1980', 'municipality upload: 1980 tomter.csv at 2026-01-01']
+    """
+    if user.is_admin or gdf.empty:
+        return gdf
+    out = gdf.copy()
+    other = out[s.MUNICIPALITY_CODE].astype(str) != str(user.municipality)
+    if _UPLOADER in out:
+        out.loc[other, _UPLOADER] = "municipality " + out.loc[other, s.MUNICIPALITY_CODE].astype(str)
+    if s.SOURCE in out:
+        out.loc[other, s.SOURCE] = out.loc[other, s.SOURCE].astype(str).str.replace(_BY, "", regex=True)
+    return out

@@ -1,0 +1,64 @@
+"""Rendering pages: Jinja2 templates (autoescaped), the caller and its CSRF token, a strict CSP.
+
+Pages run no inline script: the Content-Security-Policy allows only the service's own files,
+and frames only from the service (the maps).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from sitematch.service.auth import CSRF_FIELD, Caller
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+#: The pages each role starts from, in the order the menu shows them.
+MENU = {
+    "adviser": [("/match", "Match a lead"), ("/brownfield", "Brownfield")],
+    "municipality": [("/municipality", "Our plots")],
+    "planner": [("/brownfield", "Brownfield")],
+    "admin": [("/match", "Match a lead"), ("/brownfield", "Brownfield"), ("/accounts", "Accounts")],
+}
+
+
+def home(caller: Caller) -> str:
+    """The page a role starts from."""
+    kind = "municipality" if caller.user.municipality else caller.user.role
+    return MENU[kind][0][0]
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, caller: Caller | None = None, status: int = 200
+) -> HTMLResponse:
+    """A page from template ``name``, with the caller's menu and CSRF token."""
+    kind = None if caller is None else ("municipality" if caller.user.municipality else caller.user.role)
+    ctx = {
+        "user": caller.user if caller else None,
+        "menu": MENU.get(kind or "", []),
+        "csrf": caller.csrf if caller else "",
+        "csrf_field": CSRF_FIELD,
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def error_page(request: Request, body: dict[str, Any], status: int, headers: dict[str, str]) -> HTMLResponse:
+    """An error as a page (the JSON body's message, never a trace)."""
+    response = render(request, "error.html", {"error": body, "status": status}, status=status)
+    for key, value in headers.items():
+        if key.lower() != "www-authenticate":
+            response.headers[key] = value
+    return response

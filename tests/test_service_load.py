@@ -1,0 +1,146 @@
+"""A bounded load test: 20 concurrent clients run matches and uploads for 30 s against ``sitematch serve``.
+
+On loopback only, and it stops by itself (a deadline, and a timeout on every request). Once with
+the GeoPackage store, once with PostGIS (a throwaway server on loopback). A quarter of the clients
+are advisers running matches, the rest the municipality of Västerås uploading: each upload renames the
+two example plots and adds one plot of its own. Afterwards no answer may have been a
+5xx, and the store must hold exactly what the successful uploads wrote — every upload's own plot,
+and one version of the example plot per upload that changed it: nothing lost, nothing partial.
+
+The latencies (p50, p95) go to ``bench/service.md`` when ``SITEMATCH_WRITE_BENCH=1`` (else to the
+test's folder) and are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from sitematch.store import open_store
+from tests._postgis import postgis_url  # noqa: F401 - the fixture
+from tests._service import QUICK_PROFILE, ROOT, auth, serve
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = 20
+SECONDS = 30.0
+#: Clients running matches (the rest upload): a match costs seconds of CPU, an upload a fraction of one.
+MATCHERS = 5
+HEADER = "Objekt_ID,Benämning,Användning,Planstatus,Ägare,Areal_ha,Byggklar,Pris_kr_kvm,lon,lat\n"
+RESULTS: dict[str, dict[str, list[float]]] = {}
+
+
+def _upload_file(client: int, n: int) -> bytes:
+    version = client * 1000 + n  # every upload renames the example plots: a new version of each
+    lon = 16.40 + 0.004 * client
+    lat = 59.58 + 0.002 * (n % 20)
+    rows = [
+        f"Å-1,Finnslätten östra {version},J,laga_kraft,kommun,12.5,ja,450,16.5050,59.6290",
+        f"Å-2,Hacksta verksamhetsområde {version},Z,antagen,privat,6.0,nej,,16.4700,59.5900",
+        f"L{client}-{n},Load test plot,J,laga_kraft,kommun,2.0,ja,100,{lon:.4f},{lat:.4f}",
+    ]
+    return (HEADER + "\n".join(rows) + "\n").encode("utf-8")
+
+
+async def _client(url: str, token: str, kind: str, index: int, end: float, log: list) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=auth(token), timeout=120) as http:
+        n = 0
+        while time.monotonic() < end:
+            started = time.perf_counter()
+            if kind == "match":
+                r = await http.post("/api/matches", json={"profile": QUICK_PROFILE})
+            else:
+                files = {"file": (f"load-{index}-{n}.csv", _upload_file(index, n), "text/csv")}
+                r = await http.post("/api/plots", files=files)
+            log.append((kind, r.status_code, time.perf_counter() - started, index, n, r.text[:300]))
+            n += 1
+
+
+async def _load(url: str, tokens: dict[str, str]) -> list:
+    log: list = []
+    end = time.monotonic() + SECONDS
+    tasks = [
+        _client(
+            url, tokens["bo"] if i < MATCHERS else tokens["anna"], "match" if i < MATCHERS else "upload", i, end, log
+        )
+        for i in range(CLIENTS)
+    ]
+    await asyncio.gather(*tasks)
+    return log
+
+
+def _check(log: list, store: str) -> None:
+    assert log, "no request was made"
+    failures = [entry for entry in log if entry[1] >= 500]
+    assert failures == [], failures[:3]
+    uploads = [e for e in log if e[0] == "upload"]
+    assert uploads and all(e[1] == 201 for e in uploads), [e for e in uploads if e[1] != 201][:3]
+    assert all(e[1] == 201 for e in log if e[0] == "match")
+    plots = open_store(store, create=False).plots()
+    ids = set(plots["plot_id"])
+    assert {f"1980:L{e[3]}-{e[4]}" for e in uploads} <= ids  # every upload's own plot is there
+    assert len(ids) == 2 + len(uploads)  # and nothing else
+    history = open_store(store, create=False).history("1980:Å-1")
+    assert len(history) == len(uploads)  # one version per upload (each renamed it): none lost
+    assert list(history["version"]) == list(range(1, len(uploads) + 1))
+
+
+def _percentiles(log: list) -> dict[str, tuple[int, float, float]]:
+    out = {}
+    for kind in ("match", "upload"):
+        times = np.array([e[2] for e in log if e[0] == kind])
+        out[kind] = (len(times), float(np.percentile(times, 50)), float(np.percentile(times, 95)))
+    return out
+
+
+def _report(name: str, log: list, tmp: Path) -> None:
+    RESULTS[name] = _percentiles(log)  # type: ignore[assignment]
+    lines = [
+        "# Web service under load",
+        "",
+        f"`tests/test_service_load.py`: {CLIENTS} concurrent clients for {SECONDS:.0f} s against one "
+        f"`sitematch serve` process (uvicorn, loopback): {MATCHERS} advisers running a match of the bundled region "
+        f"(with its exports: map, dossier, CSV, GeoPackage), {CLIENTS - MATCHERS} municipality clients uploading a "
+        "3-row CSV (each a new version of two plots and one new plot). "
+        f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores (shared with other work); "
+        "latency in seconds, from request to answer, queueing included (at most "
+        "`settings.service_match_workers` = 2 matches run at once).",
+        "",
+        "| store | requests | 5xx | match n | match p50 | match p95 | upload n | upload p50 | upload p95 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for store, values in RESULTS.items():
+        (mn, m50, m95), (un, u50, u95) = values["match"], values["upload"]  # type: ignore[misc]
+        lines.append(f"| {store} | {mn + un} | 0 | {mn} | {m50:.2f} | {m95:.2f} | {un} | {u50:.2f} | {u95:.2f} |")
+    lines += ["", "After each run the store held every upload's plot and one version of the shared plot per upload."]
+    target = ROOT / "bench" / "service.md" if os.environ.get("SITEMATCH_WRITE_BENCH") == "1" else tmp / "service.md"
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+@pytest.mark.parametrize("backend", ["GeoPackage", "PostGIS"])
+def test_twenty_clients_for_thirty_seconds(backend, tmp_path, request) -> None:
+    store = str(tmp_path / "plots.gpkg")
+    if backend == "PostGIS":
+        store = _fresh_database(request.getfixturevalue("postgis_url"))
+    with serve(tmp_path, store=store) as server:
+        log = asyncio.run(_load(server.url, server.tokens))
+    _check(log, store)
+    _report(backend, log, tmp_path)
+
+
+def _fresh_database(url: str) -> str:
+    """A database of its own on the throwaway server, so that other tests' plots are not counted."""
+    import psycopg
+
+    name = f"load_{int(time.time() * 1000)}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + f"/{name}"
