@@ -212,6 +212,29 @@ BASE = "layers:\n  schools: {file: s.geojson, geometry: Point, columns: {name: s
         ("layer:\n  rail: {file: r.gpkg}\n", 1, "Did you mean 'layers'"),
         ("layers: {}\n", 1, "declare at least one layer"),
         ("layers:\n  rail: {file: r.gpkg}\nparameters:\n  radius: {default: 5}\n", 4, "put the unit in the name"),
+        ("layers:\n  rail: {file: r.gpkg}\nparameters:\n  r_m: {default: .nan}\n", 4, "expected a finite number"),
+        ("layers:\n  rail: {layer: rail}\n", 2, "missing 'file'"),
+        ("layers:\n  rail: {file: r.gpkg, description: [a]}\n", 2, "expected text"),
+        (
+            BASE + "  pupils_sum_count: {measure: aggregate, layer: schools, how: sum, column: name, radius_parameter: "
+            "labour_pool_radius_m}\n",
+            4,
+            "'name' holds str values; this needs float or int",
+        ),
+        (BASE + "  distance_to_school_m: {measure: nearest, layer: schools, kind: flag}\n", 4, "kind must be numeric"),
+        (
+            BASE + "  distance_to_school_m: {measure: nearest, layer: schools, where: 'name == true'}\n",
+            4,
+            "with a bool",
+        ),
+        (
+            BASE + "  distance_to_school_m: {measure: nearest, layer: schools, names_as: municipality_code, "
+            "name_column: name}\n",
+            4,
+            "already use",
+        ),
+        (BASE + "  rank: {measure: nearest, layer: schools, kind: numeric, unit: m}\n", 4, "already use"),
+        (BASE + "  check_school_m: {measure: nearest, layer: schools}\n", 4, "already use"),
     ],
 )
 def test_bad_catalogues_name_the_line_and_key(text: str, line: int, needle: str) -> None:

@@ -342,3 +342,13 @@ def test_swapped_longitude_and_latitude_get_a_hint(tmp_path: Path, boundaries: g
     f.write_bytes("\ufeffref;zoning;plan_status;lat;lon;area_ha\nA;J;laga kraft;16,55;59,61;3,5\n".encode())
     with pytest.raises(UploadError, match="Are longitude and latitude swapped"):
         check_file(f, municipality_code="1980", boundaries=boundaries)
+
+
+def test_the_example_upload_keeps_its_price() -> None:
+    """Pris_kr_kvm (kronor per kvadratmeter) is a common Swedish header for the price."""
+    from sitematch.upload.readers import read_upload
+    from sitematch.upload.validate import validate_upload
+
+    raw, notes = read_upload(Path(__file__).parent.parent / "docs" / "examples" / "tomter_1980.csv")
+    plots, report = validate_upload(raw, municipality_code="1980", filename="tomter_1980.csv", notes=notes)
+    assert report.ok and plots["price_sek_m2"].tolist()[0] == 450.0 and plots["price_sek_m2"].isna().tolist()[1]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,9 +209,9 @@ class _Reader:
                 raise self.fail(path, "a raster layer names its 'file' (a GeoTIFF) and has no 'columns'")
             schema = s.LayerSchema(kind, gtype, columns, str(spec.get("description") or kind))
         file = self.text(spec, "file", path)
-        resolved = None
-        if file is not None:
-            resolved = Path(file) if Path(file).is_absolute() or self.base is None else self.base / file
+        if file is None:
+            raise self.fail(path, "missing 'file': the file the layer is read from (relative to this catalogue)")
+        resolved = Path(file) if Path(file).is_absolute() or self.base is None else self.base / file
         return LayerEntry(
             kind,
             schema,
@@ -219,8 +220,15 @@ class _Reader:
             self.text(spec, "source", path),
             self.text(spec, "licence", path),
             self.text(spec, "date", path),
-            str(spec.get("description") or ""),
+            self.prose(spec, "description", path),
         )
+
+    def prose(self, raw: Mapping[str, Any], key: str, path: tuple[str, ...]) -> str:
+        """Free text (a description): a string, or nothing."""
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise self.fail((*path, key), f"expected text, got {value!r}")
+        return (value or "").strip()
 
     # -- parameters and criteria -----------------------------------------------------------------
     def parameters(self, raw: Any) -> dict[str, Parameter]:
@@ -232,8 +240,8 @@ class _Reader:
             spec = self.mapping(spec, path, "default, label, unit, description")
             self.keys(spec, PARAMETER_KEYS, path)
             default = spec.get("default")
-            if isinstance(default, bool) or not isinstance(default, int | float):
-                raise self.fail((*path, "default"), f"expected a number, got {default!r}")
+            if isinstance(default, bool) or not isinstance(default, int | float) or not math.isfinite(default):
+                raise self.fail((*path, "default"), f"expected a finite number, got {default!r}")
             unit = self.text(spec, "unit", path) or unit_from_name(name)
             if unit is None:
                 raise self.fail(path, "put the unit in the name (e.g. heat_radius_m) or give 'unit'")
@@ -242,10 +250,29 @@ class _Reader:
                 float(default),
                 self.text(spec, "label", path) or name.replace("_", " "),
                 unit,
-                str(spec.get("description") or ""),
+                self.prose(spec, "description", path),
                 origin=self.where,
             )
         return out
+
+    def names(self, criteria: Mapping[str, Criterion], layers: Catalogue) -> None:
+        """No declared criterion or companion column may take a name the result already uses."""
+        from sitematch.result import RESULT_COLUMNS, RESULT_PREFIXES
+
+        plots = layers.schema("plots")
+        taken = {*RESULT_COLUMNS, *(plots.column_names if plots else ()), s.GEOMETRY}
+        for c in BUILTIN:
+            taken |= {c.name, *c.measure.extra_columns()}
+        for name, c in criteria.items():
+            for new, key in ((name, ()), *((extra, ("names_as",)) for extra in c.measure.extra_columns())):
+                if not isinstance(new, str) or not new.isidentifier():
+                    raise self.fail(("criteria", name, *key), f"{new!r} is not a column name (letters, digits, _)")
+                if new in taken or new.startswith(RESULT_PREFIXES):
+                    raise self.fail(
+                        ("criteria", name, *key),
+                        f"'{new}' is a name the plots or the results already use; pick another",
+                    )
+                taken.add(new)
 
     def criterion(self, name: str, raw: Any, parameters: Mapping[str, Parameter], layers: Catalogue) -> Criterion:
         path = ("criteria", name)
@@ -269,6 +296,7 @@ class _Reader:
         kind = str(spec.get("kind") or measure.default_kind())
         if kind not in KINDS:
             raise self.fail((*path, "kind"), f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        self.types(path, measure, kind, layers)
         unit = self.text(spec, "unit", path)
         if kind == "numeric" and unit is None and unit_from_name(name) is None:
             raise self.fail(path, "a numeric criterion carries its unit in its name (e.g. …_m, …_mw, …_ha, …_share)")
@@ -286,7 +314,7 @@ class _Reader:
             layer_schema = layers.schema(measure.layers()[0]) if measure.layers() else None
             cost = measure.default_cost(layer_schema.geometry_type if layer_schema else None)
         values = spec.get("values") or []
-        if not isinstance(values, list):
+        if not isinstance(values, list) or any(isinstance(v, dict | list) for v in values):
             raise self.fail((*path, "values"), "expected a list of allowed values")
         higher = flags["higher_is_better"]
         return Criterion(
@@ -300,9 +328,38 @@ class _Reader:
             short_label=self.text(spec, "short_label", path) or "",
             headline=bool(flags["headline"]),
             cost=cost,
-            description=str(spec.get("description") or measure.describe()),
+            description=self.prose(spec, "description", path) or measure.describe(),
             origin=self.where,
         )
+
+    def types(self, path: tuple[str, ...], measure: Any, kind: str, layers: Catalogue) -> None:
+        """The measure's kind, columns and where-conditions fit the layer's column types."""
+        given = measure.default_kind()
+        if measure.name != "attribute" and kind != given:
+            raise self.fail((*path, "kind"), f"a '{measure.name}' measure gives a {given} value; kind must be {given}")
+        spec = measure.spec()
+        schema = layers.schema(spec.get("layer", "plots"))
+        if schema is None:
+            return
+        dtypes = {c.name: c.dtype for c in schema.all_columns}
+        column = spec.get("column")
+        needs = {"numeric": ("float", "int"), "flag": ("bool",)}.get(kind) if measure.name == "attribute" else None
+        if measure.name == "aggregate" and spec.get("how") != "count":
+            needs = ("float", "int")
+        if column and needs and dtypes.get(column) not in needs:
+            raise self.fail(
+                (*path, "column"), f"'{column}' holds {dtypes.get(column)} values; this needs {' or '.join(needs)}"
+            )
+        for clause in getattr(measure, "where", ()):
+            dtype = dtypes.get(clause.column)
+            value = clause.value if clause.parameter is None else 0.0
+            sample = value[0] if clause.op == "in" and value else value
+            wants = "bool" if isinstance(sample, bool) else ("number" if isinstance(sample, float) else "str")
+            has = {"float": "number", "int": "number", "bool": "bool"}.get(dtype or "", "str")
+            if dtype is not None and wants != has:
+                raise self.fail(
+                    (*path, "where"), f"'{clause.text()}' compares {clause.column} ({dtype}) with a {wants}"
+                )
 
     def catalogue(self) -> Catalogue:
         raw = self.doc.data
@@ -325,6 +382,7 @@ class _Reader:
             name: self.criterion(name, spec, all_params, plain)
             for name, spec in self.mapping(raw.get("criteria"), ("criteria",), "criteria").items()
         }
+        self.names(criteria, plain)
         registry = BUILTIN.extended(criteria, params, where=self.where)
         return Catalogue(
             self.base,
