@@ -14,6 +14,19 @@ import pandas as pd
 from sitematch import schema as s
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows (else set and restored)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_target(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
@@ -28,7 +41,7 @@ def atomic_target(path: Path) -> Iterator[Path]:
     tmp.unlink()  # writers (GDAL) want to create the file themselves
     try:
         yield tmp
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~_umask())  # what a plain open() would give: the user's umask decides
         os.replace(tmp, path)
     finally:
         if tmp.exists():

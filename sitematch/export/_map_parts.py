@@ -339,20 +339,29 @@ def sources_html(provenance: pd.DataFrame) -> str:
 
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_ASSET_SCRIPT = re.compile(r'<script src="data:text/javascript;charset=utf-8;base64,([A-Za-z0-9+/=]+)"></script>')
+
+
+def _inline(match: re.Match[str]) -> str:
+    code = base64.b64decode(match.group(1)).decode("utf-8")
+    return "<script>" + re.sub(r"</(script)", r"<\\/\1", code, flags=re.I) + "</script>"
 
 
 def with_csp(page: str) -> str:
-    """Add a Content-Security-Policy: only this page's own scripts (by hash) and the shipped assets run.
+    """Add a Content-Security-Policy: only the scripts this page was written with run, each by its hash.
 
-    Inline event handlers (``onerror=…``) and injected ``<script>`` elements do not run, even if
-    escaping ever failed somewhere; nothing is fetched but OpenStreetMap tiles.
+    The shipped assets are inlined (they were ``data:`` URIs) so that they too are allowed by hash
+    and no ``data:`` script is. Inline event handlers (``onerror=…``) and injected ``<script>``
+    elements do not run, even if escaping ever failed somewhere; nothing is fetched but
+    OpenStreetMap tiles.
     """
+    page = _ASSET_SCRIPT.sub(_inline, page)
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode() + "'"
         for m in _INLINE_SCRIPT.finditer(page)
     )
     policy = (
-        f"default-src 'none'; script-src {hashes} data:; style-src 'unsafe-inline' data:; "
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline' data:; "
         "img-src data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org; font-src data:; "
         "connect-src 'none'; base-uri 'none'; form-action 'none'"
     )

@@ -21,7 +21,7 @@ import pandas as pd
 import pyogrio
 
 from sitematch import schema as s
-from sitematch._io import atomic_target, for_ogr, spreadsheet_safe
+from sitematch._io import FORMULA_STARTS, atomic_target, for_ogr, spreadsheet_safe
 from sitematch.crs import SERVING_CRS
 from sitematch.result import (
     CHECK_PREFIX,
@@ -93,11 +93,13 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
 
 def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
     options = DIALECTS[dialect]
+    floats = frame.select_dtypes("float").columns
+    frame = frame.assign(**{c: frame[c].round(6) for c in floats})  # whole figures, no float noise
+    frame.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in frame.columns]
     with atomic_target(Path(path)) as tmp:
         spreadsheet_safe(frame).to_csv(
             tmp,
             index=False,
-            float_format="%.6g",
             sep=options["sep"],
             decimal=options["decimal"],
             encoding=options["encoding"],

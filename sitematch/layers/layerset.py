@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from sitematch import schema as s
 from sitematch.criteria import Registry
@@ -358,17 +359,23 @@ class LayerSet:
         return dict(zip(munis[s.MUNICIPALITY_CODE].astype(str), munis[s.MUNICIPALITY_NAME].astype(str), strict=True))
 
     def fingerprint(self) -> str:
-        """A short hash of what a match rests on: the catalogue, and each layer's kind, rows, columns and extent.
+        """A short hash of what a match rests on: the catalogue, and every value and geometry of every layer.
 
         Two runs with the same fingerprint used the same layers (plots excluded: they are listed
-        in the result itself).
+        in the result itself). Computed once per LayerSet.
         """
-        h = hashlib.sha256(self.catalogue.digest.encode())
-        for kind in sorted(k for k in self._layers if k != "plots"):
-            gdf = self._layers[kind]
-            bounds = [round(float(v)) for v in gdf.total_bounds] if len(gdf) else []
-            h.update(f"{kind}|{len(gdf)}|{','.join(map(str, gdf.columns))}|{bounds}".encode())
-        return h.hexdigest()[:16]
+
+        def build() -> str:
+            h = hashlib.sha256(self.catalogue.digest.encode())
+            for kind in sorted(k for k in self._layers if k != "plots"):
+                gdf = self._layers[kind]
+                h.update(f"{kind}|{len(gdf)}|{','.join(map(str, gdf.columns))}".encode())
+                values = pd.DataFrame(gdf.drop(columns=s.GEOMETRY))
+                h.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+                h.update(b"".join(shapely.to_wkb(gdf.geometry.to_numpy())))
+            return h.hexdigest()[:16]
+
+        return str(self.cached(("fingerprint",), build))
 
     def with_plots(self, plots: gpd.GeoDataFrame, origin: str | None = None, *, add: bool = False) -> LayerSet:
         """A LayerSet with the same infrastructure layers (and indexes) but other plots.
