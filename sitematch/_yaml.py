@@ -145,6 +145,8 @@ def read_yaml(
         raise error(f"{loc}: not valid YAML: {problem}", where=where, line=line) from None
     except (RecursionError, MemoryError):
         raise error(f"{where}: too deeply nested or too large to read", where=where) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise error(f"{where}: a value cannot be read ({str(exc).splitlines()[0][:120]})", where=where) from None
     finally:
         if loader is not None:
             loader.dispose()

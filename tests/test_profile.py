@@ -292,3 +292,29 @@ def test_a_billion_laughs_profile_is_refused_fast_with_a_message(tmp_path: Path)
     assert time.perf_counter() - start < 10  # the refusal itself is instant; this bounds interpreter start-up too
     assert res.returncode == 1 and "aliases (*a) are not allowed" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr) < 400
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('{"name": "x", "requirements": {"min_area_ha": 1, "min_area_ha": 2}}', "written twice"),
+        ('{"name": "x", "requirements": {"min_area_ha": ' + "9" * 5000 + "}}", "not valid JSON"),
+        ('{"name": 2026, "requirements": {"min_area_ha": 1}}', "expected text"),
+        (
+            '{"name": "x", "preferences": {"owner": {"weight": 1, "full_at": 1, "scores": {"kommun": 1}}}}',
+            "not breakpoints",
+        ),
+        ('{"name": "x", "requirements": {"max_price_sek_m2": {"value": 9, "if_unknown": null}}}', "unknown policy"),
+    ],
+)
+def test_json_mistakes_get_messages(text: str, needle: str) -> None:
+    from sitematch.profile import parse_profile_json
+
+    with pytest.raises(ProfileError) as err:
+        parse_profile_json(text, where="form")
+    assert needle in str(err.value)
+
+
+def test_an_integer_of_thousands_of_digits_in_yaml_is_a_message() -> None:
+    with pytest.raises(ProfileError, match="cannot be read"):
+        parse_profile("name: x\nrequirements: {min_area_ha: " + "9" * 5000 + "}\n", where="lead.yaml")

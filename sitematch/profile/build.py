@@ -132,7 +132,7 @@ class _Builder:
         if "value" not in value:
             raise self.error(path, "missing 'value' (the long form is {value: …, if_unknown: fail|pass|verify})")
         policy = value.get("if_unknown", "")
-        if policy and policy not in IF_UNKNOWN:
+        if "if_unknown" in value and policy not in IF_UNKNOWN:
             raise self.error(
                 (*path, "if_unknown"), f"unknown policy {_short(policy)}; use one of {', '.join(IF_UNKNOWN)}"
             )
@@ -219,6 +219,9 @@ class _Builder:
             if full < 0 or zero < 0:
                 raise self.error(path, "breakpoints must not be negative")
             return Preference(c, weight, shape, full, zero)
+        for key_ in ("full_at", "zero_at", "shape"):
+            if key_ in spec:
+                raise self.error((*path, key_), f"'{key}' is a {c.kind}: it scores from 'scores', not breakpoints")
         scores = spec.get("scores")
         if not isinstance(scores, dict) or not scores:
             raise self.error(path, f"'{key}' is a {c.kind}: give 'scores', e.g. {{value: 1.0, other: 0.5}}")
@@ -258,7 +261,7 @@ class _Builder:
             if isinstance(v, int) and not isinstance(v, bool) and len(str(v)) < digits:
                 raise self.error(
                     ("region", key),
-                    f'YAML read {v!r} as a number and lost its leading zero: quote SCB codes, e.g. "0114" or "01"',
+                    f'{v!r} was read as a number and lost its leading zero: write SCB codes as text: "0114", "01"',
                 )
             text = str(v)
             if not (text.isdigit() and len(text) == digits):
@@ -371,6 +374,8 @@ def build_profile(
         if k not in TOP_KEYS:
             raise b.unknown_key((k,), k, list(TOP_KEYS))
     name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        raise b.error(("name",), f"expected text, got {_short(name)}: quote it if it is a number or a date")
     if not isinstance(name, str) or not name.strip():
         raise b.error(("name",), "missing: give the profile a name (e.g. the lead's project name)")
     tol = b.number(("near_miss_tolerance",), raw.get("near_miss_tolerance", 0.25))

@@ -68,6 +68,16 @@ def parse_profile(
     )
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key written twice (as the YAML reader does)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} is written twice")
+        out[key] = value
+    return out
+
+
 def parse_profile_json(text: str, **options: Any) -> Profile:
     """Validate a profile given as JSON text (e.g. from a web form); same rules and messages as YAML.
 
@@ -83,11 +93,12 @@ def parse_profile_json(text: str, **options: Any) -> Profile:
     if len(text) > MAX_PROFILE_CHARS:
         raise ProfileError(f"{where}: more than {MAX_PROFILE_CHARS:,} characters; is this a profile?", where=where)
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError; so are huge integers
         line = getattr(exc, "lineno", None)
         loc = f"{where}, line {line}" if line else where
-        raise ProfileError(f"{loc}: not valid JSON: {getattr(exc, 'msg', exc)}", where=where, line=line) from None
+        message = getattr(exc, "msg", None) or str(exc).splitlines()[0][:160]
+        raise ProfileError(f"{loc}: not valid JSON: {message}", where=where, line=line) from None
     return build_profile(data, **options)
 
 
