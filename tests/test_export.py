@@ -132,3 +132,19 @@ def test_the_excel_dialect_opens_in_swedish_excel(tiny_layers: LayerSet, tmp_pat
     assert df.loc["1980:C", "shortfall"] == pytest.approx(1 - 10 / 12, abs=1e-5) and "Västerås" in set(
         df["municipality_name"]
     )
+
+
+def test_write_all_says_when_it_cannot_write_and_leaves_no_stale_file(tiny_layers: LayerSet, tmp_path: Path) -> None:
+    import pytest
+
+    from sitematch.errors import SitematchError
+    from sitematch.export import write_all
+
+    result = match(parse_profile(PROFILE), tiny_layers)
+    with pytest.raises(SitematchError) as err:
+        write_all(result, tiny_layers, Path("/proc/sitematch-cannot-write-here"), ["csv"])
+    assert err.value.option == "out" and "cannot write the results" in str(err.value)
+    folder = tmp_path / "lead"
+    write_all(result, tiny_layers, folder, ["csv", "dossier"])
+    write_all(result, tiny_layers, folder, ["csv"])  # e.g. a second run without the dossier
+    assert sorted(p.name for p in folder.iterdir()) == ["ranking.csv"]

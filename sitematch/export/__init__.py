@@ -153,7 +153,12 @@ def write_all(
     Raises
     ------
     SitematchError
-        If a format is unknown.
+        If a format is unknown, or the folder cannot be written.
+
+    Notes
+    -----
+    Files of the formats not asked for are removed from the folder, so that an old map or PDF
+    never lies beside new tables.
 
     Examples
     --------
@@ -169,12 +174,22 @@ def write_all(
     if unknown:
         raise SitematchError(f"unknown export format(s) {', '.join(unknown)}; known: {', '.join(FORMATS)}")
     target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for fmt in wanted:
-        name, writer = FORMATS[fmt]
-        if progress:
-            progress(name)
-        written[fmt] = writer(result, layers, target / name, options or ExportOptions())
-        log.info("wrote %s", written[fmt])
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for fmt in wanted:
+            name, writer = FORMATS[fmt]
+            if progress:
+                progress(name)
+            written[fmt] = writer(result, layers, target / name, options or ExportOptions())
+            log.info("wrote %s", written[fmt])
+        for fmt, (name, _writer) in FORMATS.items():  # no stale file from an earlier run beside new ones
+            if fmt not in wanted and (target / name).is_file():
+                (target / name).unlink()
+                log.info("removed %s, which this run did not write", target / name)
+    except OSError as exc:
+        where = exc.filename or target
+        raise SitematchError(
+            f"{where}: cannot write the results ({exc.strerror or exc})", where=str(where), option="out"
+        ) from None
     return written

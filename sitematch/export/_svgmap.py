@@ -57,16 +57,18 @@ class _Canvas:
                 continue
             self.parts.append(f'<path d="{self._d(clipped)}" {style}/>')
 
-    def points(self, geoms: Iterable[BaseGeometry], fill: str, radius: float = 3.5) -> list[tuple[float, float]]:
+    def points(self, geoms: Iterable[BaseGeometry], fill: str, radius: float = 3.5) -> list[tuple[int, float, float]]:
+        """Draw each point (a multi-point by a point on it) inside the picture; say which, and where."""
         drawn = []
-        for geom in geoms:
-            if not shapely.contains_xy(self.box, geom.x, geom.y):
+        for i, geom in enumerate(geoms):
+            point = geom if geom.geom_type == "Point" else geom.representative_point()
+            if point.is_empty or not shapely.contains_xy(self.box, point.x, point.y):
                 continue
-            ((x, y),) = self.xy(np.array([[geom.x, geom.y]]))
+            ((x, y),) = self.xy(np.array([[point.x, point.y]]))
             self.parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{fill}" stroke="#222" stroke-width="0.8"/>'
             )
-            drawn.append((x, y))
+            drawn.append((i, x, y))
         return drawn
 
     def free_label(self, x: float, y: float, text: str, size: int = 9) -> None:
@@ -179,9 +181,9 @@ def site_map(
         ("airports", COLOURS["airport"]),
     ):
         geoms, names = _layer_geoms(layers, kind, canvas.box)
-        for (x, y), name in zip(canvas.points(geoms, fill), names, strict=False):
-            if name in wanted:
-                canvas.free_label(x, y, name)
+        for i, x, y in canvas.points(geoms, fill):
+            if names[i] in wanted:
+                canvas.free_label(x, y, names[i])
     canvas.scale_bar()
     return canvas.svg(f"map around site {label}")
 

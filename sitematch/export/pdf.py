@@ -12,6 +12,7 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sitematch._io import atomic_target
 from sitematch.errors import SitematchError
@@ -65,6 +66,7 @@ def print_pdf(page_html: str, path: Path, profile: Profile) -> Path:
             "printing the dossier to PDF needs Debian's chromium and Playwright for Python",
             hint="Install them (apt-get install chromium; pip install 'sitematch[pdf]'), or keep the HTML dossier.",
         )
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     confidential = profile.lead.confidential
@@ -78,6 +80,19 @@ def print_pdf(page_html: str, path: Path, profile: Profile) -> Path:
         '<span class="pageNumber"></span> of <span class="totalPages"></span></div>'
     )
     path = Path(path)
+    try:
+        _print(page_html, path, header, footer, sync_playwright)
+    except PlaywrightError as exc:
+        raise SitematchError(
+            f"{path}: Chromium could not print the dossier ({str(exc).splitlines()[0][:160]})",
+            where=str(path),
+            hint="The HTML dossier is written; check that Debian's chromium starts (chromium --headless --version).",
+        ) from None
+    log.info("printed %s", path)
+    return path
+
+
+def _print(page_html: str, path: Path, header: str, footer: str, sync_playwright: Any) -> None:
     with tempfile.TemporaryDirectory() as folder, atomic_target(path) as target:
         source = Path(folder) / "dossier.html"
         source.write_text(page_html, encoding="utf-8")
@@ -100,5 +115,3 @@ def print_pdf(page_html: str, path: Path, profile: Profile) -> Path:
                 )
             finally:
                 browser.close()
-    log.info("printed %s", path)
-    return path
