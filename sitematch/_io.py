@@ -27,6 +27,17 @@ def _umask() -> int:
     return mask
 
 
+def is_missing(value: object) -> bool:
+    """True for None, NaN, NA and NaT: a cell with no value (lists and text are never missing).
+
+    Examples
+    --------
+    >>> [is_missing(v) for v in (None, float("nan"), pd.NA, "", 0)]
+    [True, True, True, False, False]
+    """
+    return value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value)))
+
+
 @contextlib.contextmanager
 def atomic_target(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
@@ -107,3 +118,16 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
                 values[risky] = ["'" + v for v in values[risky]]
                 out[col] = values
     return out
+
+
+def reduce_frozen(obj: object) -> tuple[object, tuple[object, ...]]:
+    """``__reduce__`` for a frozen dataclass holding read-only mappings (which pickle cannot copy).
+
+    Each ``MappingProxyType`` field is passed on as a plain dict; ``__post_init__`` makes it
+    read-only again.
+    """
+    from dataclasses import fields
+    from types import MappingProxyType
+
+    values = (getattr(obj, f.name) for f in fields(obj))  # type: ignore[arg-type]
+    return type(obj), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values)

@@ -11,16 +11,16 @@ import sys
 from typing import Any
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from sitematch._io import is_missing
 from sitematch.errors import SitematchError
 
-#: C0 and C1 control characters except tab and newline: what a terminal could act on (ESC starts
-#: escape sequences).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: C0 and C1 control characters except tab and newline (what a terminal could act on: ESC starts
+#: escape sequences), and the bidirectional marks and overrides that can make text read backwards.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 #: Where errors go.
 err = Console(stderr=True)
@@ -36,7 +36,7 @@ def clean(value: object) -> str:
     >>> clean("\\x1b[31mred\\x1b[0m [/x]"), clean(None), clean(float("nan"))
     ('[31mred[0m [/x]', '', '')
     """
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if is_missing(value):
         return ""
     return _CONTROL.sub("", str(value))
 

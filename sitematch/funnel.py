@@ -18,12 +18,22 @@ import pandas as pd
 
 from sitematch.criteria import format_value
 from sitematch.profile import Requirement
-from sitematch.result import CHECK_PREFIX, N_MISSED, SHORTFALL_PREFIX, MatchResult
+from sitematch.result import (
+    CHECK_PREFIX,
+    FAILED,
+    N_MISSED,
+    NOT_APPLICABLE,
+    OUTCOMES,
+    PASSED_CODE,
+    SHORTFALL_PREFIX,
+    TO_VERIFY,
+    UNKNOWN,
+    MatchResult,
+)
 
-#: Outcomes that keep a site in the running.
-_KEEPS = ("passed", "to verify", "not applicable")
-#: Outcomes that exclude it.
-_EXCLUDES = ("failed", "unknown")
+#: Outcomes that keep a site in the running, and those that exclude it.
+_KEEPS = tuple(OUTCOMES[i] for i in (PASSED_CODE, TO_VERIFY, NOT_APPLICABLE))
+_EXCLUDES = tuple(OUTCOMES[i] for i in (FAILED, UNKNOWN))
 
 FUNNEL_COLUMNS = ("step", "requirement", "key", "excludes", "excludes_share", "only_this", "remaining", "exact")
 
@@ -134,12 +144,15 @@ def _nearest_gap(result: MatchResult, req: Requirement) -> str:
     if not req.numeric:
         return ""
     sites = result.sites
-    failed = sites[f"{CHECK_PREFIX}{req.key}"].astype("string") == "failed"
+    failed = sites[f"{CHECK_PREFIX}{req.key}"].astype("string") == OUTCOMES[FAILED]
     short = pd.to_numeric(sites.loc[failed.fillna(False).to_numpy(dtype=bool), f"{SHORTFALL_PREFIX}{req.key}"])
     short = short[np.isfinite(short)]
     if short.empty:
         return ""
     gap = float(short.min()) * float(req.value)
+    if req.criterion.display == "class":  # a class is named, not measured: say which the closest has
+        closest = float(req.value) - gap if req.op == "min" else float(req.value) + gap
+        return f"is {format_value(req.criterion, closest)}"
     words = format_value(req.criterion, gap)
     if req.op == "min":
         return f"lacks {words}"

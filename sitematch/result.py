@@ -49,6 +49,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sitematch import schema as s
+from sitematch._io import reduce_frozen
 from sitematch.criteria import BUILTIN, Criterion, Registry, format_value
 from sitematch.profile import Profile
 
@@ -137,6 +138,9 @@ class RunInfo:
     def __post_init__(self) -> None:
         object.__setattr__(self, "search_bounds_m", MappingProxyType(dict(self.search_bounds_m)))
         object.__setattr__(self, "municipality_names", MappingProxyType(dict(self.municipality_names)))
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return reduce_frozen(self)
 
     @staticmethod
     def now() -> str:

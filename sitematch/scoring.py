@@ -17,7 +17,7 @@ import pandas as pd
 from sitematch import schema as s
 from sitematch import settings
 from sitematch.criteria import format_value, format_values
-from sitematch.profile import Preference, Profile, Requirement
+from sitematch.profile import Preference, Requirement
 from sitematch.result import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
 
 
@@ -92,8 +92,8 @@ class Check:
         value, and the requirement's ``if_unknown`` is ``fail``), to verify (no value, passes),
         not applicable (the requirement does not apply to the site).
     shortfall : numpy.ndarray of float
-        How far short, as a fraction of the threshold (0 where it passes, inf for categories,
-        flags and unknown values).
+        How far short, as a fraction of the threshold: 0 where it passes (a value to verify passes,
+        so it is 0 too), inf for a missed category or flag and for an unknown value that excludes.
     words : numpy.ndarray of str
         The miss in words, or what is to verify ("" where it passes).
     """
@@ -264,8 +264,3 @@ def rank(scored: pd.DataFrame) -> pd.Series:
     ranks = pd.Series(pd.NA, index=scored.index, dtype="Int64")
     ranks.loc[order] = np.arange(1, len(order) + 1)
     return ranks.rename(RANK)
-
-
-def profile_uses(profile: Profile) -> list[str]:
-    """Columns a profile's requirements and preferences read, requirements first, without repeats."""
-    return [c.name for c in profile.criteria]

@@ -87,3 +87,48 @@ def test_missing_values_are_written_as_null_and_read_back_typed(tmp_path: Path) 
     pyogrio.write_dataframe(for_ogr(plots), tmp_path / "p.gpkg", layer="plots")
     again = LayerSet({"plots": pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="plots")})["plots"]
     assert again["mifo_risk_class"].isna().all() and again["ready"].dtype == "boolean"
+
+
+def test_a_region_and_a_result_survive_pickling() -> None:
+    """Dask, process pools and caches copy them with plain pickle (read-only mappings included)."""
+    import pickle
+
+    from sitematch.match import match
+    from sitematch.profile import parse_profile
+
+    layers = LayerSet.from_path(Path(__file__).parent.parent / "layers")
+    again = pickle.loads(pickle.dumps(layers))
+    assert again.registry["distance_to_port_m"].label == layers.registry["distance_to_port_m"].label
+    assert again.fingerprint() == layers.fingerprint()
+    result = match(parse_profile("name: t\nrequirements: {min_area_ha: 20}\n"), layers)
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy.ranked["plot_id"].tolist() == result.ranked["plot_id"].tolist()
+    assert copy.run == result.run
+
+
+def test_cached_builds_each_key_once_and_different_keys_side_by_side() -> None:
+    """Concurrent matches in the service share one region: a slow index must not hold up the others."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    layers = LayerSet(tiny_layer_frames())
+    builds: list[str] = []
+    slow_started, fast_done = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        builds.append("slow")
+        slow_started.set()
+        assert fast_done.wait(10), "the other key waited for this build"
+        return "slow value"
+
+    def fast() -> str:
+        builds.append("fast")
+        return "fast value"
+
+    with ThreadPoolExecutor(4) as pool:
+        first = [pool.submit(layers.cached, ("slow",), slow) for _ in range(2)]
+        assert slow_started.wait(10)
+        assert layers.cached(("fast",), fast) == "fast value"
+        fast_done.set()
+        assert [f.result(timeout=10) for f in first] == ["slow value", "slow value"]
+    assert sorted(builds) == ["fast", "slow"]

@@ -1,6 +1,6 @@
 """The built-in criteria and parameters: one declaration each.
 
-A region's catalogue (``layers.yaml``) adds its own next to these; see :mod:`sitematch.catalogue`.
+A region's catalogue (``layers.yaml``) adds its own next to these; see :mod:`sitematch.layers.catalogue`.
 """
 
 from __future__ import annotations

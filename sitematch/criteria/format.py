@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sitematch._io import is_missing
+
 if TYPE_CHECKING:
     from sitematch.criteria.model import Criterion
 
@@ -75,7 +77,7 @@ def format_value(criterion: Criterion, value: object) -> str:
     >>> format_value(CRITERIA["price_sek_m2"], None)
     'unknown'
     """
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+    if is_missing(value):
         return "unknown"
     if criterion.kind != "numeric":
         if isinstance(value, bool | np.bool_) or criterion.kind == "flag":

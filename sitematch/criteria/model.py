@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from sitematch._io import reduce_frozen
 from sitematch.errors import CatalogueError
 from sitematch.measures import Attribute, Measure
 
@@ -206,6 +207,9 @@ class Registry:
     def __post_init__(self) -> None:
         object.__setattr__(self, "criteria", MappingProxyType(dict(self.criteria)))
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return reduce_frozen(self)
 
     def __getitem__(self, name: str) -> Criterion:
         return self.criteria[name]

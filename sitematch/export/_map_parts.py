@@ -21,6 +21,7 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from sitematch import schema as s
+from sitematch._io import is_missing
 from sitematch.crs import SERVING_CRS
 from sitematch.layers.layerset import LayerSet
 
@@ -58,7 +59,7 @@ def esc(value: object) -> str:
     >>> esc(None), esc(float("nan")), esc(pd.NA)
     ('', '', '')
     """
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if is_missing(value):
         return ""
     text = html.escape(str(value), quote=True)
     return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
@@ -355,7 +356,9 @@ def with_csp(page: str) -> str:
     elements do not run, even if escaping ever failed somewhere; nothing is fetched but
     OpenStreetMap tiles.
     """
-    page = _ASSET_SCRIPT.sub(_inline, page)
+    # A browser hashes a script as parsed, and HTML parsing turns CR LF and CR into LF (the
+    # markercluster asset ships with CR LF): hash what the browser will hash.
+    page = _ASSET_SCRIPT.sub(_inline, page).replace("\r\n", "\n").replace("\r", "\n")
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode() + "'"
         for m in _INLINE_SCRIPT.finditer(page)

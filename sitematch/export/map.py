@@ -203,7 +203,7 @@ def _badges(rows: gpd.GeoDataFrame, popups: list[str], group: folium.FeatureGrou
         marker = folium.Marker(
             [pt.y, pt.x],
             icon=folium.DivIcon(html=badge, icon_size=(26, 26), icon_anchor=(13, 13), class_name="sm-rank-icon"),
-            popup=folium.Popup(popup, max_width=POPUP_OPTIONS["max_width"], **_camel_popup_padding()),
+            popup=folium.Popup(popup, max_width=POPUP_OPTIONS["max_width"], **_popup_options_but_width()),
             z_index_offset=(settings.map_max_labels + 1 - rank) * 10_000,  # beats Leaflet's by-latitude order
         )
         marker.add_to(group if i < ALWAYS_SHOWN else cluster)
@@ -211,7 +211,7 @@ def _badges(rows: gpd.GeoDataFrame, popups: list[str], group: folium.FeatureGrou
         cluster.add_to(group)
 
 
-def _camel_popup_padding() -> dict[str, Any]:
+def _popup_options_but_width() -> dict[str, Any]:
     return {k: v for k, v in POPUP_OPTIONS.items() if k != "max_width"}
 
 

@@ -30,7 +30,6 @@ naming the file, line and key.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import math
 from collections.abc import Mapping
@@ -40,6 +39,8 @@ from types import MappingProxyType
 from typing import Any
 
 from sitematch import schema as s
+from sitematch._io import reduce_frozen
+from sitematch._suggest import did_you_mean
 from sitematch._yaml import YamlDocument, read_yaml
 from sitematch.criteria import BUILTIN, KINDS, Criterion, Parameter, Registry, unit_from_name
 from sitematch.errors import CatalogueError
@@ -114,6 +115,9 @@ class Catalogue:
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return reduce_frozen(self)
+
     def schema(self, kind: str) -> s.LayerSchema | None:
         """The schema of a kind: the catalogue's entry, else the built-in kind's, else None."""
         entry = self.layers.get(kind)
@@ -148,9 +152,7 @@ class _Reader:
     def keys(self, raw: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[str, ...]) -> None:
         for k in raw:
             if k not in allowed:
-                close = difflib.get_close_matches(k, allowed, n=1, cutoff=0.6)
-                did = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(allowed))}."
-                raise self.fail((*path, k), f"unknown key.{did}")
+                raise self.fail((*path, k), f"unknown key.{did_you_mean(k, allowed)}")
 
     def text(self, raw: Mapping[str, Any], key: str, path: tuple[str, ...]) -> str | None:
         value = raw.get(key)

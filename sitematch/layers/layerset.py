@@ -239,6 +239,7 @@ class LayerSet:
         self.members = members
         self._cache: dict[Any, Any] = {}
         self._lock = threading.Lock()
+        self._key_locks: dict[Any, threading.Lock] = {}
 
     # -- reading ---------------------------------------------------------------------------------
     @classmethod
@@ -402,14 +403,24 @@ class LayerSet:
         )
         other._cache = {k: v for k, v in self._cache.items() if not (isinstance(k, tuple) and k[0] == "plots")}
         other._lock = threading.Lock()
+        other._key_locks = {}
         return other
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """Return ``build()`` once per key; used for indexes. Thread-safe."""
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = build()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # one build per key; builds of other keys go on meanwhile
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = build()
+            with self._lock:
+                self._cache[key] = value
+                self._key_locks.pop(key, None)
+            return value
 
     def provenance(self) -> pd.DataFrame:
         """One row per (layer, source, licence) with the row count, and the catalogue's date and
@@ -441,12 +452,14 @@ class LayerSet:
         state = self.__dict__.copy()
         state["_cache"] = {}
         state.pop("_lock", None)
+        state.pop("_key_locks", None)
         state.pop("municipality_names", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._key_locks = {}
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}={len(v)}" for k, v in self._layers.items())

@@ -6,13 +6,13 @@ none. Both get the same messages, naming the key, what was wrong and how to fix 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sitematch._suggest import did_you_mean
 from sitematch.criteria import BUILTIN, IF_UNKNOWN, WRONG_UNIT_SUFFIXES, Criterion, Registry
 from sitematch.errors import ProfileError
 from sitematch.profile.model import Lead, Parameters, Preference, Profile, Region, Requirement
@@ -100,9 +100,7 @@ class _Builder:
                         f"unknown key: sitematch measures this in {right.lstrip('_')} "
                         f"(units are in the key's name); write '{fixed}' and convert the value",
                     )
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        did = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(allowed))}."
-        return self.error(path, f"unknown key.{did}")
+        return self.error(path, f"unknown key.{did_you_mean(key, allowed)}")
 
     def category_value(self, path: tuple[str, ...], c: Criterion, value: Any) -> str:
         """A category value as text, refused if the criterion does not allow it."""
