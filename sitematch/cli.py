@@ -69,20 +69,26 @@ def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
         ("municipality", lambda row: plain(result.run.municipality(row[s.MUNICIPALITY_CODE]))),
         ("area", lambda row: format_value(area, row[s.AREA_HA])),
     ]
-    numeric = [pr.criterion for pr in result.profile.preferences if pr.criterion.kind == "numeric"]
-    for c in [c for c in numeric if c.name != s.AREA_HA][:4]:
+    # what the lead weighs, then what it requires: the figures an adviser reads first
+    preferred = [pr.criterion for pr in result.profile.preferences if pr.criterion.kind == "numeric"]
+    required = [r.criterion for r in result.profile.requirements if r.criterion.kind == "numeric"]
+    by_name = {c.name: c for c in reversed([*preferred, *required]) if c.name != s.AREA_HA}
+    for c in list(reversed(by_name.values()))[:5]:
         cols.append((plain(c.short_label), lambda row, c=c: format_value(c, row[c.name])))
     return cols
+
+
+def _heading(result: Any) -> str:
+    """The answer in one line (wrapped at the terminal's width, not the table's)."""
+    return f"{plain(result.profile.name)}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
 
 
 def _top_table(result: Any, top: int, width: int) -> Table:
     """The best sites as a table that fits ``width`` columns: never without rank and score."""
     from sitematch import schema as s
 
-    p = result.profile
     ranked = result.ranked.head(top)
-    title = f"{plain(p.name)}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
-    t = Table(title=title, title_justify="left")
+    t = Table()
     t.add_column("rank", justify="right", no_wrap=True)
     t.add_column("score", justify="right", no_wrap=True)
     t.add_column("plot", no_wrap=True, overflow="ellipsis", max_width=16)
@@ -236,10 +242,9 @@ def match_cmd(
             results.append((result, target))
     screen = _out()
     for result, target in results:
+        screen.print(_heading(result), highlight=False)
         if len(result.ranked):
             screen.print(_top_table(result, top, screen.width))
-        else:
-            screen.print(f"{plain(result.profile.name)}: 0 of {len(result.sites)} sites meet every requirement")
         for indent, line in _summary(result, target):
             screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from sitematch.cli import _summary, _top_table
+from sitematch.cli import _heading, _summary, _top_table
 from sitematch.export import write_all
 from sitematch.layers.layerset import LayerSet
 from sitematch.match import match
@@ -78,6 +78,7 @@ def test_careless_plots_go_through_every_exporter(tmp_path_factory, records: lis
     written = write_all(result, layers, folder / "out", ["csv", "funnel", "gpkg", "map", "dossier"])
     assert all(path.stat().st_size > 0 for path in written.values())
     screen = Console(width=80, file=open(folder / "terminal.txt", "w", encoding="utf-8"))  # noqa: SIM115
+    screen.print(_heading(result))
     screen.print(_top_table(result, 10, 80))
     for _indent, line in _summary(result, folder / "out"):
         screen.print(line)
