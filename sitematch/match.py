@@ -22,10 +22,13 @@ from sitematch.errors import LayerError
 from sitematch.evaluate import Plan, evaluate
 from sitematch.layers.layerset import LayerSet
 from sitematch.profile import Profile
-from sitematch.result import IN_REGION, RANK, MatchResult, RunInfo
+from sitematch.result import IN_REGION, PASSED, RANK, SCORE, UPPER_PREFIX, MatchResult, RunInfo
 from sitematch.scoring import rank
 
 log = logging.getLogger(__name__)
+
+#: The upper bound of a score that was not needed exactly.
+UPPER_SCORE = f"{UPPER_PREFIX}{SCORE}"
 
 
 def sitematch_version() -> str:
@@ -138,6 +141,31 @@ def match(
     return ranked_result(profile, scored, layers, plan=plan, sites_total=len(sites), outside_region=int((~mask).sum()))
 
 
+def rankable(scored: pd.DataFrame) -> np.ndarray:
+    """Passing sites whose rank is proven: an exact score above every passing site's score interval.
+
+    In a staged run the best :data:`sitematch.settings.exact_top` passing sites always are; a
+    passing site whose score is only bounded (``upper_score``) has no rank, nor has any site that
+    such a site could outrank.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"passed": [True, True, True, False], "score": [80.0, 40.0, None, None],
+    ...                       "upper_score": [None, None, 50.0, None]})
+    >>> rankable(frame).tolist()
+    [True, False, False, False]
+    """
+    passed = scored[PASSED].to_numpy(dtype=bool)
+    score = pd.to_numeric(scored[SCORE]).to_numpy(dtype=float, na_value=np.nan)
+    ok = passed & ~np.isnan(score)
+    if UPPER_SCORE in scored.columns:
+        upper = pd.to_numeric(scored[UPPER_SCORE]).to_numpy(dtype=float, na_value=np.nan)
+        open_ = passed & np.isnan(score) & ~np.isnan(upper)
+        if open_.any():
+            ok &= score > upper[open_].max()
+    return ok
+
+
 def ranked_result(
     profile: Profile,
     scored: pd.DataFrame,
@@ -149,8 +177,15 @@ def ranked_result(
     dask_workers: int | None = None,
     dask_partitions: int | None = None,
 ) -> MatchResult:
-    """Rank scored sites (from one process or many partitions) and wrap them as a MatchResult."""
-    scored[RANK] = rank(scored)
+    """Rank scored sites (from one process or many partitions) and wrap them as a MatchResult.
+
+    Only proven ranks are given (see :func:`rankable`); further passing sites keep ``<NA>``.
+    """
+    proven = pd.DataFrame(
+        {PASSED: rankable(scored), SCORE: scored[SCORE].to_numpy(), s.PLOT_ID: scored[s.PLOT_ID].to_numpy()},
+        index=scored.index,
+    )
+    scored[RANK] = rank(proven)
     scored[IN_REGION] = True
     run = RunInfo(
         sitematch_version=sitematch_version(),
@@ -165,6 +200,7 @@ def ranked_result(
         municipality_names=layers.municipality_names,
         dask_workers=dask_workers,
         dask_partitions=dask_partitions,
+        exact_top=plan.exact_top,
     )
     log.info("%s: %d of %d sites ranked", profile.name, int(scored["passed"].sum()), len(scored))
     return MatchResult(

@@ -35,6 +35,19 @@ Columns of ``MatchResult.sites`` besides the plot's own columns and the feature 
     misses, empty for other excluded sites.
 ``in_region``
     The site lies in a municipality the profile's region selects.
+``exact``
+    Every value of the row is exact: each criterion, the points, the score and the rank. Always
+    true in a full evaluation; in a staged one, true for the best ranked sites
+    (:data:`sitematch.settings.exact_top`, recorded as ``run.exact_top``) and the near misses.
+    Elsewhere a value is exact, ``inf`` (beyond the search, "more than X km"), empty (not
+    measured), or empty with its bounds in ``lower_<criterion>`` / ``upper_<criterion>``.
+``lower_score``, ``upper_score``
+    For a ranked site beyond the exact top whose score was not needed exactly: the interval
+    holding it (``score`` and ``rank`` are then empty). Every such site scores below every site
+    with a rank.
+``lower_<criterion>``, ``upper_<criterion>``
+    Bounds on a criterion's value where the screening rasters decided the question without
+    measuring it exactly (the value itself is then empty).
 """
 
 from __future__ import annotations
@@ -62,6 +75,9 @@ NEAR_MISS = "near_miss"
 MISSED = "missed"
 VERIFY = "to_verify"
 IN_REGION = "in_region"
+EXACT = "exact"
+LOWER_PREFIX = "lower_"
+UPPER_PREFIX = "upper_"
 POINTS_PREFIX = "points_"
 CHECK_PREFIX = "check_"
 SHORTFALL_PREFIX = "shortfall_"
@@ -71,8 +87,8 @@ WHY_PREFIX = "why_"
 OUTCOMES = ("passed", "failed", "unknown", "to verify", "not applicable")
 PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = range(len(OUTCOMES))
 #: Columns every evaluation adds (besides the per-requirement and per-preference ones).
-RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, VERIFY, IN_REGION)
-RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX)
+RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, VERIFY, IN_REGION, EXACT)
+RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX, LOWER_PREFIX, UPPER_PREFIX)
 
 
 def points_column(criterion: str) -> str:
@@ -120,6 +136,9 @@ class RunInfo:
         Municipality name by kommunkod, for presentation.
     dask_workers, dask_partitions : int or None
         Set when the match ran on Dask.
+    exact_top : int or None
+        In a staged run, how many of the best ranked sites are exact in every value (see the
+        ``exact`` column); None when every value of every ranked site is exact.
     """
 
     sitematch_version: str
@@ -134,6 +153,7 @@ class RunInfo:
     municipality_names: Mapping[str, str] = field(default_factory=dict, repr=False)
     dask_workers: int | None = None
     dask_partitions: int | None = None
+    exact_top: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "search_bounds_m", MappingProxyType(dict(self.search_bounds_m)))

@@ -132,13 +132,13 @@ def _numeric_check(req: Requirement, values: pd.Series, cap: float | None) -> tu
     else:
         text[beyond] = f"{crit.label}: none in the layers (needs {word} {need})"
     measured = fails & np.isfinite(x)
-    if measured.any():  # words for every failing site at once: no Python loop per site
-        v = x[measured]
+    if measured.any():  # words for every distinct failing value at once: no Python loop per site
+        v, at = np.unique(x[measured], return_inverse=True)
         said = f"{crit.label} " + pd.Series(format_values(crit, v), dtype=object) + f", needs {word} {need}"
         if crit.display != "class":  # "class 1 short" says nothing; a class is named, not measured
             gap = pd.Series(format_values(crit, np.abs(v - t)), dtype=object)
             said = said + " (" + gap + (" short)" if req.op == "min" else " over)")
-        text[measured] = said.to_numpy(dtype=object)
+        text[measured] = said.to_numpy(dtype=object)[at]
     return known, fails, short, text
 
 
@@ -235,8 +235,18 @@ def near_miss(
 
 
 def append_words(existing: np.ndarray, text: np.ndarray) -> np.ndarray:
-    """Join two arrays of miss descriptions with "; ", skipping empty ones (vectorised)."""
-    return np.where(text == "", existing, np.where(existing == "", text, existing + "; " + text))
+    """Join two arrays of miss descriptions with "; ", skipping empty ones (vectorised).
+
+    Examples
+    --------
+    >>> append_words(np.array(["", "a", "b"], dtype=object), np.array(["x", "", "y"], dtype=object)).tolist()
+    ['x', 'a', 'b; y']
+    """
+    out = np.where(existing == "", text, existing)
+    both = (existing != "") & (text != "")
+    if both.any():  # concatenate only where both say something
+        out[both] = existing[both] + "; " + text[both]
+    return out
 
 
 def rank(scored: pd.DataFrame) -> pd.Series:

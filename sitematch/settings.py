@@ -13,6 +13,21 @@ radius_chunk : int
     Sites per chunk in within-radius queries, which can return many pairs per site. Default 100 000.
 logistic_steepness : float
     Steepness of the logistic value function between its breakpoints. Default 10.
+exact_top : int
+    In staged evaluation, how many of the best ranked sites are exact in every value (score,
+    rank, every criterion); further ranked sites have exact ranks only where their scores are
+    proven, and are labelled (``exact`` False, score and values as intervals). At least
+    ``map_max_polygons``. ``$SITEMATCH_EXACT_TOP``; default 1000.
+screen_cell_m : float
+    Cell size of the screening rasters that bound every site's distances and radius aggregates
+    (:mod:`sitematch.screen`); smaller cells give tighter bounds and take longer to build.
+    Default 250.
+screen_radius_cap_m : float
+    Sites whose bounding box reaches further than this from its centre get no aggregate bounds
+    (they are measured exactly). Default 1000.
+screen_cache_dir : str or None
+    A folder to keep screening rasters in between processes (memory-mapped when read, so Dask
+    workers on one machine share them): ``$SITEMATCH_SCREEN_CACHE``; default none (in memory).
 
 Uploads and stores
 ------------------
@@ -95,6 +110,10 @@ from pathlib import Path
 staged_above: int = int(os.environ.get("SITEMATCH_STAGED_ABOVE", "5000"))
 radius_chunk: int = 100_000
 logistic_steepness: float = 10.0
+exact_top: int = int(os.environ.get("SITEMATCH_EXACT_TOP", "1000"))
+screen_cell_m: float = 250.0
+screen_radius_cap_m: float = 1000.0
+screen_cache_dir: str | None = os.environ.get("SITEMATCH_SCREEN_CACHE")
 
 boundary_tolerance_m: float = 2000.0
 lock_timeout_s: float = 120.0

@@ -22,8 +22,8 @@ from sitematch.criteria import BUILTIN
 from sitematch.evaluate import Plan
 from sitematch.features import compute_features
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match, score_sites
-from sitematch.profile import build_profile, parse_profile
+from sitematch.match import match, rankable, score_sites
+from sitematch.profile import Profile, build_profile, parse_profile
 from sitematch.result import CHECK_PREFIX, NEAR_MISS, PASSED, POINTS_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX
 from sitematch.scoring import rank
 
@@ -87,17 +87,77 @@ def profiles(draw: st.DrawFn, features: pd.DataFrame) -> dict:
     }
 
 
-def _shown(scored: gpd.GeoDataFrame) -> pd.DataFrame:
-    scored = scored.assign(rank=rank(scored))
-    return (
-        pd.DataFrame(scored[scored[PASSED] | scored[NEAR_MISS]])
-        .drop(columns="geometry")
-        .set_index("plot_id")
-        .sort_index()
+def _ranks(scored: pd.DataFrame) -> pd.Series:
+    """Ranks as a match gives them: proven ranks only."""
+    proven = pd.DataFrame(
+        {"passed": rankable(scored), "score": scored["score"], "plot_id": scored["plot_id"]}, index=scored.index
     )
+    return rank(proven)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def _measured(frame: pd.DataFrame) -> list[str]:
+    return [c.name for c in BUILTIN.measured() if c.name in frame.columns]
+
+
+def assert_exact_where_read(full: gpd.GeoDataFrame, fast: gpd.GeoDataFrame, profile: Profile, top: int) -> None:
+    """``fast`` (staged, screened, cut to ``top``) says exactly what ``full`` says wherever people read it.
+
+    The same ranked sites and near misses; every proven rank and score as in the full ranking,
+    the best ``top`` always proven; every requirement's outcome and words; and for every row
+    marked ``exact`` (the best ranked sites and the near misses) every value. Whatever else a
+    staged run leaves open is labelled — an empty value with bounds that hold the exact one, an
+    ``inf`` beyond the search, a score interval below every proven score — and never differs.
+    """
+    a = pd.DataFrame(full).drop(columns="geometry").set_index("plot_id")
+    b = pd.DataFrame(fast).drop(columns="geometry").set_index("plot_id").loc[a.index]
+    assert a["passed"].equals(b["passed"]), "the same ranked sites"
+    assert a["near_miss"].equals(b["near_miss"]), "the same near misses"
+    a["rank"], b["rank"] = _ranks(full).to_numpy(), _ranks(fast).to_numpy()
+    proven = b["rank"].notna()
+    assert proven.sum() >= min(top, int(a["passed"].sum())), "the best sites always have their rank"
+    assert (a.loc[proven, "rank"] == b.loc[proven, "rank"]).all(), "proven ranks are the full ranks"
+    assert (a.loc[proven, "rank"] <= proven.sum()).all(), "proven ranks are the top of the ranking"
+    np.testing.assert_allclose(b.loc[proven, "score"], a.loc[proven, "score"], rtol=0, atol=1e-9)
+
+    read = a["passed"] | a["near_miss"]
+    words = ["missed", "n_missed", "to_verify", *[c for c in a.columns if c.startswith((CHECK_PREFIX, WHY_PREFIX))]]
+    pd.testing.assert_frame_equal(a.loc[read, words], b.loc[read, words], check_dtype=False)
+
+    shown = (a["near_miss"] | (a["rank"] <= top)).to_numpy()
+    assert b["exact"].to_numpy()[shown].all(), "the best ranked sites and the near misses are exact"
+    exact = b["exact"].to_numpy()
+    numbers = [c for c in a.columns if c.startswith((POINTS_PREFIX, SHORTFALL_PREFIX)) or c == "shortfall"]
+    for col in [*_measured(a), *numbers, "score"]:
+        x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+        np.testing.assert_allclose(
+            y[exact & read.to_numpy()], x[exact & read.to_numpy()], rtol=0, atol=1e-9, err_msg=col
+        )
+        same = read.to_numpy() & np.isfinite(y)  # never silently approximate: a value shown is the exact one
+        np.testing.assert_allclose(y[same], x[same], rtol=0, atol=1e-9, err_msg=col)
+    names = [c for c in a.columns if c.startswith("nearest_")]
+    pd.testing.assert_frame_equal(a.loc[exact, names], b.loc[exact, names], check_dtype=False)
+
+    for col in _measured(a):  # what is not exact is labelled, and the label holds
+        x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+        open_ = read.to_numpy() & np.isnan(y) & ~np.isnan(x)
+        assert not exact[open_].any(), col  # a row with a value left open is not marked exact
+        if f"lower_{col}" in b.columns:  # where the screen decided without measuring, its bounds hold
+            lo, hi = b[f"lower_{col}"].to_numpy(float), b[f"upper_{col}"].to_numpy(float)
+            bounded = open_ & ~np.isnan(lo)
+            assert (lo[bounded] <= x[bounded]).all() and (x[bounded] <= hi[bounded]).all(), col
+        beyond = read.to_numpy() & np.isposinf(y) & np.isfinite(x)
+        if beyond.any():  # beyond a search bound: the exact value is too
+            searched = [v for k, v in Plan.for_profile(profile, staged=True).bounds.items() if col in (k, k[4:])]
+            assert searched and (x[beyond] > min(searched) - 1e-6).all(), col
+    unscored = (a["passed"] & b["score"].isna()).to_numpy()
+    if unscored.any():
+        s, lo, hi = a["score"].to_numpy(), b["lower_score"].to_numpy(float), b["upper_score"].to_numpy(float)
+        assert (lo[unscored] <= s[unscored] + 1e-9).all() and (s[unscored] <= hi[unscored] + 1e-9).all()
+        assert hi[unscored].max() < b.loc[proven, "score"].min(), "an open score is below every proven one"
+        assert not b["exact"].to_numpy()[unscored].any()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_staged_and_full_evaluation_agree_on_everything_people_read(national, data) -> None:
     layers, features = national
@@ -105,43 +165,31 @@ def test_staged_and_full_evaluation_agree_on_everything_people_read(national, da
     if not raw["preferences"]:  # a profile needs something to match ("brownfield_allowed: true" adds no requirement)
         raw["preferences"] = {"area_ha": {"weight": 1, "full_at": 50, "zero_at": 0}}
     profile = build_profile(raw)
+    top = data.draw(st.sampled_from([20, 200, 10_000]))
     sites = layers["plots"]
     full = score_sites(sites, layers, profile, staged=False)
-    staged = score_sites(sites, layers, profile, staged=True)
-    a, b = _shown(full), _shown(staged)
-    assert a.index.tolist() == b.index.tolist(), "the same ranked sites and near misses"
-    ranked_a = a[a[PASSED]].sort_values("rank")
-    ranked_b = b[b[PASSED]].sort_values("rank")
-    assert ranked_a.index.tolist() == ranked_b.index.tolist()
-    np.testing.assert_allclose(ranked_a["score"], ranked_b["score"], atol=1e-9)
-    assert ranked_a["rank"].tolist() == ranked_b["rank"].tolist()
-    assert a[NEAR_MISS].tolist() == b[NEAR_MISS].tolist()
-    words = ["missed", "n_missed", *[c for c in a.columns if c.startswith((CHECK_PREFIX, WHY_PREFIX))]]
-    pd.testing.assert_frame_equal(a[words], b[words], check_dtype=False)
-    numbers = [
-        c
-        for c in a.columns
-        if c.startswith((POINTS_PREFIX, SHORTFALL_PREFIX))
-        or c in [x.name for x in BUILTIN.measured()]
-        or c == "shortfall"
-    ]
-    np.testing.assert_allclose(a[numbers].to_numpy(float), b[numbers].to_numpy(float), atol=1e-9, equal_nan=True)
-    names = [c for c in a.columns if c.startswith("nearest_")]
-    pd.testing.assert_frame_equal(a[names], b[names], check_dtype=False)
+    fast = score_sites(sites, layers, profile, plan=Plan.for_profile(profile, staged=True, exact_top=top))
+    assert_exact_where_read(full, fast, profile, top)
 
 
-def test_the_differential_test_sees_near_misses_and_bounded_searches(national) -> None:
-    """Guard against a vacuous differential test: the data gives near misses, and staged searches stop early."""
+def test_the_differential_test_sees_near_misses_screening_and_bounded_searches(national) -> None:
+    """Guard against a vacuous differential test: near misses, passes the screen proves, intervals, early stops."""
     layers, _ = national
     profile = parse_profile(
         "name: t\nrequirements: {max_distance_to_rail_m: 2000, min_area_ha: 8}\n"
-        "preferences: {distance_to_motorway_junction_m: {weight: 1, full_at: 1000, zero_at: 20000}}\n"
+        "preferences: {distance_to_motorway_junction_m: {weight: 1, full_at: 1000, zero_at: 20000},"
+        " labour_pool_population: {weight: 1, zero_at: 10000, full_at: 500000}}\n"
     )
-    staged = score_sites(layers["plots"], layers, profile, staged=True)
+    staged = score_sites(layers["plots"], layers, profile, plan=Plan.for_profile(profile, staged=True, exact_top=20))
     assert 0 < staged[NEAR_MISS].sum() < staged[PASSED].sum()
     assert np.isinf(staged["distance_to_rail_m"]).sum() > 100  # beyond the bound: never measured exactly
     decided = staged[~staged[PASSED] & ~staged[NEAR_MISS]]
     assert decided["check_max_distance_to_rail_m"].isna().any()  # excluded by area first, rail not checked
+    passed = staged[staged[PASSED]]
+    proven_pass = passed["distance_to_rail_m"].isna() & passed["upper_distance_to_rail_m"].le(2000)
+    assert proven_pass.sum() > 50  # the screen proved the rail requirement met: never measured
+    assert passed["score"].isna().sum() > 50 and (passed["lower_score"] < passed["upper_score"]).any()
+    assert passed["exact"].sum() >= 20 and not passed["exact"].all()
     assert Plan.for_profile(profile, staged=True).bounds == {
         "max_distance_to_rail_m": 2501.0,
         "distance_to_motorway_junction_m": 20001.0,

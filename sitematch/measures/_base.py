@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from sitematch.layers.layerset import LayerSet
     from sitematch.schema import LayerSchema
+    from sitematch.screen import Screen
 
 #: Raises a catalogue error for a key path with a message (supplied by the catalogue reader).
 Fail = Callable[[tuple[str, ...], str], Exception]
@@ -106,6 +107,15 @@ class Measure(ABC):
         ``parameters`` names the profile parameters declared, which ``where`` clauses may use.
         """
 
+    def screen(self, ctx: MeasureContext) -> Screen | None:
+        """A raster bounding every site's value cheaply (see :mod:`sitematch.screen`), or None.
+
+        Staged evaluation measures exactly only where the bounds leave a result undecided.
+        Built once per layer set and parameters (cached); None when this measure cannot be
+        bounded this way (the default).
+        """
+        return None
+
     def layers(self) -> tuple[str, ...]:
         """Layer kinds this measure reads."""
         return ()
@@ -172,6 +182,24 @@ def check_column(
         raise fail(path, f"layer '{kind}' has no column '{column}'; its columns: {', '.join(schema.column_names)}")
 
 
+def where_key(ctx: MeasureContext, where: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A hashable key for some where-clauses with the parameters they compare with resolved."""
+    return tuple((c.text(), c.resolved(ctx.parameters_for(where))) for c in where)
+
+
+def screen_extent(ctx: MeasureContext) -> tuple[float, float, float, float]:
+    """The box around every layer of the set (the plots excluded): where screening rasters are laid."""
+
+    def build() -> tuple[float, float, float, float]:
+        boxes = [ctx.layers[k].total_bounds for k in ctx.layers.kinds if k != "plots" and len(ctx.layers[k])]
+        if not boxes:
+            return (0.0, 0.0, 1.0, 1.0)
+        b = np.array(boxes)
+        return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+
+    return ctx.cached(("screen-extent",), build)
+
+
 def indexed_rows(ctx: MeasureContext, kind: str, where: tuple[Any, ...] = ()) -> tuple[Any, np.ndarray]:
     """The (cached) nearest index over a layer's rows that meet ``where``, and those rows' positions.
 
@@ -184,6 +212,6 @@ def indexed_rows(ctx: MeasureContext, kind: str, where: tuple[Any, ...] = ()) ->
     if gdf is None:
         return NearestIndex.build(np.empty(0, dtype=object)), np.empty(0, dtype=np.intp)
     positions = np.flatnonzero(where_mask(gdf, where, ctx.parameters_for(where)))
-    key = (kind, "nearest", tuple((c.text(), c.resolved(ctx.parameters_for(where))) for c in where))
+    key = (kind, "nearest", where_key(ctx, where))
     index = ctx.cached(key, lambda: NearestIndex.build(gdf.geometry.to_numpy()[positions]))
     return index, positions

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 
 from sitematch.measures import _base as base
 from sitematch.measures._base import Fail, Measure, MeasureContext, Measured
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from sitematch.schema import LayerSchema
+    from sitematch.screen import Screen
 
 HOWS = ("max", "sum", "count")
 
@@ -63,13 +65,45 @@ class AggregateWithin(Measure):
         if gdf is None:
             return Measured(np.full(len(sites), np.nan))
         index, positions = base.indexed_rows(ctx, self.layer, self.where)
-        if self.how == "count":
-            values = np.ones(len(positions))
-        else:
-            values = gdf[self.column].astype("Float64").fillna(0.0).to_numpy(dtype=float)[positions]
+        values = self._values(gdf, positions)
         radius = ctx.parameter(self.radius_parameter)
         how = "sum" if self.how == "count" else self.how
         return Measured(index.aggregate_within(sites.geometry.to_numpy(), radius, values, how))
+
+    def _values(self, gdf: gpd.GeoDataFrame, positions: np.ndarray) -> np.ndarray:
+        """The values aggregated, of the rows at ``positions`` (1 each for a count; empty counts as 0)."""
+        if self.how == "count":
+            return np.ones(len(positions))
+        return gdf[self.column].astype("Float64").fillna(0.0).to_numpy(dtype=float)[positions]
+
+    def screen(self, ctx: MeasureContext) -> Screen | None:
+        """Inner and outer disc aggregates over a point layer's non-negative values; None otherwise."""
+        from sitematch import screen, settings
+
+        gdf = ctx.layer(self.layer)
+        if gdf is None:
+            return None
+        cell = float(settings.screen_cell_m)
+        radius = ctx.parameter(self.radius_parameter)
+        cap = float(settings.screen_radius_cap_m)
+        _, positions = base.indexed_rows(ctx, self.layer, self.where)
+        geoms = gdf.geometry.to_numpy()[positions]
+        values = self._values(gdf, positions)
+        how = "sum" if self.how == "count" else self.how
+        extent = base.screen_extent(ctx)
+
+        def build() -> Screen | None:
+            if not (shapely.get_type_id(geoms) == 0).all():
+                return None
+            digest = screen.digest("aggregate", shapely.get_coordinates(geoms), values, how, radius, extent, cell, cap)
+            return screen.cached_surface(
+                digest,
+                screen.AggregateSurface,
+                lambda: screen.AggregateSurface.build(geoms, values, how, radius, extent, cell, cap),
+            )
+
+        key = (self.layer, "screen", self.how, self.column, base.where_key(ctx, self.where), radius, cell, cap)
+        return ctx.cached(key, build)
 
     @classmethod
     def from_spec(

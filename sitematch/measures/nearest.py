@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from sitematch.measures import _base as base
 from sitematch.measures._base import Fail, Measure, MeasureContext, Measured
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from sitematch.schema import LayerSchema
+    from sitematch.screen import Screen
 
 
 @register
@@ -64,6 +66,26 @@ class NearestDistance(Measure):
                 names[found] = gdf[self.name_column].to_numpy(dtype=object)[positions[which[found]]]
             extra[self.names_as] = pd.Series(names, index=sites.index, dtype="string")
         return Measured(dist, extra)
+
+    def screen(self, ctx: MeasureContext) -> Screen | None:
+        """A distance surface over the layer's (filtered) points or lines; None for polygon layers."""
+        from sitematch import screen, settings
+
+        gdf = ctx.layer(self.layer)
+        if gdf is None:
+            return None
+        cell = float(settings.screen_cell_m)
+        _, positions = base.indexed_rows(ctx, self.layer, self.where)
+        geoms = gdf.geometry.to_numpy()[positions]
+        extent = base.screen_extent(ctx)
+
+        def build() -> Screen | None:
+            digest = screen.digest("nearest", shapely.get_coordinates(geoms), shapely.get_type_id(geoms), extent, cell)
+            return screen.cached_surface(
+                digest, screen.DistanceSurface, lambda: screen.DistanceSurface.build(geoms, extent, cell)
+            )
+
+        return ctx.cached((self.layer, "screen", base.where_key(ctx, self.where), cell), build)
 
     @classmethod
     def from_spec(
