@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from sitematch._io import is_missing
 from sitematch.errors import SitematchError
 
 #: C0 and C1 control characters except tab and newline (what a terminal could act on: ESC starts
@@ -36,6 +35,8 @@ def clean(value: object) -> str:
     >>> clean("\\x1b[31mred\\x1b[0m [/x]"), clean(None), clean(float("nan"))
     ('[31mred[0m [/x]', '', '')
     """
+    from sitematch._io import is_missing  # pandas: imported when there is a value to show
+
     if is_missing(value):
         return ""
     return _CONTROL.sub("", str(value))

@@ -171,6 +171,7 @@ def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Sites to show on the terminal.")
 @click.option("--no-map", is_flag=True, help="Skip the map (tables only).")
+@click.option("--no-pdf", is_flag=True, help="Skip the PDF dossier (dossier.html is still written).")
 @click.option(
     "--excel", is_flag=True, help="Write the CSV files for Excel with Swedish settings (BOM, ';', decimal comma)."
 )
@@ -184,6 +185,7 @@ def match_cmd(
     out_dir: Path,
     top: int,
     no_map: bool,
+    no_pdf: bool,
     excel: bool,
     scheduler: str | None,
     workers: int | None,
@@ -205,8 +207,8 @@ def match_cmd(
     for profile in loaded:
         for warning in profile.warnings:
             console.print(f"[yellow]warning:[/] {plain(warning)}", highlight=False, soft_wrap=True)
-    formats = [f for f in default_formats() if not (no_map and f == "map")]
-    if "pdf" not in formats:
+    formats = [f for f in default_formats() if not (no_map and f == "map") and not (no_pdf and f == "pdf")]
+    if "pdf" not in formats and not no_pdf:
         console.print(
             "[yellow]note:[/] no dossier.pdf: printing it needs Debian's chromium (apt-get install chromium) "
             "and Playwright (pip install 'sitematch[pdf]'); dossier.html is written.",

@@ -207,8 +207,14 @@ class MatchResult:
     # Views of ``sites`` are computed once: treat ``sites`` as read-only once the result exists.
     @cached_property
     def ranked(self) -> gpd.GeoDataFrame:
-        """Sites that meet every requirement, best first."""
+        """Sites that meet every requirement, best first (ranked, then those with a score interval)."""
         r = self.sites[self.sites[PASSED]]
+        upper = f"{UPPER_PREFIX}{SCORE}"
+        if upper in r.columns:  # staged: past the exact top, by the score or the upper bound of its interval
+            best = pd.to_numeric(r[SCORE]).fillna(pd.to_numeric(r[upper]))
+            key = pd.DataFrame({"rank": r[RANK], "best": best, "id": r[s.PLOT_ID]}, index=r.index)
+            order = key.sort_values(["rank", "best", "id"], ascending=[True, False, True], na_position="last").index
+            return r.loc[order]
         return r.sort_values([RANK])
 
     @cached_property

@@ -62,10 +62,10 @@ class Grid:
     Examples
     --------
     >>> g = Grid.covering((0.0, 0.0, 1000.0, 500.0), 250.0)
-    >>> g.nx, g.ny
-    (5, 3)
-    >>> g.locate(np.array([10.0, 990.0, -5.0]), np.array([10.0, 260.0, 0.0])).tolist()
-    [0, 8, -1]
+    >>> g.x0, g.y0, g.nx, g.ny  # a cell to spare on every side
+    (-250.0, -250.0, 6, 4)
+    >>> g.locate(np.array([10.0, 990.0, -5.0, -600.0]), np.array([10.0, 260.0, 0.0, 0.0])).tolist()
+    [7, 16, 6, -1]
     """
 
     x0: float

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sitematch.bench.profiles import BENCH_PROFILE
 from sitematch.bench.reference import reference_match
-from sitematch.bench.run import BENCH_PROFILE
 from sitematch.bench.synthetic import synthetic_layers
 from sitematch.profile import load_profile, parse_profile
 
@@ -43,3 +43,16 @@ def test_same_distances_and_same_ranking_as_the_reference(layers, profile_name: 
     assert ranked == ref[ref["passed"]].sort_values("rank")["plot_id"].tolist()
     assert len(ranked) > 5
     np.testing.assert_allclose(ours["score"].fillna(-1), ref["score"].astype(float).fillna(-1), atol=1e-6)
+
+
+def test_the_peer_measures_what_the_reference_measures(layers) -> None:
+    """Segmented lines change the speed of the peer, never its distances or its ranking."""
+    from sitematch.bench.profiles import FULL_PROFILE
+
+    profile = parse_profile(FULL_PROFILE)
+    sites = layers["plots"]
+    ref = reference_match(sites, layers, profile)
+    peer = reference_match(sites, layers, profile, segment_lines=True)
+    for col in ("distance_to_motorway_m", "distance_to_rail_m", "distance_to_port_m"):
+        np.testing.assert_allclose(peer[col].to_numpy(float), ref[col].to_numpy(float), atol=1e-6, err_msg=col)
+    assert peer["rank"].tolist() == ref["rank"].tolist()

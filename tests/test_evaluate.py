@@ -157,7 +157,7 @@ def assert_exact_where_read(full: gpd.GeoDataFrame, fast: gpd.GeoDataFrame, prof
         assert not b["exact"].to_numpy()[unscored].any()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_staged_and_full_evaluation_agree_on_everything_people_read(national, data) -> None:
     layers, features = national

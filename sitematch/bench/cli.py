@@ -16,7 +16,9 @@ import click
     show_default=True,
     help="Run the reference on at most this many sites (a sample above it; time scaled).",
 )
-@click.option("--dask-size", default=100_000, show_default=True, help="Plots for the Dask throughput run (0: skip).")
+@click.option(
+    "--dask-size", default=1_000_000, show_default=True, help="Plots for the Dask run, 1 and 2 workers (0: skip)."
+)
 def bench(sizes: str, out: Path, reference_limit: int, dask_size: int) -> None:
     """Time the engine against the obvious geopandas approach and write bench/results.md.
 

@@ -1,101 +1,92 @@
 """The benchmark harness behind ``make bench`` / ``sitematch bench``.
 
-For each size N it times, in one process on the same synthetic national data: index building,
-features + scoring, ranking, and the export of the top 500 (map and table); it records peak
-memory (the process's maximum resident set so far), the map's HTML size and its render time in
-headless Chromium; it runs the reference implementation (:mod:`sitematch.bench.reference`) on the
-same sites (or, above ``reference_limit``, on a fixed random sample whose time is scaled up, and
-says so), checks both give the same distances (≤ 1 m) and the same ranking, and prints the ratio.
-Results go to ``bench/results.md`` with the machine's core count.
+For each size N (synthetic national data, :mod:`sitematch.bench.synthetic`) and each of the three
+profiles in :mod:`sitematch.bench.profiles`, in one process:
+
+- the engine: :func:`sitematch.match.match` after :func:`~sitematch.features.build_indexes`
+  (indexes and screening rasters built once per layer set; their time is reported apart), best
+  of ``repeats`` runs, with the peak resident memory while it ran;
+- the *reference* (:func:`~sitematch.bench.reference.reference_match`, ``sjoin_nearest`` on the
+  unsplit layers — the obvious geopandas approach) and the *peer* (the same with lines split
+  into segments — what a GIS engineer who knows R-trees writes), on the same sites: in full up
+  to ``reference_limit`` sites, above it on a fixed random sample whose time is scaled up (and
+  the report says so);
+- a check that the engine's exact values equal the reference's distances (≤ 1 m) and that every
+  rank the engine gives is the reference's order;
+- the export of the top 500 (map and CSV), the map's size and its render time in Chromium.
+
+Then the growth exponent from the smallest to the largest size, Dask with 1 and 2 workers
+against one process (:mod:`sitematch.bench.dask_scaling`), the CLI's start-up and the drive-time
+criteria. Each target of issue 16 is marked met or missed with the measured figure.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform
-import resource
+import math
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib.metadata import version
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 
 from sitematch import schema as s
-from sitematch.bench.drive_time import bench_drive_time, report_lines
+from sitematch.bench.memory import PeakRss
+from sitematch.bench.profiles import BENCH_PROFILE, PROFILES
 from sitematch.bench.reference import reference_match
 from sitematch.bench.synthetic import synthetic_layers
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
 from sitematch.export.map import write_map
 from sitematch.export.tables import write_csv
 from sitematch.features import build_indexes
-from sitematch.match import plan_for, ranked_result, region_mask, score_sites
+from sitematch.layers.layerset import LayerSet
+from sitematch.match import match, region_mask
 from sitematch.profile import Profile, parse_profile
-from sitematch.result import RANK
+from sitematch.result import RANK, MatchResult
 
-#: A typical lead, touching every kind of criterion: attributes, point and line distances,
-#: grid capacity within a radius, labour pool within a radius.
-BENCH_PROFILE = """
-name: Benchmark — typical logistics and light-manufacturing lead
-requirements:
-  min_area_ha: 10
-  zoning: [J, Z]
-  plan_status: [laga_kraft, antagen]
-  max_distance_to_motorway_junction_m: 10000
-  min_grid_capacity_mw: 10
-  max_distance_to_rail_m: 5000
-preferences:
-  distance_to_motorway_junction_m: {weight: 4, full_at: 1000, zero_at: 10000}
-  distance_to_rail_m: {weight: 2, full_at: 500, zero_at: 5000}
-  distance_to_freight_terminal_m: {weight: 1, full_at: 2000, zero_at: 40000}
-  distance_to_port_m: {weight: 1, full_at: 10000, zero_at: 150000}
-  distance_to_airport_m: {weight: 1, full_at: 20000, zero_at: 150000}
-  grid_capacity_mw: {weight: 2, zero_at: 10, full_at: 80}
-  labour_pool_population: {weight: 2, zero_at: 20000, full_at: 400000}
-  price_sek_m2: {weight: 1, full_at: 100, zero_at: 1500}
-"""
+__all__ = ["BENCH_PROFILE", "Timing", "bench_size", "run_bench"]
 
 
 @dataclass
-class SizeResult:
-    """What one size measured."""
+class Timing:
+    """What one profile measured at one size."""
 
+    profile: str
     n: int
+    sites: int = 0
     index_s: float = 0.0
-    features_scoring_s: float = 0.0
-    ranking_s: float = 0.0
+    ours_s: float = 0.0
+    peak_gb: float = 0.0
+    ranked: int = 0
+    proven: int = 0
+    near_misses: int = 0
+    reference_s: float = 0.0
+    peer_s: float = 0.0
+    compared: int = 0
+    max_distance_diff_m: float = 0.0
+    same_ranking: bool = False
     export_s: float = 0.0
     html_mb: float = 0.0
     render_s: float | None = None
-    peak_rss_gb: float = 0.0
-    ranked: int = 0
-    near_misses: int = 0
-    reference_s: float = 0.0
-    reference_sites: int = 0
-    max_distance_diff_m: float = 0.0
-    same_ranking: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
-    def ours_s(self) -> float:
-        return self.features_scoring_s + self.ranking_s
+    def scale(self) -> float:
+        """How much a sampled comparison's times are scaled up (1 when run in full)."""
+        return self.sites / max(self.compared, 1)
 
     @property
-    def reference_scaled_s(self) -> float:
-        return self.reference_s * self.n / max(self.reference_sites, 1)
+    def ratio_reference(self) -> float:
+        return self.reference_s * self.scale / self.ours_s if self.ours_s else math.nan
 
     @property
-    def ratio(self) -> float:
-        return self.reference_scaled_s / self.ours_s if self.ours_s else float("nan")
-
-
-def _peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KiB on Linux
+    def ratio_peer(self) -> float:
+        return self.peer_s * self.scale / self.ours_s if self.ours_s else math.nan
 
 
 def _render_seconds(path: Path) -> float | None:
@@ -109,184 +100,143 @@ def _render_seconds(path: Path) -> float | None:
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
         t = time.perf_counter()
         page.goto(path.as_uri())
-        page.wait_for_selector("path.leaflet-interactive", timeout=60_000)
         page.wait_for_selector(".leaflet-control-layers", timeout=60_000)
+        page.wait_for_function(  # some polygon drawn with a size (paths outside the view are "M0 0")
+            "() => [...document.querySelectorAll('path.leaflet-interactive')]"
+            ".some(p => p.getBoundingClientRect().width > 0)",
+            timeout=60_000,
+        )
         elapsed = time.perf_counter() - t
         browser.close()
     return elapsed
 
 
-def _compare(ours: gpd.GeoDataFrame, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tuple[float, bool]:
-    """Max |distance difference| over the sites both measured, and whether rankings agree on ``ids``."""
-    a = ours.set_index(s.PLOT_ID).loc[ids]
+def compare(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tuple[float, bool]:
+    """Max |difference| of the engine's exact values from the reference's, and whether ranks agree.
+
+    Only values the engine gives are compared (a staged run leaves values it did not need empty,
+    with bounds; ``inf`` is "beyond the search"). The ranking agrees when the same sites pass and
+    the sites the engine ranks, among ``ids``, come in the reference's order.
+    """
+    a = result.sites.set_index(s.PLOT_ID).loc[ids]
     b = ref.set_index(s.PLOT_ID).loc[ids]
     worst = 0.0
     for col in b.columns:
         if col.startswith("distance_to_") or col in (s.GRID_CAPACITY_MW, s.LABOUR_POOL_POPULATION):
-            x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+            x, y = a[col].to_numpy(float, na_value=np.nan), b[col].to_numpy(float, na_value=np.nan)
             known = np.isfinite(x)
             if known.any():
                 worst = max(worst, float(np.max(np.abs(x[known] - y[known]))))
-    order_a = a[a["passed"]].sort_values(RANK).index.tolist()
-    order_b = b[b["passed"]].sort_values("rank").index.tolist()
-    return worst, order_a == order_b and (a["passed"] == b["passed"]).all()
+    same_passed = bool((a["passed"].to_numpy(bool) == b["passed"].to_numpy(bool)).all())
+    ranked = a[RANK].notna().to_numpy()
+    ours = a.index[ranked][np.argsort(a[RANK].to_numpy(float)[ranked], kind="stable")].tolist()
+    theirs = b.loc[a.index[ranked]].sort_values("rank").index.tolist()
+    return worst, same_passed and ours == theirs
 
 
-def bench_size(n: int, profile: Profile, *, reference_limit: int, work: Path, say: Callable[[str], None]) -> SizeResult:
-    """Measure one size; see the module docstring."""
-    r = SizeResult(n)
-    say(f"{n:,} plots: generating")
+def _time_engine(profile: Profile, layers: LayerSet, repeats: int) -> tuple[MatchResult, float, float]:
+    best, peak, result = math.inf, 0.0, None
+    for _ in range(repeats):
+        with PeakRss() as mem:
+            t = time.perf_counter()
+            result = match(profile, layers)
+            best = min(best, time.perf_counter() - t)
+        peak = max(peak, mem.peak_gb)
+    assert result is not None
+    return result, best, peak
+
+
+def bench_size(
+    n: int,
+    profiles: dict[str, Profile],
+    *,
+    reference_limit: int,
+    repeats: int,
+    work: Path,
+    say: Callable[[str], None],
+) -> list[Timing]:
+    """Measure every profile at one size; see the module docstring."""
+    say(f"{n:,} plots: generating the synthetic national data")
     layers = synthetic_layers(n)
     sites = layers["plots"]
-
-    t = time.perf_counter()
-    build_indexes(layers, profile.parameters)
-    r.index_s = time.perf_counter() - t
-
-    say(f"{n:,} plots: features and scoring")
-    t = time.perf_counter()
-    mask = region_mask(sites, layers, profile)
-    in_region = sites[mask].reset_index(drop=True)
-    plan = plan_for(profile, len(in_region))
-    scored = score_sites(in_region, layers, profile, plan=plan)
-    r.features_scoring_s = time.perf_counter() - t
-    t = time.perf_counter()
-    result = ranked_result(
-        profile, scored, layers, plan=plan, sites_total=len(sites), outside_region=int((~mask).sum())
-    )
-    r.ranking_s = time.perf_counter() - t
-    r.ranked, r.near_misses = len(result.ranked), len(result.near_misses)
-
-    say(f"{n:,} plots: export of the top 500")
-    t = time.perf_counter()
-    html = write_map(result, layers, work / f"map_{n}.html", max_polygons=500)
-    write_csv(replace(result, sites=result.ranked.head(500)), work / f"top500_{n}.csv")
-    r.export_s = time.perf_counter() - t
-    r.html_mb = html.stat().st_size / 1e6
-    say(f"{n:,} plots: rendering the map in headless Chromium")
-    r.render_s = _render_seconds(html)
-    r.peak_rss_gb = _peak_rss_gb()
-
-    ids = sites[s.PLOT_ID].to_numpy()
-    if n > reference_limit:
-        ids = np.sort(np.random.default_rng(0).choice(ids, reference_limit, replace=False))
-        r.notes.append(
-            f"reference run on a fixed random sample of {reference_limit:,} of the {n:,} sites; its time is scaled "
-            f"by {n / reference_limit:g} (sjoin costs grow linearly in the number of sites)"
-        )
-    sample = sites[sites[s.PLOT_ID].isin(ids)]
-    say(f"{n:,} plots: reference implementation on {len(sample):,} sites")
-    t = time.perf_counter()
-    ref = reference_match(sample, layers, profile)
-    r.reference_s = time.perf_counter() - t
-    r.reference_sites = len(sample)
-    ref[s.PLOT_ID] = sample[s.PLOT_ID].to_numpy()
-    r.max_distance_diff_m, r.same_ranking = _compare(result.sites, ref, ids)
-    return r
-
-
-def dask_throughput(n: int, profile: Profile, say: Callable[[str], None]) -> list[tuple[int, float]]:
-    """Plots per second through :func:`match_distributed` on a warm local cluster of 1 and 2 workers.
-
-    The cluster is started before the clock starts (a deployment keeps its cluster running).
-    """
-    import logging
-
-    from distributed import Client, LocalCluster
-
-    from sitematch.distributed import match_distributed
-
-    layers = synthetic_layers(n)
     out = []
-    for workers in (1, 2):
-        say(f"dask: {n:,} plots on {workers} worker(s)")
-        with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            t = time.perf_counter()
-            match_distributed(profile, layers, client=client)
-            out.append((workers, n / (time.perf_counter() - t)))
+    for name, profile in profiles.items():
+        r = Timing(name, n)
+        t = time.perf_counter()
+        build_indexes(layers, profile.parameters, screens=True)
+        r.index_s = time.perf_counter() - t
+        say(f"{n:,} plots, {name}: the engine (best of {repeats})")
+        result, r.ours_s, r.peak_gb = _time_engine(profile, layers, repeats)
+        in_region = sites[region_mask(sites, layers, profile)]
+        r.sites = len(in_region)
+        r.ranked, r.near_misses = len(result.ranked), len(result.near_misses)
+        r.proven = int(result.sites[RANK].notna().sum())
+
+        say(f"{n:,} plots, {name}: export of the top 500 and the map in Chromium")
+        t = time.perf_counter()
+        html = write_map(result, layers, work / f"map_{name}_{n}.html", max_polygons=500)
+        write_csv(replace(result, sites=result.ranked.head(500)), work / f"top500_{name}_{n}.csv")
+        r.export_s = time.perf_counter() - t
+        r.html_mb = html.stat().st_size / 1e6
+        r.render_s = _render_seconds(html)
+
+        ids = in_region[s.PLOT_ID].to_numpy()
+        if len(ids) > reference_limit:
+            ids = np.sort(np.random.default_rng(0).choice(ids, reference_limit, replace=False))
+            r.notes.append(
+                f"reference and peer run on a fixed random sample of {reference_limit:,} sites; their times are "
+                "scaled by sites ÷ sample (sjoin costs grow linearly in the number of sites)"
+            )
+        sample = in_region[in_region[s.PLOT_ID].isin(ids)]
+        r.compared = len(sample)
+        say(f"{n:,} plots, {name}: reference on {len(sample):,} sites")
+        t = time.perf_counter()
+        ref = reference_match(sample, layers, profile)
+        r.reference_s = time.perf_counter() - t
+        say(f"{n:,} plots, {name}: peer (segmented lines) on {len(sample):,} sites")
+        t = time.perf_counter()
+        peer = reference_match(sample, layers, profile, segment_lines=True)
+        r.peer_s = time.perf_counter() - t
+        ref[s.PLOT_ID] = peer[s.PLOT_ID] = sample[s.PLOT_ID].to_numpy()
+        r.max_distance_diff_m, r.same_ranking = compare(result, ref, ids)
+        diff_peer, same_peer = compare(result, peer, ids)
+        r.max_distance_diff_m = max(r.max_distance_diff_m, diff_peer)
+        r.same_ranking &= same_peer
+        out.append(r)
     return out
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+def growth_exponent(t_small: float, t_large: float, n_small: int, n_large: int) -> float:
+    """The exponent k in time ∝ n^k between two sizes (1: linear).
+
+    Examples
+    --------
+    >>> round(growth_exponent(1.0, 100.0, 10_000, 1_000_000), 2)
+    1.0
+    """
+    return math.log(t_large / t_small) / math.log(n_large / n_small)
 
 
-def report(results: list[SizeResult], dask: list[tuple[int, float]], dask_n: int) -> str:
-    """The results as Markdown, with each target marked met or missed."""
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on this machine: {_machine()}.",
-        f"shapely {version('shapely')}, geopandas {version('geopandas')}, numpy {version('numpy')}. "
-        "Produced by `make bench`; synthetic national data (`sitematch/bench/synthetic.py`), the typical profile "
-        "`BENCH_PROFILE` in `sitematch/bench/run.py`.",
-        "",
-        "| plots | index s | features+scoring s | ranking s | export top 500 s | map HTML MB | Chromium render s "
-        "| peak RSS GB | ranked | near misses | reference s | ratio | max Δ distance m | same ranking |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
-    ]
-    for r in results:
-        render = f"{r.render_s:.2f}" if r.render_s is not None else "n/a"
-        ref = f"{r.reference_scaled_s:.1f}" + ("*" if r.reference_sites < r.n else "")
-        lines.append(
-            f"| {r.n:,} | {r.index_s:.2f} | {r.features_scoring_s:.2f} | {r.ranking_s:.3f} | {r.export_s:.2f} "
-            f"| {r.html_mb:.2f} | {render} | {r.peak_rss_gb:.2f} | {r.ranked:,} | {r.near_misses:,} | {ref} "
-            f"| {r.ratio:.0f}× | {r.max_distance_diff_m:.3f} | {'yes' if r.same_ranking else 'NO'} |"
-        )
-    notes = sorted({note for r in results for note in r.notes})
-    if notes:
-        lines += ["", *[f"\\* {n}" for n in notes]]
-    lines += ["", "Peak RSS is the process's maximum so far (sizes run in ascending order in one process).", ""]
-    if dask:
-        single = next((r for r in results if r.n == dask_n), None)
-        lines += [
-            f"Dask (`match_distributed`, warm local cluster, {dask_n:,} plots): "
-            + ", ".join(f"{w} worker(s) {tp:,.0f} plots/s" for w, tp in dask)
-            + (f"; single process, same size: {dask_n / single.ours_s:,.0f} plots/s" if single else "")
-            + ". On one 2-core machine Dask is slower than one process: shipping the plots to the workers "
-            "(pickled geometries) and scheduling cost more than the scoring itself. It is there for data that "
-            "does not fit one machine, partitioned where it lives.",
-            "",
-        ]
-    lines += ["## Targets", ""]
-    by_n = {r.n: r for r in results}
-    checks = []
-    if 1_000_000 in by_n:
-        r = by_n[1_000_000]
-        checks += [
-            (f"1M plots, features+scoring after indexing ≤ 5 s: {r.ours_s:.2f} s", r.ours_s <= 5),
-            (f"1M plots, ≥ 20× faster than the reference: {r.ratio:.0f}×", r.ratio >= 20),
-            (f"1M plots, peak memory < 4 GB: {r.peak_rss_gb:.2f} GB", r.peak_rss_gb < 4),
-            (f"1M map HTML < 10 MB: {r.html_mb:.2f} MB", r.html_mb < 10),
-        ]
-        if r.render_s is not None:
-            checks.append((f"1M map renders in Chromium < 5 s: {r.render_s:.2f} s", r.render_s < 5))
-    if 10_000 in by_n:
-        r = by_n[10_000]
-        checks.append((f"10k plots ≤ 0.3 s: {r.ours_s:.2f} s", r.ours_s <= 0.3))
-    checks += [
-        (
-            f"{r.n:,}: same distances (≤ 1 m) and same ranking as the reference",
-            r.same_ranking and r.max_distance_diff_m <= 1.0,
-        )
-        for r in results
-    ]
-    lines += [f"- {'met' if ok else '**missed**'}: {text}" for text, ok in checks]
-    return "\n".join(lines) + "\n"
+def startup_seconds(repeats: int = 5) -> dict[str, float]:
+    """Wall time of ``sitematch --help`` and of a demo match without the map (best of ``repeats``)."""
+    exe = Path(sys.executable).with_name("sitematch")
+    root = Path(__file__).resolve().parents[2]
+    scenario = root / "scenarios" / "logistics_warehouse.yaml"
+    runs: dict[str, list[str]] = {"help": [str(exe), "--help"]}
+    if scenario.is_file() and (root / "layers").is_dir():
+        runs["demo match, no map, no PDF"] = [
+            str(exe), "match", str(scenario), "--layers", str(root / "layers"), "--no-map", "--no-pdf",
+            "--out", tempfile.mkdtemp(prefix="sitematch-bench-"),
+        ]  # fmt: skip
+    out = {}
+    for what, cmd in runs.items():
+        best = math.inf
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, cwd=tempfile.gettempdir())
+            best = min(best, time.perf_counter() - t)
+        out[what] = best
+    return out
 
 
 def run_bench(
@@ -294,18 +244,33 @@ def run_bench(
     *,
     out: Path = Path("bench/results.md"),
     reference_limit: int = 100_000,
-    dask_n: int = 100_000,
+    repeats: int = 2,
+    dask_n: int = 1_000_000,
     drive_time_n: int = 10_000,
     say: Callable[[str], None] = print,
 ) -> str:
     """Run the benchmark and write the Markdown report to ``out``; return the report."""
-    profile = parse_profile(BENCH_PROFILE, where="BENCH_PROFILE", slug="bench")
+    from sitematch.bench.drive_time import bench_drive_time
+    from sitematch.bench.report import report
+
+    profiles = {name: parse_profile(text, where=f"{name} profile", slug=name) for name, text in PROFILES.items()}
+    timings: list[Timing] = []
     with tempfile.TemporaryDirectory() as tmp:
-        results = [bench_size(n, profile, reference_limit=reference_limit, work=Path(tmp), say=say) for n in sizes]
-    dask = dask_throughput(min(dask_n, max(sizes)), profile, say) if dask_n else []
-    text = report(results, dask, min(dask_n, max(sizes)))
+        for n in sizes:
+            timings += bench_size(
+                n, profiles, reference_limit=reference_limit, repeats=repeats, work=Path(tmp), say=say
+            )
+        dask = None
+        if dask_n:
+            from sitematch.bench.dask_scaling import measure_dask
+
+            say(f"dask: {dask_n:,} plots, full-measure profile, 1 and 2 workers")
+            dask = measure_dask(dask_n, PROFILES["full-measure"], Path(tmp))
+    say("start-up")
+    startup = startup_seconds()
     say(f"drive time: {drive_time_n:,} plots")
-    text += "\n" + "\n".join(report_lines(bench_drive_time(drive_time_n)))
+    drive = bench_drive_time(drive_time_n)
+    text = report(timings, dask=dask, dask_n=dask_n, startup=startup, drive=drive)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return text

@@ -138,8 +138,13 @@ def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], wh
             f"<td class='sm-num'>{b.points:.1f} / {b.max_points:.1f}</td></tr>"
             for b in result.breakdown_row(row)
         )
+        score = (
+            f"#{int(row[RANK])} · score {row[SCORE]:.1f}"
+            if pd.notna(row[RANK])
+            else f"score {row.get('lower_score', float('nan')):.1f}–{row.get('upper_score', float('nan')):.1f}"
+        )
         body = (
-            f"<div class='sm-score'>#{int(row[RANK])} · score {row[SCORE]:.1f}</div>"
+            f"<div class='sm-score'>{esc(score)}</div>"
             f"<table class='sm-breakdown'><tr><th>criterion</th><th>value</th><th>points</th></tr>{rows}</table>"
         )
     else:
@@ -281,7 +286,9 @@ def build_map(
     names = result.run.municipality_names or layers.municipality_names
     max_polygons = settings.map_max_polygons if max_polygons is None else max_polygons
     ranked = result.ranked if top_n is None else result.ranked.head(top_n)
-    polygons, beyond = ranked.head(max_polygons), ranked.iloc[max_polygons:]
+    with_rank = ranked[ranked[RANK].notna()]  # a staged run ranks its exact top; the rest are points
+    polygons = with_rank.head(max_polygons)
+    beyond = ranked.drop(index=polygons.index)
     excluded = result.excluded
     near = result.near_misses.head(max_polygons)
     other = excluded[~excluded[NEAR_MISS]].head(max_polygons)

@@ -17,10 +17,23 @@ import importlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sitematch.crs import parse_crs
-from sitematch.importers._base import ImportedLayer, Importer, ImportReport, Progress, SourceError, read_mapping
+if TYPE_CHECKING:
+    from sitematch.importers._base import ImportedLayer, Importer, ImportReport, Progress, SourceError
+
+#: Names re-exported from :mod:`sitematch.importers._base`, imported on first use (the CLI's
+#: ``--help`` lists the sources without loading geopandas).
+_BASE_NAMES = ("ImportedLayer", "Importer", "ImportReport", "Progress", "SourceError", "read_mapping")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BASE_NAMES:
+        from sitematch.importers import _base
+
+        return getattr(_base, name)
+    raise AttributeError(f"module 'sitematch.importers' has no attribute {name!r}")
+
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +63,8 @@ def importer_class(name: str) -> type[Importer]:
     >>> importer_class("ebh").licence
     'CC0 (Länsstyrelserna, EBH-stödet)'
     """
+    from sitematch.importers._base import SourceError
+
     if name not in IMPORTERS:
         raise SourceError(f"no importer called {name!r}; the sources are: {', '.join(IMPORTERS)}")
     module, cls = IMPORTERS[name].split(":")
@@ -105,6 +120,9 @@ def import_files(
     ...
     sitematch.importers._base.SourceError: ... no substations to join the capacity records to...
     """
+    from sitematch.crs import parse_crs
+    from sitematch.importers._base import ImportReport, SourceError, read_mapping
+
     cls = importer_class(source)
     if not files:
         raise SourceError(f"{source}: give at least one file to import ({', '.join(cls.suffixes)})")

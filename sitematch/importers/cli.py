@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from sitematch._terminal import plain
-from sitematch.importers import IMPORTERS, import_files
+from sitematch.importers import IMPORTERS
 
 console = Console(stderr=True)
 out = Console(width=None if Console().is_terminal else 120)
@@ -38,6 +38,8 @@ def import_cmd(source: str, files: tuple[Path, ...], out_dir: Path, mapping: Pat
       sitematch layers import capacity kapacitet.csv --out region --mapping ellevio.yaml
       sitematch match lead.yaml --layers region
     """
+    from sitematch.importers import import_files
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
