@@ -63,6 +63,61 @@ def explode_segments(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], N
 
 
 @dataclass
+class LineProbes:
+    """Points every ``spacing_m`` (250 m: measured fastest) along each segment, in a KD-tree: exact nearest segments.
+
+    A segment's points are the centres of equal pieces at most ``spacing_m`` long, so every point
+    of the segment lies within ``half_m`` (half the longest piece) of one of them. For a site with
+    box centre ``c`` and half-diagonal ``r``: the segment of the probe nearest ``c`` gives an exact
+    distance ``U``; a segment nearer the site than ``U`` has a probe within ``U + half_m + r`` of
+    ``c``. Only the segments of those probes are measured exactly (GEOS) — a handful per site,
+    where an unbounded ``STRtree.query_nearest`` from a site tens of kilometres from the nearest
+    line visits thousands of tree nodes.
+    """
+
+    kd: cKDTree
+    segment: NDArray[np.intp]
+    half_m: float
+
+    @classmethod
+    def build(cls, segments: NDArray[np.object_], spacing_m: float = 250.0) -> LineProbes:
+        """Probes along two-point ``segments``."""
+        coords = shapely.get_coordinates(segments).reshape(-1, 2, 2)
+        start, vec = coords[:, 0], coords[:, 1] - coords[:, 0]
+        length = np.hypot(vec[:, 0], vec[:, 1])
+        pieces = np.maximum(np.ceil(length / spacing_m), 1).astype(np.intp)
+        seg = np.repeat(np.arange(len(segments)), pieces)
+        first = np.cumsum(pieces) - pieces
+        frac = (np.arange(len(seg)) - first[seg] + 0.5) / pieces[seg]
+        points = start[seg] + vec[seg] * frac[:, None]
+        return cls(cKDTree(points), seg, float((length / pieces).max()) / 2)
+
+    def nearest(
+        self, sites: NDArray[np.object_], tree: shapely.STRtree
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+        """(site, segment, exact distance) of the nearest segment of each non-empty site; ties to the first."""
+        segs = tree.geometries
+        b = shapely.bounds(sites)
+        ok = np.flatnonzero(np.isfinite(b).all(axis=1))
+        centre = (b[ok, :2] + b[ok, 2:]) / 2
+        reach = np.hypot(b[ok, 2] - b[ok, 0], b[ok, 3] - b[ok, 1]) / 2
+        _, j = self.kd.query(centre)
+        first = shapely.distance(sites[ok], segs[self.segment[j]])
+        radius = first + self.half_m + reach + 1e-3 * (1 + first)  # generous against rounding
+        hits = self.kd.query_ball_point(centre, radius)
+        counts = np.fromiter((len(h) for h in hits), np.intp, len(hits))
+        si = np.repeat(np.arange(len(ok)), counts)
+        seg = self.segment[np.fromiter((p for h in hits for p in h), np.intp, int(counts.sum()))]
+        pairs = np.unique(si.astype(np.int64) * len(segs) + seg)  # each (site, segment) once
+        si, seg = (pairs // len(segs)).astype(np.intp), (pairs % len(segs)).astype(np.intp)
+        d = shapely.distance(sites[ok[si]], segs[seg])
+        order = np.lexsort((seg, d, si))
+        si, seg, d = si[order], seg[order], d[order]
+        best = np.r_[True, si[1:] != si[:-1]]
+        return ok[si[best]], seg[best], d[best]
+
+
+@dataclass
 class NearestIndex:
     """An STRtree over a layer's geometries (lines split into segments), for nearest queries.
 
@@ -83,16 +138,21 @@ class NearestIndex:
     owner: NDArray[np.intp]
     n: int
     kd: cKDTree | None = None
+    probes: LineProbes | None = None
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_]) -> NearestIndex:
         """Index ``geoms``; lines are indexed segment by segment, points also in a KD-tree."""
         geoms = np.asarray(geoms, dtype=object)
         parts, owner = explode_segments(geoms)
-        kd = None
-        if len(parts) and (shapely.get_type_id(parts) == 0).all() and not shapely.is_empty(parts).any():
-            kd = cKDTree(shapely.get_coordinates(parts))
-        return cls(shapely.STRtree(parts), owner, len(geoms), kd)
+        kd = probes = None
+        if len(parts) and not shapely.is_empty(parts).any():
+            kinds = shapely.get_type_id(parts)
+            if (kinds == 0).all():
+                kd = cKDTree(shapely.get_coordinates(parts))
+            elif (kinds == 1).all() and (shapely.get_num_coordinates(parts) == 2).all():
+                probes = LineProbes.build(parts)
+        return cls(shapely.STRtree(parts), owner, len(geoms), kd, probes)
 
     def nearest(
         self, sites: NDArray[np.object_], max_distance_m: float | None = None
@@ -124,9 +184,12 @@ class NearestIndex:
             dist[site_i[keep]] = d[keep]
             which[site_i[keep]] = self.owner[part_i[keep]]
             return dist, which
-        (site_i, part_i), d = self.tree.query_nearest(
-            sites, max_distance=max_distance_m, return_distance=True, all_matches=False
-        )
+        if self.probes is not None and max_distance_m is None:  # unbounded: far sites are slow in the tree
+            site_i, part_i, d = self.probes.nearest(sites, self.tree)
+        else:
+            (site_i, part_i), d = self.tree.query_nearest(
+                sites, max_distance=max_distance_m, return_distance=True, all_matches=False
+            )
         dist[site_i] = d
         which[site_i] = self.owner[part_i]
         return dist, which
