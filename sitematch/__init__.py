@@ -12,6 +12,8 @@ The public API::
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,6 +45,23 @@ def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'sitematch' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """The package, keeping ``sitematch.match`` the function.
+
+    Importing the submodule ``sitematch.match`` sets the package's attribute of that name to the
+    module; an eager ``from sitematch.match import match`` here used to set it back. Imported
+    lazily, the public name must win: the module stays reachable in ``sys.modules``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _PUBLIC and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

@@ -181,11 +181,14 @@ def ranked_result(
 
     Only proven ranks are given (see :func:`rankable`); further passing sites keep ``<NA>``.
     """
+    rows = np.flatnonzero(rankable(scored))  # rank only these: a million plot ids are not read
     proven = pd.DataFrame(
-        {PASSED: rankable(scored), SCORE: scored[SCORE].to_numpy(), s.PLOT_ID: scored[s.PLOT_ID].to_numpy()},
-        index=scored.index,
+        {PASSED: True, SCORE: scored[SCORE].to_numpy()[rows], s.PLOT_ID: scored[s.PLOT_ID].iloc[rows].to_numpy()},
+        index=scored.index[rows],
     )
-    scored[RANK] = rank(proven)
+    ranks = pd.Series(pd.NA, index=scored.index, dtype="Int64")
+    ranks.iloc[rows] = rank(proven).to_numpy()
+    scored[RANK] = ranks
     scored[IN_REGION] = True
     run = RunInfo(
         sitematch_version=sitematch_version(),

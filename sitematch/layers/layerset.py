@@ -429,6 +429,9 @@ class LayerSet:
         Raster layers the catalogue names are listed too (with 0 rows: they are read by the
         measures that use them).
         """
+        return self.cached(("plots", "provenance"), self._provenance).copy()  # the plots' rows count too
+
+    def _provenance(self) -> pd.DataFrame:
         rows = []
         for kind, gdf in self._layers.items():
             if not len(gdf):
