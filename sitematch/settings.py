@@ -103,14 +103,51 @@ map_max_labels : int
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from importlib.resources import files
 from pathlib import Path
 
-staged_above: int = int(os.environ.get("SITEMATCH_STAGED_ABOVE", "5000"))
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number from the environment; a value that is not one is reported and the default used.
+
+    Settings are read when sitematch is imported, before any command can print a message: a
+    mistyped variable must not stop every command with a traceback.
+
+    Examples
+    --------
+    >>> os.environ["SITEMATCH_EXAMPLE_N"] = "12 000"
+    >>> env_int("SITEMATCH_EXAMPLE_N", 5)  # doctest: +SKIP
+    sitematch: SITEMATCH_EXAMPLE_N='12 000' is not a whole number of at least 0; using 5
+    5
+    >>> os.environ["SITEMATCH_EXAMPLE_N"] = "12_000"
+    >>> env_int("SITEMATCH_EXAMPLE_N", 5)
+    12000
+    >>> del os.environ["SITEMATCH_EXAMPLE_N"]
+    """
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        print(
+            f"sitematch: {name}={shown!r} is not a whole number of at least {minimum}; using {default}",
+            file=sys.stderr,
+        )
+        return default
+    return value
+
+
+staged_above: int = env_int("SITEMATCH_STAGED_ABOVE", 5000)
 radius_chunk: int = 100_000
 logistic_steepness: float = 10.0
-exact_top: int = int(os.environ.get("SITEMATCH_EXACT_TOP", "1000"))
+exact_top: int = env_int("SITEMATCH_EXACT_TOP", 1000, minimum=1)
 screen_cell_m: float = 250.0
 screen_radius_cap_m: float = 1000.0
 screen_cache_dir: str | None = os.environ.get("SITEMATCH_SCREEN_CACHE")

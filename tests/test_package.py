@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -25,3 +26,17 @@ def test_match_is_the_function_after_its_module_is_imported() -> None:
         "print(callable(match), match.__module__, sitematch.match is match, LayerSet.__name__)"
     )
     assert out == "True sitematch.match True LayerSet"
+
+
+def test_a_mistyped_setting_in_the_environment_is_a_message_not_a_traceback() -> None:
+    env = {**os.environ, "SITEMATCH_STAGED_ABOVE": "5k", "SITEMATCH_EXACT_TOP": "-3"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sitematch.settings as s; print(s.staged_above, s.exact_top)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "5000 1000"
+    assert "SITEMATCH_STAGED_ABOVE='5k' is not a whole number" in done.stderr
+    assert "SITEMATCH_EXACT_TOP='-3'" in done.stderr and "Traceback" not in done.stderr

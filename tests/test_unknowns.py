@@ -96,3 +96,20 @@ def test_the_cathode_lead_on_the_bundled_region() -> None:
     risky = result.sites[result.sites["brownfield"].astype(bool) & (result.sites["mifo_risk_class"] < 3)]
     assert len(risky) and not risky["passed"].any()
     assert risky["missed"].str.contains("MIFO risk class").all()
+
+
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_layer_the_region_lacks_makes_its_distances_unknown(staged: bool) -> None:
+    """No ports layer: every site's port distance is unknown, and not "none in the layers"."""
+    frames = {k: v for k, v in tiny_layer_frames().items() if k != "ports"}
+    layers = LayerSet(frames, origin="tiny fixture without ports")
+    profile = parse_profile(
+        "name: t\nrequirements:\n  min_area_ha: 1\n  max_distance_to_port_m: {value: 80000, if_unknown: verify}\n"
+    )
+    result = match(profile, layers, staged=staged)
+    assert result.sites["distance_to_port_m"].isna().all()
+    assert (result.sites["check_max_distance_to_port_m"] == "to verify").all()
+    assert len(result.ranked) == (pd.to_numeric(result.sites["area_ha"]) >= 1).sum() > 0
+    assert not result.sites["missed"].str.contains("none in the layers").any()
+    strict = match(parse_profile("name: t\nrequirements: {max_distance_to_port_m: 80000}\n"), layers, staged=staged)
+    assert len(strict.ranked) == 0 and (strict.sites["check_max_distance_to_port_m"] == "unknown").all()

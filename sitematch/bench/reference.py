@@ -132,7 +132,7 @@ def reference_features(
             continue
         layer = layers.get(spec["layer"])
         if layer is None:
-            out[name] = np.inf if measure == "nearest" else np.nan
+            out[name] = np.nan  # no such layer in the region: unknown
             continue
         layer = _filter(layer, list(spec.get("where", [])), params)
         if measure == "nearest":

@@ -55,6 +55,9 @@ class NearestDistance(Measure):
     boundable = True
 
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
+        if ctx.layer(self.layer) is None:  # the region has no such layer: unknown, not "none in the layers"
+            extra = {self.names_as: pd.Series(pd.NA, index=sites.index, dtype="string")} if self.names_as else {}
+            return Measured(np.full(len(sites), np.nan), extra)
         index, positions = base.indexed_rows(ctx, self.layer, self.where)
         dist, which = index.nearest(sites.geometry.to_numpy(), max_distance_m)
         extra = {}
