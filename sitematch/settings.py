@@ -109,7 +109,6 @@ from importlib.resources import files
 from pathlib import Path
 
 
-
 def env_int(name: str, default: int, minimum: int = 0) -> int:
     """A whole number from the environment; a value that is not one is reported and the default used.
 
