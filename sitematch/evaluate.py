@@ -286,7 +286,13 @@ def _series(values: np.ndarray, index: pd.Index, dtype: object) -> pd.Series:
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and dtype.na_value is pd.NA:
         import pyarrow as pa
 
-        return pd.Series(pd.arrays.ArrowStringArray(pa.array(values, pa.large_string(), from_pandas=True)), index=index)
+        valid = pd.notna(values)
+        if 2 * int(valid.sum()) < len(values):  # mostly empty (names of what was measured): convert the few
+            few = pa.array(values[valid], pa.large_string(), from_pandas=True)
+            arr = few.take(pa.array(np.cumsum(valid) - 1, mask=~valid))
+        else:
+            arr = pa.array(values, pa.large_string(), from_pandas=True)
+        return pd.Series(pd.arrays.ArrowStringArray(arr), index=index)
     return pd.Series(values, index=index, dtype=dtype)
 
 
@@ -373,7 +379,7 @@ def _best(out: pd.DataFrame, rows: np.ndarray, score: np.ndarray, top: int) -> n
         return rows
     cut = np.partition(score[rows], len(rows) - top)[len(rows) - top]
     near_top = rows[score[rows] >= cut]
-    frame = pd.DataFrame({"score": score[near_top], "id": out[s.PLOT_ID].to_numpy()[near_top]})
+    frame = pd.DataFrame({"score": score[near_top], "id": out[s.PLOT_ID].iloc[near_top].to_numpy()})
     order = frame.sort_values(["score", "id"], ascending=[False, True], kind="mergesort").index[:top]
     return np.sort(near_top[order])
 

@@ -182,7 +182,11 @@ def check_requirement(
         known = vals.notna().to_numpy()
         fails = known & ~vals.isin({str(v) for v in req.value}).fillna(False).to_numpy(dtype=bool)
         need = f"one of {', '.join(sorted(str(v) for v in req.value))}"
-        text = np.where(fails, (f"{crit.label} " + vals.fillna("") + f", needs {need}").to_numpy(dtype=object), "")
+        text = np.full(n, "", dtype=object)
+        if fails.any():  # words per distinct failing value, not per site
+            codes, distinct = pd.factorize(vals[fails])
+            said = np.array([f"{crit.label} {v}, needs {need}" for v in distinct], dtype=object)
+            text[fails] = said[codes]
         short = np.where(fails, np.inf, 0.0)
     else:  # op == "eq": a yes/no flag
         want = bool(req.value)
