@@ -48,7 +48,7 @@ FORMAT_VERSION = 1
 MANIFEST = "_sitematch.json"
 #: The key of each file's own metadata.
 METADATA_KEY = b"sitematch"
-#: Plots per partition when no count is given.
+#: Plots per partition when no count is given (at most; see :func:`default_partitions`).
 DEFAULT_ROWS_PER_PARTITION = 125_000
 
 
@@ -113,6 +113,18 @@ def hilbert_order(plots: gpd.GeoDataFrame) -> np.ndarray:
     return np.argsort(distance, kind="stable")
 
 
+def default_partitions(rows: int) -> int:
+    """Partitions for ``rows`` plots: at most :data:`DEFAULT_ROWS_PER_PARTITION` each, and up to 8
+    of at least 10,000 each (enough to keep a few workers busy without tiny tasks).
+
+    Examples
+    --------
+    >>> [default_partitions(n) for n in (0, 5_000, 100_000, 1_000_000, 3_000_000)]
+    [1, 1, 8, 8, 24]
+    """
+    return max(1, -(-rows // DEFAULT_ROWS_PER_PARTITION), min(8, rows // 10_000))
+
+
 def write_partitioned(
     plots: gpd.GeoDataFrame, folder: str | Path, n_partitions: int | None = None, *, overwrite: bool = False
 ) -> Path:
@@ -125,7 +137,7 @@ def write_partitioned(
     folder : str or pathlib.Path
         The folder to create (by convention named ``….parquet``).
     n_partitions : int, optional
-        How many files; default one per :data:`DEFAULT_ROWS_PER_PARTITION` plots (at least one).
+        How many files; default :func:`default_partitions`.
     overwrite : bool
         Replace an existing partitioned plots folder (never any other folder or file).
 
@@ -152,7 +164,7 @@ def write_partitioned(
     if folder.exists() and not (overwrite and (folder / MANIFEST).is_file()):
         what = "a partitioned plots folder" if (folder / MANIFEST).is_file() else "a file or folder"
         raise LayerError(f"{folder}: already exists ({what}); choose another name or remove it", where=str(folder))
-    n = n_partitions or max(1, -(-len(plots) // DEFAULT_ROWS_PER_PARTITION))
+    n = n_partitions or default_partitions(len(plots))
     n = max(1, min(n, len(plots))) if len(plots) else 1
     ordered = plots.iloc[hilbert_order(plots)].reset_index(drop=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
