@@ -204,7 +204,7 @@ def score_partition(
         order = pd.DataFrame(scored.iloc[other][[N_MISSED, SHORTFALL, s.PLOT_ID]]).sort_values(
             [N_MISSED, SHORTFALL, s.PLOT_ID], kind="mergesort"
         )
-        keep[other[order.index[:keep_excluded]]] = True  # scored has a 0..n-1 index
+        keep[order.index[:keep_excluded].to_numpy()] = True  # labels are positions: scored has a 0..n-1 index
     checks = [c for c in scored.columns if str(c).startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]
     compact = [c for c in OUTCOME_COLUMNS if c in scored.columns] + checks
     return PartitionScores(
@@ -350,7 +350,10 @@ def match_distributed(
     )
     if manifest.provenance:
         plots_rows = pd.DataFrame(
-            [{"layer": "plots", s.SOURCE: a, s.LICENCE: b, "rows": n, "date": "", "about": ""} for a, b, n in manifest.provenance]
+            [
+                {"layer": "plots", s.SOURCE: a, s.LICENCE: b, "rows": n, "date": "", "about": ""}
+                for a, b, n in manifest.provenance
+            ]
         )
         result.provenance = pd.concat([result.provenance, plots_rows], ignore_index=True)
     return result
