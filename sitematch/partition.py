@@ -218,7 +218,7 @@ def _not_partitioned(folder: Path, why: str) -> LayerError:
     return LayerError(
         f"{folder}: not a partitioned plots folder ({why})",
         where=str(folder),
-        hint="Write one with `sitematch plots partition OUT.parquet/` (or sitematch.partition.write_partitioned).",
+        hint="Write one with the 'plots partition' command (sitematch.partition.write_partitioned).",
         option="plots",
     )
 

@@ -18,7 +18,6 @@ Screening rasters are shared through :data:`sitematch.settings.screen_cache_dir`
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from pathlib import Path
@@ -105,9 +104,9 @@ def measure_dask(n: int, profile_text: str, work: Path, workers: tuple[int, ...]
         start), ``dask_<k>_workers_same_ranking`` (:func:`same_ranking` with one process); and
         ``ranked`` (ranks proven by one process), ``identical`` (every size gave the same ranking).
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from sitematch.distributed import match_distributed, region_layers
+    from sitematch.distributed import local_cluster, match_distributed, region_layers
     from sitematch.features import build_indexes
     from sitematch.match import match
     from sitematch.partition import read_manifest, read_partitioned, write_partitioned
@@ -135,9 +134,7 @@ def measure_dask(n: int, profile_text: str, work: Path, workers: tuple[int, ...]
         identical = True
         for k in workers:
             t = time.perf_counter()
-            cluster = LocalCluster(
-                n_workers=k, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-            )
+            cluster = local_cluster(k)
             client = Client(cluster)
             out[f"dask_{k}_workers_start_s"] = time.perf_counter() - t
             try:
