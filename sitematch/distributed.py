@@ -250,7 +250,9 @@ def local_cluster(n_workers: int) -> Any:
     import dask
     from distributed import LocalCluster
 
-    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()}
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:  # the scheduler's chatter only when asked (-v)
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(
