@@ -156,10 +156,11 @@ def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--plots",
     "plots_mode",
-    type=click.Choice(["all", "store-only"]),
     default="all",
     show_default=True,
-    help="With --store: the region's plots and the store's (the store's win on the same plot_id), or the store's.",
+    metavar="all|store-only|FOLDER",
+    help="With --store: the region's plots and the store's (the store's win on the same plot_id), or the "
+    "store's. Or a partitioned plots folder (sitematch plots partition) to match instead of the region's plots.",
 )
 @click.option(
     "--out",
@@ -175,8 +176,21 @@ def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--excel", is_flag=True, help="Write the CSV files for Excel with Swedish settings (BOM, ';', decimal comma)."
 )
-@click.option("--dask", "scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786).")
-@click.option("--workers", default=None, type=click.IntRange(min=1), help="Run on a local Dask cluster of N workers.")
+@click.option(
+    "--dask",
+    "scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster (tcp://host:8786). Its workers read the layers and the --plots folder "
+    "themselves: both must be at the same absolute paths on every worker (one machine or a shared filesystem).",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Run on a local Dask cluster of N worker processes (one thread each). Without a --plots folder "
+    "the region's plots are partitioned to a temporary folder first.",
+)
 def match_cmd(
     profiles: tuple[Path, ...],
     layers_path: Path | None,
@@ -196,13 +210,22 @@ def match_cmd(
     Example:
       sitematch match scenarios/battery_plant.yaml --top 5
       sitematch match lead.yaml --store plots.gpkg --excel
+      sitematch match lead.yaml --plots plots.parquet/ --workers 2
     """
+    from sitematch.errors import SitematchError
     from sitematch.export import ExportOptions, default_formats, folder_name, write_all
-    from sitematch.layers.region import open_region
+    from sitematch.layers.region import PLOTS_MODES
     from sitematch.match import match
     from sitematch.profile import load_profile
 
-    layers = open_region(layers_path, store=store, plots=plots_mode)
+    plots_folder = None if plots_mode in PLOTS_MODES else Path(plots_mode)
+    if plots_folder is not None and store is not None:
+        raise SitematchError(
+            "give either a plot store or a partitioned plots folder, not both "
+            "(partition the store's plots with: sitematch plots partition OUT.parquet/ --store …)",
+            option="plots",
+        )
+    layers = _match_layers(layers_path, store, plots_mode, plots_folder, distributed=bool(scheduler or workers))
     loaded = [load_profile(p, registry=layers.registry) for p in profiles]  # every profile valid before any work
     for profile in loaded:
         for warning in profile.warnings:
@@ -225,10 +248,8 @@ def match_cmd(
                 bar.update(task, description=plain(f"{folder_name(profile)}: {name}"), advance=1)
 
             if scheduler or workers:
-                from sitematch.distributed import match_distributed
-
                 step("dask")
-                result = match_distributed(profile, layers, scheduler_address=scheduler, n_workers=workers)
+                result = _match_on_dask(profile, layers, layers_path, plots_folder, scheduler, workers)
             else:
                 result = match(profile, layers, progress=step)
             target = out_dir / folder_name(profile)
@@ -249,6 +270,52 @@ def match_cmd(
             screen.print(_top_table(result, top, screen.width))
         for indent, line in _summary(result, target):
             screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
+
+
+def _match_layers(
+    layers_path: Path | None, store: str | None, plots_mode: str, plots_folder: Path | None, *, distributed: bool
+) -> Any:
+    """The LayerSet a match runs on: the region (with a store's plots), or its layers with a folder's plots
+    (read here for one process; left to the workers on Dask)."""
+    from sitematch.layers.region import open_region
+
+    if plots_folder is None:
+        return open_region(layers_path, store=store, plots=plots_mode)
+    from sitematch import settings
+    from sitematch.distributed import region_layers
+    from sitematch.partition import read_manifest, read_partitioned
+
+    region = region_layers(layers_path or settings.layers_path())
+    if distributed:
+        read_manifest(plots_folder)  # a bad folder is refused before a cluster starts
+        return region
+    return region.with_plots(read_partitioned(plots_folder), origin=f"{region.origin} + {plots_folder}")
+
+
+def _match_on_dask(
+    profile: Any,
+    layers: Any,
+    layers_path: Path | None,
+    plots_folder: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+) -> Any:
+    """:func:`sitematch.distributed.match_distributed`; without a plots folder, on the region's plots
+    partitioned to a temporary folder (on this machine: a remote cluster needs a shared folder)."""
+    import tempfile
+
+    from sitematch import settings
+    from sitematch.distributed import match_distributed
+    from sitematch.partition import write_partitioned
+
+    path = (layers_path or settings.layers_path()).resolve()
+    if plots_folder is not None:
+        return match_distributed(
+            profile, plots_folder, path, layers=layers, scheduler_address=scheduler, n_workers=workers
+        )
+    with tempfile.TemporaryDirectory(prefix="sitematch-plots-") as tmp:
+        folder = write_partitioned(layers["plots"], Path(tmp) / "plots.parquet")
+        return match_distributed(profile, folder, path, scheduler_address=scheduler, n_workers=workers)
 
 
 def _registry(layers_path: Path | None) -> Any:

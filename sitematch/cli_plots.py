@@ -203,3 +203,46 @@ def export_cmd(store: str, target: Path, municipality: str | None) -> None:
     gdf = open_store(store, create=False).plots(municipality_code=municipality)
     export_plots(gdf, target)
     _say(f"wrote {len(gdf)} plots to {target}")
+
+
+@plots.command("partition")
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "--layers",
+    "layers_path",
+    default=None,
+    type=click.Path(path_type=Path),
+    show_default="$SITEMATCH_LAYERS, the config file, or the bundled region",
+    help="Region whose plots to write.",
+)
+@click.option("--store", default=None, help="Add the active plots of this plot store (a .gpkg path or postgresql://…).")
+@click.option(
+    "--plots",
+    "plots_mode",
+    type=click.Choice(["all", "store-only"]),
+    default="all",
+    show_default=True,
+    help="With --store: the region's plots and the store's, or the store's alone.",
+)
+@click.option("--partitions", default=None, type=click.IntRange(min=1), help="Files to write (default: by size).")
+@click.option("--overwrite", is_flag=True, help="Replace TARGET if it is a partitioned plots folder.")
+def partition_cmd(
+    target: Path, layers_path: Path | None, store: str | None, plots_mode: str, partitions: int | None, overwrite: bool
+) -> None:
+    """Write the plots as spatially sorted GeoParquet partitions to the folder TARGET (for Dask workers).
+
+    The folder is written whole or not at all. Put it where every worker reads it at the same
+    absolute path (this machine, or a shared filesystem).
+
+    \b
+    Example:
+      sitematch plots partition plots.parquet/ --store plots.gpkg --partitions 8
+      sitematch match lead.yaml --plots plots.parquet/ --workers 2
+    """
+    from sitematch.layers.region import open_region
+    from sitematch.partition import read_manifest, write_partitioned
+
+    layers = open_region(layers_path, store=store, plots=plots_mode)
+    folder = write_partitioned(layers["plots"], target, partitions, overwrite=overwrite)
+    manifest = read_manifest(folder)
+    _say(f"wrote {manifest.rows} plots in {len(manifest.parts)} partitions to {folder}/")

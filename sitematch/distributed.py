@@ -1,118 +1,377 @@
-"""Past one machine: the same features and scoring on a Dask cluster.
+"""Past one machine: the same evaluation on a Dask cluster, each worker reading its own partitions.
 
-Plots are partitioned spatially (Hilbert curve, with ``dask-geopandas``), so each partition's
-sites are near each other and touch the same parts of the layer indexes. The LayerSet (without
-plots) is scattered to every worker once; each partition runs :func:`sitematch.match.score_sites`
-— the function the single-process path runs — and the driver ranks the union. The ranking is
-identical to :func:`sitematch.match.match`.
+The plots live in a partitioned GeoParquet folder (:mod:`sitematch.partition`: spatially sorted,
+one file per partition, counts and bounding boxes in the metadata — no shuffle). The driver plans
+from the manifest alone: it counts the sites in the profile's region from each partition's
+municipality counts and makes the one :class:`~sitematch.evaluate.Plan` a single process would
+make for that many sites. Each task gets only a partition's path, the layers' path, the profile
+and the plan; it reads the partition itself, takes the layers from a per-process cache (read from
+the layer files once per worker, checked against the driver's fingerprint — never pickled from the
+client), selects the region (:func:`sitematch.match.region_mask`) and runs
+:func:`sitematch.match.score_sites`, the function one process runs.
+
+What comes back is small:
+
+- the **shortlist** with every column and its geometry: passing sites whose rank the partition
+  proves (:func:`sitematch.match.rankable`; in a staged plan the partition's best
+  ``plan.exact_top`` always are), the near misses, and the partition's first
+  ``map_max_polygons`` other excluded sites in the order :attr:`MatchResult.excluded` lists them;
+- the **outcomes** of every other site without geometry or measured values: ``plot_id``,
+  municipality, ``passed``, ``n_missed``, ``shortfall``, ``near_miss``, ``missed``, ``exact``,
+  the score or its interval, and ``check_<key>`` / ``shortfall_<key>`` — what the funnel, the
+  counts and the CSV's outcome columns read.
+
+The driver concatenates and ranks with :func:`sitematch.match.ranked_result`. The global top-K
+lies within the union of the partitions' top-K, so the best ``exact_top`` sites, their scores and
+ranks, every near miss and every site's ``passed``/``missed`` are those of one process. Beyond
+the exact top, a partition may have measured more than one process would (its own top-K), so a
+few more sites can carry a proven rank — every rank given is the rank one process gives that site.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from sitematch.errors import SitematchError
+from sitematch import schema as s
+from sitematch import settings
+from sitematch.crs import WORKING_CRS
+from sitematch.errors import LayerError, SitematchError
+from sitematch.evaluate import Plan
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import plan_for, ranked_result, region_mask, score_sites
+from sitematch.match import plan_for, rankable, ranked_result, region_mask, score_sites
+from sitematch.partition import read_manifest, read_partition
 from sitematch.profile import Profile
-from sitematch.result import MatchResult
+from sitematch.result import (
+    CHECK_PREFIX,
+    EXACT,
+    LOWER_PREFIX,
+    MISSED,
+    N_MISSED,
+    NEAR_MISS,
+    PASSED,
+    SCORE,
+    SHORTFALL,
+    SHORTFALL_PREFIX,
+    UPPER_PREFIX,
+    VERIFY,
+    MatchResult,
+)
+
+log = logging.getLogger(__name__)
+
+#: Columns kept for sites outside the shortlist (besides ``check_<key>`` and ``shortfall_<key>``).
+OUTCOME_COLUMNS = (
+    s.PLOT_ID,
+    s.NAME,
+    s.MUNICIPALITY_CODE,
+    s.AREA_HA,
+    PASSED,
+    N_MISSED,
+    SHORTFALL,
+    NEAR_MISS,
+    MISSED,
+    VERIFY,
+    EXACT,
+    SCORE,
+    LOWER_PREFIX + SCORE,
+    UPPER_PREFIX + SCORE,
+)
+
+#: Layers by (absolute path, fingerprint), in this process: each Dask worker reads them once.
+_LAYERS: dict[tuple[str, str], LayerSet] = {}
+
+
+@dataclass(frozen=True)
+class PartitionScores:
+    """What one partition sends back to the driver.
+
+    Attributes
+    ----------
+    shortlist : geopandas.GeoDataFrame
+        Every column, with geometry, of the sites the driver may rank or show (module docstring).
+    outcomes : pandas.DataFrame
+        :data:`OUTCOME_COLUMNS` and the per-requirement outcomes of every other site in the region.
+    in_region : int
+        Sites of the partition in the profile's region.
+    seconds : float
+        Time spent on the worker (reading, layers, scoring).
+    """
+
+    shortlist: gpd.GeoDataFrame
+    outcomes: pd.DataFrame
+    in_region: int
+    seconds: float
+
+
+def region_layers(path: str | Path) -> LayerSet:
+    """A region's layers without its plots (the plots come from partitions).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A region folder (``layers.yaml``), a GeoPackage or a folder of files by kind.
+
+    Returns
+    -------
+    LayerSet
+    """
+    from sitematch.layers.catalogue import CATALOGUE_FILE, read_catalogue
+
+    path = Path(path)
+    if path.name == CATALOGUE_FILE or (path.is_dir() and (path / CATALOGUE_FILE).is_file()):
+        kinds = [k for k in read_catalogue(path).layers if k != "plots"]
+    else:
+        kinds = [k for k in s.LAYERS if k != "plots"]
+    return LayerSet.from_path(path, kinds=kinds)
+
+
+def worker_layers(path: str, fingerprint: str) -> LayerSet:
+    """The layers at ``path``, read once per process and kept (with their indexes) for later tasks.
+
+    Raises
+    ------
+    LayerError
+        If the layers read here are not those the driver matched against (another fingerprint).
+    """
+    key = (path, fingerprint)
+    if key not in _LAYERS:
+        layers = region_layers(path)
+        if layers.fingerprint() != fingerprint:
+            raise LayerError(
+                f"{path}: the layers on worker {os.uname().nodename} differ from the driver's "
+                f"(fingerprint {layers.fingerprint()}, not {fingerprint})",
+                hint="Give workers the same layer files (a shared filesystem or the same copy).",
+                where=path,
+            )
+        _LAYERS[key] = layers
+    return _LAYERS[key]
+
+
+def score_partition(
+    path: str,
+    layers_path: str,
+    fingerprint: str,
+    profile: Profile,
+    plan: Plan,
+    *,
+    screen_cache_dir: str | None = None,
+    keep_excluded: int = 500,
+) -> PartitionScores:
+    """Read one partition, select the region, score it and keep what the driver needs: the Dask task.
+
+    Parameters
+    ----------
+    path : str
+        A partition file (:func:`sitematch.partition.read_partition`).
+    layers_path : str
+        The region's layers, readable on this worker.
+    fingerprint : str
+        The layers' fingerprint on the driver.
+    profile : Profile
+        The profile.
+    plan : Plan
+        The driver's plan (for the region's total number of sites).
+    screen_cache_dir : str, optional
+        Where screening rasters are shared between processes (:data:`sitematch.settings.screen_cache_dir`).
+    keep_excluded : int
+        How many other excluded sites keep their geometry (the map draws that many).
+
+    Returns
+    -------
+    PartitionScores
+    """
+    start = time.perf_counter()
+    if screen_cache_dir:
+        settings.screen_cache_dir = screen_cache_dir
+    layers = worker_layers(layers_path, fingerprint)
+    sites = read_partition(path)
+    mask = region_mask(sites, layers, profile)
+    in_region = sites[mask].reset_index(drop=True)
+    scored = score_sites(in_region, layers, profile, plan=plan)
+    near = scored[NEAR_MISS].to_numpy(dtype=bool)
+    keep = rankable(scored) | near
+    other = np.flatnonzero(~scored[PASSED].to_numpy(dtype=bool) & ~near)
+    if len(other):
+        order = pd.DataFrame(scored.iloc[other][[N_MISSED, SHORTFALL, s.PLOT_ID]]).sort_values(
+            [N_MISSED, SHORTFALL, s.PLOT_ID], kind="mergesort"
+        )
+        keep[order.index[:keep_excluded].to_numpy()] = True  # labels are positions: scored has a 0..n-1 index
+    checks = [c for c in scored.columns if str(c).startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]
+    compact = [c for c in OUTCOME_COLUMNS if c in scored.columns] + checks
+    return PartitionScores(
+        shortlist=scored[keep],
+        outcomes=pd.DataFrame(scored.loc[~keep, compact]),
+        in_region=len(in_region),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _in_region(counts: pd.Series, layers: LayerSet, profile: Profile) -> int:
+    """Sites in the profile's region, from plot counts by kommunkod (no plots read)."""
+    if not len(counts):
+        return 0
+    codes = pd.DataFrame({s.MUNICIPALITY_CODE: pd.array(counts.index.astype(str), dtype="string")})
+    return int(counts.to_numpy()[region_mask(codes, layers, profile)].sum())
+
+
+def merge_scores(parts: list[PartitionScores]) -> gpd.GeoDataFrame:
+    """One frame of every partition's shortlist and outcomes (outcome rows have no geometry)."""
+    frames: list[pd.DataFrame] = []
+    for p in parts:
+        frames.append(pd.DataFrame(p.shortlist))
+        if len(p.outcomes):
+            frames.append(p.outcomes.assign(**{s.GEOMETRY: None}))
+    frames = [f for f in frames if len(f)] or [pd.DataFrame(parts[0].shortlist)]
+    merged = pd.concat(frames, ignore_index=True)
+    for col in (PASSED, NEAR_MISS, EXACT):
+        if col in merged.columns:
+            merged[col] = merged[col].astype(bool)
+    merged[N_MISSED] = merged[N_MISSED].astype("int64")
+    merged[s.GEOMETRY] = gpd.GeoSeries(merged[s.GEOMETRY].to_numpy(), crs=WORKING_CRS).values
+    return gpd.GeoDataFrame(merged, geometry=s.GEOMETRY, crs=WORKING_CRS)
+
+
+def local_cluster(n_workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``n_workers`` processes with one thread each.
+
+    Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in their workers, which makes the
+    allocation-heavy scoring ~30-50 % slower (measured on 125k-plot partitions); these workers
+    keep glibc's default (freed memory is returned to the system less eagerly).
+    """
+    import dask
+    from distributed import LocalCluster
+
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:  # the scheduler's chatter only when asked (-v)
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+
+
+def _client(scheduler_address: str | None, n_workers: int | None) -> tuple[Any, Any]:
+    """A client of the scheduler at ``scheduler_address``, or of a new local cluster: (client, cluster)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SitematchError("running on Dask needs: pip install 'sitematch[dask]'") from None
+    try:
+        if scheduler_address:
+            return Client(scheduler_address, timeout="20s"), None
+        cluster = local_cluster(n_workers or 2)
+        return Client(cluster), cluster
+    except (OSError, TimeoutError) as exc:
+        raise SitematchError(
+            f"cannot reach the Dask scheduler {scheduler_address}: {exc}", option="dask", where=scheduler_address
+        ) from None
 
 
 def match_distributed(
     profile: Profile,
-    layers: LayerSet,
+    plots: str | Path,
+    layers_path: str | Path,
     *,
+    layers: LayerSet | None = None,
     scheduler_address: str | None = None,
     n_workers: int | None = None,
-    npartitions: int | None = None,
-    client: object | None = None,
+    client: Any | None = None,
 ) -> MatchResult:
-    """Score and rank every candidate site on a Dask cluster.
+    """Score and rank the plots of a partitioned folder on a Dask cluster.
 
     Parameters
     ----------
     profile : Profile
         The lead's requirement profile.
-    layers : LayerSet
-        Layers with plots.
+    plots : str or pathlib.Path
+        A partitioned plots folder (:func:`sitematch.partition.write_partitioned`), at a path
+        every worker can read (the same machine or a shared filesystem).
+    layers_path : str or pathlib.Path
+        The region's layers (as :meth:`LayerSet.from_path` reads them), at a path every worker
+        can read; made absolute here.
+    layers : LayerSet, optional
+        The same layers already read on the driver (default: read from ``layers_path``).
     scheduler_address : str, optional
         A running scheduler (``tcp://host:8786``).
     n_workers : int, optional
-        Start a local cluster of this many worker processes (one thread each) for the call.
-    npartitions : int, optional
-        Spatial partitions of the plots (default: 4 per worker).
+        Start a local cluster of this many worker processes (one thread each) for the call
+        (default 2).
     client : distributed.Client, optional
-        Use this client instead of connecting.
+        Use this client (and its cluster) instead; it is left open.
 
     Returns
     -------
     MatchResult
-        The same as :func:`sitematch.match.match` returns.
+        Ranked sites, near misses and every site's outcome (see the module docstring for what
+        sites outside the shortlist carry).
 
     Raises
     ------
+    LayerError
+        If the plots folder or a partition is unreadable, or the workers' layers differ.
     SitematchError
         If Dask is not installed or the scheduler cannot be reached.
     """
-    try:
-        import dask
-        import dask_geopandas
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise SitematchError("running on Dask needs: pip install 'sitematch[dask]'") from None
-
-    sites = layers["plots"]
-    mask = region_mask(sites, layers, profile)
-    in_region = sites[mask].reset_index(drop=True)
-    plan = plan_for(profile, len(in_region))  # one plan for every partition: the same as one process
-    light = LayerSet(
-        {k: layers[k] for k in layers.kinds if k != "plots"},
-        layers.members,
-        layers.origin,
-        catalogue=layers.catalogue,
-        validated=True,
-    )
-
+    manifest = read_manifest(plots)
+    layers_path = Path(layers_path).resolve()
+    layers = layers if layers is not None else region_layers(layers_path)
+    in_region = _in_region(manifest.municipality_counts(), layers, profile)
+    plan = plan_for(profile, in_region)  # one plan for every partition: the one a single process makes
+    cache = settings.screen_cache_dir
+    own = client is None
     cluster = None
-    own_client = client is None
+    if own:
+        client, cluster = _client(scheduler_address, n_workers)
     try:
-        if client is None:
-            if scheduler_address:
-                client = Client(scheduler_address, timeout="20s")
-            else:
-                cluster = LocalCluster(
-                    n_workers=n_workers or 2,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-                client = Client(cluster)
-    except OSError as exc:
-        raise SitematchError(f"cannot reach the Dask scheduler {scheduler_address}: {exc}") from None
-    try:
-        workers = len(client.scheduler_info()["workers"]) or 1  # type: ignore[attr-defined]
-        nparts = npartitions or max(1, min(4 * workers, len(in_region) // 1000 or 1))
-        numbered = in_region.assign(_row=range(len(in_region)))  # spatial_shuffle re-indexes by Hilbert distance
-        ddf = dask_geopandas.from_geopandas(numbered, npartitions=nparts).spatial_shuffle(by="hilbert")
-        shared = client.scatter(light, broadcast=True)  # type: ignore[attr-defined]
-        tasks = [dask.delayed(score_sites)(part, shared, profile, plan=plan) for part in ddf.to_delayed()]
-        parts = client.compute(tasks, sync=True)  # type: ignore[attr-defined]
+        workers = len(client.scheduler_info()["workers"]) or 1
+        futures = client.map(
+            score_partition,
+            [str(p.path.resolve()) for p in manifest.parts],
+            layers_path=str(layers_path),
+            fingerprint=layers.fingerprint(),
+            profile=profile,
+            plan=plan,
+            screen_cache_dir=str(Path(cache).resolve()) if cache else None,
+            keep_excluded=settings.map_max_polygons,
+            pure=False,
+        )
+        parts: list[PartitionScores] = client.gather(futures)
     finally:
-        if own_client and client is not None:
-            client.close()  # type: ignore[attr-defined]
-        if cluster is not None:
-            cluster.close()
-    scored = pd.concat(parts).sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    return ranked_result(
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    log.info("%d partitions scored; worker seconds %s", len(parts), [round(p.seconds, 2) for p in parts])
+    result = ranked_result(
         profile,
-        scored,
+        merge_scores(parts),
         layers,
         plan=plan,
-        sites_total=len(sites),
-        outside_region=int((~mask).sum()),
+        sites_total=manifest.rows,
+        outside_region=manifest.rows - in_region,
         dask_workers=workers,
-        dask_partitions=nparts,
+        dask_partitions=len(parts),
     )
+    if manifest.provenance:
+        plots_rows = pd.DataFrame(
+            [
+                {"layer": "plots", s.SOURCE: a, s.LICENCE: b, "rows": n, "date": "", "about": ""}
+                for a, b, n in manifest.provenance
+            ]
+        )
+        result.provenance = pd.concat([result.provenance, plots_rows], ignore_index=True)
+    return result
