@@ -15,11 +15,14 @@ ten times faster than a tree search from each polygon, with the same values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 from sitematch import settings
 
@@ -90,6 +93,8 @@ class LineProbes:
         first = np.cumsum(pieces) - pieces
         frac = (np.arange(len(seg)) - first[seg] + 0.5) / pieces[seg]
         points = start[seg] + vec[seg] * frac[:, None]
+        from scipy.spatial import cKDTree  # scipy loads when a layer is indexed, not at import
+
         return cls(cKDTree(points), seg, float((length / pieces).max()) / 2)
 
     def nearest(
@@ -149,6 +154,8 @@ class NearestIndex:
         if len(parts) and not shapely.is_empty(parts).any():
             kinds = shapely.get_type_id(parts)
             if (kinds == 0).all():
+                from scipy.spatial import cKDTree
+
                 kd = cKDTree(shapely.get_coordinates(parts))
             elif (kinds == 1).all() and (shapely.get_num_coordinates(parts) == 2).all():
                 probes = LineProbes.build(parts)

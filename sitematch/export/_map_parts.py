@@ -23,6 +23,7 @@ from branca.element import MacroElement, Template
 from sitematch import schema as s
 from sitematch._io import is_missing
 from sitematch.crs import SERVING_CRS
+from sitematch.export._sitefacts import COLOURS
 from sitematch.layers.layerset import LayerSet
 
 #: Display simplification tolerances in metres (EPSG:3006), for display only.
@@ -34,19 +35,6 @@ LABELLED_PLACE_POPULATION = 50_000
 ATTRIBUTION = "SCB (CC0) · GeoNames (CC BY 4.0) · airportsdata (MIT) · see Data sources"
 
 #: Colours of the map's symbols, named once for the map and its legend.
-COLOURS = {
-    "motorway": "#c05621",
-    "junction": "#ed8936",
-    "rail": "#2d3748",
-    "terminal": "#4a5568",
-    "port": "#3182ce",
-    "substation": "#d69e2e",
-    "airport": "#805ad5",
-    "place": "#718096",
-    "near": "#dd6b20",
-    "excluded": "#a0aec0",
-    "member": "#2b6cb0",
-}
 
 
 def esc(value: object) -> str:

@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sitematch import schema as s
-from sitematch.export._map_parts import COLOURS
+from sitematch.export._sitefacts import COLOURS
 from sitematch.layers.layerset import LayerSet
 
 

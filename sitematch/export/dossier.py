@@ -21,8 +21,8 @@ from markupsafe import Markup
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
 from sitematch.criteria import Criterion, format_value
+from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._svgmap import overview_map, site_map
-from sitematch.export.map import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import MatchResult

@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import branca.colormap as cm
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -54,6 +53,7 @@ from sitematch.export._map_parts import (
     tooltip_layer,
     with_csp,
 )
+from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
 
@@ -64,34 +64,10 @@ ALWAYS_SHOWN = 10
 #: Popups keep clear of the panels: padding (pixels) from the top-left and bottom-right corners.
 POPUP_OPTIONS = {"max_width": 330, "auto_pan_padding_top_left": [360, 64], "auto_pan_padding_bottom_right": [270, 40]}
 
-SCORE_COLOURS = cm.LinearColormap(["#d7301f", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"], vmin=0, vmax=100)
-
 
 def _text_colour(background: str) -> str:
     r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
-
-
-def title_of(row: pd.Series) -> str:
-    """A site's name, or its plot id when it has none."""
-    name = row.get(s.NAME)
-    return name if isinstance(name, str) and name.strip() else str(row[s.PLOT_ID])
-
-
-def coordinates(rows: gpd.GeoDataFrame) -> pd.DataFrame:
-    """A point inside each site in SWEREF 99 TM and WGS 84 (columns ``e``, ``n``, ``lon``, ``lat``)."""
-    pts = rows.geometry.representative_point()
-    wgs = gpd.GeoSeries(pts, crs=rows.crs).to_crs(SERVING_CRS)
-    return pd.DataFrame({"e": pts.x, "n": pts.y, "lon": wgs.x, "lat": wgs.y}, index=rows.index)
-
-
-def coordinates_text(e: float, n: float, lat: float, lon: float) -> str:
-    """Coordinates as people read them: ``N 6 610 250 · E 580 250 (SWEREF 99 TM) · 59.61234° N, 16.54321° E``."""
-
-    def grouped(v: float) -> str:
-        return f"{round(v):,}".replace(",", " ")
-
-    return f"N {grouped(n)} · E {grouped(e)} (SWEREF 99 TM) · {lat:.5f}° N, {lon:.5f}° E"
 
 
 def _nearest(result: MatchResult, row: pd.Series) -> list[str]:
@@ -103,18 +79,6 @@ def _nearest(result: MatchResult, row: pd.Series) -> list[str]:
             if isinstance(name, str) and name and value is not None and pd.notna(value):
                 out.append(f"{esc(c.short_label.lstrip('→ '))} {esc(name)} {esc(format_value(c, value))}")
     return out
-
-
-def site_status(row: pd.Series) -> str:
-    """Greenfield, or brownfield with its MIFO risk class (or that it was not assessed)."""
-    flag = row.get(s.BROWNFIELD)
-    if flag is None or pd.isna(flag):
-        return "brownfield or not: not stated"
-    if not bool(flag):
-        return "greenfield"
-    mifo = row.get(s.MIFO_RISK_CLASS)
-    known = mifo is not None and pd.notna(mifo)
-    return f"brownfield · MIFO risk class {int(mifo)}" if known else "brownfield · MIFO class not assessed"
 
 
 def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], where: str) -> str:

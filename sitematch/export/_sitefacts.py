@@ -1,0 +1,65 @@
+"""What the map and the dossier both say about a site, without folium: colours, names, coordinates, status.
+
+The dossier (HTML and PDF) imports only this, so writing it does not load the web-map stack.
+"""
+
+from __future__ import annotations
+
+import branca.colormap as cm
+import geopandas as gpd
+import pandas as pd
+
+from sitematch import schema as s
+from sitematch.crs import SERVING_CRS
+
+#: Colours of the layers and outcomes, shared by the web map, the dossier's maps and the legend.
+COLOURS = {
+    "motorway": "#c05621",
+    "junction": "#ed8936",
+    "rail": "#2d3748",
+    "terminal": "#4a5568",
+    "port": "#3182ce",
+    "substation": "#d69e2e",
+    "airport": "#805ad5",
+    "place": "#718096",
+    "near": "#dd6b20",
+    "excluded": "#a0aec0",
+    "member": "#2b6cb0",
+}
+
+#: Score colours, 0 (red) to 100 (green).
+SCORE_COLOURS = cm.LinearColormap(["#d7301f", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"], vmin=0, vmax=100)
+
+
+def title_of(row: pd.Series) -> str:
+    """A site's name, or its plot id when it has none."""
+    name = row.get(s.NAME)
+    return name if isinstance(name, str) and name.strip() else str(row[s.PLOT_ID])
+
+
+def coordinates(rows: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A point inside each site in SWEREF 99 TM and WGS 84 (columns ``e``, ``n``, ``lon``, ``lat``)."""
+    pts = rows.geometry.representative_point()
+    wgs = gpd.GeoSeries(pts, crs=rows.crs).to_crs(SERVING_CRS)
+    return pd.DataFrame({"e": pts.x, "n": pts.y, "lon": wgs.x, "lat": wgs.y}, index=rows.index)
+
+
+def coordinates_text(e: float, n: float, lat: float, lon: float) -> str:
+    """Coordinates as people read them: ``N 6 610 250 · E 580 250 (SWEREF 99 TM) · 59.61234° N, 16.54321° E``."""
+
+    def grouped(v: float) -> str:
+        return f"{round(v):,}".replace(",", " ")
+
+    return f"N {grouped(n)} · E {grouped(e)} (SWEREF 99 TM) · {lat:.5f}° N, {lon:.5f}° E"
+
+
+def site_status(row: pd.Series) -> str:
+    """Greenfield, or brownfield with its MIFO risk class (or that it was not assessed)."""
+    flag = row.get(s.BROWNFIELD)
+    if flag is None or pd.isna(flag):
+        return "brownfield or not: not stated"
+    if not bool(flag):
+        return "greenfield"
+    mifo = row.get(s.MIFO_RISK_CLASS)
+    known = mifo is not None and pd.notna(mifo)
+    return f"brownfield · MIFO risk class {int(mifo)}" if known else "brownfield · MIFO class not assessed"
