@@ -56,3 +56,58 @@ class PeakRss:
     def peak_gb(self) -> float:
         """The peak in GB (10⁹ bytes)."""
         return self.peak / 1e9
+
+
+def release_freed_memory() -> None:
+    """Collect garbage and hand freed heap back to the system (glibc), so the next peak is the next run's own."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: the peak may include memory freed earlier
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def fresh_process_peak_gb(n: int, profile_name: str) -> dict[str, float]:
+    """Peak memory of a fresh process that generates ``n`` synthetic plots, indexes them and matches.
+
+    Returns ``peak_gb`` (the process's maximum resident set: data, indexes, screens and the match)
+    and ``before_match_gb`` (resident once the data and indexes are in memory).
+    """
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sitematch.bench.memory", str(n), profile_name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _probe(n: int, profile_name: str) -> None:  # pragma: no cover - run by fresh_process_peak_gb
+    import json
+
+    from sitematch.bench.profiles import PROFILES
+    from sitematch.bench.synthetic import synthetic_layers
+    from sitematch.features import build_indexes
+    from sitematch.match import match
+    from sitematch.profile import parse_profile
+
+    profile = parse_profile(PROFILES[profile_name])
+    layers = synthetic_layers(n)
+    build_indexes(layers, profile.parameters, screens=True)
+    release_freed_memory()
+    before = rss_bytes()
+    match(profile, layers)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"peak_gb": peak / 1e9, "before_match_gb": before / 1e9}))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    _probe(int(sys.argv[1]), sys.argv[2])

@@ -88,11 +88,16 @@ def targets(timings: list[Timing], dask: Mapping[str, Any] | None, startup: Mapp
                 f"10k plots of any profile ≤ 0.3 s: slowest {worst.profile} {worst.ours_s:.3f} s", worst.ours_s <= 0.3
             )
         )
-    big = [r for r in timings if r.n == 1_000_000]
+    big = [r for r in timings if r.n == 1_000_000 and r.fresh_peak_gb is not None]
     if big:
-        worst = max(big, key=lambda r: r.peak_gb)
+        worst = max(big, key=lambda r: r.fresh_peak_gb or 0.0)
+        peak = worst.fresh_peak_gb or 0.0
         out.append(
-            _check(f"peak memory at 1M < 4 GB: largest {worst.profile} {worst.peak_gb:.2f} GB", worst.peak_gb < 4)
+            _check(
+                f"peak memory at 1M < 4 GB (a fresh process: data, indexes, screens and the match): "
+                f"largest {worst.profile} {peak:.2f} GB",
+                peak < 4,
+            )
         )
     if dask:
         one, two, single = dask.get("dask_1_workers_s"), dask.get("dask_2_workers_s"), dask["one_process_s"]
@@ -145,8 +150,9 @@ def report(
         "once per layer set, their time is the *index + screens* column, mostly paid by the first profile of a "
         "size). *reference*: the obvious geopandas approach (`sjoin_nearest` on the unsplit layers, `sjoin` "
         "dwithin for radius sums). *peer*: the same with lines split into two-point segments — what a GIS engineer "
-        "who knows R-trees writes. × is how many times faster the engine is. *peak RSS*: the process's resident "
-        "memory while the engine ran, including the layers and plots already loaded. *ranked (exact rank)*: "
+        "who knows R-trees writes. × is how many times faster the engine is. *peak RSS*: the benchmark process's "
+        "resident memory while the engine ran (freed memory handed back first), including the layers, plots and "
+        "whatever the benchmark holds; a fresh process's peak follows the table. *ranked (exact rank)*: "
         f"sites that pass, and how many of them have an exact score and rank — in a staged run the best "
         f"{settings.exact_top:,} always do; further passing sites carry a score interval "
         "(`lower_score`/`upper_score`) below every ranked score, and are labelled `exact = False`. "
@@ -157,6 +163,15 @@ def report(
     ]
     notes = sorted({note for r in timings for note in r.notes})
     lines += [f"\\* {note}" for note in notes] + ([""] if notes else [])
+    fresh = [r for r in timings if r.fresh_peak_gb is not None]
+    if fresh:
+        lines += [
+            f"Peak memory of a fresh process that generates {fresh[0].n:,} synthetic plots, builds the indexes and "
+            "screens and matches (`sitematch/bench/memory.py`): "
+            + ", ".join(f"{r.profile} {r.fresh_peak_gb:.2f} GB" for r in fresh)
+            + ".",
+            "",
+        ]
     sizes = sorted({r.n for r in timings})
     if len(sizes) > 1:
         growth = []

@@ -36,7 +36,7 @@ import geopandas as gpd
 import numpy as np
 
 from sitematch import schema as s
-from sitematch.bench.memory import PeakRss
+from sitematch.bench.memory import PeakRss, fresh_process_peak_gb, release_freed_memory
 from sitematch.bench.profiles import BENCH_PROFILE, PROFILES
 from sitematch.bench.reference import reference_match
 from sitematch.bench.synthetic import synthetic_layers
@@ -62,6 +62,7 @@ class Timing:
     index_s: float = 0.0
     ours_s: float = 0.0
     peak_gb: float = 0.0
+    fresh_peak_gb: float | None = None
     ranked: int = 0
     proven: int = 0
     near_misses: int = 0
@@ -137,6 +138,7 @@ def compare(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tupl
 def _time_engine(profile: Profile, layers: LayerSet, repeats: int) -> tuple[MatchResult, float, float]:
     best, peak, result = math.inf, 0.0, None
     for _ in range(repeats):
+        release_freed_memory()  # what earlier runs freed is not this run's peak
         with PeakRss() as mem:
             t = time.perf_counter()
             result = match(profile, layers)
@@ -154,6 +156,7 @@ def bench_size(
     repeats: int,
     work: Path,
     say: Callable[[str], None],
+    fresh_peak: bool = False,
 ) -> list[Timing]:
     """Measure every profile at one size; see the module docstring."""
     say(f"{n:,} plots: generating the synthetic national data")
@@ -203,6 +206,10 @@ def bench_size(
         r.max_distance_diff_m = max(r.max_distance_diff_m, diff_peer)
         r.same_ranking &= same_peer
         out.append(r)
+    if fresh_peak:
+        for r in out:
+            say(f"{n:,} plots, {r.profile}: peak memory of a fresh process")
+            r.fresh_peak_gb = fresh_process_peak_gb(n, r.profile)["peak_gb"]
     return out
 
 
@@ -258,7 +265,13 @@ def run_bench(
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             timings += bench_size(
-                n, profiles, reference_limit=reference_limit, repeats=repeats, work=Path(tmp), say=say
+                n,
+                profiles,
+                reference_limit=reference_limit,
+                repeats=repeats,
+                work=Path(tmp),
+                say=say,
+                fresh_peak=n == max(sizes),
             )
         dask = None
         if dask_n:
