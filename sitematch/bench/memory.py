@@ -97,14 +97,15 @@ def _probe(n: int, profile_name: str) -> None:  # pragma: no cover - run by fres
     from sitematch.match import match
     from sitematch.profile import parse_profile
 
-    profile = parse_profile(PROFILES[profile_name])
-    layers = synthetic_layers(n)
-    build_indexes(layers, profile.parameters, screens=True)
-    release_freed_memory()
-    before = rss_bytes()
-    match(profile, layers)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"peak_gb": peak / 1e9, "before_match_gb": before / 1e9}))
+    # Sampled, not ru_maxrss: Linux carries the parent's high-water mark across fork and exec.
+    with PeakRss() as mem:
+        profile = parse_profile(PROFILES[profile_name])
+        layers = synthetic_layers(n)
+        build_indexes(layers, profile.parameters, screens=True)
+        release_freed_memory()
+        before = rss_bytes()
+        match(profile, layers)
+    print(json.dumps({"peak_gb": mem.peak_gb, "before_match_gb": before / 1e9}))
 
 
 if __name__ == "__main__":  # pragma: no cover
