@@ -162,8 +162,11 @@ def write_partitioned(
     if n_partitions is not None and n_partitions < 1:
         raise LayerError(f"{folder}: the number of partitions must be at least 1, not {n_partitions}")
     if folder.exists() and not (overwrite and (folder / MANIFEST).is_file()):
-        what = "a partitioned plots folder" if (folder / MANIFEST).is_file() else "a file or folder"
-        raise LayerError(f"{folder}: already exists ({what}); choose another name or remove it", where=str(folder))
+        if (folder / MANIFEST).is_file():
+            msg = "already exists (a partitioned plots folder); replace it with --overwrite, or choose another name"
+        else:
+            msg = "already exists (a file or folder that is not partitioned plots); choose another name"
+        raise LayerError(f"{folder}: {msg}", where=str(folder))
     n = n_partitions or default_partitions(len(plots))
     n = max(1, min(n, len(plots))) if len(plots) else 1
     ordered = plots.iloc[hilbert_order(plots)].reset_index(drop=True)

@@ -215,4 +215,29 @@ def report(
     if drive is not None:
         lines += report_lines(drive)
     lines += ["## Targets (issue 16)", "", *targets(timings, dask, startup), ""]
+    lines += service_section(Path("bench/service.md"))
     return "\n".join(lines)
+
+
+def service_section(path: Path) -> list[str]:
+    """The web service's load test (``bench/service.md``, written by ``tests/test_service_load.py``
+    with ``SITEMATCH_WRITE_BENCH=1``), as a section of this report; nothing when it was never run.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "service.md"
+    >>> _ = f.write_text("# Web service under load\\n\\n| a |\\n", encoding="utf-8")
+    >>> service_section(f)[:3]
+    ['## Web service under load', '', '| a |']
+    """
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").strip().splitlines()
+    out = [("#" + line) if line.startswith("#") else line for line in lines]
+    return [
+        *out,
+        "",
+        f"(from `{path.as_posix()}`: run by `SITEMATCH_WRITE_BENCH=1 make test`, not by `make bench`)",
+        "",
+    ]
