@@ -24,26 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-
 from sitematch import settings
+from sitematch.bench.profiles import FULL_PROFILE
 from sitematch.bench.synthetic import synthetic_layers
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import MatchResult
 
-#: The full-measure profile of issue 16: no requirements, eight preferences, every site measured.
-FULL_MEASURE_PROFILE = """
-name: full
-preferences:
-  distance_to_motorway_junction_m: {weight: 4, full_at: 2000, zero_at: 30000}
-  distance_to_motorway_m: {weight: 1, full_at: 1000, zero_at: 20000}
-  distance_to_rail_m: {weight: 2, full_at: 500, zero_at: 15000}
-  distance_to_freight_terminal_m: {weight: 1, full_at: 5000, zero_at: 80000}
-  distance_to_port_m: {weight: 1, full_at: 20000, zero_at: 250000}
-  distance_to_airport_m: {weight: 1, full_at: 20000, zero_at: 150000}
-  grid_capacity_mw: {weight: 2, zero_at: 5, full_at: 80}
-  labour_pool_population: {weight: 2, zero_at: 10000, full_at: 500000}
-"""
+#: The full-measure profile of issue 16 (:data:`sitematch.bench.profiles.FULL_PROFILE`).
+FULL_MEASURE_PROFILE = FULL_PROFILE
 
 
 def write_layers(layers: LayerSet, path: Path) -> Path:
@@ -168,4 +156,4 @@ def _main() -> None:  # pragma: no cover - a manual entry point: python -m sitem
 if __name__ == "__main__":  # pragma: no cover
     _main()
 
-__all__ = ["FULL_MEASURE_PROFILE", "gpd", "measure_dask", "same_ranking", "write_layers"]
+__all__ = ["FULL_MEASURE_PROFILE", "measure_dask", "same_ranking", "write_layers"]
