@@ -123,6 +123,16 @@ def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, 
             f"{result.outside_region} outside the region; written to {plain(target)}/",
         )
     ]
+    ranked_exactly = int(result.ranked["rank"].notna().sum()) if len(result.ranked) else 0
+    if ranked_exactly < len(result.ranked):  # a staged run past its exact top
+        lines.append(
+            (
+                2,
+                f"The best {ranked_exactly} have exact scores and ranks; the other "
+                f"{len(result.ranked) - ranked_exactly} meet every requirement and score below them "
+                "(their score intervals are in ranking.csv)",
+            )
+        )
     why = binding(result)
     if why is not None:
         lines.append((2, f"Why: {plain(why.sentence())}"))

@@ -235,3 +235,28 @@ def test_the_run_is_recorded(tiny_layers: LayerSet) -> None:
     assert run.layers_fingerprint == tiny_layers.fingerprint() and run.municipality("1980") == "Västerås"
     assert run.run_at.endswith("+00:00") and run.sitematch_version
     assert match(profile, tiny_layers, staged=True).run.staged
+
+
+def test_sites_past_the_exact_top_are_shown_as_such(national, monkeypatch, tmp_path) -> None:
+    """Past ``exact_top``: the map draws only ranked sites as polygons, the terminal says why the rest
+    have no rank, and the ranked order puts them after every ranked site, best bound first."""
+    from sitematch import cli, settings
+    from sitematch.export.map import build_map
+
+    layers, _ = national
+    monkeypatch.setattr(settings, "exact_top", 20)
+    profile = parse_profile(
+        "name: t\npreferences: {distance_to_rail_m: {weight: 1, full_at: 500, zero_at: 20000},"
+        " labour_pool_population: {weight: 1, zero_at: 10000, full_at: 500000}}\n"
+    )
+    result = match(profile, layers)
+    ranked = result.ranked
+    with_rank = ranked["rank"].notna().to_numpy()
+    assert 20 <= with_rank.sum() < len(ranked) and with_rank[: with_rank.sum()].all()  # ranked ones first
+    rest = ranked[~with_rank]
+    best = rest["score"].fillna(rest["upper_score"]).to_numpy(float)
+    assert (np.diff(best) <= 1e-9).all()  # then by score, or the upper bound of its interval
+    said = " ".join(text for _, text in cli._summary(result, tmp_path))
+    assert f"The best {with_rank.sum()} have exact scores and ranks" in said
+    html = build_map(result, layers, max_polygons=50).get_root().render()
+    assert f"Further ranked sites ({len(ranked) - with_rank.sum()}" in html
