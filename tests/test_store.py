@@ -282,3 +282,22 @@ def test_not_a_store_is_refused(tmp_path: Path) -> None:
     pyogrio.write_dataframe(gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=3006), other)
     r = CliRunner().invoke(main, ["plots", "list", "--store", str(other)])
     assert r.exit_code == 1 and "not a sitematch plot store" in r.output
+
+
+def test_reading_while_uploads_commit_never_fails(tmp_path: Path, region: LayerSet) -> None:
+    """The service reads the store for every match while municipalities upload: a read caught in a
+    commit waits and retries. A stress check: GDAL's read-only open failed once with "attempt to
+    write a readonly database" in the load test, a timing this loop does not hit every run."""
+    store = tmp_path / "store.gpkg"
+    plots = validated_plots(region, "1980", tmp_path)
+    first = writer(store, plots, "1980")
+    assert first.wait(timeout=120) == 0
+    writers = [writer(store, plots, "1980") for _ in range(6)]
+    reads = 0
+    while any(w.poll() is None for w in writers):
+        assert len(GeoPackageStore(store).plots()) == 3
+        reads += 1
+    for w in writers:
+        _, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err
+    assert reads > 3

@@ -23,6 +23,7 @@ import os
 import sqlite3
 import struct
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -263,17 +264,38 @@ class GeoPackageStore(PlotStore):
             raise StoreError(f"{shown(municipality_code)} is not a kommunkod (4 digits)")
         if not self.exists():
             return empty_plots(include_status=include_status)
-        with contextlib.closing(self._connect()) as con:
-            con.execute(f"SELECT 1 FROM {LAYER} LIMIT 1")  # rolls back a killed writer's journal, if any
         clauses = [f"{STATUS} = '{wanted}'"] if wanted else []
         if municipality_code is not None:
             clauses.append(f"{s.MUNICIPALITY_CODE} = '{municipality_code}'")
         where = " AND ".join(clauses) or None
-        gdf = pyogrio.read_dataframe(self.path, layer=LAYER, where=where, fid_as_index=False)
+        gdf = self._read_while_written(where)
         gdf = gdf.drop(columns=[c for c in gdf.columns if c not in (*STORE_COLUMNS, s.GEOMETRY)])
         if gdf.crs is None:
             gdf = gdf.set_crs(WORKING_CRS)
         return plots_frame(gdf, include_status=include_status)
+
+    def _read_while_written(self, where: str | None) -> gpd.GeoDataFrame:
+        """Read the plots with GDAL (read-only), retrying while an upload's commit is under way.
+
+        GDAL opens the file read-only; caught between a writer's journal and its commit it fails
+        with "attempt to write a readonly database" (it would have to roll the journal back) or
+        "database is locked". Each retry first opens the store read-write, which rolls back a
+        killed writer's journal or waits for a live writer to finish (up to the lock timeout).
+        """
+        deadline = time.monotonic() + settings.lock_timeout_s
+        pause = 0.02
+        while True:
+            with contextlib.closing(self._connect()) as con:
+                con.execute(f"SELECT 1 FROM {LAYER} LIMIT 1")  # rolls back a killed writer's journal, if any
+            try:
+                return pyogrio.read_dataframe(self.path, layer=LAYER, where=where, fid_as_index=False)
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.CRSError) as exc:
+                busy = any(w in str(exc) for w in ("readonly database", "locked", "busy"))
+                if not busy or time.monotonic() > deadline:
+                    raise StoreError(f"{self.path}: cannot read the plots: {exc}") from None
+                logger.info("%s: read while an upload commits; retrying (%s)", self.path, exc)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def history(self, plot_id: str) -> pd.DataFrame:
         """Every version of a plot, oldest first, the current one last (columns of the store).
