@@ -16,7 +16,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 from click.testing import CliRunner
-from shapely import Point, box
+from shapely import LineString, Point, box
 
 from sitematch.cli import main
 from sitematch.errors import CRSError
@@ -362,3 +362,208 @@ def test_detaljplan_json_and_boundaries_give_zoning_and_status_by_overlay(region
     assert f.loc[["A", "B"], "plan_zoning"].tolist() == ["J", "Z"] and f["plan_zoning"].isna().loc["C"]
     assert f.loc[["A", "B", "C"], "plan_status_by_overlay"].tolist() == ["laga_kraft"] * 3
     assert f["plan_status_by_overlay"].isna().loc["D"]
+
+
+# The NGP layout, field by field, as Lantmäteriet's Nationella geodataplattformen delivers digital
+# plans: Nationell informationsspecifikation Detaljplan 4.1, media type
+# application/vnd.lm.detaljplan.v4+json (checked against public generators and readers of NGP
+# plans: a QGIS plan-export plugin's tests against the 4.1 JSON schema, and a reader that walks
+# plangeometri / bestammelsegeometri). What the fixture keeps:
+# - a FeatureCollection with "feature:mediatyp"; every feature "geometry": null;
+# - everything in "properties": "feature:typ", "objektidentitet" (UUID), "objektversion",
+#   "versionGiltigFran" (UTC, with a Z);
+# - the plan: kommun, beteckning, namn, syfte, status, typ, beslutsinformation[{beslutstyp,
+#   datumAntagande, datumLagakraft (a list), genomforandetid}], plangeometri;
+# - a provision: detaljplan (the plan's objektidentitet), planbestammelsekatalogreferens (a UUID into
+#   Boverket's catalogue), bestammelseformulering, bestammelsegeometri;
+# - plangeometri / bestammelsegeometri: a list, one entry per part, of {geometri: {typ: yta|linje|punkt,
+#   koordinatsystemPlan: "EPSG:30xx", dimension: 2, position: <GeoJSON geometry>}, geometrimetadata};
+#   the CRS per geometry, no top-level "crs". Here one plan is drawn in EPSG:3010 (SWEREF 99 16 30,
+#   Västerås's zone) and the other, and some provisions, in EPSG:3006: one file, several CRSs.
+# Not confirmed: the status code list's values other than "påbörjad" ("lagaKraft" is taken as likely).
+P1, P2 = "8b0c2f1e-3a4d-4c5b-9e6f-0a1b2c3d4e5f", "1f2e3d4c-5b6a-4978-8a9b-c0d1e2f3a4b5"
+J2, Z1, E2 = (
+    "2d3b5e1a-0c4f-4a8e-9b7d-6e5f4a3b2c1d",
+    "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+)
+
+
+def _ngp_geometry(geom, crs: int, typ: str = "yta") -> dict:
+    return {
+        "geometri": {
+            "typ": typ,
+            "koordinatsystemPlan": f"EPSG:{crs}",
+            "dimension": 2,
+            "position": _geojson(geom, crs),
+        },
+        "geometrimetadata": {"lagesbestamningsmetodIPlan": {"typ": "lägesplacering"}},
+    }
+
+
+def _ngp_feature(feature_type: str, ident: str, when: str, **props) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {
+            "feature:typ": feature_type,
+            "objektidentitet": ident,
+            "objektversion": 1,
+            "versionGiltigFran": when,
+            **props,
+        },
+    }
+
+
+def ngp_plan_fixture(path: Path) -> Path:
+    """Two plans: P1 (laga kraft, two parts drawn in EPSG:3010) over A and B with a J use over A and
+    a Z use over B (in EPSG:3006, two parts); P2 (påbörjad, EPSG:3006) over C with an E use."""
+    doc = {
+        "type": "FeatureCollection",
+        "feature:mediatyp": "application/vnd.lm.detaljplan.v4+json",
+        "features": [
+            _ngp_feature(
+                "detaljplan",
+                P1,
+                "2024-05-02T08:00:00Z",
+                kommun="Västerås",
+                beteckning="1980-P2023/4",
+                namn="Detaljplan för kvarteret Smedjan",
+                syfte="Möjliggöra industri och verksamheter",
+                status="lagaKraft",
+                typ="detaljplan",
+                beslutsinformation=[
+                    {
+                        "beslutstyp": "antagande",
+                        "diarienummerKommun": "KS 2022/118",
+                        "datumAntagande": "2023-03-01",
+                        "datumLagakraft": ["2023-04-12", "2023-04-20"],
+                        "genomforandetid": 5,
+                    }
+                ],
+                plangeometri=[
+                    _ngp_geometry(box(E0 - 1000, N0 - 1000, E0 + 1000, N0 + 1000), 3010),
+                    _ngp_geometry(box(E0 + 2500, N0 - 1000, E0 + 4000, N0 + 1000), 3010),
+                ],
+            ),
+            _ngp_feature(
+                "detaljplan",
+                P2,
+                "2025-11-30T10:15:00Z",
+                kommun="Västerås",
+                beteckning="1980-P2025/7",
+                namn="Östra verksamhetsområdet",
+                syfte="Tekniska anläggningar",
+                status="påbörjad",
+                typ="detaljplan",
+                beslutsinformation=[{"diarienummerKommun": "KS 2025/12"}],
+                plangeometri=[_ngp_geometry(box(E0 - 6000, N0 - 1000, E0 - 4000, N0 + 1000), 3006)],
+            ),
+            _ngp_feature(
+                "användningsbestämmelse",
+                "a1000000-0000-4000-8000-000000000001",
+                "2024-05-02T08:00:00Z",
+                detaljplan=P1,
+                planbestammelsekatalogreferens=J2,
+                bestammelseformulering="Industri",
+                bestammelsegeometri=[_ngp_geometry(box(E0 - 1000, N0 - 1000, E0 + 1000, N0 + 1000), 3010)],
+            ),
+            _ngp_feature(
+                "användningsbestämmelse",
+                "a1000000-0000-4000-8000-000000000002",
+                "2024-05-02T08:00:00Z",
+                detaljplan=P1,
+                planbestammelsekatalogreferens=Z1,
+                bestammelseformulering="Verksamheter",
+                bestammelsegeometri=[
+                    _ngp_geometry(box(E0 + 2500, N0 - 1000, E0 + 3200, N0 + 1000), 3006),
+                    _ngp_geometry(box(E0 + 3200, N0 - 1000, E0 + 4000, N0 + 1000), 3006),
+                ],
+            ),
+            _ngp_feature(
+                "användningsbestämmelse",
+                "a1000000-0000-4000-8000-000000000003",
+                "2025-11-30T10:15:00Z",
+                detaljplan=P2,
+                planbestammelsekatalogreferens=E2,
+                bestammelseformulering="Tekniska anläggningar",
+                bestammelsegeometri=[_ngp_geometry(box(E0 - 6000, N0 - 1000, E0 - 4000, N0 + 1000), 3006)],
+            ),
+            _ngp_feature(
+                "användningsbestämmelse",
+                "a1000000-0000-4000-8000-000000000004",
+                "2024-05-02T08:00:00Z",
+                detaljplan=P1,
+                planbestammelsekatalogreferens="ffffffff-0000-4000-8000-00000000okänd",
+                bestammelseformulering="Natur",
+                bestammelsegeometri=[_ngp_geometry(box(E0 + 3500, N0 + 500, E0 + 4000, N0 + 1000), 3010)],
+            ),
+            _ngp_feature(
+                "egenskapsbestämmelse",
+                "e1000000-0000-4000-8000-000000000001",
+                "2024-05-02T08:00:00Z",
+                detaljplan=P1,
+                planbestammelsekatalogreferens="0a0b0c0d-1e1f-4a2b-8c3d-4e5f6a7b8c9d",
+                bestammelseformulering="Utfart får inte finnas",
+                bestammelsevarde=[],
+                bestammelsegeometri=[
+                    _ngp_geometry(LineString([(E0 - 1000, N0), (E0 - 1000, N0 + 500)]), 3010, "linje")
+                ],
+            ),
+        ],
+    }
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def test_detaljplan_in_the_real_ngp_layout(region: Path, tmp_path: Path) -> None:
+    """The 4.1 layout (geometry null, geometry lists with koordinatsystemPlan, no top-level crs) imports
+    from the command line with exit 0: plan areas with status and date, uses joined to their plan
+    through its objektidentitet, all in EPSG:3006."""
+    plan = ngp_plan_fixture(tmp_path / "detaljplan.json")
+    mapping = tmp_path / "boverket.yaml"
+    mapping.write_text(f"catalogue:\n  {J2}: DP_KM_J2\n  {Z1}: DP_KM_Z1\n  {E2}: DP_KM_E2\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["layers", "import", "detaljplan", str(plan), "--out", str(region), "--mapping", str(mapping)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 användningsbestämmelser row(s)" in result.output
+    plans = gpd.read_file(region / "plan_areas.gpkg")
+    assert plans.crs.to_epsg() == 3006
+    assert plans["plan_id"].tolist() == ["1980-P2023/4", "1980-P2025/7"]
+    assert plans["plan_status"].tolist() == ["laga_kraft", "pagaende"]
+    assert plans["plan_date"].iloc[0] == "2023-04-20" and plans["plan_date"].isna().iloc[1]  # the later of the list
+    # P1's two parts, 2 × 2 km and 1.5 × 2 km, drawn in EPSG:3010 and brought back to 3006.
+    assert plans.geometry.area.iloc[0] == pytest.approx(4e6 + 3e6, rel=1e-6)
+    assert plans.geometry.iloc[0].bounds == pytest.approx((E0 - 1000, N0 - 1000, E0 + 4000, N0 + 1000), abs=0.01)
+    uses = gpd.read_file(region / "plan_uses.gpkg")
+    assert uses["zoning"].tolist() == ["J", "Z", "E"]
+    assert uses["use_code"].tolist() == ["DP_KM_J2", "DP_KM_Z1", "DP_KM_E2"]
+    assert uses["plan_id"].tolist() == ["1980-P2023/4", "1980-P2023/4", "1980-P2025/7"]
+    assert uses["plan_status"].tolist() == ["laga_kraft", "laga_kraft", "pagaende"]
+    assert uses.geometry.area.iloc[1] == pytest.approx(1500 * 2000, rel=1e-9)  # Z's two parts joined
+    f = features(region, ["plan_zoning", "plan_status_by_overlay"])
+    assert f.loc[["A", "B", "C"], "plan_zoning"].tolist() == ["J", "Z", "E"]
+    assert f.loc[["A", "B", "C"], "plan_status_by_overlay"].tolist() == ["laga_kraft", "laga_kraft", "pagaende"]
+    assert f["plan_zoning"].isna().loc["D"]
+    cat = LayerSet.from_path(region).catalogue
+    # The layers' date: the plans' newest versionGiltigFran, and the catalogue says so.
+    assert cat.layers["plan_areas"].date == "2025-11-30" and cat.layers["plan_uses"].date == "2025-11-30"
+    assert "versionGiltigFran" in cat.layers["plan_areas"].date_from
+    assert "plan_areas dated 2025-11-30, from the plans' newest versionGiltigFran" in result.output
+
+
+def test_detaljplan_geometry_without_a_crs_is_refused_cleanly(region: Path, tmp_path: Path) -> None:
+    plan = ngp_plan_fixture(tmp_path / "detaljplan.json")
+    doc = json.loads(plan.read_text(encoding="utf-8"))
+    del doc["features"][1]["properties"]["plangeometri"][0]["geometri"]["koordinatsystemPlan"]
+    plan.write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(main, ["layers", "import", "detaljplan", str(plan), "--out", str(region)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no koordinatsystemPlan" in result.output and "--crs" in result.output
+    assert not (region / "plan_areas.gpkg").exists()
+    # Told the CRS, the same file imports (the geometry is in EPSG:3006).
+    result = CliRunner().invoke(
+        main, ["layers", "import", "detaljplan", str(plan), "--out", str(region), "--crs", "3006"]
+    )
+    assert result.exit_code == 0, result.output

@@ -135,10 +135,29 @@ def import_files(
     layers: list[ImportedLayer] = importer.read([Path(f) for f in files], Path(out))
     if not layers:
         raise SourceError(f"{source}: found nothing to import in {', '.join(str(f) for f in files)}")
+    _date_layers(layers, importer.date_from, report)
     from sitematch.importers._region import write_region
 
     write_region(Path(out), layers, report, progress=step)
     return report
+
+
+def _date_layers(layers: list[ImportedLayer], date_from: str, report: ImportReport) -> None:
+    """Every layer dated: by the source (or mapping) where it gives a date, else by the import day; say which."""
+    import datetime as dt
+
+    for layer in layers:
+        if layer.date:
+            layer.date_from = layer.date_from or date_from or "the source"
+        else:
+            layer.date = dt.date.today().isoformat()
+            layer.date_from = "import day"
+        where = (
+            "the import day: the source states no date (give 'date' in a mapping)"
+            if layer.date_from == "import day"
+            else f"from {layer.date_from}"
+        )
+        report.note(f"{layer.kind} dated {layer.date}, {where}")
 
 
 __all__ = ["IMPORTERS", "ImportReport", "ImportedLayer", "Importer", "SourceError", "import_files", "importer_class"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import logging
@@ -43,6 +44,8 @@ class ImportedLayer:
     licence: str
     date: str | None = None
     description: str = ""
+    #: Where the date came from: "mapping", "source: <what in the file>" or "import day".
+    date_from: str = ""
 
 
 @dataclass
@@ -157,6 +160,10 @@ class Importer(ABC):
         self.crs = crs
         self.progress: Progress = progress or (lambda _what, _done, _total: None)
         self.report = report or ImportReport(self.name)
+        #: Dates the source's files state, with what states them (file header, metadata).
+        self.source_dates: list[tuple[str, str]] = []
+        #: Where :meth:`provenance` took the date from.
+        self.date_from = ""
 
     @classmethod
     def allowed_mapping_keys(cls) -> tuple[str, ...]:
@@ -172,9 +179,23 @@ class Importer(ABC):
         """An importer option from the mapping's ``options``."""
         return (self.mapping.get("options") or {}).get(key, default)
 
-    def provenance(self, default_date: str | None = None) -> tuple[str, str, str | None]:
-        """``source``, ``licence`` and date for the layers: the mapping's, else the importer's."""
-        date = self.mapping.get("date") or default_date
+    def provenance(self, default_date: str | None = None, date_from: str = "the source") -> tuple[str, str, str | None]:
+        """``source``, ``licence`` and date for the layers: the mapping's, else the importer's.
+
+        The date is the mapping's ``date``, else ``default_date`` (what the importer read from the
+        source: ``date_from`` says where), else the newest date the files' metadata state
+        (:attr:`source_dates`), else None (:func:`sitematch.importers.import_files` then dates the
+        layers by the import day). :attr:`date_from` records which.
+        """
+        if self.mapping.get("date"):
+            date, self.date_from = str(self.mapping["date"]), "the mapping's 'date'"
+        elif default_date:
+            date, self.date_from = str(default_date), date_from
+        elif self.source_dates:
+            date, what = max(self.source_dates)
+            self.date_from = what
+        else:
+            date, self.date_from = None, ""
         return str(self.mapping.get("source") or self.source), str(self.mapping.get("licence") or self.licence), date
 
     def read_vector(self, path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -186,6 +207,9 @@ class Importer(ABC):
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
             raise SourceError(f"{path}: cannot be read ({exc})", where=str(path)) from None
         self.report.read[f"features from {path.name}" + (f" (layer {layer})" if layer else "")] = len(gdf)
+        changed = gpkg_last_change(path, layer)
+        if changed:
+            self.source_dates.append((changed, f"{path.name}'s GeoPackage metadata (last_change)"))
         return self.with_crs(gdf, str(path))
 
     def with_crs(self, gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -245,6 +269,21 @@ class Importer(ABC):
         geometry = getattr(frame, "_geometry_column_name", None)
         self.report.unmapped[what] = [str(c) for c in frame.columns if c not in used and c != geometry]
         return out
+
+
+def gpkg_last_change(path: Path, layer: str | None = None) -> str | None:
+    """The date a GeoPackage's metadata says its layer last changed (``gpkg_contents.last_change``), or None."""
+    if path.suffix.lower() != ".gpkg":
+        return None
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
+    except sqlite3.Error:
+        return None
+    dates = [str(d)[:10] for name, d in rows if d and (layer is None or name == layer)]
+    return max(dates) if dates else None
 
 
 def need_columns(frame: pd.DataFrame, required: Iterable[str], what: str, mapping_hint: str) -> None:

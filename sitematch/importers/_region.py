@@ -62,6 +62,8 @@ def _entry(layer: ImportedLayer) -> dict[str, Any]:
     entry["licence"] = layer.licence
     if layer.date:
         entry["date"] = str(layer.date)
+    if layer.date_from:
+        entry["date_from"] = layer.date_from
     entry["description"] = layer.description or (schema.description if builtin is None else f"{kind}, imported")
     return entry
 

@@ -149,7 +149,9 @@ class CapacityImporter(Importer):
         self.report.note(f"{len(rec)} substation(s) given capacity; {len(subs) - len(rec)} without a record left out")
         layer = subs.iloc[rec["_pos"].astype(int).to_numpy()].reset_index(drop=True)
         rec = rec.reset_index(drop=True)
-        source, licence, date = self.provenance(str(rec["as_of"].max().date()) if len(rec) else None)
+        source, licence, date = self.provenance(
+            str(rec["as_of"].max().date()) if len(rec) else None, "the newest record's as-of date"
+        )
         age = (pd.Timestamp(today) - rec["as_of"]).dt.days
         out_frame = gpd.GeoDataFrame(
             {

@@ -174,11 +174,7 @@ class OsmImporter(Importer):
                 raise SourceError(f"{path}: not an OpenStreetMap file pyosmium can read ({exc})") from None
             date = date or header.get("osmosis_replication_timestamp", "")[:10] or None
             self._read_file(path, layers)
-        source, licence, date = self.provenance(date)
-        if date is None:
-            self.report.note(
-                "the extract's header has no date (osmosis_replication_timestamp): give 'date' in a mapping"
-            )
+        source, licence, date = self.provenance(date, "the extract's header (osmosis_replication_timestamp)")
         return [
             ImportedLayer(kind, self._to_working(kind, c.frame(), str(files[0])), source, licence, date)
             for kind, c in layers.items()

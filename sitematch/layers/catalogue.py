@@ -50,7 +50,7 @@ from sitematch.measures import measure_class
 CATALOGUE_FILE = "layers.yaml"
 
 TOP_KEYS = ("name", "description", "layers", "criteria", "parameters")
-LAYER_KEYS = ("file", "layer", "geometry", "columns", "source", "licence", "date", "description")
+LAYER_KEYS = ("file", "layer", "geometry", "columns", "source", "licence", "date", "date_from", "description")
 COLUMN_KEYS = ("type", "required", "description")
 CRITERION_KEYS = (
     "measure",
@@ -99,6 +99,8 @@ class LayerEntry:
     licence: str | None = None
     date: str | None = None
     description: str = ""
+    #: Where the date came from (an import writes "import day", "the source…" or "the mapping's 'date'").
+    date_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ class _Reader:
             self.text(spec, "licence", path),
             self.text(spec, "date", path),
             self.prose(spec, "description", path),
+            self.prose(spec, "date_from", path),
         )
 
     def prose(self, raw: Mapping[str, Any], key: str, path: tuple[str, ...]) -> str:
