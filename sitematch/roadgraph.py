@@ -13,6 +13,10 @@ distance at ``access_speed_kmh``, never less than ``min_access_min`` for plots a
 then drives along the edge to either of its ends, as the edge's direction allows. Times between
 points are then exact on the graph, including two points on the same edge.
 
+A point the network does not cover is **not snapped** (its times are unknown, not long): one
+farther than ``max_access_m`` from every road, e.g. a plot in a county whose roads were not
+imported. The network's :attr:`RoadGraph.extent` (the convex hull of its nodes) is recorded.
+
 SciPy's ``csgraph.dijkstra`` does the searches, with a time ``limit``; sources are run in chunks
 whose distance rows fit :data:`ROW_BUDGET_BYTES`.
 """
@@ -45,7 +49,8 @@ def _minutes(length_m: NDArray[np.float64], speed_kmh: NDArray[np.float64]) -> N
 
 def _part(share: NDArray[np.float64], minutes: NDArray[np.float64]) -> NDArray[np.float64]:
     """Minutes for a share of an edge: 0 for none of it, ``inf`` where the direction is closed."""
-    return np.where(share == 0, 0.0, np.where(np.isfinite(minutes), share * minutes, np.inf))
+    finite = np.isfinite(minutes)
+    return np.where(share == 0, 0.0, np.where(finite, share * np.where(finite, minutes, 0.0), np.inf))
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,11 @@ class RoadGraph:
     def n_nodes(self) -> int:
         """Number of nodes."""
         return int(self.graph.shape[0])
+
+    @cached_property
+    def extent(self) -> shapely.Geometry:
+        """The area the network covers: the convex hull of its nodes (EPSG:3006)."""
+        return shapely.convex_hull(shapely.multipoints(self.xy)) if len(self.xy) else shapely.Polygon()
 
     @classmethod
     def from_lines(
@@ -191,8 +201,17 @@ class RoadGraph:
         return cls._assemble(np.empty((0, 2)), e, e, np.empty(0, dtype=object), np.empty(0), np.empty(0))
 
     # -- snapping ---------------------------------------------------------------------------------
-    def snap(self, geoms: NDArray[np.object_], access_speed_kmh: float, min_access_min: float = 0.0) -> Snapped:
+    def snap(
+        self,
+        geoms: NDArray[np.object_],
+        access_speed_kmh: float,
+        min_access_min: float = 0.0,
+        max_access_m: float | None = None,
+    ) -> Snapped:
         """Place geometries on the nearest edge of the main component.
+
+        A geometry farther than ``max_access_m`` from every edge is not placed (edge -1): the
+        network does not cover it.
 
         Parameters
         ----------
@@ -202,6 +221,8 @@ class RoadGraph:
             Speed over the straight distance from the geometry to the edge.
         min_access_min : float
             The least access time (plots and population: never zero).
+        max_access_m : float, optional
+            The farthest a geometry may lie from the nearest edge (default: no limit).
 
         Returns
         -------
@@ -221,7 +242,9 @@ class RoadGraph:
         access = np.full(n, np.inf)
         if n == 0 or len(self.snappable) == 0:
             return Snapped(edge, frac, access)
-        (gi, ti), dist = self.tree.query_nearest(geoms, return_distance=True, all_matches=False)
+        (gi, ti), dist = self.tree.query_nearest(
+            geoms, max_distance=max_access_m, return_distance=True, all_matches=False
+        )
         e = self.snappable[ti]
         lines = self.edge_geom[e]
         touch = shapely.get_point(shapely.shortest_line(geoms[gi], lines), 1)

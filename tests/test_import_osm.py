@@ -201,3 +201,24 @@ def test_labour_pool_on_the_helsinki_road_graph(region: Path) -> None:
     for i in range(len(LIMITS)):  # no faster than a straight line at the top speed
         assert feats[f"pool_{i}"] <= feats[f"line_{i}_population"], LIMITS[i]
     assert 0 < feats["labour_pool_within_30_min"] <= feats["line_30km_population"]
+
+
+def test_an_extract_outside_sweden_is_refused_with_advice_that_can_help(tmp_path: Path) -> None:
+    """A tiny OSM XML extract of a street in Berlin (13.40 E, 52.52 N): OpenStreetMap is always
+    longitude/latitude, so the advice is another extract, never a CRS option."""
+    osm = tmp_path / "berlin.osm"
+    osm.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6' generator='test'>\n"
+        " <node id='1' version='1' lat='52.5200' lon='13.4000'/>\n"
+        " <node id='2' version='1' lat='52.5210' lon='13.4050'/>\n"
+        " <way id='10' version='1'><nd ref='1'/><nd ref='2'/>"
+        "<tag k='highway' v='primary'/><tag k='name' v='Unter den Linden'/></way>\n</osm>\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "region"
+    result = CliRunner().invoke(main, ["layers", "import", "osm", str(osm), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert "outside Sweden" in text and "longitude 13.4–13.405" in text
+    assert "sweden-latest.osm.pbf" in text and "--crs" not in text
+    assert not (out / "roads.gpkg").exists()

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 from click.testing import CliRunner
-from shapely import LineString, Point, box
+from shapely import LineString, Point, Polygon, box
 
 from sitematch.cli import main
 from sitematch.errors import CRSError
@@ -560,10 +560,150 @@ def test_detaljplan_geometry_without_a_crs_is_refused_cleanly(region: Path, tmp_
     plan.write_text(json.dumps(doc), encoding="utf-8")
     result = CliRunner().invoke(main, ["layers", "import", "detaljplan", str(plan), "--out", str(region)])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "no koordinatsystemPlan" in result.output and "--crs" in result.output
+    assert "no koordinatsystemPlan" in result.output and "crs" in result.output.lower()
     assert not (region / "plan_areas.gpkg").exists()
     # Told the CRS, the same file imports (the geometry is in EPSG:3006).
     result = CliRunner().invoke(
         main, ["layers", "import", "detaljplan", str(plan), "--out", str(region), "--crs", "3006"]
     )
     assert result.exit_code == 0, result.output
+
+
+# -- NVDB one-way links and the network's extent --------------------------------------------------
+def _nvdb_links(path: Path, closed_forward: int, closed_backward: int) -> Path:
+    """A newer NVDB export (road numbers in Evag_555 / Huvnr_556_1, one-way in F_/B_ForbjudenFardriktning),
+    all at 60 km/h (1 min per km) but E18 at 120 km/h (0.5 min per km); coordinates in km from (E0, N0)::
+
+        (0,3) ──── L2 ────► (2,3)
+          ▲                   │
+          L1 Köpingsvägen     L3
+          │                   ▼
+        (0,0)=Tp ── E18 ── (2,0) ── E18 ── (5,0)      E18 from (-5,0)
+
+    L1 is drawn south → north; the flags close it with (F) or against (B) that direction."""
+    k = 1000.0
+    links = [
+        # Evag_555, Huvnr_556_1, speed, F_Forbjuden, B_Forbjuden, Motorvag, name, line
+        (18, None, 120, 0, 0, 1, "E18", [(E0 - 5 * k, N0), (E0, N0), (E0 + 2 * k, N0), (E0 + 5 * k, N0)]),
+        (None, 56, 60, closed_forward, closed_backward, 0, "Köpingsvägen", [(E0, N0), (E0, N0 + 3 * k)]),
+        (None, None, 60, 0, 0, 0, "L2", [(E0, N0 + 3 * k), (E0 + 2 * k, N0 + 3 * k)]),
+        (None, None, 60, 0, 0, 0, "L3", [(E0 + 2 * k, N0 + 3 * k), (E0 + 2 * k, N0)]),
+        (None, None, 60, 1, 1, 0, "Avstängd", [(E0 + 2 * k, N0 + 3 * k), (E0 + 3 * k, N0 + 4 * k)]),
+    ]
+    gdf = gpd.GeoDataFrame(
+        [
+            {
+                "Motorvag": m,
+                "F_Hogst_225": v,
+                "B_Hogst_225": v,
+                "Klass_181": 1 if m else 5,
+                "Kateg_380": 1 if e else 3,
+                "Evag_555": e,
+                "Huvnr_556_1": h,
+                "F_ForbjudenFardriktning": f,
+                "B_ForbjudenFardriktning": b,
+                "KOMMUNNR": "1980",
+                "Namn_130": n,
+                "geometry": LineString(xy),
+            }
+            for e, h, v, f, b, m, n, xy in links
+        ],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(gdf, path, layer="vagnat")
+    return path
+
+
+def _network_region(tmp_path: Path) -> Path:
+    """T: a triangle whose tip touches nothing: 100 m west of L1 at (0, 1 km) (access: 1 min, the floor);
+    F: a plot 27 km north of every road (outside the network)."""
+    from tests.conftest import _gdf, plot_row
+
+    out = tmp_path / "region"
+    out.mkdir()
+    tip = (E0 - 100, N0 + 1000)
+    plots = _gdf(
+        [
+            plot_row("T", "1980", Polygon([tip, (E0 - 400, N0 + 800), (E0 - 400, N0 + 1200)]), 6.0),
+            plot_row("F", "1980", box(E0, N0 + 30_000, E0 + 500, N0 + 30_500), 25.0),
+        ]
+    )
+    pyogrio.write_dataframe(plots, out / "plots.gpkg", layer="plots")
+    junction = gpd.GeoDataFrame(
+        {"name": ["Tp Köping"], "road": ["E18"], "source": ["example"], "licence": ["CC0"]},
+        geometry=[Point(E0, N0)],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(junction, out / "tp.gpkg", layer="motorway_junctions")
+    cells = gpd.GeoDataFrame(
+        {"cell_id": ["c1"], "population": [500], "source": ["example"], "licence": ["CC0"]},
+        geometry=[Point(E0 + 2000, N0 + 1500)],  # on L3
+        crs=3006,
+    )
+    pyogrio.write_dataframe(cells, out / "grid.gpkg", layer="population_grid")
+    (out / "layers.yaml").write_text(
+        "name: Testregion\nlayers:\n  plots: {file: plots.gpkg}\n  motorway_junctions: {file: tp.gpkg}\n"
+        "  population_grid:\n    file: grid.gpkg\n    geometry: Point\n"
+        "    columns: {cell_id: str, population: int}\n    source: example\n    licence: CC0\n",
+        encoding="utf-8",
+    )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("closed_forward", "closed_backward", "minutes"),
+    [
+        # Both ways open: 1 min access, 1 km south on L1 (1 min).
+        (0, 0, 2.0),
+        # Closed with the line (northwards): south is still open.
+        (1, 0, 2.0),
+        # Closed against the line (southwards): 2 km north on L1, 2 km east on L2, 3 km south on L3
+        # (7 min at 1 min per km), 2 km west on the E18 at 120 km/h (1 min), plus access: 1 + 7 + 1 = 9.
+        (0, 1, 9.0),
+    ],
+)
+def test_nvdb_one_way_links_change_drive_times(
+    tmp_path: Path, closed_forward: int, closed_backward: int, minutes: float
+) -> None:
+    region = _network_region(tmp_path)
+    nvdb = _nvdb_links(tmp_path / "nvdb.gpkg", closed_forward, closed_backward)
+    report = import_files("nvdb", [nvdb], region)
+    assert ("roads", 1, "closed in both directions") in report.dropped  # Avstängd
+    roads = gpd.read_file(region / "roads.gpkg")
+    expected_oneway = {(0, 0): 0, (1, 0): -1, (0, 1): 1}[(closed_forward, closed_backward)]
+    assert roads["oneway"].tolist() == [0, expected_oneway, 0, 0]
+    assert roads["road"].tolist()[:2] == ["E18", "56"]  # Evag_555, Huvnr_556_1
+    assert gpd.read_file(region / "motorways.gpkg")["road"].tolist() == ["E18"]
+    assert any(line.startswith("road network extent (EPSG:3006): E 575,000–585,000") for line in report.notes)
+    f = features(region, ["drive_time_to_motorway_junction_min"])
+    assert f.loc["T", "drive_time_to_motorway_junction_min"] == pytest.approx(minutes)
+
+
+def test_a_plot_outside_the_road_network_has_unknown_drive_time_and_labour_pool(tmp_path: Path) -> None:
+    from sitematch.match import match
+    from sitematch.profile import parse_profile
+
+    region = _network_region(tmp_path)
+    import_files("nvdb", [_nvdb_links(tmp_path / "nvdb.gpkg", 0, 0)], region)
+    f = features(region, ["drive_time_to_motorway_junction_min", "labour_pool_within_30_min"])
+    # T: 2 min to the junction; the cell on L3 (1.5 km up it) reaches T in 1 + 1.5 + 3 + 1 + 1 = 7.5 min.
+    assert f.loc["T"].tolist()[-2:] == [pytest.approx(2.0), 500]
+    # F lies 27 km from every road: not "749 minutes" and not "nobody": unknown.
+    assert f.loc["F"].iloc[-2:].isna().all()
+    layers = LayerSet.from_path(region)
+    for if_unknown, passed, check in (
+        ("fail", False, "unknown"),
+        ("pass", True, "passed"),
+        ("verify", True, "to verify"),
+    ):
+        profile = parse_profile(
+            "name: t\nrequirements:\n"
+            f"  max_drive_time_to_motorway_junction_min: {{value: 15, if_unknown: {if_unknown}}}\n"
+            f"  min_labour_pool_within_30_min: {{value: 100, if_unknown: {if_unknown}}}\n",
+            registry=layers.registry,
+        )
+        sites = match(profile, layers).sites.set_index("local_ref")
+        assert bool(sites.loc["T", "passed"])
+        assert bool(sites.loc["F", "passed"]) is passed, if_unknown
+        assert sites.loc["F", "check_max_drive_time_to_motorway_junction_min"] == check
+        assert sites.loc["F", "check_min_labour_pool_within_30_min"] == check

@@ -176,3 +176,27 @@ def test_region_without_roads_gives_unknown(layers: LayerSet) -> None:
     )
     feats = compute_features(no_roads["plots"], no_roads, columns=["drive_time_to_motorway_junction_min"])
     assert np.isnan(feats["drive_time_to_motorway_junction_min"].iloc[0])
+
+
+def test_points_at_the_end_of_a_one_way_edge_raise_no_numpy_warning() -> None:
+    """A point exactly on a node of a one-way edge: 0 × inf must not reach numpy (it warned on every match)."""
+    import warnings
+
+    g = RoadGraph.from_lines(
+        np.array([LineString([at(0, 0), at(1, 0)]), LineString([at(1, 0), at(0, 0)])]),
+        np.array([60.0, 60.0]),
+        np.array([1, 1]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        site = g.snap(np.array([Point(at(0, 0))]), 20, min_access_min=1)
+        target = g.snap(np.array([Point(at(1, 0))]), 20)
+        assert g.time_to_nearest(site, target).tolist() == [pytest.approx(2.0)]  # 1 min access + 1 km at 60
+        assert g.reach_sum(site, target, np.array([5.0]), limit_min=3).tolist() == [5.0]
+
+
+def test_a_point_farther_than_the_access_limit_is_not_snapped() -> None:
+    g = RoadGraph.from_lines(np.array([LineString([at(0, 0), at(6, 0)])]), np.array([60.0]))
+    snapped = g.snap(np.array([Point(at(3, 4.9)), Point(at(3, 5.1))]), 20, 1, max_access_m=5000)
+    assert snapped.edge.tolist() == [0, -1]
+    assert shapely.equals(g.extent, LineString([at(0, 0), at(6, 0)]))  # the hull of two nodes

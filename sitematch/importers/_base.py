@@ -271,6 +271,17 @@ class Importer(ABC):
         return out
 
 
+def note_extent(report: ImportReport, lines: Any) -> None:
+    """Record a road network's extent (its bounding box, EPSG:3006): drive times are unknown outside it."""
+    import shapely
+
+    xmin, ymin, xmax, ymax = shapely.total_bounds(lines)
+    report.note(
+        f"road network extent (EPSG:3006): E {xmin:,.0f}–{xmax:,.0f}, N {ymin:,.0f}–{ymax:,.0f}; "
+        "plots farther from it than the road graph's access limit get an unknown drive time"
+    )
+
+
 def gpkg_last_change(path: Path, layer: str | None = None) -> str | None:
     """The date a GeoPackage's metadata says its layer last changed (``gpkg_contents.last_change``), or None."""
     if path.suffix.lower() != ".gpkg":

@@ -317,7 +317,7 @@ class DetaljplanImporter(Importer):
             raise CRSError(
                 f"{what}: a {noun} geometry has no koordinatsystemPlan and the file no 'crs'",
                 where=what,
-                hint="Give the CRS with --crs (e.g. EPSG:3011), or fix the file.",
+                hint="Give the CRS with the import (e.g. EPSG:3011), or fix the file.",
                 option="crs",
             )
         owners = np.array([i for i, _c, _g in flat], dtype=np.intp)

@@ -41,7 +41,8 @@ import pandas as pd
 import shapely
 
 from sitematch import schema as s
-from sitematch.importers._base import ImportedLayer, Importer, SourceError
+from sitematch.errors import CRSError
+from sitematch.importers._base import ImportedLayer, Importer, SourceError, note_extent
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,22 @@ class OsmImporter(Importer):
         ]
 
     def _to_working(self, kind: str, gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-        return self.to_working(gdf, f"{what} ({kind})")
+        try:
+            out = self.to_working(gdf, f"{what} ({kind})")
+        except CRSError:
+            # OpenStreetMap is always longitude/latitude: a CRS option cannot help, another extract can.
+            xmin, ymin, xmax, ymax = (round(float(v), 3) for v in gdf.total_bounds)
+            raise SourceError(
+                f"{what}: its {kind} lie outside Sweden (longitude {xmin}–{xmax}, latitude {ymin}–{ymax}).",
+                where=what,
+                hint=(
+                    "sitematch works on Swedish data. Import an extract of Sweden, e.g. Geofabrik's "
+                    "sweden-latest.osm.pbf, or one cut to your region (osmium extract -b LON1,LAT1,LON2,LAT2)."
+                ),
+            ) from None
+        if kind == "roads" and len(out):
+            note_extent(self.report, out.geometry.to_numpy())
+        return out
 
     def _objects(self, path: Path) -> Iterator[Any]:
         import osmium

@@ -2,12 +2,16 @@
 
 **NVDB** (File GeoDatabase or GeoPackage, SWEREF 99 TM; fields confirmed in SOURCES.md):
 ``Motorvag`` (motorway), ``Motortrafikled``, ``Klass_181`` (functional class 0–9), ``Kateg_380``
-(1 E-road, 2 riksväg, 3/4 county roads), ``Europ_16`` / ``Huvud_13`` (road numbers),
+(1 E-road, 2 riksväg, 3/4 county roads), road numbers ``Evag_555`` / ``Huvnr_556_1`` (newer
+exports) or ``Europ_16`` / ``Huvud_13`` (older ones; both generations are read),
 ``F_Hogst_225`` / ``B_Hogst_225`` (speed limit with / against the link's direction),
-``Barig_64``, ``KOMMUNNR``. Writes ``roads`` (every link: ``speed_kmh`` the higher of the two
-limits, else the mapping's speed for its functional class; both directions open) and
-``motorways`` (links with ``Motorvag`` set; ``road`` "E18" from ``Europ_16``, else the national
-number). NVDB has no junction layer: take ``motorway_junctions`` from OpenStreetMap.
+``F_ForbjudenFardriktning`` / ``B_ForbjudenFardriktning`` (the link is closed with / against its
+direction: one-way streets, ramps), ``Barig_64``, ``KOMMUNNR``. Writes ``roads`` (every link:
+``speed_kmh`` the higher of the two limits, else the mapping's speed for its functional class;
+``oneway`` 1 where travel against the link is forbidden, −1 where travel with it is; a link
+closed both ways is left out) and ``motorways`` (links with ``Motorvag`` set; ``road`` "E18" from
+the European number, else the national number). The report gives the network's extent.
+NVDB has no junction layer: take ``motorway_junctions`` from OpenStreetMap.
 
 **Rail network** (Shapefile/GeoPackage; field names not confirmed, so the mapping lists likely
 ones): writes ``rail`` (``line_name``, ``track_type``) and, for tracks whose type the mapping's
@@ -26,7 +30,7 @@ import pandas as pd
 import shapely
 
 from sitematch import schema as s
-from sitematch.importers._base import ImportedLayer, Importer, need_columns
+from sitematch.importers._base import ImportedLayer, Importer, need_columns, note_extent
 
 _TRUE = {"1", "1.0", "ja", "j", "true", "yes", "sant"}
 _LICENCE = "CC0 (Trafikverket)"
@@ -67,8 +71,11 @@ class NvdbImporter(Importer):
             "speed_backward": "B_Hogst_225",
             s.ROAD_CLASS: "Klass_181",
             "category": "Kateg_380",
-            "european": "Europ_16",
-            "national": "Huvud_13",
+            # Newer exports first, then the older names (the first field present is used).
+            "european": ["Evag_555", "Europ_16"],
+            "national": ["Huvnr_556_1", "Huvud_13"],
+            "closed_forward": "F_ForbjudenFardriktning",
+            "closed_backward": "B_ForbjudenFardriktning",
             s.NAME: ["Namn_130", "Gatunamn", "Vagnamn"],  # not confirmed
         },
         # Speed (km/h) for a link with no speed limit, by functional class 0–9 (an assumption: edit it).
@@ -77,6 +84,7 @@ class NvdbImporter(Importer):
 
     def read(self, files: list[Path], out: Path) -> list[ImportedLayer]:
         wanted = ["motorway", "speed_forward", "speed_backward", s.ROAD_CLASS, "category", "european", "national"]
+        wanted += ["closed_forward", "closed_backward"]
         gdf = _read_all(self, files, [*wanted, s.NAME], ["speed_forward"])
         limit = np.fmax(
             pd.to_numeric(gdf["speed_forward"], errors="coerce").to_numpy(dtype=float),
@@ -92,10 +100,15 @@ class NvdbImporter(Importer):
         european = gdf["european"].astype("string").str.replace(r"\.0$", "", regex=True)
         national = gdf["national"].astype("string").str.replace(r"\.0$", "", regex=True)
         road = ("E" + european).where(european.notna() & (european != "0") & (european != ""), national)
+        closed_fwd = _flag(gdf["closed_forward"]).to_numpy()
+        closed_back = _flag(gdf["closed_backward"]).to_numpy()
+        oneway = np.where(closed_back & ~closed_fwd, 1, np.where(closed_fwd & ~closed_back, -1, 0))
+        if (closed_fwd | closed_back).any():
+            self.report.note(f"{int((oneway != 0).sum())} one-way link(s) (F_/B_ForbjudenFardriktning)")
         roads = gpd.GeoDataFrame(
             {
                 s.SPEED_KMH: speed,
-                s.ONEWAY: 0,
+                s.ONEWAY: oneway,
                 s.ROAD_CLASS: klass,
                 s.ROAD: road,
                 s.NAME: gdf[s.NAME].astype("string"),
@@ -105,6 +118,11 @@ class NvdbImporter(Importer):
         )
         no_speed = np.isnan(speed)
         self.report.drop("roads", int(no_speed.sum()), "no speed limit and no functional class")
+        shut = closed_fwd & closed_back & ~no_speed
+        self.report.drop("roads", int(shut.sum()), "closed in both directions")
+        no_speed |= shut
+        if (~no_speed).any():
+            note_extent(self.report, roads.geometry.to_numpy()[~no_speed])
         motor = _flag(gdf["motorway"]).to_numpy()
         motorways = gpd.GeoDataFrame(
             {s.ROAD: road[motor].fillna("?").to_numpy(), s.NAME: gdf[s.NAME][motor].astype("string").to_numpy()},

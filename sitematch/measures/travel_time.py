@@ -12,7 +12,10 @@ Measured on the region's road layer (kind ``roads``: lines with ``speed_kmh`` an
 
 Plots and targets are snapped onto the nearest road with an access time (the straight distance at
 ``access_speed_kmh``); a plot's and a population cell's access time is never below
-``min_access_min``. ::
+``min_access_min``. A plot (or target) the network does not cover — farther than ``max_access_m``
+(default 5 km) from every road, e.g. in a county whose roads were not imported — gets an
+**unknown** value (NaN: a requirement on it follows its ``if_unknown``), never a long drive or an
+empty labour pool. ::
 
     criteria:
       labour_pool_within_45_min:
@@ -53,6 +56,8 @@ DIRECTIONS = ("from_site", "to_site")
 ACCESS_SPEED_KMH = 20.0
 #: The least access time of a plot or a population cell, minutes.
 MIN_ACCESS_MIN = 1.0
+#: Farther than this from every road, a plot or target is outside the network (its time unknown), metres.
+MAX_ACCESS_M = 5000.0
 
 
 def _number(spec: Mapping[str, Any], key: str, default: float, path: tuple[str, ...], fail: Fail) -> float:
@@ -86,6 +91,8 @@ class TravelTime(Measure):
         Only targets meeting these conditions count.
     access_speed_kmh, min_access_min : float
         How plots and targets join the road (see the module docstring).
+    max_access_m : float
+        Farther than this from every road, a plot or target is outside the network.
 
     Examples
     --------
@@ -102,6 +109,7 @@ class TravelTime(Measure):
     where: tuple[Clause, ...] = ()
     access_speed_kmh: float = ACCESS_SPEED_KMH
     min_access_min: float = MIN_ACCESS_MIN
+    max_access_m: float = MAX_ACCESS_M
 
     name = "travel_time"
     keys = (
@@ -114,6 +122,7 @@ class TravelTime(Measure):
         "where",
         "access_speed_kmh",
         "min_access_min",
+        "max_access_m",
     )
 
     def graph(self, ctx: MeasureContext) -> RoadGraph | None:
@@ -145,9 +154,11 @@ class TravelTime(Measure):
             else np.ones(len(rows))
         )
         key = (self.targets, "snapped", self.layer, self.access_speed_kmh, self.min_access_min, self.how)
+        key += (self.max_access_m,)
         key += tuple((c.text(), c.resolved(params)) for c in self.where)
         floor = self.min_access_min if self.how == "reach" else 0.0
-        snapped = ctx.cached(key, lambda: graph.snap(gdf.geometry.to_numpy()[rows], self.access_speed_kmh, floor))
+        geoms = gdf.geometry.to_numpy()[rows]
+        snapped = ctx.cached(key, lambda: graph.snap(geoms, self.access_speed_kmh, floor, self.max_access_m))
         return snapped, weights
 
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
@@ -157,7 +168,10 @@ class TravelTime(Measure):
         if graph is None or found is None:
             return Measured(np.full(n, np.nan))
         targets, weights = found
-        plots = graph.snap(sites.geometry.to_numpy(), self.access_speed_kmh, self.min_access_min)
+        plots = graph.snap(sites.geometry.to_numpy(), self.access_speed_kmh, self.min_access_min, self.max_access_m)
+        outside = int((plots.edge < 0).sum())
+        if outside:
+            log.info("%d site(s) outside the road network '%s': drive time unknown", outside, self.layer)
         limit = ctx.parameter(self.limit_min) if isinstance(self.limit_min, str) else self.limit_min
         direction = self.direction or ("to_site" if self.how == "reach" else "from_site")
         if self.how == "reach":
@@ -195,6 +209,7 @@ class TravelTime(Measure):
             parse_where(spec.get("where"), parameters, (*path, "where"), fail),
             _number(spec, "access_speed_kmh", ACCESS_SPEED_KMH, path, fail) or ACCESS_SPEED_KMH,
             _number(spec, "min_access_min", MIN_ACCESS_MIN, path, fail),
+            _number(spec, "max_access_m", MAX_ACCESS_M, path, fail) or MAX_ACCESS_M,
         )
 
     def layers(self) -> tuple[str, ...]:
