@@ -4,18 +4,18 @@ Every layer kind sitematch knows has a :class:`LayerSchema`: its name (also the 
 ``layers/region.gpkg``), its geometry type and its columns, each with a unit in its name where it
 has one (``area_ha``, ``available_capacity_mw``, ``max_draught_m``). Every layer row carries
 ``source`` (where the row came from, and whether it is real, ``generalised``, ``illustrative`` or
-``example`` data) and ``licence``.
+``example`` data) and ``licence``. The kinds are data: the built-in ones are the packaged
+catalogue ``sitematch/kinds.yaml`` (read by :mod:`sitematch._kinds`, the same reader as a region's
+``layers.yaml``); importers declare the kinds they write in their own modules.
 
 Code refers to column names through the constants below, never through scattered string literals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from sitematch._kinds import LICENCE, SOURCE, Column, LayerSchema, builtin_kinds
 
 # --- provenance columns, on every layer -------------------------------------------------------
-SOURCE = "source"
-LICENCE = "licence"
 GEOMETRY = "geometry"
 
 # --- identity and administrative columns --------------------------------------------------------
@@ -81,205 +81,19 @@ PLAN_STATUSES: tuple[str, ...] = ("ingen_plan", "pagaende", "antagen", "laga_kra
 OWNERS: tuple[str, ...] = ("kommun", "privat", "statlig", "okand")
 
 
-@dataclass(frozen=True)
-class Column:
-    """One canonical column of a layer.
-
-    Parameters
-    ----------
-    name : str
-        The column name, with its unit as a suffix where it has one.
-    dtype : str
-        One of ``"str"``, ``"float"``, ``"int"``, ``"bool"``, ``"date"``.
-    required : bool
-        Whether every row must have a value.
-    description : str
-        What the column holds, for the README and validation messages.
-    """
-
-    name: str
-    dtype: str
-    required: bool = True
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class LayerSchema:
-    """The schema of one layer kind: its name, geometry type and columns."""
-
-    kind: str
-    geometry_type: str  # "Point", "LineString" or "Polygon" (multi-part accepted)
-    columns: tuple[Column, ...]
-    description: str = ""
-    provenance: tuple[Column, ...] = field(
-        default=(
-            Column(SOURCE, "str", True, "where the row came from; says generalised/illustrative/example"),
-            Column(LICENCE, "str", True, "licence of the source data"),
-        )
-    )
-
-    @property
-    def all_columns(self) -> tuple[Column, ...]:
-        """Columns including the provenance columns, without geometry."""
-        return self.columns + self.provenance
-
-    @property
-    def column_names(self) -> list[str]:
-        """Names of :attr:`all_columns`."""
-        return [c.name for c in self.all_columns]
-
-    @property
-    def required_names(self) -> list[str]:
-        """Names of the columns every row must fill."""
-        return [c.name for c in self.all_columns if c.required]
-
-
-MUNICIPALITIES = LayerSchema(
-    "municipalities",
-    "Polygon",
-    (
-        Column(MUNICIPALITY_CODE, "str", True, "SCB kommunkod, 4 digits"),
-        Column(MUNICIPALITY_NAME, "str", True, "municipality name"),
-        Column(COUNTY_CODE, "str", True, "SCB länskod, 2 digits"),
-        Column(COUNTY_NAME, "str", True, "county name"),
-        Column(MEMBER, "bool", True, "member of the partnership in the members table's year"),
-    ),
-    "municipal boundaries (SCB, simplified for thematic maps)",
-)
-
-COUNTIES = LayerSchema(
-    "counties",
-    "Polygon",
-    (
-        Column(COUNTY_CODE, "str", True, "SCB länskod"),
-        Column(COUNTY_NAME, "str", True, "county name"),
-    ),
-    "county boundaries (SCB)",
-)
-
-PLACES = LayerSchema(
-    "places",
-    "Point",
-    (
-        Column(NAME, "str", True, "place name"),
-        Column(POPULATION, "int", True, "inhabitants"),
-    ),
-    "populated places (GeoNames, CC BY 4.0)",
-)
-
-AIRPORTS = LayerSchema(
-    "airports",
-    "Point",
-    (
-        Column(NAME, "str", True, "airport name"),
-        Column(ICAO, "str", True, "ICAO code"),
-        Column(IATA, "str", False, "IATA code"),
-        Column(AIRPORT_CLASS, "str", False, "international, regional or airfield (no scheduled traffic)"),
-    ),
-    "airports (airportsdata)",
-)
-
-PORTS = LayerSchema(
-    "ports",
-    "Point",
-    (
-        Column(NAME, "str", True, "port name"),
-        Column(LOCODE, "str", True, "UN/LOCODE"),
-        Column(MAX_DRAUGHT_M, "float", True, "maximum draught / quay depth in metres"),
-        Column(RAIL_CONNECTED, "bool", True, "the port has a rail connection"),
-        Column(OPERATOR, "str", False, "port operator"),
-    ),
-    "cargo and deep-water ports (curated table)",
-)
-
-MOTORWAYS = LayerSchema(
-    "motorways",
-    "LineString",
-    (
-        Column(ROAD, "str", True, "road number, e.g. E18"),
-        Column(NAME, "str", False, "section name"),
-    ),
-    "motorways (generalised polylines through real places)",
-)
-
-MOTORWAY_JUNCTIONS = LayerSchema(
-    "motorway_junctions",
-    "Point",
-    (
-        Column(NAME, "str", True, "trafikplats name"),
-        Column(ROAD, "str", True, "road number"),
-    ),
-    "motorway junctions, trafikplatser (generalised)",
-)
-
-RAIL = LayerSchema(
-    "rail",
-    "LineString",
-    (Column(LINE_NAME, "str", True, "line name, e.g. Mälarbanan"),),
-    "railway lines (generalised polylines through real stations)",
-)
-
-FREIGHT_TERMINALS = LayerSchema(
-    "freight_terminals",
-    "Point",
-    (
-        Column(NAME, "str", True, "terminal or siding name"),
-        Column(KIND, "str", True, "'terminal' (intermodal/freight terminal) or 'siding'"),
-    ),
-    "rail freight terminals and sidings (generalised)",
-)
-
-SUBSTATIONS = LayerSchema(
-    "substations",
-    "Point",
-    (
-        Column(NAME, "str", True, "substation / capacity zone name"),
-        Column(AVAILABLE_CAPACITY_MW, "float", True, "indicative capacity available for new load, MW"),
-        Column(CAPACITY_DATE, "date", True, "date the capacity figure refers to (ISO)"),
-        Column(VOLTAGE_KV, "float", False, "voltage level, kV"),
-        Column(GRID_COMPANY, "str", False, "grid company (nätbolag)"),
-    ),
-    "grid capacity at substations (illustrative: no open Swedish source exists)",
-)
-
-PLOTS = LayerSchema(
-    "plots",
-    "Polygon",
-    (
-        Column(PLOT_ID, "str", True, "stable id: municipality_code + ':' + local_ref"),
-        Column(MUNICIPALITY_CODE, "str", True, "SCB kommunkod of the municipality the plot is in"),
-        Column(LOCAL_REF, "str", True, "the municipality's own reference for the plot"),
-        Column(NAME, "str", False, "plot or area name"),
-        Column(AREA_HA, "float", True, "area in hectares"),
-        Column(ZONING, "str", True, "plan use code: J industry, Z business, E technical, ..."),
-        Column(PLAN_STATUS, "str", True, "laga_kraft, antagen, pagaende or ingen_plan"),
-        Column(OWNER, "str", True, "kommun, privat, statlig or okand"),
-        Column(PRICE_SEK_M2, "float", False, "asking price, SEK per m²"),
-        Column(READY, "bool", True, "build-ready (byggklar)"),
-        Column(BROWNFIELD, "bool", True, "former industrial / potentially contaminated land"),
-        Column(MIFO_RISK_CLASS, "int", False, "MIFO risk class 1 (very high) to 4 (low), if assessed"),
-        Column(UPDATED, "date", False, "date the municipality last updated the plot"),
-    ),
-    "available plots on detaljplanerad mark, and brownfield sites",
-)
-
-#: Every spatial layer kind, by name.
-LAYERS: dict[str, LayerSchema] = {
-    s.kind: s
-    for s in (
-        MUNICIPALITIES,
-        COUNTIES,
-        PLACES,
-        AIRPORTS,
-        PORTS,
-        MOTORWAYS,
-        MOTORWAY_JUNCTIONS,
-        RAIL,
-        FREIGHT_TERMINALS,
-        SUBSTATIONS,
-        PLOTS,
-    )
-}
+#: Every built-in spatial layer kind, by name (from the packaged ``sitematch/kinds.yaml``).
+LAYERS: dict[str, LayerSchema] = builtin_kinds()
+MUNICIPALITIES = LAYERS["municipalities"]
+COUNTIES = LAYERS["counties"]
+PLACES = LAYERS["places"]
+AIRPORTS = LAYERS["airports"]
+PORTS = LAYERS["ports"]
+MOTORWAYS = LAYERS["motorways"]
+MOTORWAY_JUNCTIONS = LAYERS["motorway_junctions"]
+RAIL = LAYERS["rail"]
+FREIGHT_TERMINALS = LAYERS["freight_terminals"]
+SUBSTATIONS = LAYERS["substations"]
+PLOTS = LAYERS["plots"]
 
 #: The members table (non-spatial; layer ``members`` in the GeoPackage).
 MEMBERS_COLUMNS: tuple[Column, ...] = (
@@ -309,9 +123,7 @@ NEAREST_SUBSTATION = "nearest_substation"
 NEAREST_AIRPORT = "nearest_airport"
 NEAREST_INTERNATIONAL_AIRPORT = "nearest_international_airport"
 
-# --- kinds that importers bring (declared in a region's catalogue when imported) ----------------
-# These are not in LAYERS: a region has them only when its catalogue declares them, which
-# ``sitematch layers import`` does (geometry and columns written from these schemas).
+# --- columns of the kinds that importers bring (declared in the importers' modules) -------------
 SPEED_KMH = "speed_kmh"
 ONEWAY = "oneway"
 ROAD_CLASS = "road_class"
@@ -334,127 +146,3 @@ CAPACITY_METHOD = "capacity_method"
 SOURCE_URL = "source_url"
 CAPACITY_STALE = "capacity_stale"
 CAPACITY_AGE_DAYS = "capacity_age_days"
-
-ROADS = LayerSchema(
-    "roads",
-    "LineString",
-    (
-        Column(SPEED_KMH, "float", True, "speed used for travel time, km/h (the speed limit where known)"),
-        Column(ONEWAY, "int", True, "0 both directions, 1 only along the line, -1 only against it"),
-        Column(ROAD_CLASS, "str", False, "the source's road class (OSM highway=*, NVDB functional class)"),
-        Column(ROAD, "str", False, "road number, e.g. E18, 56"),
-        Column(NAME, "str", False, "street or road name"),
-    ),
-    "the drivable road network, for drive times",
-)
-
-CONTAMINATED_SITES = LayerSchema(
-    "contaminated_sites",
-    "Point",
-    (
-        Column(SITE_ID, "str", True, "the register's object id"),
-        Column(NAME, "str", False, "object name"),
-        Column(RISK_CLASS, "str", True, "MIFO risk class 1–4, E (not inventoried), KM/MKM (remediated)"),
-        Column(RISK_CLASS_NUMBER, "int", False, "the risk class as a number 1 (very high) to 4 (low); empty otherwise"),
-        Column(BRANCH, "str", False, "industry branch (bransch)"),
-    ),
-    "potentially contaminated sites (EBH register, Länsstyrelsen)",
-)
-
-POPULATION_GRID = LayerSchema(
-    "population_grid",
-    "Point",
-    (
-        Column(CELL_ID, "str", True, "the grid cell's id (SCB rutid)"),
-        Column(POPULATION, "int", True, "inhabitants in the cell"),
-    ),
-    "population on a grid, one point per cell at its centre (SCB)",
-)
-
-PLAN_AREAS = LayerSchema(
-    "plan_areas",
-    "Polygon",
-    (
-        Column(PLAN_ID, "str", True, "plan designation (beteckning) or id"),
-        Column(NAME, "str", False, "plan name"),
-        Column(MUNICIPALITY_CODE, "str", False, "SCB kommunkod"),
-        Column(PLAN_STATUS, "str", True, "laga_kraft, antagen or pagaende"),
-        Column(PLAN_DATE, "date", False, "date the plan gained legal force (or was adopted)"),
-    ),
-    "detailed plan areas (Lantmäteriet)",
-)
-
-PLAN_USES = LayerSchema(
-    "plan_uses",
-    "Polygon",
-    (
-        Column(PLAN_ID, "str", True, "the plan the provision belongs to"),
-        Column(ZONING, "str", True, "use letter (J, Z, E, …) from Boverket's catalogue code"),
-        Column(USE_CODE, "str", True, "Boverket's planbestämmelsekatalog code, e.g. DP_KM_J2"),
-        Column(PLAN_STATUS, "str", True, "status of the plan"),
-        Column(NAME, "str", False, "the provision as worded (bestämmelseformulering)"),
-    ),
-    "land-use provisions of detailed plans (användningsbestämmelser)",
-)
-
-POWER_SUBSTATIONS = LayerSchema(
-    "power_substations",
-    "Point",
-    (
-        Column(OSM_ID, "str", True, "the source's id of the substation"),
-        Column(NAME, "str", False, "substation name"),
-        Column(OPERATOR, "str", False, "operator"),
-        Column(VOLTAGE_KV, "float", False, "highest voltage, kV"),
-        Column(SUBSTATION_TYPE, "str", False, "transmission, distribution, …"),
-    ),
-    "electrical substations without capacity figures (OpenStreetMap)",
-)
-
-HARBOURS = LayerSchema(
-    "harbours",
-    "Point",
-    (
-        Column(OSM_ID, "str", True, "the source's id"),
-        Column(NAME, "str", False, "port or harbour name"),
-        Column(KIND, "str", True, "port (industrial=port, landuse=port) or harbour"),
-    ),
-    "ports and harbours without draught figures (OpenStreetMap)",
-)
-
-INDUSTRIAL_LAND = LayerSchema(
-    "industrial_land",
-    "Polygon",
-    (
-        Column(OSM_ID, "str", True, "the source's id"),
-        Column(NAME, "str", False, "area name"),
-        Column(LANDUSE, "str", True, "industrial or brownfield"),
-    ),
-    "industrial and brownfield land (OpenStreetMap)",
-)
-
-DESO_AREAS = LayerSchema(
-    "deso_areas",
-    "Polygon",
-    (
-        Column(DESO_CODE, "str", True, "DeSO code: kommunkod + A/B/C + 4 digits"),
-        Column(MUNICIPALITY_CODE, "str", True, "SCB kommunkod"),
-        Column(POPULATION, "int", False, "inhabitants, where a population table was given"),
-    ),
-    "demographic statistical areas (SCB DeSO)",
-)
-
-#: Kinds importers write, by name (declared in the region's catalogue on import, not built in).
-IMPORTED: dict[str, LayerSchema] = {
-    s.kind: s
-    for s in (
-        ROADS,
-        CONTAMINATED_SITES,
-        POPULATION_GRID,
-        PLAN_AREAS,
-        PLAN_USES,
-        POWER_SUBSTATIONS,
-        HARBOURS,
-        INDUSTRIAL_LAND,
-        DESO_AREAS,
-    )
-}

@@ -40,7 +40,7 @@ from typing import Any
 
 from sitematch import schema as s
 from sitematch._io import reduce_frozen
-from sitematch._suggest import did_you_mean
+from sitematch._kinds import RASTER, KindReader
 from sitematch._yaml import YamlDocument, read_yaml
 from sitematch.criteria import BUILTIN, KINDS, Criterion, Parameter, Registry, unit_from_name
 from sitematch.errors import CatalogueError
@@ -49,9 +49,10 @@ from sitematch.measures import measure_class
 #: The catalogue's file name inside a region folder.
 CATALOGUE_FILE = "layers.yaml"
 
-TOP_KEYS = ("name", "description", "layers", "criteria", "parameters")
+TOP_KEYS = ("name", "description", "extends", "kinds", "layers", "criteria", "parameters")
 LAYER_KEYS = ("file", "layer", "geometry", "columns", "source", "licence", "date", "date_from", "description")
-COLUMN_KEYS = ("type", "required", "description")
+#: ``extends: bundled`` names the region that ships inside the package.
+BUNDLED = "bundled"
 CRITERION_KEYS = (
     "measure",
     "label",
@@ -65,10 +66,6 @@ CRITERION_KEYS = (
     "description",
 )
 PARAMETER_KEYS = ("default", "label", "unit", "description")
-GEOMETRIES = {"point": "Point", "linestring": "LineString", "line": "LineString", "polygon": "Polygon"}
-#: The geometry of a raster layer (a GeoTIFF read by the measures that use it, not held by the LayerSet).
-RASTER = "Raster"
-DTYPES = ("str", "float", "int", "bool", "date")
 #: The non-spatial members table.
 MEMBERS = "members"
 
@@ -113,9 +110,14 @@ class Catalogue:
     layers: Mapping[str, LayerEntry] = field(default_factory=dict)
     registry: Registry = BUILTIN
     digest: str = ""
+    #: Kinds the catalogue (or one it extends) declares under ``kinds:``, without a layer of their own.
+    kinds: Mapping[str, s.LayerSchema] = field(default_factory=dict)
+    #: The catalogues this one extends, nearest first.
+    extends: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+        object.__setattr__(self, "kinds", MappingProxyType(dict(self.kinds)))
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return reduce_frozen(self)
@@ -125,36 +127,20 @@ class Catalogue:
         entry = self.layers.get(kind)
         if entry is not None:
             return entry.schema
-        return s.LAYERS.get(kind)
+        return self.kinds.get(kind) or s.LAYERS.get(kind)
 
 
-class _Reader:
-    """Builds a Catalogue from parsed YAML, raising errors that name the line and key."""
+class _Reader(KindReader):
+    """Builds a Catalogue from parsed YAML, raising errors that name the line and key.
+
+    The layer-kind part (``kinds:``, a layer's ``geometry`` and ``columns``) is
+    :class:`sitematch._kinds.KindReader`'s, the reader of the packaged built-in kinds.
+    """
 
     def __init__(self, doc: YamlDocument, where: str, base: Path | None) -> None:
-        self.doc = doc
-        self.where = where
+        super().__init__(doc, where)
         self.base = base
-
-    def fail(self, path: tuple[str, ...], message: str) -> CatalogueError:
-        line = self.doc.line(*path)
-        loc = f"{self.where}, line {line}" if line else self.where
-        key = ".".join(path)
-        return CatalogueError(
-            f"{loc}: '{key}': {message}" if key else f"{loc}: {message}", where=self.where, key=key or None, line=line
-        )
-
-    def mapping(self, value: Any, path: tuple[str, ...], what: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(path, f"expected a mapping of {what}")
-        return {str(k): v for k, v in value.items()}
-
-    def keys(self, raw: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[str, ...]) -> None:
-        for k in raw:
-            if k not in allowed:
-                raise self.fail((*path, k), f"unknown key.{did_you_mean(k, allowed)}")
+        self.declared: dict[str, s.LayerSchema] = {}
 
     def text(self, raw: Mapping[str, Any], key: str, path: tuple[str, ...]) -> str | None:
         value = raw.get(key)
@@ -167,51 +153,17 @@ class _Reader:
         return str(value)
 
     # -- layers ----------------------------------------------------------------------------------
-    def columns(self, raw: Any, path: tuple[str, ...]) -> tuple[s.Column, ...]:
-        out = []
-        for name, spec in self.mapping(raw, path, "column: type").items():
-            cpath = (*path, name)
-            if isinstance(spec, str):
-                spec = {"type": spec}
-            spec = self.mapping(spec, cpath, "type, required, description")
-            self.keys(spec, COLUMN_KEYS, cpath)
-            dtype = str(spec.get("type", "str"))
-            if dtype not in DTYPES:
-                raise self.fail((*cpath, "type"), f"unknown type {dtype!r}; use one of {', '.join(DTYPES)}")
-            required = spec.get("required", True)
-            if not isinstance(required, bool):
-                raise self.fail((*cpath, "required"), f"expected true or false, got {required!r}")
-            out.append(s.Column(name, dtype, required, str(spec.get("description") or "")))
-        return tuple(out)
-
     def layer(self, kind: str, raw: Any) -> LayerEntry:
         path = ("layers", kind)
         spec = self.mapping(raw, path, "file, layer, geometry, columns, source, licence, date")
         self.keys(spec, LAYER_KEYS, path)
-        builtin = s.LAYERS.get(kind)
-        columns = self.columns(spec.get("columns"), (*path, "columns"))
-        geometry = spec.get("geometry")
+        known = self.declared.get(kind) or s.LAYERS.get(kind)
         if kind == MEMBERS:
             schema = s.LayerSchema(MEMBERS, "None", s.MEMBERS_COLUMNS, "members table", provenance=())
-        elif builtin is not None:
-            if geometry is not None and GEOMETRIES.get(str(geometry).lower()) != builtin.geometry_type:
-                raise self.fail((*path, "geometry"), f"'{kind}' layers hold {builtin.geometry_type}s")
-            known = set(builtin.column_names)
-            extra = tuple(c for c in columns if c.name not in known)
-            schema = s.LayerSchema(kind, builtin.geometry_type, builtin.columns + extra, builtin.description)
+        elif known is not None:
+            schema = self.extended(known, spec, path)
         else:
-            if not kind.isidentifier() or not kind.islower():
-                raise self.fail(path, "a layer kind is a lower-case name with underscores, e.g. district_heating")
-            if geometry is None:
-                raise self.fail(path, "a new layer kind needs 'geometry': Point, LineString, Polygon or Raster")
-            gtype = RASTER if str(geometry).lower() == "raster" else GEOMETRIES.get(str(geometry).lower())
-            if gtype is None:
-                raise self.fail(
-                    (*path, "geometry"), f"unknown geometry {geometry!r}; use Point, LineString, Polygon or Raster"
-                )
-            if gtype == RASTER and (columns or spec.get("file") is None):
-                raise self.fail(path, "a raster layer names its 'file' (a GeoTIFF) and has no 'columns'")
-            schema = s.LayerSchema(kind, gtype, columns, str(spec.get("description") or kind))
+            schema = self.new_kind(kind, spec, path, has_file=spec.get("file") is not None)
         file = self.text(spec, "file", path)
         if file is None:
             raise self.fail(path, "missing 'file': the file the layer is read from (relative to this catalogue)")
@@ -227,13 +179,6 @@ class _Reader:
             self.prose(spec, "description", path),
             self.prose(spec, "date_from", path),
         )
-
-    def prose(self, raw: Mapping[str, Any], key: str, path: tuple[str, ...]) -> str:
-        """Free text (a description): a string, or nothing."""
-        value = raw.get(key)
-        if value is not None and not isinstance(value, str):
-            raise self.fail((*path, key), f"expected text, got {value!r}")
-        return (value or "").strip()
 
     # -- parameters and criteria -----------------------------------------------------------------
     def parameters(self, raw: Any) -> dict[str, Parameter]:
@@ -366,7 +311,31 @@ class _Reader:
                     (*path, "where"), f"'{clause.text()}' compares {clause.column} ({dtype}) with a {wants}"
                 )
 
-    def catalogue(self) -> Catalogue:
+    def parent(self, raw: Mapping[str, Any], chain: tuple[Path, ...]) -> Catalogue | None:
+        """The catalogue ``extends:`` names (``bundled``, or a region folder or file relative to this one)."""
+        value = raw.get("extends")
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(("extends",), f"expected '{BUNDLED}' or the path of a region folder, got {value!r}")
+        if value.strip() == BUNDLED:
+            from sitematch.settings import bundled_region
+
+            path = bundled_region()
+        else:
+            path = Path(value).expanduser()
+            path = path if path.is_absolute() or self.base is None else self.base / path
+        path = path / CATALOGUE_FILE if path.is_dir() or path.suffix.lower() not in (".yaml", ".yml") else path
+        if not path.is_file():
+            raise self.fail(("extends",), f"{path}: no such catalogue (a region folder with {CATALOGUE_FILE})")
+        if path.resolve() in chain:
+            raise self.fail(("extends",), f"{path} extends, through others, this catalogue: a loop")
+        try:
+            return read_catalogue(path, _chain=chain)
+        except CatalogueError as exc:
+            raise self.fail(("extends",), f"the catalogue it extends is invalid: {exc}") from None
+
+    def catalogue(self, chain: tuple[Path, ...] = ()) -> Catalogue:
         raw = self.doc.data
         if raw is None:
             raise self.fail((), "the catalogue is empty; it needs at least 'layers'")
@@ -374,32 +343,55 @@ class _Reader:
             raise self.fail((), "a catalogue is a YAML mapping with 'layers' (and 'criteria', 'parameters')")
         raw = {str(k): v for k, v in raw.items()}
         self.keys(raw, TOP_KEYS, ())
-        entries = {
+        parent = self.parent(raw, chain)
+        inherited: dict[str, LayerEntry] = dict(parent.layers) if parent else {}
+        if parent:
+            self.declared = {**parent.kinds, **{k: e.schema for k, e in inherited.items() if k != MEMBERS}}
+        kinds = self.kinds(raw.get("kinds"), {**s.LAYERS, **self.declared})
+        self.declared.update(kinds)
+        own = {
             kind: self.layer(kind, spec)
             for kind, spec in self.mapping(raw.get("layers"), ("layers",), "layers").items()
         }
-        if not entries:
+        entries = {**inherited, **own}
+        if not entries and not kinds:
             raise self.fail(("layers",), "declare at least one layer")
+        base_registry = BUILTIN
+        if parent is not None:  # the extended catalogue's criteria and parameters (this one may replace them)
+            mine = set(self.mapping(raw.get("criteria"), ("criteria",), "criteria"))
+            mine |= set(self.mapping(raw.get("parameters"), ("parameters",), "parameters"))
+            base_registry = BUILTIN.extended(
+                {c.name: c for c in parent.registry if c.name not in BUILTIN and c.name not in mine},
+                {n: p for n, p in parent.registry.parameters.items() if n not in BUILTIN.parameters and n not in mine},
+                where=str(parent.path),
+            )
         params = self.parameters(raw.get("parameters"))
-        plain = Catalogue(self.base, layers=entries, registry=BUILTIN.extended({}, params, where=self.where))
-        all_params = {**BUILTIN.parameters, **params}
+        all_kinds = {**(parent.kinds if parent else {}), **kinds}
+        plain = Catalogue(
+            self.base, layers=entries, registry=base_registry.extended({}, params, where=self.where), kinds=all_kinds
+        )
+        all_params = {**base_registry.parameters, **params}
         criteria = {
             name: self.criterion(name, spec, all_params, plain)
             for name, spec in self.mapping(raw.get("criteria"), ("criteria",), "criteria").items()
         }
         self.names(criteria, plain)
-        registry = BUILTIN.extended(criteria, params, where=self.where)
+        registry = base_registry.extended(criteria, params, where=self.where)
         return Catalogue(
             self.base,
-            name=self.text(raw, "name", ()) or "",
-            description=str(raw.get("description") or ""),
+            name=self.text(raw, "name", ()) or (parent.name if parent else ""),
+            description=str(raw.get("description") or (parent.description if parent else "")),
             layers=entries,
             registry=registry,
-            digest="",
+            digest=parent.digest if parent else "",
+            kinds=all_kinds,
+            extends=(str(parent.path), *parent.extends) if parent else (),
         )
 
 
-def parse_catalogue(text: str, *, where: str = "<catalogue>", base: Path | None = None) -> Catalogue:
+def parse_catalogue(
+    text: str, *, where: str = "<catalogue>", base: Path | None = None, _chain: tuple[Path, ...] = ()
+) -> Catalogue:
     """Validate a catalogue given as YAML text.
 
     Parameters
@@ -433,12 +425,14 @@ def parse_catalogue(text: str, *, where: str = "<catalogue>", base: Path | None 
     ('Distance to school', 'Point')
     """
     doc = read_yaml(text, where=where, error=CatalogueError)
-    cat = _Reader(doc, where, base).catalogue()
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Catalogue(cat.path, cat.name, cat.description, cat.layers, cat.registry, digest)
+    cat = _Reader(doc, where, base).catalogue(_chain)
+    digest = hashlib.sha256((text + cat.digest).encode("utf-8")).hexdigest()  # cat.digest: the extended one's
+    return Catalogue(
+        cat.path, cat.name, cat.description, cat.layers, cat.registry, digest, kinds=cat.kinds, extends=cat.extends
+    )
 
 
-def read_catalogue(path: str | Path) -> Catalogue:
+def read_catalogue(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> Catalogue:
     """Read a region's ``layers.yaml``.
 
     Parameters
@@ -470,4 +464,4 @@ def read_catalogue(path: str | Path) -> Catalogue:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise CatalogueError(f"{path}: not a UTF-8 text file", where=str(path)) from None
-    return parse_catalogue(text, where=str(path), base=path.parent)
+    return parse_catalogue(text, where=str(path), base=path.parent, _chain=(*_chain, path.resolve()))
