@@ -103,11 +103,14 @@ def synthetic_region(n_plots: int, size_km: int = 100, spacing_km: float = 1.0, 
         geometry=shapely.box(x0 + px, y0 + py, x0 + px + 200, y0 + py + 200),
         crs=3006,
     )
+    from sitematch.importers._registry import importer_kinds
+
+    kinds = importer_kinds()
     columns = {
         kind: {
             "file": "synthetic",
-            "geometry": s.IMPORTED[kind].geometry_type,
-            "columns": {c.name: {"type": c.dtype, "required": c.required} for c in s.IMPORTED[kind].columns},
+            "geometry": kinds[kind].geometry_type,
+            "columns": {c.name: {"type": c.dtype, "required": c.required} for c in kinds[kind].columns},
         }
         for kind in ("roads", "population_grid")
     }

@@ -1,19 +1,20 @@
 """Importers for the Swedish national sources and OpenStreetMap: ``sitematch layers import <source> FILE…``.
 
-Importers are registered by name in one table, the way pygeoapi registers its providers; each is
-one module. An importer reads its source's files, maps the source's own fields to sitematch's
-canonical columns through an editable mapping (its ``default_mapping``, overridden by a YAML
-file), fills ``source``, ``licence`` and the source's date, reprojects from any Swedish CRS to
-EPSG:3006 and reports what it dropped or could not map. :func:`import_files` then writes the
-layers into a region folder and creates or updates its catalogue (``layers.yaml``) with the
-layers and the criteria they bring, so ``sitematch match lead.yaml --layers FOLDER`` runs on them.
+Importers are registered by name in one table, the way pygeoapi registers its plugins; each is
+one module, found by discovery (:mod:`sitematch.importers._registry`), or named from outside the
+package by its dotted path (``mypackage.myimporter``). An importer reads its source's files, maps
+the source's own fields to sitematch's canonical columns through an editable mapping (its
+``default_mapping``, overridden by a YAML file), fills ``source``, ``licence`` and the source's
+date, reprojects from any Swedish CRS to EPSG:3006 and reports what it dropped or could not map.
+:func:`import_files` then writes the layers into a region folder and creates or updates its
+catalogue (``layers.yaml``) with the layers and the criteria they bring, so
+``sitematch match lead.yaml --layers FOLDER`` runs on them.
 
 See ``docs/importers.md`` for each source: what it reads, the mapping, what it writes, the licence.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,38 +38,45 @@ def __getattr__(name: str) -> Any:
 
 log = logging.getLogger(__name__)
 
-#: Importers by the name ``sitematch layers import`` takes: "module:Class".
-IMPORTERS: dict[str, str] = {
-    "osm": "sitematch.importers.osm:OsmImporter",
-    "detaljplan": "sitematch.importers.detaljplan:DetaljplanImporter",
-    "nvdb": "sitematch.importers.trafikverket:NvdbImporter",
-    "jarnvag": "sitematch.importers.trafikverket:RailImporter",
-    "ebh": "sitematch.importers.ebh:EbhImporter",
-    "scb-grid": "sitematch.importers.scb:PopulationGridImporter",
-    "deso": "sitematch.importers.scb:DesoImporter",
-    "capacity": "sitematch.importers.capacity:CapacityImporter",
-}
+def importer_names() -> list[str]:
+    """The registered importers' names (importing every importer module of the package)."""
+    from sitematch.importers._registry import discover
+
+    return list(discover())
+
+
+def describe_importers() -> list[tuple[str, str, str]]:
+    """(name, title, kinds written) of every registered importer, for help texts."""
+    from sitematch.importers._registry import discover
+
+    return [(name, cls.title, ", ".join(cls.writes)) for name, cls in discover().items()]
 
 
 def importer_class(name: str) -> type[Importer]:
-    """The importer registered under ``name``.
+    """The importer registered under ``name``, or named by a dotted path (``package.module[:Class]``).
 
     Raises
     ------
     SourceError
-        If no importer has that name.
+        If no importer has that name, or the dotted path names none.
 
     Examples
     --------
     >>> importer_class("ebh").licence
     'CC0 (Länsstyrelserna, EBH-stödet)'
     """
-    from sitematch.importers._base import SourceError
+    from sitematch.importers._base import Importer, SourceError
+    from sitematch.importers._registry import discover, is_dotted, load_dotted
 
-    if name not in IMPORTERS:
-        raise SourceError(f"no importer called {name!r}; the sources are: {', '.join(IMPORTERS)}")
-    module, cls = IMPORTERS[name].split(":")
-    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+    table = discover()
+    if name in table:
+        return table[name]
+    if is_dotted(name):
+        return load_dotted(name, Importer, "an importer", SourceError)  # type: ignore[no-any-return]
+    raise SourceError(
+        f"no importer called {name!r}; the sources are: {', '.join(table)} (or an importer's dotted path, "
+        "e.g. mypackage.myimporter)"
+    )
 
 
 def import_files(
@@ -85,7 +93,7 @@ def import_files(
     Parameters
     ----------
     source : str
-        An importer's name (:data:`IMPORTERS`).
+        An importer's name (:func:`importer_names`), or its dotted path (``mypackage.myimporter``).
     files : list of pathlib.Path
         The source's files.
     out : pathlib.Path
@@ -160,4 +168,13 @@ def _date_layers(layers: list[ImportedLayer], date_from: str, report: ImportRepo
         report.note(f"{layer.kind} dated {layer.date}, {where}")
 
 
-__all__ = ["IMPORTERS", "ImportReport", "ImportedLayer", "Importer", "SourceError", "import_files", "importer_class"]
+__all__ = [
+    "ImportReport",
+    "ImportedLayer",
+    "Importer",
+    "SourceError",
+    "describe_importers",
+    "import_files",
+    "importer_class",
+    "importer_names",
+]

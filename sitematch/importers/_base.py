@@ -136,8 +136,10 @@ class Importer(ABC):
     """One national source: reads its files and maps them to canonical layers.
 
     Subclasses set :attr:`name`, :attr:`title`, :attr:`licence`, :attr:`source` and
-    :attr:`default_mapping`, and implement :meth:`read`. They are registered by name in
-    :data:`sitematch.importers.IMPORTERS`.
+    :attr:`default_mapping`, declare what they write (:attr:`writes`, and the new kinds among them
+    in :attr:`kinds`) and what it brings (:attr:`criteria`, :attr:`parameters`), and implement
+    :meth:`read`. Defining the class registers it by name
+    (:data:`sitematch.importers._registry.IMPORTERS`): one module is the whole importer.
     """
 
     name: ClassVar[str]
@@ -148,6 +150,21 @@ class Importer(ABC):
     mapping_keys: ClassVar[tuple[str, ...]] = ()
     #: File suffixes the importer reads (for messages).
     suffixes: ClassVar[tuple[str, ...]] = ()
+    #: The layer kinds it writes (built-in ones, or ones an importer declares in :attr:`kinds`).
+    writes: ClassVar[tuple[str, ...]] = ()
+    #: New layer kinds it declares: YAML in the catalogue's ``kinds:`` format (kind: geometry, columns).
+    kinds: ClassVar[str] = ""
+    #: Criteria its kinds bring: name → (the kinds they need, the catalogue declaration).
+    criteria: ClassVar[dict[str, tuple[tuple[str, ...], dict[str, Any]]]] = {}
+    #: Parameters those criteria use: name → catalogue declaration.
+    parameters: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            from sitematch.importers._registry import register
+
+            register(cls)
 
     def __init__(
         self,

@@ -14,9 +14,9 @@ from sitematch import schema as s
 from sitematch._io import atomic_target, for_ogr, write_text_atomic
 from sitematch._yaml import read_yaml
 from sitematch.errors import CatalogueError
-from sitematch.importers._base import ImportedLayer, ImportReport, Progress
-from sitematch.importers._criteria import PARAMETERS, brought
-from sitematch.layers.catalogue import CATALOGUE_FILE, parse_catalogue
+from sitematch.importers._base import ImportedLayer, ImportReport, Progress, SourceError
+from sitematch.importers._registry import brought, importer_kinds, parameters_brought
+from sitematch.layers.catalogue import CATALOGUE_FILE, Catalogue, parse_catalogue
 from sitematch.layers.layerset import validate_layer
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,21 @@ def _dtype(series: pd.Series) -> str:
     return "str"
 
 
-def _entry(layer: ImportedLayer) -> dict[str, Any]:
+def _kind(kind: str, source: str, known: Catalogue | None) -> s.LayerSchema:
+    """The schema of a kind an importer wrote: built in, declared by an importer, or by the region."""
+    schema = s.LAYERS.get(kind) or importer_kinds().get(kind) or (known.schema(kind) if known else None)
+    if schema is None:
+        raise SourceError(
+            f"{source}: wrote layer kind '{kind}', which neither sitematch nor any importer declares.",
+            hint=f"Declare it in the importer's module (kinds: {kind}: geometry and columns).",
+        )
+    return schema
+
+
+def _entry(layer: ImportedLayer, schema: s.LayerSchema) -> dict[str, Any]:
     """The catalogue entry of an imported layer: file, geometry and columns where the kind is new, provenance."""
     kind = layer.kind
     builtin = s.LAYERS.get(kind)
-    schema = builtin or s.IMPORTED[kind]
     known = set(schema.column_names)
     columns: dict[str, Any] = {}
     if builtin is None:
@@ -116,18 +126,24 @@ def write_region(
     out.mkdir(parents=True, exist_ok=True)
     cat_path = out / CATALOGUE_FILE
     data = _existing(cat_path)
+    # What the region already has, the catalogues it extends included (``extends: bundled``).
+    before = parse_catalogue(cat_path.read_text(encoding="utf-8"), where=str(cat_path), base=out) if data else None
     data.setdefault("name", f"Region imported by sitematch ({out.name})")
     entries = dict(data.get("layers") or {})
     for layer in layers:
-        entries[layer.kind] = _entry(layer)
+        entries[layer.kind] = _entry(layer, _kind(layer.kind, report.source, before))
     data["layers"] = entries
     criteria = dict(data.get("criteria") or {})
-    added = brought(set(entries), set(criteria))
+    inherited = set(before.layers) if before else set()
+    declared = {c.name for c in before.registry} if before else set()
+    added = brought(set(entries) | inherited, set(criteria) | declared)
     params = dict(data.get("parameters") or {})
+    known_params = set(before.registry.parameters) if before else set()
+    offered = parameters_brought()
     for spec in added.values():
-        name = spec.get("radius_parameter")
-        if name in PARAMETERS and name not in params:
-            params[name] = dict(PARAMETERS[name])
+        name = spec.get("radius_parameter") or spec.get("limit_min")
+        if isinstance(name, str) and name in offered and name not in params and name not in known_params:
+            params[name] = dict(offered[name])
     if params:
         data["parameters"] = params
     data["criteria"] = {**criteria, **added}

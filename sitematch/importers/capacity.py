@@ -69,6 +69,7 @@ class CapacityImporter(Importer):
     source = "grid capacity records"
     licence = "as given by the grid company"
     suffixes = (".csv", ".gpkg", ".geojson")
+    writes = ("substations",)
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         "columns": {
             "substation_id": ["substation_id", "station_id", "osm_id", "id"],

@@ -9,14 +9,36 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from sitematch._terminal import plain
-from sitematch.importers import IMPORTERS
 
 console = Console(stderr=True)
 out = Console(width=None if Console().is_terminal else 120)
 
 
-@click.command("import")
-@click.argument("source", type=click.Choice(list(IMPORTERS)))
+class _ImportCommand(click.Command):
+    """The import command, whose help lists the sources from the importer registry (read at help time)."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help_text(ctx, formatter)
+        from sitematch.importers import describe_importers
+
+        with formatter.section("Sources"):
+            formatter.write_dl([(name, f"{title} → {writes}") for name, title, writes in describe_importers()])
+
+
+def _source(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A registered importer's name or a dotted path; anything else is a usage error (exit 2)."""
+    from sitematch.importers import importer_class
+    from sitematch.importers._base import SourceError
+
+    try:
+        importer_class(value)
+    except SourceError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@click.command("import", cls=_ImportCommand)
+@click.argument("source", callback=_source)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -30,8 +52,10 @@ out = Console(width=None if Console().is_terminal else 120)
 def import_cmd(source: str, files: tuple[Path, ...], out_dir: Path, mapping: Path | None, crs: str | None) -> None:
     """Import a national source or an OpenStreetMap extract into a region folder.
 
+    SOURCE is a registered importer (below; see docs/importers.md) or the dotted path of one
+    outside sitematch (mypackage.myimporter).
+
     \b
-    Sources: osm, detaljplan, nvdb, jarnvag, ebh, scb-grid, deso, capacity (see docs/importers.md).
     Example:
       sitematch layers import osm sweden-latest.osm.pbf --out region
       sitematch layers import ebh ebh_vastmanland.geojson --out region

@@ -138,6 +138,51 @@ class DetaljplanImporter(Importer):
     source = "Lantmäteriet, detaljplaner (Nationella geodataplattformen)"
     licence = "CC BY 4.0 (Lantmäteriet); use codes: Boverket, Planbestämmelsekatalogen"
     suffixes = (".json", ".gpkg")
+    writes = ("plan_areas", "plan_uses")
+    kinds = """
+plan_areas:
+  geometry: Polygon
+  description: detailed plan areas (Lantmäteriet)
+  columns:
+    plan_id: {type: str, description: "plan designation (beteckning) or id"}
+    name: {type: str, required: false, description: "plan name"}
+    municipality_code: {type: str, required: false, description: "SCB kommunkod"}
+    plan_status: {type: str, description: "laga_kraft, antagen or pagaende"}
+    plan_date: {type: date, required: false, description: "date the plan gained legal force (or was adopted)"}
+plan_uses:
+  geometry: Polygon
+  description: land-use provisions of detailed plans (användningsbestämmelser)
+  columns:
+    plan_id: {type: str, description: "the plan the provision belongs to"}
+    zoning: {type: str, description: "use letter (J, Z, E, …) from Boverket's catalogue code"}
+    use_code: {type: str, description: "Boverket's planbestämmelsekatalog code, e.g. DP_KM_J2"}
+    plan_status: {type: str, description: "status of the plan"}
+    name: {type: str, required: false, description: "the provision as worded (bestämmelseformulering)"}
+"""
+    criteria = {  # noqa: RUF012
+        "plan_zoning": (
+            ("plan_uses",),
+            {
+                "measure": "overlay",
+                "layer": "plan_uses",
+                "how": "largest_overlap",
+                "column": s.ZONING,
+                "values": list(s.ZONING_CODES),
+                "label": "Zoning by the detailed plan (overlay)",
+            },
+        ),
+        "plan_status_by_overlay": (
+            ("plan_areas",),
+            {
+                "measure": "overlay",
+                "layer": "plan_areas",
+                "how": "largest_overlap",
+                "column": s.PLAN_STATUS,
+                "values": [v for v in s.PLAN_STATUSES if v != "ingen_plan"],
+                "label": "Plan status by the detailed plan (overlay)",
+            },
+        ),
+    }
     mapping_keys = ("catalogue", "catalogue_file", "catalogue_fields", "codes", "status")
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         # Boverket catalogue UUID → code; fill from Boverket's catalogue (catalogue_file) for real plans.

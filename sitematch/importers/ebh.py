@@ -47,6 +47,54 @@ class EbhImporter(Importer):
     source = "Länsstyrelserna, EBH-stödet: potentiellt förorenade områden"
     licence = "CC0 (Länsstyrelserna, EBH-stödet)"
     suffixes = (".geojson", ".shp", ".zip", ".gpkg")
+    writes = ("contaminated_sites",)
+    kinds = """
+contaminated_sites:
+  geometry: Point
+  description: potentially contaminated sites (EBH register, Länsstyrelsen)
+  columns:
+    site_id: {type: str, description: "the register's object id"}
+    name: {type: str, required: false, description: "object name"}
+    risk_class: {type: str, description: "MIFO risk class 1–4, E (not inventoried), KM/MKM (remediated)"}
+    risk_class_number: {type: int, required: false, description: "the risk class as a number 1 (very high) to 4 (low)"}
+    branch: {type: str, required: false, description: "industry branch (bransch)"}
+"""
+    parameters = {  # noqa: RUF012
+        "contamination_search_radius_m": {
+            "default": 50,
+            "label": "Contaminated-site search radius",
+            "description": (
+                "EBH objects this close to a plot count as on it (the register places a point on one property)"
+            ),
+        },
+    }
+    criteria = {  # noqa: RUF012
+        "distance_to_contaminated_site_class_1_2_m": (
+            ("contaminated_sites",),
+            {
+                "measure": "nearest",
+                "layer": "contaminated_sites",
+                "where": f"{s.RISK_CLASS_NUMBER} <= 2",
+                "name_column": s.NAME,
+                "names_as": "nearest_contaminated_site",
+                "label": "Distance to a contaminated site of risk class 1–2",
+                "short_label": "→ MIFO 1–2",
+            },
+        ),
+        "contaminated_sites_class_1_2_on_plot_count": (
+            ("contaminated_sites",),
+            {
+                "measure": "aggregate",
+                "layer": "contaminated_sites",
+                "how": "count",
+                "where": f"{s.RISK_CLASS_NUMBER} <= 2",
+                "radius_parameter": "contamination_search_radius_m",
+                "label": "Contaminated sites of risk class 1–2 on the plot",
+                "short_label": "MIFO 1–2 on plot",
+                "higher_is_better": False,
+            },
+        ),
+    }
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         # Field names are not confirmed: the first present of each list is used.
         "columns": {

@@ -128,6 +128,95 @@ class OsmImporter(Importer):
     source = "© OpenStreetMap contributors"
     licence = "ODbL 1.0"
     suffixes = (".osm.pbf",)
+    writes = (
+        "roads",
+        "motorways",
+        "motorway_junctions",
+        "rail",
+        "freight_terminals",
+        "harbours",
+        "power_substations",
+        "industrial_land",
+    )
+    kinds = """
+roads:
+  geometry: LineString
+  description: the drivable road network, for drive times
+  columns:
+    speed_kmh: {type: float, description: "speed used for travel time, km/h (the speed limit where known)"}
+    oneway: {type: int, description: "0 both directions, 1 only along the line, -1 only against it"}
+    road_class: {type: str, required: false, description: "the source's road class (OSM highway=*, NVDB class)"}
+    road: {type: str, required: false, description: "road number, e.g. E18, 56"}
+    name: {type: str, required: false, description: "street or road name"}
+harbours:
+  geometry: Point
+  description: ports and harbours without draught figures (OpenStreetMap)
+  columns:
+    osm_id: {type: str, description: "the source's id"}
+    name: {type: str, required: false, description: "port or harbour name"}
+    kind: {type: str, description: "port (industrial=port, landuse=port) or harbour"}
+power_substations:
+  geometry: Point
+  description: electrical substations without capacity figures (OpenStreetMap)
+  columns:
+    osm_id: {type: str, description: "the source's id of the substation"}
+    name: {type: str, required: false, description: "substation name"}
+    operator: {type: str, required: false, description: "operator"}
+    voltage_kv: {type: float, required: false, description: "highest voltage, kV"}
+    substation_type: {type: str, required: false, description: "transmission, distribution, …"}
+industrial_land:
+  geometry: Polygon
+  description: industrial and brownfield land (OpenStreetMap)
+  columns:
+    osm_id: {type: str, description: "the source's id"}
+    name: {type: str, required: false, description: "area name"}
+    landuse: {type: str, description: "industrial or brownfield"}
+"""
+    criteria = {  # noqa: RUF012
+        "drive_time_to_motorway_junction_min": (
+            ("roads", "motorway_junctions"),
+            {
+                "measure": "travel_time",
+                "how": "nearest",
+                "targets": "motorway_junctions",
+                "label": "Drive time to motorway junction",
+                "short_label": "→ junction min",
+            },
+        ),
+        "distance_to_port_area_m": (
+            ("harbours",),
+            {
+                "measure": "nearest",
+                "layer": "harbours",
+                "where": f"{s.KIND} == 'port'",
+                "name_column": s.NAME,
+                "label": "Distance to a port area (OpenStreetMap, draught unknown)",
+            },
+        ),
+        "distance_to_power_substation_m": (
+            ("power_substations",),
+            {
+                "measure": "nearest",
+                "layer": "power_substations",
+                "name_column": s.NAME,
+                "label": "Distance to an electrical substation",
+            },
+        ),
+        "industrial_land_share": (
+            ("industrial_land",),
+            {"measure": "overlay", "layer": "industrial_land", "how": "share", "label": "Share on industrial land"},
+        ),
+        "on_brownfield_land": (
+            ("industrial_land",),
+            {
+                "measure": "overlay",
+                "layer": "industrial_land",
+                "how": "any",
+                "where": f"{s.LANDUSE} == 'brownfield'",
+                "label": "Partly on brownfield land (OpenStreetMap)",
+            },
+        ),
+    }
     mapping_keys = ("speeds", "maxspeed", "sidings")
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         # Drivable highway classes and the speed (km/h) a way gets when it has no usable maxspeed.

@@ -27,6 +27,22 @@ from sitematch.importers._base import ImportedLayer, Importer, SourceError, need
 _LICENCE = "CC0 (SCB)"
 
 
+def _labour_pool(minutes: int) -> tuple[tuple[str, ...], dict[str, Any]]:
+    return (
+        ("roads", "population_grid"),
+        {
+            "measure": "travel_time",
+            "how": "reach",
+            "targets": "population_grid",
+            "column": s.POPULATION,
+            "limit_min": minutes,
+            "unit": "inhabitants",
+            "label": f"Labour pool within {minutes} min by car",
+            "short_label": f"pool {minutes} min",
+        },
+    )
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
@@ -59,6 +75,32 @@ class PopulationGridImporter(Importer):
     source = "SCB, befolkning på rutor (1 km)"
     licence = _LICENCE
     suffixes = (".gpkg", ".csv")
+    writes = ("population_grid",)
+    kinds = """
+population_grid:
+  geometry: Point
+  description: population on a grid, one point per cell at its centre (SCB)
+  columns:
+    cell_id: {type: str, description: "the grid cell's id (SCB rutid)"}
+    population: {type: int, description: "inhabitants in the cell"}
+"""
+    criteria = {  # noqa: RUF012
+        "labour_pool_within_30_min": _labour_pool(30),
+        "labour_pool_within_45_min": _labour_pool(45),
+        "labour_pool_within_60_min": _labour_pool(60),
+        "labour_pool_grid_population": (
+            ("population_grid",),
+            {
+                "measure": "aggregate",
+                "layer": "population_grid",
+                "how": "sum",
+                "column": s.POPULATION,
+                "radius_parameter": "labour_pool_radius_m",
+                "label": "Labour pool (population grid, straight line)",
+                "short_label": "pool (grid)",
+            },
+        ),
+    }
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         "columns": {
             s.CELL_ID: ["rutid_scb", "Rutid_scb", "RUTID_SCB", "rutid", "Ruta"],
@@ -102,6 +144,28 @@ class DesoImporter(Importer):
     source = "SCB, DeSO – demografiska statistikområden"
     licence = _LICENCE
     suffixes = (".gpkg", ".csv")
+    writes = ("deso_areas",)
+    kinds = """
+deso_areas:
+  geometry: Polygon
+  description: demographic statistical areas (SCB DeSO)
+  columns:
+    deso_code: {type: str, description: "DeSO code: kommunkod + A/B/C + 4 digits"}
+    municipality_code: {type: str, description: "SCB kommunkod"}
+    population: {type: int, required: false, description: "inhabitants, where a population table was given"}
+"""
+    criteria = {  # noqa: RUF012
+        "deso_code": (
+            ("deso_areas",),
+            {
+                "measure": "overlay",
+                "layer": "deso_areas",
+                "how": "largest_overlap",
+                "column": s.DESO_CODE,
+                "label": "DeSO area",
+            },
+        ),
+    }
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         "columns": {
             s.DESO_CODE: ["deso", "Deso", "DESO", "desokod"],

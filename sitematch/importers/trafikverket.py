@@ -64,6 +64,7 @@ class NvdbImporter(Importer):
     source = "Trafikverket, NVDB (homogeniserad)"
     licence = _LICENCE
     suffixes = (".gdb", ".gpkg")
+    writes = ("roads", "motorways")  # roads: declared by the OpenStreetMap importer
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         "columns": {
             "motorway": "Motorvag",
@@ -144,6 +145,7 @@ class RailImporter(Importer):
     source = "Trafikverket, järnvägsnät"
     licence = _LICENCE
     suffixes = (".shp", ".zip", ".gpkg")
+    writes = ("rail", "freight_terminals")
     default_mapping: dict[str, Any] = {  # noqa: RUF012
         # Not confirmed: the first present of each list is used.
         "columns": {
