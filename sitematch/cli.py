@@ -430,8 +430,14 @@ def build_demo_cmd(out_path: Path, year: int) -> None:
 
 @layers_group.command("list")
 @_layers_option
-def list_layers_cmd(layers_path: Path) -> None:
-    """List the layers, their row counts and where every row comes from."""
+@click.option("--columns", "show_columns", is_flag=True, help="Also list each layer kind's columns.")
+def list_layers_cmd(layers_path: Path, show_columns: bool) -> None:
+    """List the layers, their row counts and where every row comes from.
+
+    \b
+    Example:
+      sitematch layers list --columns --layers region
+    """
     from sitematch.layers.region import open_region
 
     layers = open_region(layers_path)
@@ -440,6 +446,26 @@ def list_layers_cmd(layers_path: Path) -> None:
         t.add_column(c, overflow="fold")
     for _, row in layers.provenance().iterrows():
         t.add_row(*(plain(row[c]) for c in ("layer", "rows", "source", "licence", "date")))
+    _out().print(t)
+    if show_columns:
+        _print_columns(layers)
+
+
+def _print_columns(layers: Any) -> None:
+    """Each layer kind's columns (from the built-in kinds, the importers' and the region's catalogue)."""
+    kinds = list(dict.fromkeys([*layers.catalogue.layers, *layers.kinds]))
+    t = Table(title="columns (* required; every layer also has source* and licence*)", title_justify="left")
+    for c in ("layer", "column", "type", "what it holds"):
+        t.add_column(c, overflow="fold")
+    for kind in kinds:
+        schema = layers.schema(kind)
+        if schema is None:
+            continue
+        if not schema.columns:
+            t.add_row(plain(kind), "", plain(schema.geometry_type.lower()), plain(schema.description))
+        for i, col in enumerate(schema.columns):
+            name = f"{col.name}{'*' if col.required else ''}"
+            t.add_row(plain(kind) if i == 0 else "", plain(name), col.dtype, plain(col.description))
     _out().print(t)
 
 

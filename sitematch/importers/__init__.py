@@ -38,6 +38,7 @@ def __getattr__(name: str) -> Any:
 
 log = logging.getLogger(__name__)
 
+
 def importer_names() -> list[str]:
     """The registered importers' names (importing every importer module of the package)."""
     from sitematch.importers._registry import discover
@@ -65,8 +66,9 @@ def importer_class(name: str) -> type[Importer]:
     >>> importer_class("ebh").licence
     'CC0 (Länsstyrelserna, EBH-stödet)'
     """
+    from sitematch._plugins import is_dotted, load_dotted
     from sitematch.importers._base import Importer, SourceError
-    from sitematch.importers._registry import discover, is_dotted, load_dotted
+    from sitematch.importers._registry import discover
 
     table = discover()
     if name in table:

@@ -16,7 +16,6 @@ This module does not import geopandas: the CLI's help lists the sources cheaply 
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
 from typing import TYPE_CHECKING, Any
 
@@ -46,47 +45,6 @@ def discover() -> dict[str, type[Importer]]:
                 importlib.import_module(f"{package.__name__}.{info.name}")
         _discovered = True
     return IMPORTERS
-
-
-def is_dotted(name: str) -> bool:
-    """``name`` is a dotted path (``package.module`` or ``package.module:Class``), not a registered name."""
-    return "." in name or ":" in name
-
-
-def load_dotted(path: str, base: type, what: str, error: type[Exception]) -> Any:
-    """The subclass of ``base`` a dotted path names: ``package.module:Class``, ``package.module.Class``,
-    or ``package.module`` holding exactly one such class.
-
-    Raises
-    ------
-    error
-        If the module cannot be imported or names no (or more than one) subclass of ``base``.
-    """
-    module_name, _, attr = path.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        if attr or "." not in module_name:
-            raise error(f"cannot import {what} {path!r}: {exc}") from None
-        module_name, _, attr = module_name.rpartition(".")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            raise error(f"cannot import {what} {path!r}: {exc}") from None
-    if attr:
-        found = getattr(module, attr, None)
-        if not (inspect.isclass(found) and issubclass(found, base)):
-            raise error(f"{path!r} is not {what} (a subclass of {base.__name__})")
-        return found
-    own = [
-        c
-        for _, c in inspect.getmembers(module, inspect.isclass)
-        if issubclass(c, base) and c.__module__ == module.__name__ and not inspect.isabstract(c)
-    ]
-    if len(own) != 1:
-        names = ", ".join(c.__name__ for c in own) or "none"
-        raise error(f"{path!r} defines {len(own)} {what} classes ({names}); name one: {path}:Class")
-    return own[0]
 
 
 def importer_kinds() -> dict[str, LayerSchema]:

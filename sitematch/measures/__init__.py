@@ -11,7 +11,8 @@ Each measure is one call over all sites (shapely 2 style), and one module here:
 
 A new measure (a raster's zonal statistics, travel time on a road graph) is a new module in this
 package defining a :class:`Measure` subclass decorated with :func:`register`; catalogues can use it
-by its ``name`` at once (:func:`measure_class` finds it).
+by its ``name`` at once (:func:`measure_class` finds it). A measure outside the package is named by
+its dotted path (``measure: mypackage.mymeasure:MyMeasure``), as pygeoapi names its plugins.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from sitematch.measures.overlay import Overlay
 
 
 def measure_class(name: str) -> type[Measure]:
-    """The measure registered under ``name``.
+    """The measure registered under ``name``, or named by a dotted path (``package.module[:Class]``).
 
     Raises
     ------
     CatalogueError
-        If no measure has that name.
+        If no measure has that name, or the dotted path names none.
 
     Examples
     --------
@@ -40,9 +41,13 @@ def measure_class(name: str) -> type[Measure]:
     'NearestDistance'
     """
     table = discover()
-    if name not in table:
-        raise CatalogueError(f"unknown measure {name!r}; known: {', '.join(sorted(table))}")
-    return table[name]
+    if name in table:
+        return table[name]
+    from sitematch._plugins import is_dotted, load_dotted
+
+    if is_dotted(name):
+        return load_dotted(name, Measure, "a measure", CatalogueError)  # type: ignore[no-any-return]
+    raise CatalogueError(f"unknown measure {name!r}; known: {', '.join(sorted(table))} (or a dotted path)")
 
 
 __all__ = [
