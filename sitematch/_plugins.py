@@ -39,6 +39,8 @@ def load_dotted(path: str, base: type, what: str, error: type[Exception]) -> Any
             module = importlib.import_module(module_name)
         except ImportError:
             raise error(f"cannot import {what} {path!r}: {exc}") from None
+        if not hasattr(module, attr):
+            raise error(f"cannot import {what} {path!r}: {exc}") from None
     if attr:
         found = getattr(module, attr, None)
         if not (inspect.isclass(found) and issubclass(found, base)):
