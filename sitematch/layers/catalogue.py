@@ -324,7 +324,7 @@ class _Reader(KindReader):
             path = bundled_region()
         else:
             path = Path(value).expanduser()
-            path = path if path.is_absolute() or self.base is None else self.base / path
+            path = (path if path.is_absolute() or self.base is None else self.base / path).resolve()
         path = path / CATALOGUE_FILE if path.is_dir() or path.suffix.lower() not in (".yaml", ".yml") else path
         if not path.is_file():
             raise self.fail(("extends",), f"{path}: no such catalogue (a region folder with {CATALOGUE_FILE})")
