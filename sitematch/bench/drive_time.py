@@ -22,7 +22,6 @@ import yaml
 
 from sitematch import schema as s
 from sitematch.features import compute_features
-from sitematch.importers._criteria import CRITERIA
 from sitematch.layers.catalogue import parse_catalogue
 from sitematch.layers.layerset import LayerSet
 from sitematch.measures import MeasureContext
@@ -103,7 +102,7 @@ def synthetic_region(n_plots: int, size_km: int = 100, spacing_km: float = 1.0, 
         geometry=shapely.box(x0 + px, y0 + py, x0 + px + 200, y0 + py + 200),
         crs=3006,
     )
-    from sitematch.importers._registry import importer_kinds
+    from sitematch.importers._registry import brought, importer_kinds
 
     kinds = importer_kinds()
     columns = {
@@ -117,7 +116,9 @@ def synthetic_region(n_plots: int, size_km: int = 100, spacing_km: float = 1.0, 
     wanted = ("drive_time_to_motorway_junction_min", "labour_pool_within_30_min")
     catalogue = {
         "layers": {"plots": {"file": "synthetic"}, "motorway_junctions": {"file": "synthetic"}, **columns},
-        "criteria": {name: CRITERIA[name][1] for name in wanted},
+        "criteria": {
+            name: spec for name, spec in brought(set(kinds) | {"motorway_junctions"}, set()).items() if name in wanted
+        },
     }
     frames = {"plots": plots, "roads": roads, "motorway_junctions": junctions, "population_grid": cells}
     return LayerSet(frames, origin="synthetic drive-time region", catalogue=parse_catalogue(yaml.safe_dump(catalogue)))

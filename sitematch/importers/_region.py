@@ -107,7 +107,7 @@ def write_region(
 
     Each layer goes to ``<kind>.gpkg`` (replacing an earlier import of the kind); its catalogue
     entry is replaced, every other entry is kept, and the criteria the region's kinds now bring
-    (:mod:`sitematch.importers._criteria`) are added where not declared yet. The new catalogue
+    (declared in the importers' modules) are added where not declared yet. The new catalogue
     and every layer are validated before anything is written.
 
     Returns
