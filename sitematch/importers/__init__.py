@@ -50,7 +50,7 @@ def describe_importers() -> list[tuple[str, str, str]]:
     """(name, title, kinds written) of every registered importer, for help texts."""
     from sitematch.importers._registry import discover
 
-    return [(name, cls.title, ", ".join(cls.writes)) for name, cls in discover().items()]
+    return [(name, cls.title, ", ".join(cls.writes)) for name, cls in sorted(discover().items())]
 
 
 def importer_class(name: str) -> type[Importer]:

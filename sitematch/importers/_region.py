@@ -59,7 +59,10 @@ def _entry(layer: ImportedLayer, schema: s.LayerSchema) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     if builtin is None:
         for c in schema.columns:
-            columns[c.name] = c.dtype if c.required else {"type": c.dtype, "required": False}
+            spec: dict[str, Any] = {"type": c.dtype} if c.required else {"type": c.dtype, "required": False}
+            if c.description:
+                spec["description"] = c.description
+            columns[c.name] = spec if len(spec) > 1 else c.dtype
     for col in layer.frame.columns:
         if col not in known and col != layer.frame.geometry.name:
             columns[str(col)] = {"type": _dtype(layer.frame[col]), "required": False}

@@ -134,7 +134,7 @@ class DetaljplanImporter(Importer):
     """NGP detaljplan JSON (v4) and Markreglerande bestämmelse GeoPackage → ``plan_areas``, ``plan_uses``."""
 
     name = "detaljplan"
-    title = "Lantmäteriet detaljplaner (NGP JSON 4.x) and plan boundaries"
+    title = "Lantmäteriet detaljplaner (NGP JSON 4.1) and plan boundaries"
     source = "Lantmäteriet, detaljplaner (Nationella geodataplattformen)"
     licence = "CC BY 4.0 (Lantmäteriet); use codes: Boverket, Planbestämmelsekatalogen"
     suffixes = (".json", ".gpkg")
