@@ -137,3 +137,51 @@ def test_extends_a_folder_by_path_and_refuses_a_loop(tmp_path: Path, bundled: La
     (child / "layers.yaml").write_text("extends: ../nowhere\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"line 1: 'extends': .*no such catalogue"):
         read_catalogue(child)
+
+
+def test_the_built_in_kinds_are_a_catalogue_the_same_reader_reads() -> None:
+    from importlib.resources import files
+
+    from sitematch import schema as s
+
+    cat = read_catalogue(Path(str(files("sitematch") / "kinds.yaml")))
+    assert dict(cat.kinds) == s.LAYERS and not cat.layers
+    ports = cat.kinds["ports"]
+    assert ports.geometry_type == "Point"
+    assert [(c.name, c.dtype, c.required) for c in ports.columns] == [
+        ("name", "str", True),
+        ("locode", "str", True),
+        ("max_draught_m", "float", True),
+        ("rail_connected", "bool", True),
+        ("operator", "str", False),
+    ]
+
+
+def test_a_region_declares_a_kind_and_lists_its_columns(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sitematch.cli import main
+
+    region = tmp_path / "r"
+    region.mkdir()
+    schools = gpd.GeoDataFrame(
+        {"name": ["Skolan"], "pupils": [300], "source": ["example"], "licence": ["CC0"]},
+        geometry=[LineString([(600_000, 6_600_000), (600_100, 6_600_000)]).centroid],
+        crs=3006,
+    )
+    pyogrio.write_dataframe(schools, region / "schools.gpkg", layer="schools")
+    (region / "layers.yaml").write_text(
+        "extends: bundled\nkinds:\n  schools:\n    geometry: Point\n    description: schools\n"
+        "    columns: {name: str, pupils: {type: int, required: false, description: pupils enrolled}}\n"
+        "layers:\n  schools: {file: schools.gpkg}\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(main, ["layers", "list", "--columns", "--layers", str(region)], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    assert "schools" in res.output and "pupils enrolled" in res.output and "pupils*" not in res.output
+    assert "max_draught_m*" in res.output  # the bundled ports' columns, from the built-in kinds
+    (region / "layers.yaml").write_text(
+        "kinds:\n  schools: {geometry: Circle}\nlayers:\n  schools: {file: schools.gpkg}\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogueError, match=r"line 2: 'kinds.schools.geometry': unknown geometry 'Circle'"):
+        read_catalogue(region)
