@@ -206,7 +206,8 @@ def check_requirement(
         code = UNKNOWN if req.if_unknown == "fail" else TO_VERIFY
         outcome[unknown] = code
         short = np.where(unknown & (code == UNKNOWN), np.inf, short)
-        words = "unknown" if code == UNKNOWN else "unknown, to verify"
+        why = f", {crit.measure.unknown_reason}" if getattr(crit.measure, "unknown_reason", "") else ""
+        words = f"unknown{why}" if code == UNKNOWN else f"unknown{why}, to verify"
         text[unknown] = f"{crit.label}: {words} (needs {need})"
     if applies is not None:
         outside = ~np.asarray(applies, dtype=bool)

@@ -687,9 +687,10 @@ def test_a_plot_outside_the_road_network_has_unknown_drive_time_and_labour_pool(
     import_files("nvdb", [_nvdb_links(tmp_path / "nvdb.gpkg", 0, 0)], region)
     f = features(region, ["drive_time_to_motorway_junction_min", "labour_pool_within_30_min"])
     # T: 2 min to the junction; the cell on L3 (1.5 km up it) reaches T in 1 + 1.5 + 3 + 1 + 1 = 7.5 min.
-    assert f.loc["T"].tolist()[-2:] == [pytest.approx(2.0), 500]
+    assert f.loc["T", "drive_time_to_motorway_junction_min"] == pytest.approx(2.0)
+    assert f.loc["T", "labour_pool_within_30_min"] == 500
     # F lies 27 km from every road: not "749 minutes" and not "nobody": unknown.
-    assert f.loc["F"].iloc[-2:].isna().all()
+    assert f.loc["F", ["drive_time_to_motorway_junction_min", "labour_pool_within_30_min"]].isna().all()
     layers = LayerSet.from_path(region)
     for if_unknown, passed, check in (
         ("fail", False, "unknown"),
@@ -707,3 +708,7 @@ def test_a_plot_outside_the_road_network_has_unknown_drive_time_and_labour_pool(
         assert bool(sites.loc["F", "passed"]) is passed, if_unknown
         assert sites.loc["F", "check_max_drive_time_to_motorway_junction_min"] == check
         assert sites.loc["F", "check_min_labour_pool_within_30_min"] == check
+        if if_unknown == "fail":
+            assert sites.loc["F", "missed"].startswith(
+                "Drive time to motorway junction: unknown, outside the road network (needs at most 15"
+            )

@@ -77,6 +77,8 @@ class Measure(ABC):
     name: ClassVar[str]
     #: Keys a catalogue entry may give this measure (besides the criterion's own keys).
     keys: ClassVar[tuple[str, ...]] = ()
+    #: Why a site's value can be unknown, in words for messages ("outside the road network"); empty: unsaid.
+    unknown_reason: ClassVar[str] = ""
     #: Whether a search can stop at a distance: values beyond it come back as ``inf``.
     boundable: ClassVar[bool] = False
 

@@ -112,6 +112,7 @@ class TravelTime(Measure):
     max_access_m: float = MAX_ACCESS_M
 
     name = "travel_time"
+    unknown_reason = "outside the road network"
     keys = (
         "targets",
         "how",
