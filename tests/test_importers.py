@@ -675,6 +675,9 @@ def test_nvdb_one_way_links_change_drive_times(
     assert roads["road"].tolist()[:2] == ["E18", "56"]  # Evag_555, Huvnr_556_1
     assert gpd.read_file(region / "motorways.gpkg")["road"].tolist() == ["E18"]
     assert any(line.startswith("road network extent (EPSG:3006): E 575,000–585,000") for line in report.notes)
+    # ... and recorded with the layer: its catalogue description.
+    entry = LayerSet.from_path(region).catalogue.layers["roads"]
+    assert entry.description.endswith("extent (EPSG:3006) E 575000–585000, N 6610000–6613000")  # Avstängd dropped
     f = features(region, ["drive_time_to_motorway_junction_min"])
     assert f.loc["T", "drive_time_to_motorway_junction_min"] == pytest.approx(minutes)
 

@@ -288,15 +288,20 @@ class Importer(ABC):
         return out
 
 
-def note_extent(report: ImportReport, lines: Any) -> None:
-    """Record a road network's extent (its bounding box, EPSG:3006): drive times are unknown outside it."""
+def note_extent(report: ImportReport, lines: Any) -> str:
+    """Record a road network's extent (its bounding box, EPSG:3006): drive times are unknown outside it.
+
+    Returns the extent in words, for the layer's catalogue description.
+    """
     import shapely
 
     xmin, ymin, xmax, ymax = shapely.total_bounds(lines)
+    extent = f"extent (EPSG:3006) E {xmin:.0f}–{xmax:.0f}, N {ymin:.0f}–{ymax:.0f}"
     report.note(
         f"road network extent (EPSG:3006): E {xmin:,.0f}–{xmax:,.0f}, N {ymin:,.0f}–{ymax:,.0f}; "
         "plots farther from it than the road graph's access limit get an unknown drive time"
     )
+    return extent
 
 
 def gpkg_last_change(path: Path, layer: str | None = None) -> str | None:

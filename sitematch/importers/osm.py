@@ -265,11 +265,15 @@ industrial_land:
             date = date or header.get("osmosis_replication_timestamp", "")[:10] or None
             self._read_file(path, layers)
         source, licence, date = self.provenance(date, "the extract's header (osmosis_replication_timestamp)")
-        return [
+        out = [
             ImportedLayer(kind, self._to_working(kind, c.frame(), str(files[0])), source, licence, date)
             for kind, c in layers.items()
             if c.rows
         ]
+        for layer in out:
+            if layer.kind == "roads":
+                layer.description = f"the drivable road network (OpenStreetMap); {self.roads_extent}"
+        return out
 
     def _to_working(self, kind: str, gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
         try:
@@ -286,7 +290,7 @@ industrial_land:
                 ),
             ) from None
         if kind == "roads" and len(out):
-            note_extent(self.report, out.geometry.to_numpy())
+            self.roads_extent = note_extent(self.report, out.geometry.to_numpy())
         return out
 
     def _objects(self, path: Path) -> Iterator[Any]:

@@ -122,8 +122,7 @@ class NvdbImporter(Importer):
         shut = closed_fwd & closed_back & ~no_speed
         self.report.drop("roads", int(shut.sum()), "closed in both directions")
         no_speed |= shut
-        if (~no_speed).any():
-            note_extent(self.report, roads.geometry.to_numpy()[~no_speed])
+        extent = note_extent(self.report, roads.geometry.to_numpy()[~no_speed]) if (~no_speed).any() else ""
         motor = _flag(gdf["motorway"]).to_numpy()
         motorways = gpd.GeoDataFrame(
             {s.ROAD: road[motor].fillna("?").to_numpy(), s.NAME: gdf[s.NAME][motor].astype("string").to_numpy()},
@@ -131,7 +130,9 @@ class NvdbImporter(Importer):
             crs=3006,
         )
         source, licence, date = self.provenance()
-        out_layers = [ImportedLayer("roads", roads[~no_speed].reset_index(drop=True), source, licence, date)]
+        kept = roads[~no_speed].reset_index(drop=True)
+        about = f"the drivable road network (NVDB); {extent}"
+        out_layers = [ImportedLayer("roads", kept, source, licence, date, about)]
         if len(motorways):
             out_layers.append(ImportedLayer("motorways", motorways, source, licence, date))
         return out_layers
