@@ -715,3 +715,32 @@ def test_a_plot_outside_the_road_network_has_unknown_drive_time_and_labour_pool(
             assert sites.loc["F", "missed"].startswith(
                 "Drive time to motorway junction: unknown, outside the road network (needs at most 15"
             )
+
+
+def test_every_importer_declares_what_it_writes_and_its_criteria_parse() -> None:
+    """The registry's declarations hold together: each kind written is built in or declared by an
+    importer, each criterion needs only such kinds, and all of them read as one catalogue."""
+    import yaml
+
+    from sitematch import schema as s
+    from sitematch.importers._registry import brought, discover, importer_kinds, parameters_brought
+    from sitematch.layers.catalogue import parse_catalogue
+
+    table = discover()
+    assert {"osm", "detaljplan", "nvdb", "jarnvag", "ebh", "scb-grid", "deso", "capacity"} <= set(table)
+    kinds = importer_kinds()
+    known = set(s.LAYERS) | set(kinds)
+    for name, cls in table.items():
+        assert cls.writes and set(cls.writes) <= known, name
+        for criterion, (needs, _spec) in cls.criteria.items():
+            assert set(needs) <= known, (name, criterion)
+    layers = {
+        k: {"file": f"{k}.gpkg", "geometry": v.geometry_type, "columns": {c.name: c.dtype for c in v.columns}}
+        for k, v in kinds.items()
+    }
+    layers.update({k: {"file": "region.gpkg"} for k in s.LAYERS})
+    criteria = brought(known, set())
+    text = yaml.safe_dump({"layers": layers, "parameters": parameters_brought(), "criteria": criteria})
+    cat = parse_catalogue(text)
+    assert len(criteria) == sum(len(c.criteria) for c in table.values()) == 14
+    assert set(criteria) <= set(cat.registry.criteria)
