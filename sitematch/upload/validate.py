@@ -88,6 +88,10 @@ class ValidationReport:
     extras: list[str] = field(default_factory=list)
     #: Every value translated to sitematch's codes: field, value as written, code, rows.
     translated: list[dict[str, object]] = field(default_factory=list)
+    #: The file's columns, as written (for a page that lets people map them).
+    columns: list[str] = field(default_factory=list)
+    #: Values neither the mapping file nor the aliases know, by canonical column (at most 50 each).
+    unknown_values: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -166,6 +170,7 @@ class _Context:
     extras: tuple[str, ...] = ()
     export_extras: str | None = None
     translated: Counter = field(default_factory=Counter)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
@@ -325,6 +330,9 @@ def _categories(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Pr
             if not text:
                 probs.append(Problem(r, canonical, f"empty; known: {', '.join(known)}"))
             else:
+                unknown = ctx.unknown.setdefault(canonical, [])
+                if written not in unknown and len(unknown) < 50:
+                    unknown.append(written)
                 hint = _mapping_hint(canonical, written[:40], known[0])
                 what = f"unknown value {shown(written)}; known: {', '.join(known)}"
                 probs.append(Problem(r, canonical, f"{what}; {hint}"))
@@ -340,6 +348,9 @@ def _flags(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem
         mapped = translate(canonical, _text(v), ctx.mapping) if own else v
         b = False if _text(mapped) == "" else parse_bool(mapped)  # an empty cell means "no"
         if b is None:
+            unknown = ctx.unknown.setdefault(canonical, [])
+            if _text(v) not in unknown and len(unknown) < 50:
+                unknown.append(_text(v))
             hint = _mapping_hint(canonical, _text(v)[:40], "ja")
             probs.append(Problem(r, canonical, f"{shown(v)} is not yes/no (ja/nej, x, true/false, 1/0); {hint}"))
         elif canonical in ctx.found and isinstance(v, str) and _text(v).lower() not in ("", "true", "false"):
@@ -585,6 +596,8 @@ def validate_upload(
         if not probs:
             out_rows.append(row)
             row_numbers.append(i + 1)
+    report.columns = columns
+    report.unknown_values = ctx.unknown
     report.translated = [
         {"field": f, "value": v, "to": to, "rows": n} for (f, v, to), n in sorted(ctx.translated.items())
     ]
