@@ -31,6 +31,7 @@ from sitematch.service.state import ServiceConfig
 from sitematch.store import export_plots
 from sitematch.store.gpkg import GeoPackageStore
 from sitematch.upload import check_file, upload_file
+from tests._postgis import postgis_url  # noqa: F401 - the fixture
 from tests._service import PASSWORD, add_accounts
 
 ROOT = Path(__file__).parent.parent
@@ -329,3 +330,35 @@ def test_the_page_maps_unknown_values_and_saves_the_mapping(app, gpkg: Path, tmp
                         files={"file": (path.name, f, "application/geopackage+sqlite3"),
                                "mapping_file": ("m.yaml", b"values: [1, 2]", "application/yaml")})  # fmt: skip
     assert r.status_code == 422 and "values" in r.text and "Traceback" not in r.text
+
+
+@pytest.mark.postgis
+@pytest.mark.slow
+def test_postgis_keeps_extras_with_history_and_migrates(gpkg: Path, boundaries, postgis_url: str) -> None:  # noqa: F811
+    import psycopg
+
+    from sitematch.store import open_store
+
+    with psycopg.connect(postgis_url) as con:
+        con.execute("DROP TABLE IF EXISTS plots, plot_versions")
+    store = open_store(postgis_url)
+    upload_file(store, ROOT / "docs/examples/tomter_1980.csv", municipality_code="1980", uploader="anna")
+    with psycopg.connect(postgis_url) as con:  # as a store made before extras existed
+        con.execute("ALTER TABLE plots DROP COLUMN extras")
+        con.execute("ALTER TABLE plot_versions DROP COLUMN extras")
+    store = open_store(postgis_url)  # opening migrates
+    assert store.plots()["extras"].isna().all()
+    upload_file(store, gpkg, municipality_code="1980", uploader="anna", boundaries=boundaries)
+    _check_stored(store.plots().query("plot_id.str.contains('Västerås')"))
+    changed = swedish_export()
+    changed.loc[2, "Kontaktperson"] = "Eva Lund"
+    path = gpkg.with_name("v2.gpkg")
+    changed.to_file(path, driver="GPKG")
+    summary = upload_file(store, path, municipality_code="1980", uploader="anna", boundaries=boundaries)
+    assert summary.updated == ["1980:Västerås Hacksta 3:4"]
+    h = store.history("1980:Västerås Hacksta 3:4")
+    assert [json.loads(x)["Kontaktperson"] for x in h["extras"]] == ["Olle Ek", "Eva Lund"]
+    with psycopg.connect(postgis_url) as con:  # kept as JSON, in the file's column order
+        text = con.execute("SELECT extras::text FROM plots WHERE local_ref = %s", (REFS[0],)).fetchone()[0]
+        kind = con.execute("SELECT json_typeof(extras) FROM plots WHERE local_ref = %s", (REFS[0],)).fetchone()[0]
+    assert kind == "object" and list(json.loads(text)) == EXTRA_COLUMNS
