@@ -362,3 +362,22 @@ def test_postgis_keeps_extras_with_history_and_migrates(gpkg: Path, boundaries, 
         text = con.execute("SELECT extras::text FROM plots WHERE local_ref = %s", (REFS[0],)).fetchone()[0]
         kind = con.execute("SELECT json_typeof(extras) FROM plots WHERE local_ref = %s", (REFS[0],)).fetchone()[0]
     assert kind == "object" and list(json.loads(text)) == EXTRA_COLUMNS
+
+
+def test_hostile_extras_are_kept_as_text_and_neutralised_at_the_sinks(boundaries, tmp_path: Path) -> None:
+    table = swedish_export().drop(columns=EXTRA_COLUMNS)
+    table["=HYPERLINK(1)"] = ["=HYPERLINK(\"http://evil\")", "<script>alert(1)</script>", "ok"]
+    path = tmp_path / "t.gpkg"
+    table.to_file(path, driver="GPKG")
+    store = GeoPackageStore(tmp_path / "plots.gpkg")
+    upload_file(store, path, municipality_code="1980", uploader="anna", boundaries=boundaries)
+    raw = export_plots(store.plots(), tmp_path / "out.csv").read_text(encoding="utf-8")
+    header = raw.splitlines()[0]
+    assert header.endswith(",'=HYPERLINK(1),wkt")  # a header a spreadsheet would run gets a leading '
+    assert "'=HYPERLINK(\"\"http://evil\"\")" in raw
+    bad = swedish_export().assign(Anteckning=["x" * 1001, "", ""])  # over upload_max_text_chars (1,000)
+    bad_path = tmp_path / "bad.gpkg"
+    bad.to_file(bad_path, driver="GPKG")
+    report = check_file(bad_path, municipality_code="1980", boundaries=boundaries)
+    assert [(p.row, p.field) for p in report.problems] == [(1, "Anteckning")]
+    assert "1,001 characters, more than the 1,000 allowed" in report.problems[0].message

@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from sitematch import schema as s
-from sitematch._io import atomic_target, for_ogr, spreadsheet_safe
+from sitematch._io import FORMULA_STARTS, atomic_target, for_ogr, spreadsheet_safe
 from sitematch.crs import SERVING_CRS
 from sitematch.errors import StoreError
 from sitematch.store.base import EXTRAS, extras_of
@@ -66,6 +66,7 @@ def export_plots(plots: gpd.GeoDataFrame, target: str | Path) -> Path:
             pyogrio.write_dataframe(frame, tmp, layer="plots", driver="GPKG")
         elif suffix == ".csv":
             table = pd.DataFrame(frame.drop(columns=s.GEOMETRY)).assign(wkt=frame.geometry.to_wkt())
+            table.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in table.columns]
             spreadsheet_safe(table).to_csv(tmp, index=False)
         else:
             pyogrio.write_dataframe(frame.to_crs(SERVING_CRS), tmp, driver="GeoJSON")
