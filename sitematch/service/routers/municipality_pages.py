@@ -56,6 +56,7 @@ def _page(request: Request, svc: Service, who: Caller, code: str, *, status: int
     rows = [{k: plain(r.get(k)) for k in SHOWN} for r in redact(plots, who.user).to_dict("records")]
     for row, extras in zip(rows, plots[EXTRAS] if EXTRAS in plots else [None] * len(rows), strict=True):
         row["extras"] = extras_of(extras)
+    status = status if extra else 200  # a page after an upload (201, 422), or the plain page
     saved = SavedMappings(svc.db).get(code)
     extra.setdefault("mapping_text", saved["mapping"] if saved else "")
     report = extra.get("report") or {}
@@ -63,7 +64,7 @@ def _page(request: Request, svc: Service, who: Caller, code: str, *, status: int
     missing = [p["field"] for p in problems if p["row"] is None and "missing required" in p["message"]]
     context = {"code": code, "name": svc.region.municipality_names.get(code, code), "plots": rows,
                "saved_mapping": saved, "missing_columns": missing, "choices": CHOICES, **extra}  # fmt: skip
-    return render(request, "municipality.html", context, caller=who, status=status if extra else 200)
+    return render(request, "municipality.html", context, caller=who, status=status)
 
 
 @router.get("/municipality", response_class=HTMLResponse)
