@@ -148,8 +148,8 @@ def test_a_swedish_export_is_stored_without_a_mapping_file(gpkg: Path, boundarie
         ("brownfield", "Ja"): ("true", 1),
     }
     text = report.to_text()
-    assert "Pris kr/kvm → price_sek_m2" in text and "kept as extra attributes: Kontaktperson" in text
-    assert "translated owner: 'Västerås stad' → kommun (1 rows)" in text
+    assert "    Pris kr/kvm → price_sek_m2\n" in text and "kept as extra attributes:\n    Kontaktperson\n" in text
+    assert "    owner        'Västerås stad' → kommun (1 row)\n" in text
 
     store = GeoPackageStore(tmp_path / "plots.gpkg")
     summary = upload_file(store, gpkg, municipality_code="1980", uploader="anna", boundaries=boundaries)

@@ -128,11 +128,17 @@ class ValidationReport:
                 fix = f" ({option(p.option)})" if option and p.option else ""
                 lines.append(f"  {p.row if p.row is not None else 'file':>5}  {p.field:<{width}}  {p.message}{fix}")
         if self.mapping:
-            lines.append("  columns read: " + "; ".join(f"{src} → {c}" for c, src in self.mapping.items()))
+            lines.append("  columns read (your column → field):")
+            lines.extend(f"    {src} → {c}" for c, src in self.mapping.items())
         if self.extras:
-            lines.append("  kept as extra attributes: " + "; ".join(self.extras))
-        for t in self.translated:
-            lines.append(f"  translated {t['field']}: {shown(t['value'])} → {t['to']} ({t['rows']} rows)")
+            lines.append("  kept as extra attributes:")
+            lines.extend(f"    {c}" for c in self.extras)
+        if self.translated:
+            lines.append("  values translated:")
+            width = max(len(str(t["field"])) for t in self.translated)
+            for t in self.translated:
+                rows = f"{t['rows']} row" + ("s" if t["rows"] != 1 else "")
+                lines.append(f"    {t['field']:<{width}}  {shown(t['value'])} → {t['to']} ({rows})")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
