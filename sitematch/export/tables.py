@@ -9,7 +9,12 @@ the CRS Swedish municipal GIS works in, so areas and distances measure right in 
 CSV files come in two dialects: plain (UTF-8, ``,``, ``.`` decimals: pandas, R, QGIS) and
 ``excel`` (UTF-8 with a byte-order mark, ``;`` between fields and ``,`` decimals: what Excel with
 Swedish settings opens with a double click). In both, text a spreadsheet would run as a formula
-is neutralised (:func:`sitematch._io.spreadsheet_safe`).
+is neutralised (:func:`sitematch._io.spreadsheet_safe`). The ``excel`` dialect also writes yes/no
+as ``Ja``/``Nej`` and codes with leading zeros (kommunkod ``0180``, länskod ``01``) as
+``="0180"``: Excel turns a bare ``0180`` into the number 180 whatever the file says (it has no
+type in CSV, and a ``'`` or a leading tab would stay in the cell as a character), but opens the
+formula ``="0180"`` as the text 0180; only cells of 2–4 digits are written so, so nothing a file
+holds can become a formula (see :func:`excel_cells`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -96,8 +102,11 @@ def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
     floats = frame.select_dtypes("float").columns
     frame = frame.assign(**{c: frame[c].round(6) for c in floats})  # whole figures, no float noise
     frame.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in frame.columns]
+    frame = spreadsheet_safe(frame)
+    if dialect == "excel":
+        frame = excel_cells(frame)
     with atomic_target(Path(path)) as tmp:
-        spreadsheet_safe(frame).to_csv(
+        frame.to_csv(
             tmp,
             index=False,
             sep=options["sep"],
@@ -151,3 +160,39 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
             pyogrio.write_dataframe(for_ogr(rows), tmp, layer=layer, driver="GPKG", promote_to_multi=True)
         pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
     return Path(path)
+
+
+#: Columns of codes with leading zeros that Excel must keep as text.
+CODE_COLUMNS = (s.MUNICIPALITY_CODE, s.COUNTY_CODE, "kommunkod", "lanskod")
+
+
+def excel_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells as Excel with Swedish settings reads them right: yes/no as Ja/Nej, codes as text.
+
+    A code cell (a column of :data:`CODE_COLUMNS` holding 2–4 digits) becomes ``="0180"``, the one
+    form Excel opens as the text ``0180``; anything else in such a column is left as it is (and
+    was already made formula-safe).
+
+    Examples
+    --------
+    >>> excel_cells(pd.DataFrame({"municipality_code": ["0180", "x"], "ready": [True, False]})).to_dict("list")
+    {'municipality_code': ['="0180"', 'x'], 'ready': ['Ja', 'Nej']}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if _yes_no(values):
+            out[col] = [("Ja" if v else "Nej") if isinstance(v, bool | np.bool_) else "" for v in values]
+        elif col in CODE_COLUMNS:
+            out[col] = [f'="{v}"' if isinstance(v, str) and v.isdigit() and 2 <= len(v) <= 4 else v for v in values]
+    return out
+
+
+def _yes_no(values: pd.Series) -> bool:
+    """Whether a column holds yes/no values (and nothing else but empty cells)."""
+    if str(values.dtype) in ("bool", "boolean"):
+        return True
+    if values.dtype != object:
+        return False
+    present = [v for v in values if not (pd.api.types.is_scalar(v) and pd.isna(v))]
+    return bool(present) and all(isinstance(v, bool | np.bool_) for v in present)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -14,6 +15,8 @@ from sitematch.service.accounts import User
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: Store bookkeeping columns that name a person.
 _UPLOADER = "uploader"
+#: A plot's extra attributes (the municipality's own columns), stored as JSON text.
+_EXTRAS = "extras"
 _BY = re.compile(r" by [A-Za-z0-9._@-]+")
 
 
@@ -34,6 +37,10 @@ def features(gdf: gpd.GeoDataFrame, id_column: str = s.PLOT_ID) -> list[dict[str
     out = json.loads(gdf.to_crs(4326).to_json(na="null", drop_id=True))["features"]
     for f, fid in zip(out, gdf[id_column].astype(str), strict=True):
         f["id"] = fid
+        extras = f["properties"].get(_EXTRAS)
+        if isinstance(extras, str):  # a plot's extra attributes: a JSON object, served as one
+            with contextlib.suppress(ValueError):
+                f["properties"][_EXTRAS] = json.loads(extras)
     return out  # type: ignore[no-any-return]
 
 

@@ -9,6 +9,7 @@ all of it lands, or none of it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -33,13 +34,18 @@ VERSION = "version"
 UPLOADED_AT = "uploaded_at"
 UPLOADER = "uploader"
 VALID_FROM = "valid_from"
+#: A plot's extra attributes: the municipality's columns sitematch does not use, as a JSON object
+#: (column → value, in the file's order), or empty.
+EXTRAS = "extras"
 ACTIVE, WITHDRAWN = "active", "withdrawn"
 #: Which plots :meth:`PlotStore.plots` returns.
 Status = Literal["active", "withdrawn", "all"]
 STATUSES: tuple[str, ...] = ("active", "withdrawn", "all")
 
 #: Columns a store keeps for each plot, in order (geometry last).
-STORE_COLUMNS: tuple[str, ...] = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER)
+STORE_COLUMNS: tuple[str, ...] = (*s.PLOTS.column_names, EXTRAS, STATUS, VERSION, UPLOADED_AT, UPLOADER)
+#: Columns an upload writes, in order (canonical, then extras).
+WRITTEN_COLUMNS: tuple[str, ...] = (*s.PLOTS.column_names, EXTRAS)
 
 
 @dataclass(frozen=True)
@@ -195,15 +201,43 @@ def plots_frame(gdf: gpd.GeoDataFrame, *, include_status: bool) -> gpd.GeoDataFr
     for col in (s.READY, s.BROWNFIELD):
         gdf[col] = gdf[col].astype("boolean")
     gdf[s.MIFO_RISK_CLASS] = pd.to_numeric(gdf[s.MIFO_RISK_CLASS]).astype("Int64")
+    gdf[EXTRAS] = [extras_text(v) for v in gdf[EXTRAS]] if EXTRAS in gdf else None
     if not include_status:
         gdf = gdf.drop(columns=[STATUS, VERSION, UPLOADED_AT, UPLOADER])
     return gdf.sort_values(s.PLOT_ID).reset_index(drop=True)
 
 
+def extras_text(value: object) -> str | None:
+    """Extras as stored: JSON object text, None when there are none (a driver may hand back a dict)."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False) if value else None
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value in ("", "{}"):
+        return None
+    return str(value)
+
+
+def extras_of(value: object) -> dict[str, Any]:
+    """A plot's extras as a dict (empty when it has none).
+
+    Examples
+    --------
+    >>> extras_of('{"Pris kr/kvm": "450"}'), extras_of(None)
+    ({'Pris kr/kvm': '450'}, {})
+    """
+    text = extras_text(value)
+    if text is None:
+        return {}
+    try:
+        out = json.loads(text)
+    except ValueError:
+        return {EXTRAS: text}
+    return out if isinstance(out, dict) else {EXTRAS: out}
+
+
 def row_values(row: pd.Series) -> list[object]:
-    """A plot's canonical values (without geometry) as plain Python values for a database driver."""
+    """A plot's written values (canonical, extras; no geometry) as plain Python values for a database driver."""
     out: list[object] = []
-    for c in s.PLOTS.column_names:
+    for c in WRITTEN_COLUMNS:
         v = row.get(c)
         if v is None or (not isinstance(v, str) and pd.isna(v)):
             out.append(None)
@@ -225,6 +259,8 @@ def now_iso() -> str:
 
 def same_plot(a: pd.Series, b: pd.Series) -> bool:
     """Whether two versions of a plot carry the same canonical values and geometry (within 1 cm)."""
+    if extras_of(a.get(EXTRAS)) != extras_of(b.get(EXTRAS)):
+        return False
     for col in s.PLOTS.column_names:
         if col in (s.SOURCE, s.UPDATED):
             continue

@@ -39,6 +39,7 @@ from sitematch.crs import WORKING_CRS
 from sitematch.errors import StoreBusyError, StoreConflictError, StoreError, StoreNotFoundError
 from sitematch.store.base import (
     ACTIVE,
+    EXTRAS,
     STATUS,
     STORE_COLUMNS,
     UPLOADED_AT,
@@ -46,6 +47,7 @@ from sitematch.store.base import (
     VALID_FROM,
     VERSION,
     WITHDRAWN,
+    WRITTEN_COLUMNS,
     PlotStore,
     Status,
     check_text_arguments,
@@ -63,7 +65,7 @@ logger = logging.getLogger(__name__)
 SRS_ID = 3006
 LAYER = "plots"
 HISTORY = "plot_versions"
-_WRITTEN = (*s.PLOTS.column_names, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom")
+_WRITTEN = (*WRITTEN_COLUMNS, STATUS, VERSION, UPLOADED_AT, UPLOADER, "geom")
 
 
 _SQL_TYPES = {
@@ -107,6 +109,7 @@ def _template() -> gpd.GeoDataFrame:
         s.UPDATED: "2026-01-01",
         s.SOURCE: "x",
         s.LICENCE: "x",
+        EXTRAS: "{}",
         STATUS: ACTIVE,
         VERSION: 1,
         UPLOADED_AT: "x",
@@ -204,6 +207,29 @@ class GeoPackageStore(PlotStore):
             raise StoreError(
                 f"{self.path}: a GeoPackage, but not a sitematch plot store (no '{LAYER}' and '{HISTORY}')"
             )
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store made by an earlier sitematch up to date: add the ``extras`` column (plots and history)."""
+        with contextlib.closing(self._connect()) as con:
+            columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")} for t in (LAYER, HISTORY)}
+            missing = [t for t in (LAYER, HISTORY) if EXTRAS not in columns[t]]
+            if not missing:
+                return
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                for table in missing:  # checked again inside the lock: another process may have migrated
+                    if EXTRAS not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+                        con.execute(f'ALTER TABLE {table} ADD COLUMN "{EXTRAS}" TEXT')
+                con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise StoreError(
+                    f"{self.path}: this store predates extra attributes and could not be upgraded ({exc}); "
+                    "open it once with write access"
+                ) from None
+        logger.info("%s: added the extras column to %s", self.path, ", ".join(missing))
 
     def _connect(self) -> sqlite3.Connection:
         uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=rw"  # never creates a missing file

@@ -40,10 +40,11 @@ _TYPES = {
     s.BROWNFIELD: "boolean",
     s.MIFO_RISK_CLASS: "integer",
     base.VERSION: "integer",
+    base.EXTRAS: "json",  # json, not jsonb: the file's column order is kept
 }
 _COLUMNS_SQL = ", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in base.STORE_COLUMNS)
 _SELECT = ", ".join(base.STORE_COLUMNS)
-_WRITTEN = (*s.PLOTS.column_names, base.STATUS, base.VERSION, base.UPLOADED_AT, base.UPLOADER)
+_WRITTEN = (*base.WRITTEN_COLUMNS, base.STATUS, base.VERSION, base.UPLOADED_AT, base.UPLOADER)
 #: Advisory lock keys (class, object): the schema, and one per municipality's uploads.
 _SCHEMA_LOCK = (0x51747E, 0)
 _MUNICIPALITY_LOCK = 0x51747F
@@ -84,6 +85,8 @@ class PostGISStore(PlotStore):
         self.url = url
         with self._session() as con:
             exists = self._exists(con)
+        if exists:
+            self._migrate()
         if not create and not exists:
             raise StoreNotFoundError(f"{self._safe_url()}: no plot store in this database; upload plots first")
 
@@ -131,6 +134,20 @@ class PostGISStore(PlotStore):
             con.execute(statement)
         logger.info("%s: created the plot store tables", self._safe_url())
 
+    def _migrate(self) -> None:
+        """Bring tables made by an earlier sitematch up to date: add ``extras`` to plots and their history."""
+        check = (
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name IN ('plots', 'plot_versions') AND column_name = %s"
+        )
+        with self._session(write=True) as con:
+            if con.execute(check, (base.EXTRAS,)).fetchone()[0] == 2:
+                return
+            con.execute("SELECT pg_advisory_xact_lock(%s, %s)", _SCHEMA_LOCK)
+            for table in ("plots", "plot_versions"):
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {base.EXTRAS} json")
+        logger.info("%s: added the extras column to the plot store", self._safe_url())
+
     # -- reading --------------------------------------------------------------------------------
     def _frame(self, rows: list[tuple], with_status: bool) -> gpd.GeoDataFrame:
         df = pd.DataFrame([r[:-1] for r in rows], columns=list(base.STORE_COLUMNS))
@@ -170,7 +187,9 @@ class PostGISStore(PlotStore):
             cur = con.execute(f"SELECT {_SELECT}, NULL FROM plots WHERE {s.PLOT_ID} = %s", (plot_id,)).fetchall()
         if not cur:
             raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
-        return pd.DataFrame(old + cur, columns=[*base.STORE_COLUMNS, "valid_to"])
+        out = pd.DataFrame(old + cur, columns=[*base.STORE_COLUMNS, "valid_to"])
+        out[base.EXTRAS] = [base.extras_text(v) for v in out[base.EXTRAS]]
+        return out
 
     # -- writing --------------------------------------------------------------------------------
     def _archive(self, con: Any, plot_id: str, valid_to: str) -> None:

@@ -15,6 +15,8 @@ Known aliases are recognised case-insensitively; anything else is given in a sma
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,60 +29,120 @@ from sitematch.store.rules import shown, shown_list
 #: Largest mapping file read, in bytes.
 MAX_MAPPING_BYTES = 100_000
 
-#: Aliases of each canonical column (lower case). Area aliases in m² are converted.
+#: Aliases of each canonical column, as :func:`normalise` writes them (lower case, no accents,
+#: punctuation and spaces as ``_``): "Areal (ha)", "AREAL_HA" and "areal ha" are all ``areal_ha``.
+#: Specific names come first: a generic ``id`` (GeoJSON feature ids, GIS row ids) is used only
+#: when nothing else is there.
 ALIASES: dict[str, tuple[str, ...]] = {
-    # specific names first: a generic 'id' (GeoJSON feature ids, GIS row ids) is used only when nothing else is there
-    s.LOCAL_REF: ("local_ref", "objekt_id", "objektid", "tomt_id", "plot_ref", "beteckning", "fastighet", "ref", "id"),
-    s.NAME: ("name", "namn", "benamning", "benämning", "omrade", "område"),
-    s.AREA_HA: ("area_ha", "areal_ha", "yta_ha", "hektar", "ha", "area", "areal"),
-    s.ZONING: ("zoning", "anvandning", "användning", "planbestammelse", "planbestämmelse", "zon"),
-    s.PLAN_STATUS: ("plan_status", "planstatus", "status_plan", "planlage", "planläge"),
-    s.OWNER: ("owner", "agare", "ägare", "markagare", "markägare"),
+    s.LOCAL_REF: (
+        "local_ref", "objekt_id", "objektid", "tomt_id", "tomtid", "plot_ref", "fastighetsbeteckning",
+        "fastighet", "beteckning", "ref", "id",
+    ),
+    s.NAME: ("name", "namn", "benamning", "omrade", "omradesnamn", "omradets_namn", "tomtnamn"),
+    s.AREA_HA: ("area_ha", "areal_ha", "yta_ha", "storlek_ha", "hektar", "ha", "area", "areal"),
+    s.ZONING: (
+        "zoning", "anvandning", "markanvandning", "anvandningsbestammelse", "planbestammelse", "planandamal",
+        "zon",
+    ),
+    s.PLAN_STATUS: ("plan_status", "planstatus", "status_plan", "detaljplan", "planlage", "planstatus_detaljplan"),
+    s.OWNER: ("owner", "agare", "markagare", "fastighetsagare", "markagande"),
     s.PRICE_SEK_M2: (
-        "price_sek_m2",
-        "pris_kr_m2",
-        "pris_sek_m2",
-        "pris_kr_kvm",
-        "pris_per_kvm",
-        "pris",
-        "kr_m2",
+        "price_sek_m2", "pris_kr_kvm", "pris_kr_m2", "pris_sek_m2", "pris_sek_kvm", "pris_per_kvm", "pris_per_m2",
+        "pris_kr_per_kvm", "pris_kr_per_m2", "markpris", "markpris_kr_kvm", "markpris_kr_m2", "pris", "kr_m2",
         "kr_kvm",
     ),
-    s.READY: ("ready", "byggklar"),
-    s.BROWNFIELD: ("brownfield", "fororenad", "förorenad", "fororenad_mark"),
-    s.MIFO_RISK_CLASS: ("mifo_risk_class", "mifo", "riskklass", "mifo_klass"),
-    s.UPDATED: ("updated", "uppdaterad", "datum"),
-}
-#: Aliases of area columns in square metres.
-AREA_M2_ALIASES = ("area_m2", "yta_m2", "areal_m2", "yta", "kvm", "m2")
+    s.READY: ("ready", "byggklar", "byggklar_mark", "byggklart"),
+    s.BROWNFIELD: ("brownfield", "fororenad", "fororenad_mark", "fororening", "fororenat"),
+    s.MIFO_RISK_CLASS: ("mifo_risk_class", "mifo", "riskklass", "mifo_klass", "mifo_riskklass"),
+    s.UPDATED: ("updated", "uppdaterad", "senast_uppdaterad", "datum"),
+}  # fmt: skip
+#: Aliases of area columns in square metres ("Areal (m2)", "Yta m²", "Yta (kvm)").
+AREA_M2_ALIASES = ("area_m2", "areal_m2", "yta_m2", "areal_kvm", "yta_kvm", "yta", "kvm", "m2")
 
 #: Unit factors to hectares.
 AREA_UNITS = {"ha": 1.0, "m2": 1e-4, "km2": 100.0}
 
-#: Normalised spellings of values (lower-cased keys).
+#: Values as people type them (normalised keys, see :func:`normalise`) → sitematch's codes.
 VALUE_ALIASES: dict[str, dict[str, str]] = {
     s.PLAN_STATUS: {
-        "laga kraft": "laga_kraft",
+        "laga_kraft": "laga_kraft",
         "lagakraft": "laga_kraft",
-        "gällande": "laga_kraft",
+        "laga_kraftvunnen": "laga_kraft",
+        "lagakraftvunnen": "laga_kraft",
+        "laga_kraft_vunnen": "laga_kraft",
+        "vunnit_laga_kraft": "laga_kraft",
         "gallande": "laga_kraft",
+        "gallande_detaljplan": "laga_kraft",
+        "ja": "laga_kraft",
         "antagen": "antagen",
-        "pågående": "pagaende",
+        "antagen_detaljplan": "antagen",
         "pagaende": "pagaende",
-        "under arbete": "pagaende",
-        "ingen plan": "ingen_plan",
+        "pagaende_planarbete": "pagaende",
+        "planarbete_pagar": "pagaende",
+        "under_arbete": "pagaende",
+        "planuppdrag": "pagaende",
+        "samrad": "pagaende",
+        "granskning": "pagaende",
+        "ingen_plan": "ingen_plan",
         "ingen": "ingen_plan",
+        "ej_planlagd": "ingen_plan",
+        "planlagges_ej": "ingen_plan",
+        "nej": "ingen_plan",
     },
     s.OWNER: {
+        "kommun": "kommun",
         "kommunen": "kommun",
         "kommunal": "kommun",
+        "kommunalt": "kommun",
+        "kommunagd": "kommun",
+        "kommunal_mark": "kommun",
         "privat": "privat",
-        "privatägd": "privat",
+        "privatagd": "privat",
+        "privat_agare": "privat",
+        "privat_mark": "privat",
         "staten": "statlig",
+        "statlig": "statlig",
+        "statligt": "statlig",
+        "okand": "okand",
+        "vet_ej": "okand",
+    },
+    s.ZONING: {
+        "industri": "J",
+        "industrimark": "J",
+        "industriandamal": "J",
+        "verksamheter": "Z",
+        "verksamhet": "Z",
+        "verksamhetsmark": "Z",
+        "tekniska_anlaggningar": "E",
+        "teknisk_anlaggning": "E",
+        "detaljhandel": "H",
+        "handel": "H",
+        "kontor": "K",
+        "trafik": "T",
+        "centrum": "C",
+        "bostader": "B",
+        "bostad": "B",
     },
 }
+#: Owner values naming a municipality ("Västerås stad", "Sala kommun") mean municipal land.
+MUNICIPAL_OWNER = re.compile(r"^\w[\w ]* (stad|kommun)$")
+#: A plan use letter with Boverket's index ("J1", "Z2") is the letter.
+INDEXED_ZONING = re.compile(r"^([a-z])\d{0,2}$")
 TRUE_WORDS = {"true", "yes", "ja", "1", "sant", "y", "j", "x"}
 FALSE_WORDS = {"false", "no", "nej", "0", "falskt", "n", ""}
+
+
+def normalise(text: object) -> str:
+    """A header or value as aliases are matched: lower case, no accents, punctuation and spaces as ``_``.
+
+    Examples
+    --------
+    >>> normalise("Areal (ha)"), normalise("Yta m²"), normalise(" Användning "), normalise("Pris kr/kvm")
+    ('areal_ha', 'yta_m2', 'anvandning', 'pris_kr_kvm')
+    """
+    folded = unicodedata.normalize("NFKD", str(text))  # NFKD also turns ² into 2
+    plain = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
 
 
 @dataclass(frozen=True)
@@ -171,6 +233,9 @@ def _names(
 def resolve_columns(file_columns: list[str], mapping: ColumnMapping) -> tuple[dict[str, str], dict[str, float]]:
     """Find the file's column for each canonical column.
 
+    The mapping file's ``columns`` come first; then the built-in aliases, matched on
+    :func:`normalise` d names (case, accents, spaces and punctuation do not matter).
+
     Returns
     -------
     found : dict
@@ -178,7 +243,9 @@ def resolve_columns(file_columns: list[str], mapping: ColumnMapping) -> tuple[di
     factors : dict
         canonical column → unit factor to apply (only area).
     """
-    lower = {c.lower().strip(): c for c in file_columns}
+    lower: dict[str, str] = {}
+    for c in file_columns:
+        lower.setdefault(normalise(c), c)
     found: dict[str, str] = {}
     factors: dict[str, float] = {}
     for canonical, column in mapping.columns.items():
@@ -189,22 +256,62 @@ def resolve_columns(file_columns: list[str], mapping: ColumnMapping) -> tuple[di
                 key=f"columns.{canonical}",
             )
         found[canonical] = column
+    taken = set(found.values())
     for canonical, aliases in ALIASES.items():
         if canonical in found:
             continue
-        hit = next((lower[a] for a in aliases if a in lower), None)
+        free = {k: v for k, v in lower.items() if v not in taken}
+        hit = next((free[a] for a in aliases if a in free), None)
         if hit is None:  # Shapefile field names are cut to 10 bytes: 'Användning' arrives as 'Användnin'
-            hit = next((lower[c] for a in aliases for c in lower if _truncated(c) and a.startswith(c)), None)
+            hit = next((free[c] for a in aliases for c in free if _truncated(c) and a.startswith(c)), None)
+        if hit is None and canonical == s.AREA_HA:
+            hit = next((free[a] for a in AREA_M2_ALIASES if a in free), None)
+            if hit is not None:
+                factors[s.AREA_HA] = AREA_UNITS["m2"]
         if hit is not None:
             found[canonical] = hit
-    if s.AREA_HA not in found:
-        hit = next((lower[a] for a in AREA_M2_ALIASES if a in lower), None)
-        if hit is not None:
-            found[s.AREA_HA] = hit
-            factors[s.AREA_HA] = AREA_UNITS["m2"]
+            taken.add(hit)
     if s.AREA_HA in mapping.units:
         factors[s.AREA_HA] = AREA_UNITS[mapping.units[s.AREA_HA]]
     return found, factors
+
+
+def translate(canonical: str, text: str, mapping: ColumnMapping, municipality_name: str = "") -> str:
+    """A category value as sitematch codes it: the mapping file's ``values`` first, then the built-in aliases.
+
+    Values are matched on :func:`normalise` d text. An owner naming a municipality ("Västerås stad",
+    "Sala kommun", the uploading municipality's own name) is ``kommun``; a plan use letter with an
+    index ("J1") is the letter. A value neither knows is returned as it is (validation refuses it).
+
+    Examples
+    --------
+    >>> m = ColumnMapping()
+    >>> translate("zoning", "Industri", m), translate("owner", "Västerås stad", m)
+    ('J', 'kommun')
+    >>> translate("plan_status", "Laga kraft", m)
+    'laga_kraft'
+    """
+    own = mapping.values.get(canonical, {})
+    if text in own:
+        return own[text]
+    key = normalise(text)
+    for k, v in own.items():
+        if normalise(k) == key:
+            return v
+    if not key:
+        return text
+    hit = VALUE_ALIASES.get(canonical, {}).get(key)
+    if hit is not None:
+        return hit
+    if canonical == s.OWNER:
+        words = key.replace("_", " ")
+        if MUNICIPAL_OWNER.match(words) or (municipality_name and key == normalise(municipality_name)):
+            return "kommun"
+    if canonical == s.ZONING:
+        m = INDEXED_ZONING.match(key)
+        if m:
+            return m.group(1).upper()
+    return text
 
 
 def _truncated(column: str) -> bool:
@@ -216,7 +323,9 @@ def parse_bool(value: object) -> bool | None:
     """Read yes/no in Swedish or English; None when it is neither."""
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = normalise(value)
     if text in TRUE_WORDS:
         return True
     if text in FALSE_WORDS:

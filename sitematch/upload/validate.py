@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -28,7 +29,7 @@ from sitematch.criteria import CRITERIA
 from sitematch.crs import WORKING_CRS, to_working_crs
 from sitematch.errors import CRSError, UploadError
 from sitematch.store.rules import refusals, shown, shown_list, text_problem
-from sitematch.upload.mapping import VALUE_ALIASES, ColumnMapping, parse_bool, parse_number, resolve_columns
+from sitematch.upload.mapping import ColumnMapping, normalise, parse_bool, parse_number, resolve_columns, translate
 from sitematch.upload.readers import POINT_SQUARE_NOTE
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,14 @@ AREA_TOLERANCE = 0.25
 REQUIRED = (s.LOCAL_REF, s.ZONING, s.PLAN_STATUS)
 #: Columns a file may carry that name a plot's municipality (an export re-uploaded): they must agree.
 PLOT_ID_COLUMNS = ("plot_id",)
-MUNICIPALITY_COLUMNS = ("municipality_code", "kommunkod", "kommun_kod")
+MUNICIPALITY_COLUMNS = ("municipality_code", "kommunkod", "kommun_kod", "kommunnummer", "kommun_nr", "kommun")
+#: The column of a store export that holds a plot's extra attributes (read back into extras).
+EXTRAS = "extras"
+#: Columns that say how the store keeps a plot, not what the municipality says of it: an exported
+#: store re-uploaded brings them, and they are not the plot's attributes.
+STORE_BOOKKEEPING = ("source", "licence", "status", "version", "uploaded_at", "uploader", "fid", "kml_id")
+#: At most this many extra columns are kept per upload (more is not a plot table).
+MAX_EXTRA_COLUMNS = 40
 #: Category columns, their allowed values (from the criteria registry) and the value for an empty cell.
 _CATEGORIES = (
     (s.ZONING, CRITERIA[s.ZONING].values, None),
@@ -74,6 +82,16 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     valid_rows: int = 0
+    #: canonical column → the file's column it was read from (with the unit, if converted).
+    mapping: dict[str, str] = field(default_factory=dict)
+    #: The file's columns sitematch does not use, kept with each plot as extra attributes.
+    extras: list[str] = field(default_factory=list)
+    #: Every value translated to sitematch's codes: field, value as written, code, rows.
+    translated: list[dict[str, object]] = field(default_factory=list)
+    #: The file's columns, as written (for a page that lets people map them).
+    columns: list[str] = field(default_factory=list)
+    #: Values neither the mapping file nor the aliases know, by canonical column (at most 50 each).
+    unknown_values: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +127,18 @@ class ValidationReport:
             for p in sorted(self.problems, key=lambda p: (p.row or 0, p.field)):
                 fix = f" ({option(p.option)})" if option and p.option else ""
                 lines.append(f"  {p.row if p.row is not None else 'file':>5}  {p.field:<{width}}  {p.message}{fix}")
+        if self.mapping:
+            lines.append("  columns read (your column → field):")
+            lines.extend(f"    {src} → {c}" for c, src in self.mapping.items())
+        if self.extras:
+            lines.append("  kept as extra attributes:")
+            lines.extend(f"    {c}" for c in self.extras)
+        if self.translated:
+            lines.append("  values translated:")
+            width = max(len(str(t["field"])) for t in self.translated)
+            for t in self.translated:
+                rows = f"{t['rows']} row" + ("s" if t["rows"] != 1 else "")
+                lines.append(f"    {t['field']:<{width}}  {shown(t['value'])} → {t['to']} ({rows})")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -143,6 +173,10 @@ class _Context:
     repair: bool
     plot_id_column: str | None
     municipality_column: str | None
+    extras: tuple[str, ...] = ()
+    export_extras: str | None = None
+    translated: Counter = field(default_factory=Counter)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
@@ -244,7 +278,7 @@ def _identity(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Prob
     row.update({s.LOCAL_REF: ref, s.PLOT_ID: f"{code}:{ref}", s.NAME: name or None})
     for column, other in (
         (ctx.plot_id_column, lambda v: v.split(":", 1)[0]),
-        (ctx.municipality_column, _kommunkod),
+        (ctx.municipality_column, lambda v: code if _names_municipality(ctx.muni, v) else _kommunkod(v)),
     ):
         v = _text(rec[column]) if column else ""
         if v and other(v) != code:
@@ -256,6 +290,18 @@ def _identity(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Prob
                     "plots only (remove the row, or the column)",
                 )
             )
+
+
+def _names_municipality(muni: _Municipality, value: str) -> bool:
+    """Whether ``value`` is the municipality's name ("Västerås", "Västerås stad", "Sala kommun")."""
+    key, name = normalise(value), normalise(muni.name)
+    return key in (name, f"{name}_kommun", f"{name}_stad", f"{name}s_kommun")
+
+
+def _mapping_hint(canonical: str, value: str, example: str) -> str:
+    """How to map a value in the mapping file (the key to add, with the value as typed)."""
+    example_yaml = f"values: {{{canonical}: {{{value!r}: {example}}}}}"
+    return f"add it to the mapping file under values.{canonical} (e.g. {example_yaml})"
 
 
 def _numbers(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> float | None:
@@ -280,27 +326,83 @@ def _numbers(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Probl
 
 def _categories(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
     for canonical, known, default in _CATEGORIES:
-        text = _text(_value(ctx, rec, canonical))
-        text = ctx.mapping.values.get(canonical, {}).get(text, text)
-        text = VALUE_ALIASES.get(canonical, {}).get(text.lower(), text)
-        if canonical == s.ZONING:
+        written = _text(_value(ctx, rec, canonical))
+        text = translate(canonical, written, ctx.mapping, ctx.muni.name)
+        if canonical == s.ZONING and len(text) == 1:
             text = text.upper()
         if not text and default is not None:
             text = default
         if canonical in ctx.found and text not in known:
-            what = "empty" if not text else f"unknown value {shown(text)}"
-            probs.append(Problem(r, canonical, f"{what}; known: {', '.join(known)}"))
+            if not text:
+                probs.append(Problem(r, canonical, f"empty; known: {', '.join(known)}"))
+            else:
+                unknown = ctx.unknown.setdefault(canonical, [])
+                if written not in unknown and len(unknown) < 50:
+                    unknown.append(written)
+                hint = _mapping_hint(canonical, written[:40], known[0])
+                what = f"unknown value {shown(written)}; known: {', '.join(known)}"
+                probs.append(Problem(r, canonical, f"{what}; {hint}"))
+        elif canonical in ctx.found and text != written:
+            ctx.translated[(canonical, written, text)] += 1
         row[canonical] = text
 
 
 def _flags(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
     for canonical in (s.READY, s.BROWNFIELD):
         v = _value(ctx, rec, canonical)
-        b = False if _text(v) == "" else parse_bool(v)  # an empty cell means "no"
+        own = ctx.mapping.values.get(canonical, {})
+        mapped = translate(canonical, _text(v), ctx.mapping) if own else v
+        b = False if _text(mapped) == "" else parse_bool(mapped)  # an empty cell means "no"
         if b is None:
-            probs.append(Problem(r, canonical, f"{shown(v)} is not yes/no (ja/nej, true/false, 1/0)"))
+            unknown = ctx.unknown.setdefault(canonical, [])
+            if _text(v) not in unknown and len(unknown) < 50:
+                unknown.append(_text(v))
+            hint = _mapping_hint(canonical, _text(v)[:40], "ja")
+            probs.append(Problem(r, canonical, f"{shown(v)} is not yes/no (ja/nej, x, true/false, 1/0); {hint}"))
+        elif canonical in ctx.found and isinstance(v, str) and _text(v).lower() not in ("", "true", "false"):
+            ctx.translated[(canonical, _text(v), "true" if b else "false")] += 1
         row[canonical] = bool(b)
     row[s.UPDATED] = _text(_value(ctx, rec, s.UPDATED))[:10] or None
+
+
+def _plain(value: object) -> object:
+    """A cell as a JSON value: text, a number or a truth value; None for an empty cell."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # dates and times
+    text = str(value).strip()
+    return text or None
+
+
+def _extra_values(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem]) -> None:
+    """The row's cells in columns sitematch does not use, kept as ``extras`` (JSON: column → value)."""
+    extras: dict[str, object] = {}
+    if ctx.export_extras:  # a store export re-uploaded: its extras column holds the earlier extras
+        text = _text(rec[ctx.export_extras])
+        try:
+            earlier = json.loads(text) if text else {}
+        except ValueError:
+            earlier = None
+        if isinstance(earlier, dict):
+            extras.update({str(k): v for k, v in earlier.items() if v is not None})
+        else:
+            extras[ctx.export_extras] = text
+    for column in ctx.extras:
+        v = _plain(rec[column])
+        if v is not None:
+            extras[column] = v
+    for column, v in extras.items():
+        problem = text_problem(str(v)) if isinstance(v, str) else None
+        if problem:
+            probs.append(Problem(r, column, problem))
+    row[EXTRAS] = json.dumps(extras, ensure_ascii=False) if extras else None
 
 
 def _shape_problem(
@@ -390,6 +492,7 @@ def _check_row(ctx: _Context, rec: pd.Series, geom: object, r: int, notes: list[
     area = _numbers(ctx, rec, r, row, probs)
     _categories(ctx, rec, r, row, probs)
     _flags(ctx, rec, r, row, probs)
+    _extra_values(ctx, rec, r, row, probs)
     _geometry(ctx, geom, area, r, row, probs, notes)
     return row, probs
 
@@ -448,7 +551,29 @@ def validate_upload(
     bounds = default_boundaries() if boundaries is None else boundaries.to_crs(WORKING_CRS)
     columns = [str(c) for c in raw.columns if c != raw.geometry.name]
     found, factors = resolve_columns(columns, mapping or ColumnMapping())
-    lower = {c.lower(): c for c in columns}
+    lower = {normalise(c): c for c in columns}
+    special = {
+        "plot_id": next((lower[c] for c in PLOT_ID_COLUMNS if c in lower), None),
+        "municipality": next((lower[c] for c in MUNICIPALITY_COLUMNS if c in lower), None),
+        "extras": lower.get(EXTRAS) if EXTRAS not in found else None,
+    }
+    used = set(found.values()) | {c for c in special.values() if c}
+    extra_columns = [c for c in columns if c not in used and normalise(c) not in STORE_BOOKKEEPING]
+    bookkeeping = [c for c in columns if c not in used and normalise(c) in STORE_BOOKKEEPING]
+    if bookkeeping:
+        report.notes.append(
+            f"not kept: {shown_list(bookkeeping)} (how a store or GIS keeps the rows, not the plots' attributes)"
+        )
+    if len(extra_columns) > MAX_EXTRA_COLUMNS:
+        report.problems.append(
+            Problem(
+                None,
+                EXTRAS,
+                f"{len(extra_columns)} columns sitematch does not use; at most {MAX_EXTRA_COLUMNS} are kept with the "
+                "plots: remove the columns you do not need",
+            )
+        )
+        extra_columns = extra_columns[:MAX_EXTRA_COLUMNS]
     ctx = _Context(
         found,
         factors,
@@ -456,9 +581,15 @@ def validate_upload(
         _municipality(bounds, municipality_code),
         bool(raw.attrs.get("from_points")),
         repair,
-        next((lower[c] for c in PLOT_ID_COLUMNS if c in lower), None),
-        next((lower[c] for c in MUNICIPALITY_COLUMNS if c in lower), None),
+        special["plot_id"],
+        special["municipality"],
+        tuple(extra_columns),
+        special["extras"],
     )
+    report.mapping = {c: found[c] + (" (m² → ha)" if factors.get(c) == 1e-4 else "") for c in found}
+    if special["municipality"]:
+        report.mapping[s.MUNICIPALITY_CODE] = f"{special['municipality']} (checked: must be {municipality_code})"
+    report.extras = list(extra_columns) + ([special["extras"]] if special["extras"] else [])
     report.problems += _file_problems(columns, found, ctx.from_points)
     geoms = _flat_geometries(raw, filename, report.notes)
     if s.LOCAL_REF in found:
@@ -471,6 +602,11 @@ def validate_upload(
         if not probs:
             out_rows.append(row)
             row_numbers.append(i + 1)
+    report.columns = columns
+    report.unknown_values = ctx.unknown
+    report.translated = [
+        {"field": f, "value": v, "to": to, "rows": n} for (f, v, to), n in sorted(ctx.translated.items())
+    ]
     if ctx.from_points:
         report.notes.append(POINT_SQUARE_NOTE)
     if s.AREA_HA not in found and not ctx.from_points:
@@ -478,7 +614,7 @@ def validate_upload(
     if any(p.row is None for p in report.problems):
         out_rows = []
     cols = [c for c in s.PLOTS.column_names if c not in (s.SOURCE, s.LICENCE)]
-    plots = gpd.GeoDataFrame(out_rows, columns=[*cols, s.GEOMETRY], geometry=s.GEOMETRY, crs=WORKING_CRS)
+    plots = gpd.GeoDataFrame(out_rows, columns=[*cols, EXTRAS, s.GEOMETRY], geometry=s.GEOMETRY, crs=WORKING_CRS)
     plots, net = _store_net(plots, row_numbers[: len(plots)], municipality_code)
     report.problems += net
     report.valid_rows = len(plots)

@@ -7,15 +7,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sitematch import schema as s
+from sitematch._yaml import read_yaml
 from sitematch.errors import UploadError
 from sitematch.service.auth import MUNICIPALITY_PAGE, Caller, own_municipality, page_caller
 from sitematch.service.errors import ServiceError
 from sitematch.service.geojson import redact
+from sitematch.service.mappings import SavedMappings
 from sitematch.service.maps import plots_map
 from sitematch.service.routers.matches import file_headers
 from sitematch.service.routers.plots import plot_owner, readable, store_plots, store_upload
@@ -23,6 +26,8 @@ from sitematch.service.runs import plain
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render
 from sitematch.store import open_store
+from sitematch.store.base import EXTRAS, extras_of
+from sitematch.upload.mapping import MAX_MAPPING_BYTES
 
 router = APIRouter(include_in_schema=False)
 SHOWN = (s.PLOT_ID, s.NAME, s.AREA_HA, s.ZONING, s.PLAN_STATUS, s.OWNER, "status", "version", "uploaded_at")
@@ -36,11 +41,30 @@ def _code(who: Caller, code: str | None) -> str:
     return code
 
 
+#: The codes a value can be mapped to in the page, with words, by canonical column.
+CHOICES: dict[str, list[tuple[str, str]]] = {
+    s.ZONING: list(s.ZONING_CODES.items()),
+    s.PLAN_STATUS: [(v, v.replace("_", " ")) for v in s.PLAN_STATUSES],
+    s.OWNER: [(v, v) for v in s.OWNERS],
+    s.READY: [("ja", "ja (yes)"), ("nej", "nej (no)")],
+    s.BROWNFIELD: [("ja", "ja (yes)"), ("nej", "nej (no)")],
+}
+
+
 def _page(request: Request, svc: Service, who: Caller, code: str, *, status: int = 201, **extra: Any) -> HTMLResponse:
     plots = store_plots(svc, status="all", municipality_code=code)
     rows = [{k: plain(r.get(k)) for k in SHOWN} for r in redact(plots, who.user).to_dict("records")]
-    context = {"code": code, "name": svc.region.municipality_names.get(code, code), "plots": rows, **extra}
-    return render(request, "municipality.html", context, caller=who, status=status if extra else 200)
+    for row, extras in zip(rows, plots[EXTRAS] if EXTRAS in plots else [None] * len(rows), strict=True):
+        row["extras"] = extras_of(extras)
+    status = status if extra else 200  # a page after an upload (201, 422), or the plain page
+    saved = SavedMappings(svc.db).get(code)
+    extra.setdefault("mapping_text", saved["mapping"] if saved else "")
+    report = extra.get("report") or {}
+    problems = report.get("problems", [])
+    missing = [p["field"] for p in problems if p["row"] is None and "missing required" in p["message"]]
+    context = {"code": code, "name": svc.region.municipality_names.get(code, code), "plots": rows,
+               "saved_mapping": saved, "missing_columns": missing, "choices": CHOICES, **extra}  # fmt: skip
+    return render(request, "municipality.html", context, caller=who, status=status)
 
 
 @router.get("/municipality", response_class=HTMLResponse)
@@ -61,6 +85,40 @@ def municipality_map(
     return HTMLResponse(plots_map(plots, svc.region), headers=file_headers("map.html"))
 
 
+def page_mapping(form: Any, text: str, mapping_file: bytes | None) -> str | None:
+    """The mapping an upload from the page uses, as YAML: a mapping file, else the text box, plus what
+    was mapped in the page (``column:<field>`` = the file's column; ``from:<field>:<n>`` and
+    ``value:<field>:<n>`` = a value and its code). None when there is no mapping at all.
+
+    Raises
+    ------
+    UploadError
+        The mapping text or file is not YAML.
+    """
+    source = mapping_file.decode("utf-8", errors="replace") if mapping_file else text
+    data: dict[str, Any] = {}
+    if source.strip():
+        where = "the mapping file" if mapping_file else "the mapping in the page"
+        doc = read_yaml(source, where=where, error=UploadError, max_chars=MAX_MAPPING_BYTES)
+        if not isinstance(doc.data, dict):
+            raise UploadError(f"{where}: a mapping has 'columns', 'units' and 'values' sections", where=where)
+        data = doc.data
+    for key, value in form.multi_items():
+        kind, _, rest = str(key).partition(":")
+        if kind == "column" and isinstance(value, str) and value:
+            data.setdefault("columns", {})[rest] = value
+        elif kind == "value" and isinstance(value, str) and value:
+            field, _, n = rest.partition(":")
+            written = form.get(f"from:{field}:{n}")
+            if isinstance(written, str):
+                data.setdefault("values", {}).setdefault(field, {})[written] = value
+    if not data:
+        return None
+    if not isinstance(data.get("columns", {}), dict) or not isinstance(data.get("values", {}), dict):
+        return source  # malformed: ColumnMapping.load says what is wrong
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
 @router.post("/municipality/upload", response_class=HTMLResponse)
 async def upload_page(
     request: Request,
@@ -69,21 +127,36 @@ async def upload_page(
     accept_valid: bool = Form(default=False),
     repair: bool = Form(default=False),
     code: str | None = Form(default=None, max_length=8),
+    mapping_file: UploadFile | None = File(default=None),
+    mapping_text: str = Form(default="", max_length=MAX_MAPPING_BYTES),
+    save_mapping: bool = Form(default=False),
     svc: Service = Depends(service),
     who: Caller = Depends(MUNICIPALITY_PAGE),
 ) -> HTMLResponse:
     municipality = _code(who, code)
+    form = await request.form()
+    raw_file, mapping = None, None
+    if mapping_file is not None and mapping_file.filename:
+        raw_file = await mapping_file.read(MAX_MAPPING_BYTES + 1)
     try:
+        if raw_file is not None and len(raw_file) > MAX_MAPPING_BYTES:
+            raise UploadError(f"the mapping file is larger than {MAX_MAPPING_BYTES:,} bytes; is it the right file?")
+        mapping = page_mapping(form, mapping_text, raw_file)
         answer = await run_in_threadpool(
-            store_upload, svc, who.user, file, None, municipality=municipality, crs=crs, accept_valid=accept_valid,
-            repair=repair,
+            store_upload, svc, who.user, file, mapping.encode("utf-8") if mapping else None, municipality=municipality,
+            crs=crs, accept_valid=accept_valid, repair=repair,
         )  # fmt: skip
     except UploadError as exc:
         report = exc.report.to_json() if exc.report is not None else None
         return _page(request, svc, who, municipality, status=422, refused=str(exc).split("\n")[0],
-                     report=json.loads(report) if report else None)  # fmt: skip
+                     report=json.loads(report) if report else None, mapping_text=mapping or mapping_text)  # fmt: skip
     request.state.audit = {k: answer["summary"][k] for k in ("municipality_code", "inserted", "updated")}
-    return _page(request, svc, who, municipality, status=201, stored=answer["message"], report=answer["report"])
+    saved_note = None
+    if save_mapping and mapping:
+        SavedMappings(svc.db).save(municipality, mapping, who.user.username)
+        saved_note = "The mapping is saved: your next upload uses it unless you change it."
+    return _page(request, svc, who, municipality, status=201, stored=answer["message"], report=answer["report"],
+                 mapping_text=mapping or "", mapping_saved=saved_note)  # fmt: skip
 
 
 @router.post("/plots/{plot_id:path}/withdraw")
@@ -109,4 +182,6 @@ def history_page(
     code = readable(who.user, plot_id, f"the history of {plot_id[:60]!r}")
     h = open_store(svc.config.store, create=False).history(plot_id).assign(**{s.MUNICIPALITY_CODE: code})
     rows = [{k: plain(v) for k, v in r.items()} for r in redact(h, who.user).to_dict("records")]
+    for row in rows:
+        row[EXTRAS] = extras_of(row.get(EXTRAS))
     return render(request, "history.html", {"plot_id": plot_id, "versions": rows}, caller=who)

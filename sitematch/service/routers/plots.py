@@ -71,14 +71,17 @@ def readable(user: User, plot_id: str, what: str) -> str:
     return code
 
 
-def _with_file(svc: Service, file: UploadFile, mapping: UploadFile | None, work: Any) -> Any:
+def _with_file(svc: Service, file: UploadFile, mapping: UploadFile | bytes | None, work: Any) -> Any:
     """Keep the upload (and its mapping file) in a private folder for ``work(path, mapping_path)``."""
     with tempfile.TemporaryDirectory(dir=svc.uploads_dir) as tmp:
         path = save(file.file, file.filename, file.content_type, Path(tmp))
         mapping_path = None
-        if mapping is not None and mapping.filename:
+        if isinstance(mapping, bytes):  # a mapping written in the upload page
             mapping_path = Path(tmp) / "mapping.yaml"
-            mapping_path.write_bytes(mapping.file.read(100_000))
+            mapping_path.write_bytes(mapping)
+        elif mapping is not None and mapping.filename:
+            mapping_path = Path(tmp) / "mapping.yaml"
+            mapping_path.write_bytes(mapping.file.read(100_001))  # one byte more than allowed: refused as too large
         return work(path, mapping_path)
 
 
@@ -86,7 +89,7 @@ def store_upload(
     svc: Service,
     user: User,
     file: UploadFile,
-    mapping: UploadFile | None,
+    mapping: UploadFile | bytes | None,
     *,
     municipality: str | None,
     crs: str | None,
