@@ -435,7 +435,7 @@ def filter_properties(gdf: gpd.GeoDataFrame, params: list[tuple[str, str]], src:
             ranks = pd.to_numeric(column, errors="coerce")
             keep = ranks.notna() & (ranks >= lo if lo is not None else True) & (ranks <= hi if hi is not None else True)
         elif schema["type"] == "boolean":
-            keep = column.astype("boolean").fillna(False) == _boolean(text, name)  # noqa: FBT003
+            keep = column.astype("boolean").fillna(False) == _boolean(text, name)
         else:
             wanted = {v.strip() for v in text.split(",") if v.strip()}
             if not wanted:
@@ -459,9 +459,7 @@ def _filters(request: Request, src: Source) -> list[tuple[str, str]]:
 
 
 # -- features -------------------------------------------------------------------------------------
-@router.get(
-    "/collections/{collection_id}/items", summary="Features, a page at a time", response_class=GeoJSONResponse
-)
+@router.get("/collections/{collection_id}/items", summary="Features, a page at a time", response_class=GeoJSONResponse)
 def items(
     request: Request,
     collection_id: str,
@@ -494,7 +492,10 @@ def items(
     rest = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit", "f")]
     query = "&" + urllib.parse.urlencode(rest) if rest else ""
     here = f"{base}?limit={limit}&offset={offset}{query}"
-    links = [*_self_links(request, here, GEOJSON, html=html), _link(request, f"/ogc/collections/{src.id}", "collection")]
+    links = [
+        *_self_links(request, here, GEOJSON, html=html),
+        _link(request, f"/ogc/collections/{src.id}", "collection"),
+    ]
     if offset + limit < len(gdf):
         nxt = f"{base}?limit={limit}&offset={offset + limit}{query}"
         links.append(_link(request, _with_f(nxt, "html") if html else nxt, "next", HTML if html else GEOJSON))
