@@ -34,6 +34,15 @@ PACKAGES: dict[str, tuple[str, dict[str, str], list[str], str]] = {
     ),
     "redoc": ("2.5.4", {"redoc.standalone.js": "bundles/redoc.standalone.js"}, ["LICENSE"], "MIT"),
 }
+#: Edits to a vendored file, so that it loads nothing from elsewhere: (file, old text, new text, why).
+PATCHES: list[tuple[str, str, str, str]] = [
+    (
+        "redoc/redoc.standalone.js",
+        "https://cdn.redoc.ly/redoc/logo-mini.svg",
+        "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20width='1'%20height='1'/%3E",
+        "the side menu's 'API docs by Redocly' logo came from a CDN; an empty image instead (the words stay)",
+    ),
+]
 
 
 def main() -> int:
@@ -64,6 +73,15 @@ def main() -> int:
                  "integrity": sha512}
             )  # fmt: skip
             print(f"{name}@{ver}: {', '.join(files)}")
+    for target, old, new, why in PATCHES:
+        path = VENDOR / target
+        text = path.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            print(f"{target}: expected {old!r} once to patch", file=sys.stderr)
+            return 1
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        entry = next(m for m in manifest if m["package"] == target.split("/")[0])
+        entry.setdefault("patched", []).append({"file": target.split("/")[1], "replaced": old, "why": why})
     (VENDOR / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -391,3 +391,55 @@ def test_unknown_collection_and_feature_are_404(server) -> None:
         assert bo.get("/ogc/collections/match-nosuch/items").status_code == 404
     with server.client("anna") as anna:  # a municipality reads its own plots
         assert anna.get("/ogc/collections/plots/items/1980:Å-2").status_code == 200
+
+
+# -- the API definition ----------------------------------------------------------------------------
+def _refs(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref":
+                yield v
+            else:
+                yield from _refs(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _refs(v)
+
+
+def test_openapi_is_the_30_the_conformance_declares_with_the_real_error_body(server) -> None:
+    import ogctests
+    import yaml
+    from jsonschema import validate as validate_json
+    from openapi_schema_validator import OAS30Validator, validate
+
+    with server.client("bo") as bo:
+        doc = bo.get("/openapi.json").json()
+        landing = bo.get("/ogc/").json()
+        conformance = bo.get("/ogc/conformance").json()["conformsTo"]
+        refused = bo.get("/ogc/collections/roads")
+        bad = bo.post("/api/matches", json={"profile": {"requirements": "none"}})
+    schema_file = os.path.join(os.path.dirname(ogctests.__file__), "features", "schemas", "openapi_schema_v3.0.yaml")
+    with open(schema_file, encoding="utf-8") as f:
+        validate(doc, yaml.safe_load(f), cls=OAS30Validator)
+    assert doc["openapi"].startswith("3.0.")
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30" in conformance
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    assert desc["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    schemas = doc["components"]["schemas"]
+    unresolved = {r for r in _refs(doc) if r.removeprefix("#/components/schemas/") not in schemas}
+    assert unresolved == set()  # ReDoc stops at a dangling reference
+    error = {"$ref": "#/components/schemas/ErrorBody", "components": doc["components"]}
+    for response in (refused, bad):  # the real error bodies fit the documented one
+        assert response.status_code in (404, 422)
+        validate_json(response.json(), error)
+    responses = {
+        (path, method): set(op["responses"]) for path, ops in doc["paths"].items() for method, op in ops.items()
+    }
+    assert {"401", "403", "409", "413", "415", "422", "429", "503"} <= responses[("/api/plots", "post")]
+    assert {"400", "401", "404"} <= responses[("/ogc/collections/{collection_id}/items", "get")]
+    assert "422" not in responses[("/ogc/collections/{collection_id}/items", "get")]
+    for (path, method), codes in responses.items():
+        assert "401" in codes, (path, method)
+        for code in codes - {"200", "201", "204"}:
+            content = doc["paths"][path][method]["responses"][code]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, (path, method, code)

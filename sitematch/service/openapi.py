@@ -195,6 +195,7 @@ def openapi_30(app: FastAPI) -> dict[str, Any]:
                     params.append(F_PARAMETER)
                 operation["parameters"] = params
             responses = operation.setdefault("responses", {})
+            responses.pop("422", None)  # FastAPI's validation error: the service answers with ErrorBody
             for code in refusals(method, path, operation):
                 responses[code] = {"description": REFUSALS[code], "content": copy.deepcopy(error)}
                 if code in ("429", "503"):
