@@ -21,6 +21,7 @@ read here with GDAL directly.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -366,7 +367,11 @@ def test_html_items_page_links_to_each_feature_and_pages(server) -> None:
     with server.client("bo") as bo:
         r = bo.get("/ogc/collections/plots/items?f=html&limit=2&offset=2")
     assert 'rel="next"' in r.text and 'rel="prev"' in r.text and "Features 3–4 of" in r.text
-    assert "/ogc/collections/plots/items/" in r.text and "f=html" in r.text
+    hrefs = re.findall(r'href="(/ogc/collections/plots/items/[^"?]+)\?f=html"', r.text)
+    assert len(hrefs) == 2
+    with server.client("bo") as bo:
+        pages = [bo.get(html.unescape(h), params={"f": "html"}) for h in hrefs]
+    assert [p.status_code for p in pages] == [200, 200]
 
 
 # -- parameters and errors ------------------------------------------------------------------------
