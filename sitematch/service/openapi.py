@@ -194,6 +194,14 @@ def openapi_30(app: FastAPI) -> dict[str, Any]:
                 if not any(p.get("name") == "f" for p in params):
                     params.append(F_PARAMETER)
                 operation["parameters"] = params
+                ok = operation.get("responses", {}).get("200")
+                if ok is not None:  # JSON (GeoJSON for features, JSON Schema for queryables) or a page
+                    media = (
+                        "application/geo+json" if "/items" in path
+                        else "application/schema+json" if path.endswith("/queryables")
+                        else "application/json"
+                    )  # fmt: skip
+                    ok["content"] = {media: {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}}
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)  # FastAPI's validation error: the service answers with ErrorBody
             for code in refusals(method, path, operation):
