@@ -325,6 +325,7 @@ def collections(request: Request, svc: Service = Depends(service), who: Caller =
     html = wants_html(request)
     body = {
         "links": _self_links(request, "/ogc/collections", html=html),
+        "crs": list(SUPPORTED),  # Part 2: the CRS offered by every collection
         "collections": [_collection(request, src, src.read()) for src in _sources(svc, who)],
     }
     if html:
