@@ -75,6 +75,13 @@ service_cookie_secure : bool
 service_items_limit, service_items_max_limit : int
     OGC API Features: items per page when the client asks for none, and the most it may ask for.
     Defaults 10 and 1000.
+service_public_url : str or None
+    The service's public base URL (``https://sitematch.example.se``), from which OGC API links are
+    built: ``$SITEMATCH_PUBLIC_URL``. Unset, links name the address the server listens on (never
+    the request's ``Host`` header).
+service_trusted_proxies : tuple of str
+    Addresses of reverse proxies whose ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` headers are
+    believed when no public URL is set: ``$SITEMATCH_TRUSTED_PROXIES`` (comma-separated). Default none.
 
 Secrets (a PostgreSQL URL with a password, an account's first password) are read by
 :func:`secret`: from ``$SITEMATCH_<NAME>``, or from the file ``$SITEMATCH_<NAME>_FILE`` names
@@ -169,6 +176,10 @@ service_session_hours: float = 12.0
 service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"
 service_items_limit: int = 10
 service_items_max_limit: int = 1000
+service_public_url: str | None = os.environ.get("SITEMATCH_PUBLIC_URL") or None
+service_trusted_proxies: tuple[str, ...] = tuple(
+    a.strip() for a in os.environ.get("SITEMATCH_TRUSTED_PROXIES", "").split(",") if a.strip()
+)
 
 map_max_polygons: int = 500
 map_max_points: int = 20_000

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sitematch import settings
 from sitematch.errors import SitematchError
-from sitematch.service import audit
+from sitematch.service import audit, openapi
 from sitematch.service.auth import LoginRequiredError
 from sitematch.service.errors import TooLargeError, error_body, status_of
 from sitematch.service.routers import accounts, layers, matches, ogc, pages, plots, profiles
@@ -197,8 +197,12 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         title="sitematch",
         version="1",
         description="Site matching for establishment land: matches, plots, profiles, layers; "
-        "OGC API Features under /ogc. Authenticate with `Authorization: Bearer <API token>`.",
+        "OGC API Features under /ogc. Authenticate with `Authorization: Bearer <API token>`, or Basic "
+        "with your user name and an API token as the password.",
+        docs_url=None,
+        redoc_url=None,
     )
+    openapi.install(app)
     app.state.service = svc
     for router in (layers.router, profiles.router, matches.router, plots.router, accounts.router, ogc.router):
         app.include_router(router)

@@ -50,7 +50,10 @@ def _data_option(f: click.decorators.FC) -> click.decorators.FC:
 @click.option("--profiles", type=click.Path(path_type=Path), default=None, help="Profiles offered to every adviser.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="uvicorn worker processes.")
 @click.option(
-    "--proxy-headers/--no-proxy-headers", default=True, help="Trust X-Forwarded-* from --forwarded-allow-ips."
+    "--proxy-headers/--no-proxy-headers",
+    default=False,
+    help="Let uvicorn trust X-Forwarded-For/-Proto from --forwarded-allow-ips (off: a local process could forge them; "
+    "links use SITEMATCH_PUBLIC_URL).",
 )
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True)
 def serve(

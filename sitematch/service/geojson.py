@@ -1,4 +1,4 @@
-"""Plots and sites as GeoJSON in CRS84 (longitude, latitude), as the API and OGC API Features serve them."""
+"""Plots and sites as GeoJSON, as the API and OGC API Features serve them: CRS84 unless asked otherwise."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import geopandas as gpd
 
 from sitematch import schema as s
 from sitematch.service.accounts import User
+from sitematch.service.ogc_crs import CRS84 as OGC_CRS84
+from sitematch.service.ogc_crs import OfferedCrs, to_output
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = OGC_CRS84
 #: Store bookkeeping columns that name a person.
 _UPLOADER = "uploader"
 #: A plot's extra attributes (the municipality's own columns), stored as JSON text.
@@ -20,8 +22,10 @@ _EXTRAS = "extras"
 _BY = re.compile(r" by [A-Za-z0-9._@-]+")
 
 
-def features(gdf: gpd.GeoDataFrame, id_column: str = s.PLOT_ID) -> list[dict[str, Any]]:
-    """Rows as GeoJSON features in CRS84, each with ``id`` from ``id_column``.
+def features(gdf: gpd.GeoDataFrame, id_column: str = s.PLOT_ID, crs: OfferedCrs | None = None) -> list[dict[str, Any]]:
+    """Rows as GeoJSON features, each with ``id`` from ``id_column``.
+
+    In CRS84 (longitude, latitude), or in ``crs`` with its own axis order (OGC API Features Part 2).
 
     Examples
     --------
@@ -34,7 +38,8 @@ def features(gdf: gpd.GeoDataFrame, id_column: str = s.PLOT_ID) -> list[dict[str
     """
     if gdf.empty:
         return []
-    out = json.loads(gdf.to_crs(4326).to_json(na="null", drop_id=True))["features"]
+    shown = gdf.to_crs(4326) if crs is None else to_output(gdf, crs)
+    out = json.loads(shown.to_json(na="null", drop_id=True))["features"]
     for f, fid in zip(out, gdf[id_column].astype(str), strict=True):
         f["id"] = fid
         extras = f["properties"].get(_EXTRAS)
