@@ -57,14 +57,14 @@ def leads() -> None:
 @leads.command("list")
 @_data
 def list_cmd(data: Path | None) -> None:
-    """Every lead: reference, sector, source, status, dates (no company or contact)."""
+    """Every lead, newest first: id, reference, sector, source, status (no company or contact)."""
     from sitematch.cli import _out
 
     t = Table(title="Leads", box=box.SIMPLE_HEAD)
-    for c in ("id", "reference", "sector", "source", "status", "created"):
-        t.add_column(c, overflow="fold", no_wrap=c in ("id", "reference", "status", "created"))
+    for c in ("id", "reference", "sector", "source", "status"):
+        t.add_column(c, overflow="fold", no_wrap=c in ("id", "reference", "status"))
     for lead in _book(data).leads():  # type: ignore[attr-defined]
-        t.add_row(lead.id, plain(lead.reference), plain(lead.sector), lead.source, lead.status, lead.created_at[:10])
+        t.add_row(lead.id, plain(lead.reference), plain(lead.sector), lead.source, lead.status)
     _out().print(t)
 
 
