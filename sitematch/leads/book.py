@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitematch.leads import outbox
+from sitematch.leads.answers import check_detail
 from sitematch.leads.model import ANSWERS, SOURCES, Lead, LeadError, StatusChange, check_step
 from sitematch.leads.requests import PlannedRequest
 
@@ -47,6 +48,10 @@ SCHEMA = (
     "PRIMARY KEY (recipient, email))",
     "CREATE TABLE IF NOT EXISTS notifications (id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, "
     "text TEXT NOT NULL, link TEXT NOT NULL, at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS shares (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, lead_id TEXT NOT NULL "
+    "REFERENCES leads(id), match_id TEXT NOT NULL, plot_ids TEXT NOT NULL, created_by TEXT NOT NULL, "
+    "created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS share_opens (share_id TEXT NOT NULL REFERENCES shares(id), at TEXT NOT NULL)",
     *outbox.SCHEMA,
 )
 
@@ -364,7 +369,7 @@ class LeadBook:
         """Save a draft answer for one site (sent with :meth:`send_answers`; a later draft replaces it)."""
         if answer not in ANSWERS:
             raise LeadError(f"unknown answer {answer!r}", key="answer", hint=f"Use one of: {', '.join(ANSWERS)}.")
-        detail = dict(detail or {})
+        detail = check_detail(answer, dict(detail or {}))
         if answer == "not_available" and not str(detail.get("reason", "")).strip():
             raise LeadError("'not available' needs a reason", key="reason")
         request = self.request(request_id)
@@ -428,6 +433,65 @@ class LeadBook:
                 )
                 con.execute("UPDATE lead_requests SET reminded_at = ? WHERE id = ?", (now_iso(), r["id"]))
         return len(rows)
+
+    # -- shortlists shared with the investor ---------------------------------------------------------
+    def create_share(self, lead_id: str, match_id: str, plot_ids: list[str], by: str, days: int) -> tuple[str, str]:
+        """A read-only link to a curated shortlist (``plot_ids`` in the adviser's order) that expires
+        after ``days``. Returns ``(share id, token)``; only the token's hash is kept."""
+        if not plot_ids:
+            raise LeadError("choose at least one site to share", key="plot_ids")
+        if len(set(plot_ids)) != len(plot_ids):
+            raise LeadError("a site is chosen twice", key="plot_ids")
+        if not 1 <= days <= 365:
+            raise LeadError("a shared link lasts 1 to 365 days", key="days")
+        token = secrets.token_urlsafe(24)
+        share_id = secrets.token_hex(8)
+        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).replace(microsecond=0).isoformat()
+        with self.connect() as con:
+            self._require(con, lead_id)
+            con.execute(
+                "INSERT INTO shares VALUES (?,?,?,?,?,?,?,?,NULL)",
+                (share_id, _hash(token), lead_id, match_id, json.dumps(plot_ids), by, now_iso(), expires),
+            )
+        return share_id, token
+
+    def shares(self, lead_id: str) -> list[dict[str, Any]]:
+        """The lead's shared links (never their tokens), with how often each was opened."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT s.id, s.match_id, s.plot_ids, s.created_by, s.created_at, s.expires_at, s.revoked_at, "
+                "(SELECT count(*) FROM share_opens o WHERE o.share_id = s.id) AS opened, "
+                "(SELECT max(at) FROM share_opens o WHERE o.share_id = s.id) AS last_opened "
+                "FROM shares s WHERE lead_id = ? ORDER BY created_at",
+                (lead_id,),
+            ).fetchall()
+        return [{**dict(r), "plot_ids": json.loads(r["plot_ids"])} for r in rows]
+
+    def open_share(self, token: str) -> dict[str, Any]:
+        """The shared shortlist behind ``token`` (logging the opening); LeadError when there is none,
+        or it expired or was revoked — the same answer for each, so a token cannot be probed."""
+        with self.connect() as con:
+            row = con.execute("SELECT * FROM shares WHERE token_hash = ?", (_hash(token),)).fetchone()
+            if row is None or row["revoked_at"] or row["expires_at"] <= now_iso():
+                raise LeadError("this link does not exist, has expired or was withdrawn", key="share")
+            con.execute("INSERT INTO share_opens VALUES (?,?)", (row["id"], now_iso()))
+        return {**dict(row), "plot_ids": json.loads(row["plot_ids"])}
+
+    def revoke_share(self, lead_id: str, share_id: str) -> None:
+        """Withdraw a shared link at once."""
+        with self.connect() as con:
+            cur = con.execute(
+                "UPDATE shares SET revoked_at = ? WHERE id = ? AND lead_id = ? AND revoked_at IS NULL",
+                (now_iso(), share_id, lead_id),
+            )
+            if cur.rowcount == 0:
+                raise LeadError(f"no active shared link {share_id!r} for this lead", key="share")
+
+
+def _hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _municipality(code: str) -> str:
