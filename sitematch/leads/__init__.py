@@ -8,7 +8,7 @@
 """
 
 from sitematch.leads.book import LeadBook, Request, sqlite_connect
-from sitematch.leads.model import STATUSES, Lead, LeadError
+from sitematch.leads.model import STATUSES, Lead, LeadError, LeadNotFoundError
 from sitematch.leads.outbox import OutboxSender
 from sitematch.leads.requests import PlannedRequest, RequestSite, plan_requests
 
@@ -17,6 +17,7 @@ __all__ = [
     "Lead",
     "LeadBook",
     "LeadError",
+    "LeadNotFoundError",
     "OutboxSender",
     "PlannedRequest",
     "Request",

@@ -23,7 +23,7 @@ from typing import Any
 
 from sitematch.leads import outbox
 from sitematch.leads.answers import check_detail
-from sitematch.leads.model import ANSWERS, SOURCES, Lead, LeadError, StatusChange, check_step
+from sitematch.leads.model import ANSWERS, SOURCES, Lead, LeadError, LeadNotFoundError, StatusChange, check_step
 from sitematch.leads.requests import PlannedRequest
 
 Connect = Callable[[], AbstractContextManager[sqlite3.Connection]]
@@ -166,7 +166,7 @@ class LeadBook:
         with self.connect() as con:
             row = con.execute("SELECT * FROM leads WHERE id = ?", (lead_id,)).fetchone()
             if row is None:
-                raise LeadError(f"no lead {lead_id!r}", key="lead")
+                raise LeadNotFoundError(f"no lead {lead_id!r}", key="lead")
             history = con.execute(
                 "SELECT status, at, by, reason FROM lead_history WHERE lead_id = ? ORDER BY id", (lead_id,)
             ).fetchall()
@@ -191,7 +191,7 @@ class LeadBook:
     def _step(self, con: sqlite3.Connection, lead_id: str, status: str, by: str, reason: str) -> None:
         row = con.execute("SELECT status FROM leads WHERE id = ?", (lead_id,)).fetchone()
         if row is None:
-            raise LeadError(f"no lead {lead_id!r}", key="lead")
+            raise LeadNotFoundError(f"no lead {lead_id!r}", key="lead")
         check_step(row["status"], status, reason)
         con.execute("UPDATE leads SET status = ? WHERE id = ?", (status, lead_id))
         con.execute(
@@ -239,7 +239,7 @@ class LeadBook:
     def _require(con: sqlite3.Connection, lead_id: str) -> str:
         row = con.execute("SELECT status FROM leads WHERE id = ?", (lead_id,)).fetchone()
         if row is None:
-            raise LeadError(f"no lead {lead_id!r}", key="lead")
+            raise LeadNotFoundError(f"no lead {lead_id!r}", key="lead")
         return str(row["status"])
 
     # -- contacts and notifications ------------------------------------------------------------
@@ -349,7 +349,7 @@ class LeadBook:
         with self.connect() as con:
             row = con.execute("SELECT * FROM lead_requests WHERE id = ?", (request_id,)).fetchone()
             if row is None:
-                raise LeadError(f"no request {request_id!r}", key="request")
+                raise LeadNotFoundError(f"no request {request_id!r}", key="request")
             answers = con.execute("SELECT * FROM request_answers WHERE request_id = ?", (request_id,)).fetchall()
         return _request(
             row,
@@ -467,14 +467,18 @@ class LeadBook:
             ).fetchall()
         return [{**dict(r), "plot_ids": json.loads(r["plot_ids"])} for r in rows]
 
-    def open_share(self, token: str) -> dict[str, Any]:
-        """The shared shortlist behind ``token`` (logging the opening); LeadError when there is none,
-        or it expired or was revoked — the same answer for each, so a token cannot be probed."""
+    def open_share(self, token: str, *, log: bool = True) -> dict[str, Any]:
+        """The shared shortlist behind ``token``, its opening logged unless ``log`` is false.
+
+        LeadNotFoundError when there is none, or it expired or was revoked — the same answer for
+        each, so a token cannot be probed.
+        """
         with self.connect() as con:
             row = con.execute("SELECT * FROM shares WHERE token_hash = ?", (_hash(token),)).fetchone()
             if row is None or row["revoked_at"] or row["expires_at"] <= now_iso():
-                raise LeadError("this link does not exist, has expired or was withdrawn", key="share")
-            con.execute("INSERT INTO share_opens VALUES (?,?)", (row["id"], now_iso()))
+                raise LeadNotFoundError("this link does not exist, has expired or was withdrawn", key="share")
+            if log:
+                con.execute("INSERT INTO share_opens VALUES (?,?)", (row["id"], now_iso()))
         return {**dict(row), "plot_ids": json.loads(row["plot_ids"])}
 
     def revoke_share(self, lead_id: str, share_id: str) -> None:
@@ -485,7 +489,7 @@ class LeadBook:
                 (now_iso(), share_id, lead_id),
             )
             if cur.rowcount == 0:
-                raise LeadError(f"no active shared link {share_id!r} for this lead", key="share")
+                raise LeadNotFoundError(f"no active shared link {share_id!r} for this lead", key="share")
 
 
 def _hash(token: str) -> str:

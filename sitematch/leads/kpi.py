@@ -19,7 +19,7 @@ import pandas as pd
 
 from sitematch._io import atomic_target, spreadsheet_safe
 from sitematch.leads.book import LeadBook, Request
-from sitematch.leads.model import Lead
+from sitematch.leads.model import Lead, LeadError
 
 MUNICIPALITY_COLUMNS = ("municipality_code", "requests", "answered", "median_days", "p90_days", "share_confirmed")
 GROUP_COLUMNS = ("leads", "shortlists_sent", "won")
@@ -54,7 +54,19 @@ def p90(values: Sequence[float]) -> float:
     return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
-def _in_period(at: str, start: str | None, end: str | None) -> bool:
+def check_period(start: str | None, end: str | None) -> None:
+    """LeadError unless ``start`` and ``end`` are dates (YYYY-MM-DD) with ``start`` not after ``end``."""
+    for key, value in (("start", start), ("end", end)):
+        if value is not None:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise LeadError(f"{key}: {value[:20]!r} is not a date (YYYY-MM-DD)", key=key) from None
+    if start and end and start > end:
+        raise LeadError(f"the period starts ({start}) after it ends ({end})", key="start")
+
+
+def in_period(at: str, start: str | None, end: str | None) -> bool:
     day = at[:10]
     return (start is None or day >= start) and (end is None or day <= end)
 
@@ -77,7 +89,7 @@ def by_municipality(requests: Iterable[Request], start: str | None = None, end: 
     """
     groups: dict[str, list[Request]] = {}
     for r in requests:
-        if _in_period(r.created_at, start, end):
+        if in_period(r.created_at, start, end):
             groups.setdefault(r.municipality_code, []).append(r)
     rows = []
     for code, reqs in sorted(groups.items()):
@@ -107,7 +119,7 @@ def by_group(leads: Iterable[Lead], by: str, start: str | None = None, end: str 
         raise ValueError("by must be 'sector' or 'source'")
     rows: dict[str, dict[str, int]] = {}
     for lead in leads:
-        if not _in_period(lead.created_at, start, end):
+        if not in_period(lead.created_at, start, end):
             continue
         row = rows.setdefault(getattr(lead, by) or "—", dict.fromkeys(GROUP_COLUMNS, 0))
         row["leads"] += 1
@@ -145,7 +157,7 @@ def write_report(
     from sitematch.export.tables import DIALECTS
 
     options = DIALECTS[dialect]
-    leads = [lead for lead in book.leads() if _in_period(lead.created_at, start, end)]
+    leads = [lead for lead in book.leads() if in_period(lead.created_at, start, end)]
     tables = {
         "municipalities.csv": by_municipality(book.requests(), start, end),
         "sectors.csv": by_group(leads, "sector"),

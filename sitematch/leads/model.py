@@ -58,6 +58,10 @@ class LeadError(SitematchError, ValueError):
     """A lead, request or answer cannot be recorded as asked (unknown status, step not allowed…)."""
 
 
+class LeadNotFoundError(LeadError, LookupError):
+    """No such lead, request or shared link."""
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """One step in a lead's history."""

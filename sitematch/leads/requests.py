@@ -12,6 +12,7 @@ confidential).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -91,36 +92,64 @@ def plan_requests(result: MatchResult, *, ranked_top: int | None = None) -> list
         By municipality code; each lists the municipality's ranked sites (best first) then its
         near misses (closest first). Municipalities with neither get no request.
     """
-    needs = tuple(r.describe() for r in result.profile.requirements)
     ranked = result.ranked
     ranked = ranked[ranked[RANK].notna()]
     if ranked_top is not None:
         ranked = ranked.head(ranked_top)
+    names = result.run.municipality
+    data = {
+        "ranked": [
+            {
+                "plot_id": str(row[s.PLOT_ID]),
+                "municipality_code": str(row[s.MUNICIPALITY_CODE]),
+                "municipality": names(row[s.MUNICIPALITY_CODE]),
+                "rank": int(row[RANK]),
+                "score": _number(row[SCORE]),
+                "to_verify": result.to_verify(row),
+            }
+            for _, row in ranked.iterrows()
+        ],
+        "near_misses": [
+            {
+                "plot_id": str(row[s.PLOT_ID]),
+                "municipality_code": str(row[s.MUNICIPALITY_CODE]),
+                "municipality": names(row[s.MUNICIPALITY_CODE]),
+                "to_verify": result.to_verify(row),
+                "missed": result.misses(row),
+            }
+            for _, row in result.near_misses.iterrows()
+        ],
+    }
+    return plan_from_data(data, tuple(r.describe() for r in result.profile.requirements))
+
+
+def plan_from_data(data: dict[str, Any], needs: tuple[str, ...]) -> list[PlannedRequest]:
+    """:func:`plan_requests` from a match kept as plain data (the web service's ``result.json``:
+    ``ranked`` and ``near_misses`` lists with ``plot_id``, ``municipality_code``, ``municipality``,
+    ``rank``, ``score``, ``to_verify``, ``missed``); ``needs`` are the requirements in words."""
     by_code: dict[str, list[RequestSite]] = {}
-    for _, row in ranked.iterrows():
-        rank = row[RANK]
-        by_code.setdefault(str(row[s.MUNICIPALITY_CODE]), []).append(
+    names: dict[str, str] = {}
+    for row in data.get("ranked", []):
+        if row.get("rank") is None:
+            continue
+        code = str(row["municipality_code"])
+        names[code] = str(row.get("municipality") or code)
+        by_code.setdefault(code, []).append(
             RequestSite(
-                plot_id=str(row[s.PLOT_ID]),
-                kind="ranked",
-                rank=int(rank),
-                score=_number(row[SCORE]),
-                to_verify=tuple(result.to_verify(row)),
-                lacks=(),
+                str(row["plot_id"]), "ranked", int(row["rank"]), row.get("score"), tuple(row.get("to_verify") or ()), ()
             )
         )
-    for _, row in result.near_misses.iterrows():
-        by_code.setdefault(str(row[s.MUNICIPALITY_CODE]), []).append(
+    for row in data.get("near_misses", []):
+        code = str(row["municipality_code"])
+        names[code] = str(row.get("municipality") or code)
+        by_code.setdefault(code, []).append(
             RequestSite(
-                plot_id=str(row[s.PLOT_ID]),
-                kind="near_miss",
-                rank=None,
-                score=None,
-                to_verify=tuple(result.to_verify(row)),
-                lacks=tuple(result.misses(row)),
+                str(row["plot_id"]),
+                "near_miss",
+                None,
+                None,
+                tuple(row.get("to_verify") or ()),
+                tuple(row.get("missed") or ()),
             )
         )
-    return [
-        PlannedRequest(code, result.run.municipality(code), needs, tuple(sites))
-        for code, sites in sorted(by_code.items())
-    ]
+    return [PlannedRequest(code, names[code], needs, tuple(sites)) for code, sites in sorted(by_code.items())]

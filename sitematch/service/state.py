@@ -7,6 +7,7 @@ Built once by :func:`sitematch.service.app.create_app` and reached by routes thr
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,7 @@ from sitematch import settings
 from sitematch.criteria import Registry
 from sitematch.layers.layerset import LayerSet
 from sitematch.layers.region import open_region
+from sitematch.leads import LeadBook
 from sitematch.service.accounts import Accounts
 from sitematch.service.db import Database
 from sitematch.service.records import Records
@@ -70,8 +72,30 @@ class Service:
         """The criteria of the region (its catalogue's, else the built-in ones)."""
         return self.region.registry
 
+    @cached_property
+    def leads(self) -> LeadBook:
+        """The lead log (its tables and outbox live in the service database)."""
+        return LeadBook(self.db.connect)
+
+    def start_outbox(self) -> threading.Event | None:
+        """Send the outbox's messages in a background thread, when an SMTP server is configured; the
+        returned event stops it."""
+        if not settings.service_smtp_host:
+            return None
+        from sitematch.leads import OutboxSender
+
+        sender = OutboxSender(
+            self.db.connect, settings.service_smtp_host, settings.service_smtp_port, settings.service_mail_from
+        )
+        stop = threading.Event()
+        threading.Thread(
+            target=sender.run, args=(stop, settings.service_outbox_poll_s), name="outbox", daemon=True
+        ).start()
+        return stop
+
     def start(self) -> None:
         """Prepare folders and read the profiles folder, if any."""
+        self.leads  # noqa: B018 (creates the lead log's tables)
         self.matches_dir.mkdir(parents=True, exist_ok=True)
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         if self.config.profiles_dir is not None:
