@@ -80,7 +80,7 @@ service_smtp_port : int
 service_mail_from : str
     The From address of notifications (``$SITEMATCH_MAIL_FROM``). Default ``sitematch@localhost``.
 service_outbox_poll_s : float
-    Seconds between the outbox sender's looks for due messages. Default 5.
+    Seconds between the outbox sender's looks for due messages (``$SITEMATCH_OUTBOX_POLL_S``). Default 5.
 service_share_days : int
     How long a shortlist link shared with an investor works, by default. Default 30.
 service_items_limit, service_items_max_limit : int
@@ -181,7 +181,7 @@ service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != 
 service_smtp_host: str | None = os.environ.get("SITEMATCH_SMTP_HOST")
 service_smtp_port: int = env_int("SITEMATCH_SMTP_PORT", 25, minimum=1)
 service_mail_from: str = os.environ.get("SITEMATCH_MAIL_FROM", "sitematch@localhost")
-service_outbox_poll_s: float = 5.0
+service_outbox_poll_s: float = env_int("SITEMATCH_OUTBOX_POLL_S", 5, minimum=1)
 service_share_days: int = 30
 service_items_limit: int = 10
 service_items_max_limit: int = 1000

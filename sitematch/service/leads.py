@@ -114,7 +114,7 @@ def plan(svc: Service, book: LeadBook, lead: Lead, match_id: str) -> list[Planne
 
 def current_plots(svc: Service, plot_ids: list[str]) -> gpd.GeoDataFrame:
     """The plots as they stand now, canonical columns: the store's version, else the region's."""
-    columns = [c.name for c in s.PLOTS.columns]
+    columns = list(s.PLOTS.column_names)
     stored = open_store(svc.config.store).plots()
     stored = stored[stored[s.PLOT_ID].isin(plot_ids)]
     rest = [p for p in plot_ids if p not in set(stored[s.PLOT_ID])]
@@ -137,6 +137,11 @@ def apply_answers(svc: Service, request: Request, user: User) -> dict[str, Any]:
     plots = updated_plots(current_plots(svc, list(updates)), updates, dt.date.today().isoformat())
     if plots.empty:
         return {}
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    plots[s.SOURCE] = (
+        f"municipality answer: {request.municipality_code} request {request.id} by {user.username} at {stamp}"
+    )
+    plots[s.LICENCE] = plots[s.LICENCE].fillna("the municipality's own data")
     store = open_store(svc.config.store)
     summary = store.upload(
         plots, municipality_code=request.municipality_code, uploader=user.username, filename=f"request {request.id}"

@@ -318,3 +318,25 @@ def kpi_tables(b: LeadBook, start: str | None, end: str | None) -> list[tuple[st
         ("sources", kpi.by_group(leads, "source").to_dict("records")),
         ("leads", kpi.by_lead(leads).drop(columns=["lead_id"]).to_dict("records")),
     ]
+
+
+class ContactIn(BaseModel):
+    """An e-mail address for your notifications (your municipality's, for a municipal account)."""
+
+    email: str = Field(max_length=254)
+
+
+def recipient(user: Any) -> str:
+    """Whose notifications an account reads: its municipality's, or its own."""
+    return f"municipality:{user.municipality}" if user.municipality else f"user:{user.username}"
+
+
+@router.post("/me/contacts", status_code=201, summary="Add an e-mail address for your notifications")
+def add_contact(body: ContactIn, b: LeadBook = Depends(book), who: Caller = Depends(caller)) -> dict[str, Any]:
+    b.add_contact(recipient(who.user), body.email)
+    return {"recipient": recipient(who.user), "email": body.email.strip()}
+
+
+@router.get("/me/notifications", summary="What you were told (requests, answers, reminders), newest first")
+def notifications(b: LeadBook = Depends(book), who: Caller = Depends(caller)) -> list[dict[str, Any]]:
+    return b.notifications(recipient(who.user))
