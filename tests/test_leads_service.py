@@ -141,12 +141,21 @@ def _cycle(server, inbox: Inbox) -> None:
     assert anna.put(f"/api/requests/{request['id']}/answers/{third}", json=declined).status_code == 200
     bad = anna.put(f"/api/requests/{request['id']}/answers/{first}", json={"answer": "updated", "detail": {"prize": 1}})
     assert bad.status_code == 422 and "prize" in bad.json()["message"]
+    extra = "Objekt_ID,Benämning,Användning,Planstatus,Ägare,Areal_ha,Byggklar,Pris_kr_kvm,lon,lat\n"
+    extra += "Å-9,Finnslätten västra,J,laga_kraft,kommun,4.0,ja,300,16.4900,59.6250\n"
+    assert anna.post("/api/plots", files={"file": ("ny.csv", extra.encode())}).status_code == 201
+    uploaded = ["1980:Å-9"]
+    assert uploaded[0] not in ours
+    proposal = {"answer": "proposed", "detail": {"note": "ready in March"}}
+    assert anna.put(f"/api/requests/{request['id']}/answers/{uploaded[0]}", json=proposal).status_code == 200
+    refused = anna.put(f"/api/requests/{request['id']}/answers/1980:NOT-UPLOADED", json=proposal)
+    assert refused.status_code == 422 and "upload it first" in refused.json()["message"]
     before = anna.get(f"/api/plots/{second}/history")  # a region plot has no store history yet (404)
     assert before.status_code in (200, 404), before.text
     versions_before = len(before.json()) if before.status_code == 200 else 0
     r = anna.post(f"/api/requests/{request['id']}/send")
     assert r.status_code == 200, r.text
-    assert r.json()["sent"] == 3
+    assert r.json()["sent"] == 4
     history = anna.get(f"/api/plots/{second}/history").json()
     assert len(history) == versions_before + 1 and history[-1]["price_sek_m2"] == 450
 
@@ -156,6 +165,7 @@ def _cycle(server, inbox: Inbox) -> None:
         first: "confirmed",
         second: "updated",
         third: "not_available",
+        uploaded[0]: "proposed",
     }
     r = bo.post(f"/api/leads/{lead['id']}/rerank")
     assert r.status_code == 201, r.text

@@ -30,11 +30,13 @@ class RequestSite:
     score: float | None
     to_verify: tuple[str, ...]
     lacks: tuple[str, ...]
+    name: str = ""
 
     def to_data(self) -> dict[str, object]:
         """Plain data for JSON."""
         return {
             "plot_id": self.plot_id,
+            "name": self.name,
             "kind": self.kind,
             "rank": self.rank,
             "score": self.score,
@@ -72,6 +74,10 @@ class PlannedRequest:
         }
 
 
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)  # type: ignore[arg-type]
+
+
 def _number(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
@@ -103,6 +109,7 @@ def plan_requests(result: MatchResult, *, ranked_top: int | None = None) -> list
                 "plot_id": str(row[s.PLOT_ID]),
                 "municipality_code": str(row[s.MUNICIPALITY_CODE]),
                 "municipality": names(row[s.MUNICIPALITY_CODE]),
+                "name": _text(row.get(s.NAME)),
                 "rank": int(row[RANK]),
                 "score": _number(row[SCORE]),
                 "to_verify": result.to_verify(row),
@@ -114,6 +121,7 @@ def plan_requests(result: MatchResult, *, ranked_top: int | None = None) -> list
                 "plot_id": str(row[s.PLOT_ID]),
                 "municipality_code": str(row[s.MUNICIPALITY_CODE]),
                 "municipality": names(row[s.MUNICIPALITY_CODE]),
+                "name": _text(row.get(s.NAME)),
                 "to_verify": result.to_verify(row),
                 "missed": result.misses(row),
             }
@@ -136,7 +144,13 @@ def plan_from_data(data: dict[str, Any], needs: tuple[str, ...]) -> list[Planned
         names[code] = str(row.get("municipality") or code)
         by_code.setdefault(code, []).append(
             RequestSite(
-                str(row["plot_id"]), "ranked", int(row["rank"]), row.get("score"), tuple(row.get("to_verify") or ()), ()
+                str(row["plot_id"]),
+                "ranked",
+                int(row["rank"]),
+                row.get("score"),
+                tuple(row.get("to_verify") or ()),
+                (),
+                name=str(row.get("name") or ""),
             )
         )
     for row in data.get("near_misses", []):
@@ -150,6 +164,7 @@ def plan_from_data(data: dict[str, Any], needs: tuple[str, ...]) -> list[Planned
                 None,
                 tuple(row.get("to_verify") or ()),
                 tuple(row.get("missed") or ()),
+                name=str(row.get("name") or ""),
             )
         )
     return [PlannedRequest(code, names[code], needs, tuple(sites)) for code, sites in sorted(by_code.items())]

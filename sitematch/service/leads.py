@@ -21,7 +21,7 @@ from sitematch.leads import Lead, LeadBook, LeadNotFoundError, Request
 from sitematch.leads.answers import compare_shortlists, updated_plots
 from sitematch.leads.requests import PlannedRequest, plan_from_data
 from sitematch.service.accounts import User
-from sitematch.service.errors import ForbiddenError, NotFoundError
+from sitematch.service.errors import ForbiddenError, NotFoundError, ServiceError
 from sitematch.service.records import Lead as Visibility
 from sitematch.service.runs import read_result
 from sitematch.service.state import Service
@@ -126,6 +126,18 @@ def current_plots(svc: Service, plot_ids: list[str]) -> gpd.GeoDataFrame:
 
     both = pd.concat([f[[c for c in columns if c in f.columns] + [s.GEOMETRY]] for f in frames], ignore_index=True)
     return gpd.GeoDataFrame(both, geometry=s.GEOMETRY, crs=stored.crs or "EPSG:3006")
+
+
+def check_proposed(svc: Service, request: Request, plot_id: str) -> None:
+    """A proposed plot must be one of the municipality's active plots in the store (uploaded through
+    the same validated path as every plot): 422 naming what to do otherwise."""
+    if not plot_id.startswith(f"{request.municipality_code}:"):
+        raise ServiceError(f"{plot_id[:60]!r} is not one of {request.municipality_code}'s plots", key="plot_id")
+    stored = open_store(svc.config.store).plots(municipality_code=request.municipality_code)
+    if plot_id not in set(stored[s.PLOT_ID]):
+        raise ServiceError(
+            f"{plot_id[:60]!r} is not in the plot store: upload it first (Our plots), then propose it", key="plot_id"
+        )
 
 
 def apply_answers(svc: Service, request: Request, user: User) -> dict[str, Any]:

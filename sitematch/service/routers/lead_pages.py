@@ -286,15 +286,19 @@ def request_page(
 
 @router.post("/requests/{request_id}/answers", response_class=HTMLResponse)
 async def answer_page(
-    request: Request, request_id: str, b: LeadBook = Depends(book), who: Caller = Depends(MUNICIPALITY_PAGE)
-) -> Response:
+    request: Request, request_id: str, svc: Service = Depends(service), b: LeadBook = Depends(book),
+    who: Caller = Depends(MUNICIPALITY_PAGE),
+) -> Response:  # fmt: skip
     req = app.visible_request(b, who.user, request_id)
     form = await request.form()
     plot_id = str(form.get("plot_id", ""))[:200]
     detail = {f: str(form.get(f, ""))[:1000] for f, _, _ in ANSWER_FIELDS if str(form.get(f, "")).strip()}
+    answer = str(form.get("answer", ""))[:40]
     try:
-        b.answer(req.id, plot_id, str(form.get("answer", ""))[:40], who.user.username, detail)
-    except LeadError as exc:
+        if answer == "proposed":
+            app.check_proposed(svc, req, plot_id)
+        b.answer(req.id, plot_id, answer, who.user.username, detail)
+    except SitematchError as exc:
         return _request_page(request, b, who, request_id, error=f"{plot_id}: {exc}", typed={plot_id: detail},
                              status=422)  # fmt: skip
     return RedirectResponse(f"/requests/{req.id}#site-{plot_id}", status_code=303)

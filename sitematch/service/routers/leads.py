@@ -281,9 +281,12 @@ def get_request(request_id: str, b: LeadBook = Depends(book), who: Caller = Depe
 
 @router.put("/requests/{request_id}/answers/{plot_id:path}", summary="Answer for one site (a draft until sent)")
 def put_answer(
-    request_id: str, plot_id: str, body: AnswerIn, b: LeadBook = Depends(book), who: Caller = Depends(MUNICIPALITY)
-) -> dict[str, Any]:
+    request_id: str, plot_id: str, body: AnswerIn, svc: Service = Depends(service), b: LeadBook = Depends(book),
+    who: Caller = Depends(MUNICIPALITY),
+) -> dict[str, Any]:  # fmt: skip
     req = app.visible_request(b, who.user, request_id)
+    if body.answer == "proposed":
+        app.check_proposed(svc, req, plot_id)
     with app.found():
         b.answer(req.id, plot_id, body.answer, who.user.username, body.detail)
     return app.municipality_view(b.request(req.id))
