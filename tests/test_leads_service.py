@@ -242,3 +242,55 @@ def test_pages_of_the_cycle_and_their_mistakes(tmp_path) -> None:
         assert other.get(request_url).status_code == 403
         r = adviser.get("/kpi?start=2026-13-01")
         assert r.status_code == 422 and "not a date" in r.text
+
+
+def _requests_sent(server) -> None:
+    bo = server.client("bo")
+    lead = bo.post("/api/leads", json={"reference": "BS-2026-500", "source": "web", "profile": PROFILE}).json()
+    assert bo.post(f"/api/leads/{lead['id']}/matches").status_code == 201
+    r = bo.post(f"/api/leads/{lead['id']}/requests", json={"reply_by": "2027-01-15", "municipalities": ["1980"]})
+    assert r.status_code == 201, r.text  # the change succeeds whatever the mail server does
+
+
+def _outbox(server) -> list[tuple[str, int]]:
+    with sqlite3.connect(server.data_dir / "service.sqlite") as con:
+        return con.execute("SELECT status, attempts FROM outbox ORDER BY id").fetchall()
+
+
+def test_mail_server_down_then_back_and_service_killed_before_sending(tmp_path, monkeypatch) -> None:
+    port = free_port()  # nothing listens here yet
+    monkeypatch.setenv("SITEMATCH_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SITEMATCH_SMTP_PORT", str(port))
+    monkeypatch.setenv("SITEMATCH_OUTBOX_POLL_S", "1")
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    try:
+        # 1. The SMTP server is down: the request succeeds, the message waits, and arrives once it is back.
+        with serve(tmp_path) as server:
+            server.client("anna").post("/api/me/contacts", json={"email": "naringsliv@vasteras.example"})
+            _requests_sent(server)
+            _wait_for(lambda: _outbox(server) and _outbox(server)[0][1] >= 1, "a failed first attempt")
+            assert _outbox(server)[0][0] == "pending"
+            smtp.start()
+            _wait_for(lambda: len(inbox.messages) == 1, "the message after the server came back")
+            time.sleep(2.5)
+            assert len(inbox.messages) == 1 and _outbox(server) == [("sent", 2)]
+            # 2. The service is killed after a change commits and before its message is sent ...
+            smtp.stop()
+            _requests_sent(server)
+            _wait_for(lambda: len(_outbox(server)) == 2, "the second message in the outbox")
+            import os
+            import signal
+
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+        assert [s for s, _ in _outbox(server)] == ["sent", "pending"]
+        smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+        smtp.start()
+        # ... and sends it after the restart, once.
+        with serve(tmp_path) as server:
+            _wait_for(lambda: len(inbox.messages) == 2, "the message after the restart")
+            time.sleep(2.5)
+            assert len(inbox.messages) == 2 and [s for s, _ in _outbox(server)] == ["sent", "sent"]
+    finally:
+        smtp.stop()

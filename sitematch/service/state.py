@@ -6,7 +6,9 @@ Built once by :func:`sitematch.service.app.create_app` and reached by routes thr
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -77,20 +79,34 @@ class Service:
         """The lead log (its tables and outbox live in the service database)."""
         return LeadBook(self.db.connect)
 
-    def start_outbox(self) -> threading.Event | None:
-        """Send the outbox's messages in a background thread, when an SMTP server is configured; the
-        returned event stops it."""
-        if not settings.service_smtp_host:
-            return None
+    def start_outbox(self) -> threading.Event:
+        """The lead process's background work in one thread: send the outbox's due messages (when an
+        SMTP server is configured; otherwise they wait in the outbox and show in the pages) and, once
+        a day, remind municipalities of requests due soon. The returned event stops it."""
         from sitematch.leads import OutboxSender
 
-        sender = OutboxSender(
-            self.db.connect, settings.service_smtp_host, settings.service_smtp_port, settings.service_mail_from
-        )
+        sender = None
+        if settings.service_smtp_host:
+            sender = OutboxSender(
+                self.db.connect, settings.service_smtp_host, settings.service_smtp_port, settings.service_mail_from
+            )
         stop = threading.Event()
-        threading.Thread(
-            target=sender.run, args=(stop, settings.service_outbox_poll_s), name="outbox", daemon=True
-        ).start()
+
+        def work() -> None:
+            reminded = ""
+            while not stop.is_set():
+                try:
+                    today = dt.date.today().isoformat()
+                    if today != reminded:
+                        self.leads.remind(today)
+                        reminded = today
+                    if sender is not None:
+                        sender.send_due()
+                except sqlite3.Error as exc:  # a busy database: try again at the next poll
+                    log.warning("lead notifications: database not available (%s)", type(exc).__name__)
+                stop.wait(settings.service_outbox_poll_s)
+
+        threading.Thread(target=work, name="lead-notifications", daemon=True).start()
         return stop
 
     def start(self) -> None:
