@@ -472,11 +472,13 @@ def _print_columns(layers: Any) -> None:
 def _register_groups() -> None:
     """Add the command groups that live in their own modules."""
     from sitematch.bench.cli import bench
+    from sitematch.cli_leads import leads
     from sitematch.cli_plots import plots
     from sitematch.importers import cli as importers_cli
     from sitematch.service.cli import serve, users
 
     main.add_command(plots)
+    main.add_command(leads)
     main.add_command(bench)
     main.add_command(serve)
     main.add_command(users)

@@ -72,6 +72,17 @@ service_session_hours : float
 service_cookie_secure : bool
     Send the session cookie over HTTPS only (``$SITEMATCH_COOKIE_SECURE=0`` turns it off, for a
     server reached over plain HTTP other than localhost). Default True.
+service_smtp_host : str or None
+    The SMTP server the lead process's notifications are sent through (``$SITEMATCH_SMTP_HOST``);
+    none: notifications are only shown in the pages, and the outbox keeps the messages.
+service_smtp_port : int
+    Its port (``$SITEMATCH_SMTP_PORT``). Default 25.
+service_mail_from : str
+    The From address of notifications (``$SITEMATCH_MAIL_FROM``). Default ``sitematch@localhost``.
+service_outbox_poll_s : float
+    Seconds between the outbox sender's looks for due messages (``$SITEMATCH_OUTBOX_POLL_S``). Default 5.
+service_share_days : int
+    How long a shortlist link shared with an investor works, by default. Default 30.
 service_items_limit, service_items_max_limit : int
     OGC API Features: items per page when the client asks for none, and the most it may ask for.
     Defaults 10 and 1000.
@@ -174,6 +185,11 @@ service_match_timeout_s: float = 120.0
 service_match_workers: int = 2
 service_session_hours: float = 12.0
 service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"
+service_smtp_host: str | None = os.environ.get("SITEMATCH_SMTP_HOST")
+service_smtp_port: int = env_int("SITEMATCH_SMTP_PORT", 25, minimum=1)
+service_mail_from: str = os.environ.get("SITEMATCH_MAIL_FROM", "sitematch@localhost")
+service_outbox_poll_s: float = env_int("SITEMATCH_OUTBOX_POLL_S", 5, minimum=1)
+service_share_days: int = 30
 service_items_limit: int = 10
 service_items_max_limit: int = 1000
 service_public_url: str | None = os.environ.get("SITEMATCH_PUBLIC_URL") or None

@@ -32,7 +32,7 @@ from sitematch.errors import SitematchError
 from sitematch.service import audit, openapi
 from sitematch.service.auth import LoginRequiredError
 from sitematch.service.errors import TooLargeError, error_body, status_of
-from sitematch.service.routers import accounts, layers, matches, ogc, pages, plots, profiles
+from sitematch.service.routers import accounts, layers, leads, matches, ogc, pages, plots, profiles
 from sitematch.service.state import Service, ServiceConfig
 from sitematch.service.templating import error_page
 
@@ -204,7 +204,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     )
     openapi.install(app)
     app.state.service = svc
-    for router in (layers.router, profiles.router, matches.router, plots.router, accounts.router, ogc.router):
+    app.state.outbox = svc.start_outbox()
+    routers = (layers.router, profiles.router, matches.router, plots.router, accounts.router, leads.router, ogc.router)
+    for router in routers:
         app.include_router(router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -6,7 +6,10 @@ Built once by :func:`sitematch.service.app.create_app` and reached by routes thr
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import sqlite3
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +20,7 @@ from sitematch import settings
 from sitematch.criteria import Registry
 from sitematch.layers.layerset import LayerSet
 from sitematch.layers.region import open_region
+from sitematch.leads import LeadBook
 from sitematch.service.accounts import Accounts
 from sitematch.service.db import Database
 from sitematch.service.records import Records
@@ -70,8 +74,44 @@ class Service:
         """The criteria of the region (its catalogue's, else the built-in ones)."""
         return self.region.registry
 
+    @cached_property
+    def leads(self) -> LeadBook:
+        """The lead log (its tables and outbox live in the service database)."""
+        return LeadBook(self.db.connect)
+
+    def start_outbox(self) -> threading.Event:
+        """The lead process's background work in one thread: send the outbox's due messages (when an
+        SMTP server is configured; otherwise they wait in the outbox and show in the pages) and, once
+        a day, remind municipalities of requests due soon. The returned event stops it."""
+        from sitematch.leads import OutboxSender
+
+        sender = None
+        if settings.service_smtp_host:
+            sender = OutboxSender(
+                self.db.connect, settings.service_smtp_host, settings.service_smtp_port, settings.service_mail_from
+            )
+        stop = threading.Event()
+
+        def work() -> None:
+            reminded = ""
+            while not stop.is_set():
+                try:
+                    today = dt.date.today().isoformat()
+                    if today != reminded:
+                        self.leads.remind(today)
+                        reminded = today
+                    if sender is not None:
+                        sender.send_due()
+                except sqlite3.Error as exc:  # a busy database: try again at the next poll
+                    log.warning("lead notifications: database not available (%s)", type(exc).__name__)
+                stop.wait(settings.service_outbox_poll_s)
+
+        threading.Thread(target=work, name="lead-notifications", daemon=True).start()
+        return stop
+
     def start(self) -> None:
         """Prepare folders and read the profiles folder, if any."""
+        self.leads  # noqa: B018 (creates the lead log's tables)
         self.matches_dir.mkdir(parents=True, exist_ok=True)
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         if self.config.profiles_dir is not None:

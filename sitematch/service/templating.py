@@ -23,10 +23,16 @@ PAGE_CSP = (
 )
 #: The pages each role starts from, in the order the menu shows them.
 MENU = {
-    "adviser": [("/match", "Match a lead"), ("/brownfield", "Brownfield")],
-    "municipality": [("/municipality", "Our plots")],
-    "planner": [("/brownfield", "Brownfield")],
-    "admin": [("/match", "Match a lead"), ("/brownfield", "Brownfield"), ("/accounts", "Accounts")],
+    "adviser": [("/match", "Match a lead"), ("/leads", "Leads"), ("/brownfield", "Brownfield"), ("/kpi", "Figures")],
+    "municipality": [("/municipality", "Our plots"), ("/requests", "Förfrågningar")],
+    "planner": [("/brownfield", "Brownfield"), ("/kpi", "Figures")],
+    "admin": [
+        ("/match", "Match a lead"),
+        ("/leads", "Leads"),
+        ("/brownfield", "Brownfield"),
+        ("/kpi", "Figures"),
+        ("/accounts", "Accounts"),
+    ],
 }
 
 

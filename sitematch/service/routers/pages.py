@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sitematch import settings
 from sitematch.service.auth import ADMIN_PAGE, COOKIE, Caller, page_caller
-from sitematch.service.routers import adviser_pages, municipality_pages, planner_pages
+from sitematch.service.routers import adviser_pages, lead_pages, municipality_pages, planner_pages
 from sitematch.service.state import Service, service
 from sitematch.service.templating import home, render
 
 router = APIRouter(include_in_schema=False)
-for sub in (adviser_pages.router, municipality_pages.router, planner_pages.router):
+for sub in (adviser_pages.router, municipality_pages.router, planner_pages.router, lead_pages.router):
     router.include_router(sub)
 
 

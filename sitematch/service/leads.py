@@ -1,0 +1,171 @@
+"""The lead process in the service: who may see which lead and request, and the steps that touch
+the plot store and the matches (application functions the API and the pages share).
+
+Visibility: an adviser sees every lead that is not confidential and the confidential ones they
+created or are assigned to; an admin sees all; a municipality sees no lead, only the requests sent
+to it — and a request carries the lead's reference, sector and requirements, never its company or
+contact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import geopandas as gpd
+
+from sitematch import schema as s
+from sitematch.leads import Lead, LeadBook, LeadNotFoundError, Request
+from sitematch.leads.answers import compare_shortlists, updated_plots
+from sitematch.leads.requests import PlannedRequest, plan_from_data
+from sitematch.service.accounts import User
+from sitematch.service.errors import ForbiddenError, NotFoundError, ServiceError
+from sitematch.service.records import Lead as Visibility
+from sitematch.service.runs import read_result
+from sitematch.service.state import Service
+from sitematch.store import open_store
+
+
+@contextlib.contextmanager
+def found() -> Iterator[None]:
+    """Turn "no such lead/request/link" into a 404."""
+    try:
+        yield
+    except LeadNotFoundError as exc:
+        raise NotFoundError(str(exc), key=exc.key) from None
+
+
+def visible_lead(book: LeadBook, user: User, lead_id: str) -> Lead:
+    """A lead ``user`` may work on: 404 if there is none, 403 for a municipality or another's confidential lead."""
+    if user.municipality is not None:
+        raise ForbiddenError("leads are the advisers'; a municipality sees the requests sent to it (/requests)")
+    with found():
+        lead = book.lead(lead_id)
+    Visibility(lead.id, lead.confidential, lead.created_by, lead.advisers).check(user, "lead")
+    return lead
+
+
+def visible_leads(book: LeadBook, user: User) -> list[Lead]:
+    """The leads ``user`` may see, newest first."""
+    if user.municipality is not None:
+        return []
+    return [x for x in book.leads() if Visibility(x.id, x.confidential, x.created_by, x.advisers).visible_to(user)]
+
+
+def visible_request(book: LeadBook, user: User, request_id: str) -> Request:
+    """A request ``user`` may see: its municipality's, or one of a lead the adviser may see."""
+    with found():
+        request = book.request(request_id)
+    if user.municipality is not None:
+        if user.municipality != request.municipality_code:
+            raise ForbiddenError(f"request {request_id} was sent to another municipality")
+        return request
+    visible_lead(book, user, request.lead_id)
+    return request
+
+
+def requests_for(book: LeadBook, user: User) -> list[Request]:
+    """The requests a municipality received, or those of the leads an adviser may see."""
+    if user.municipality is not None:
+        return book.requests(municipality_code=user.municipality)
+    leads = {x.id for x in visible_leads(book, user)}
+    return [r for r in book.requests() if r.lead_id in leads]
+
+
+def municipality_view(request: Request) -> dict[str, Any]:
+    """What a municipality reads of a request: the request body (public lead part, needs, its sites) and its answers."""
+    return {
+        "id": request.id,
+        "municipality_code": request.municipality_code,
+        "reply_by": request.reply_by,
+        "created_at": request.created_at,
+        "answered_at": request.answered_at,
+        **{k: v for k, v in request.body.items() if k != "municipality_code"},
+        "answers": request.answers,
+    }
+
+
+def profile_data(book: LeadBook, lead: Lead) -> dict[str, Any]:
+    """The lead's latest profile, with its lead part taken from the lead record."""
+    data = dict(book.profiles(lead.id)[-1]["data"])
+    data["lead"] = {
+        "reference": lead.reference,
+        "confidential": lead.confidential,
+        **({"company": lead.company} if lead.company else {}),
+        **({"contact": lead.contact} if lead.contact else {}),
+    }
+    if lead.sector and not data.get("sector"):
+        data["sector"] = lead.sector
+    return data
+
+
+def plan(svc: Service, book: LeadBook, lead: Lead, match_id: str) -> list[PlannedRequest]:
+    """The requests one of the lead's matches calls for (municipalities with ranked sites or near misses)."""
+    from sitematch.service.routers.profiles import parse
+
+    if match_id not in book.matches(lead.id):
+        raise NotFoundError(f"match {match_id} is not one of this lead's matches", key="match_id")
+    data = read_result(svc.matches_dir / match_id)
+    profile = parse(svc, data["profile"], slug=match_id)
+    return plan_from_data(data, tuple(r.describe() for r in profile.requirements))
+
+
+def current_plots(svc: Service, plot_ids: list[str]) -> gpd.GeoDataFrame:
+    """The plots as they stand now, canonical columns: the store's version, else the region's."""
+    columns = list(s.PLOTS.column_names)
+    stored = open_store(svc.config.store).plots()
+    stored = stored[stored[s.PLOT_ID].isin(plot_ids)]
+    rest = [p for p in plot_ids if p not in set(stored[s.PLOT_ID])]
+    region = svc.region.get("plots")
+    frames = [stored]
+    if rest and region is not None:
+        frames.append(region[region[s.PLOT_ID].isin(rest)])
+    import pandas as pd
+
+    both = pd.concat([f[[c for c in columns if c in f.columns] + [s.GEOMETRY]] for f in frames], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry=s.GEOMETRY, crs=stored.crs or "EPSG:3006")
+
+
+def check_proposed(svc: Service, request: Request, plot_id: str) -> None:
+    """A proposed plot must be one of the municipality's active plots in the store (uploaded through
+    the same validated path as every plot): 422 naming what to do otherwise."""
+    if not plot_id.startswith(f"{request.municipality_code}:"):
+        raise ServiceError(f"{plot_id[:60]!r} is not one of {request.municipality_code}'s plots", key="plot_id")
+    stored = open_store(svc.config.store).plots(municipality_code=request.municipality_code)
+    if plot_id not in set(stored[s.PLOT_ID]):
+        raise ServiceError(
+            f"{plot_id[:60]!r} is not in the plot store: upload it first (Our plots), then propose it", key="plot_id"
+        )
+
+
+def apply_answers(svc: Service, request: Request, user: User) -> dict[str, Any]:
+    """Store the updated values of a request's draft answers as new plot versions (one upload, all or
+    nothing); the upload's summary, or None when no answer changes a plot attribute."""
+    updates = {p: a["detail"] for p, a in request.answers.items() if a["state"] == "draft" and a["answer"] == "updated"}
+    if not updates:
+        return {}
+    plots = updated_plots(current_plots(svc, list(updates)), updates, dt.date.today().isoformat())
+    if plots.empty:
+        return {}
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    plots[s.SOURCE] = (
+        f"municipality answer: {request.municipality_code} request {request.id} by {user.username} at {stamp}"
+    )
+    plots[s.LICENCE] = plots[s.LICENCE].fillna("the municipality's own data")
+    store = open_store(svc.config.store)
+    summary = store.upload(
+        plots, municipality_code=request.municipality_code, uploader=user.username, filename=f"request {request.id}"
+    )
+    return {"updated": list(summary.updated), "inserted": list(summary.inserted), "unchanged": list(summary.unchanged)}
+
+
+def shortlist_changes(svc: Service, before_match: str, after_match: str) -> list[dict[str, Any]]:
+    """The ranked sites of ``after_match`` marked against ``before_match`` (new, up, down, same, gone)."""
+    keep = ("plot_id", "rank", "score", "municipality_code", "municipality", "name", "to_verify")
+    before = read_result(svc.matches_dir / before_match)["ranked"]
+    after = read_result(svc.matches_dir / after_match)["ranked"]
+    return compare_shortlists(
+        [{k: r.get(k) for k in keep} for r in before], [{k: r.get(k) for k in keep} for r in after]
+    )
