@@ -54,6 +54,7 @@ from sitematch.export._map_parts import (
     with_csp,
 )
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
+from sitematch.export._whatif import WhatIf, payload
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
 
@@ -314,6 +315,9 @@ def build_map(
     if len(near):
         LayerToggle(near_group, "sm-near-toggle").add_to(m)
 
+    whatif = payload(result)
+    if whatif is not None:
+        WhatIf(whatif).add_to(m)
     focus = polygons.head(ALWAYS_SHOWN) if len(polygons) else (near if len(near) else result.sites)
     if len(focus):
         xmin, ymin, xmax, ymax = focus.to_crs(SERVING_CRS).total_bounds
