@@ -216,26 +216,24 @@ def check_requirement(
     return Check(outcome, np.asarray(short, dtype=float).reshape(n), text)
 
 
-def near_miss(
-    n_missed: np.ndarray, n_unknown: np.ndarray, n_numeric: np.ndarray, shortfall: np.ndarray, tolerance: float
-) -> np.ndarray:
+def near_miss(n_missed: np.ndarray, total_shortfall: np.ndarray, tolerance: float) -> np.ndarray:
     """The one definition of a near miss, for sites that miss at least one requirement.
 
-    A near miss misses exactly one requirement, a numeric one, by at most the tolerance, and
-    nothing else; or misses only on unknown values (the data could still show it meets them).
-    ``shortfall`` is the worst shortfall over the *known* misses; ``n_numeric`` counts known
-    numeric misses. A site that is not a near miss can never become one by missing more, which is
-    what lets staged evaluation stop measuring it.
+    A near miss is a site whose *total* shortfall — the sum of its relative shortfalls over the
+    requirements it misses on a known value — is at most the tolerance, however many requirements
+    it misses: 10 % short of the area and 10 % too far from rail is a total of 0.2, a near miss at
+    the default tolerance of 0.25. A missed category or flag is infinitely short (it is never
+    near). An unknown value that excludes (``if_unknown: fail``) adds nothing to the total — the
+    data may still show the site meets it — but it is counted in ``n_missed`` and named as
+    unknown. The total only grows as more requirements are checked, so a site beyond the
+    tolerance can never become a near miss: what lets staged evaluation stop measuring it.
 
     Examples
     --------
-    >>> near_miss(np.array([1, 1, 2, 2]), np.array([0, 0, 0, 2]), np.array([1, 0, 2, 0]),
-    ...           np.array([0.1, np.inf, 0.1, 0.0]), 0.25).tolist()
-    [True, False, False, True]
+    >>> near_miss(np.array([1, 2, 2, 1, 0]), np.array([0.1, 0.2, 0.3, np.inf, 0.0]), 0.25).tolist()
+    [True, True, False, False, False]
     """
-    one_close_miss = (n_missed == 1) & (n_unknown == 0) & (n_numeric == 1) & (shortfall <= tolerance)
-    only_unknowns = (n_missed > 0) & (n_missed == n_unknown)
-    return one_close_miss | only_unknowns
+    return (n_missed > 0) & (total_shortfall <= tolerance)
 
 
 def append_words(existing: np.ndarray, text: np.ndarray) -> np.ndarray:
