@@ -176,9 +176,7 @@ def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, 
     for _, row in near.iterrows():
         where = result.run.municipality(row[s.MUNICIPALITY_CODE])
         total = f"{float(row['shortfall']) * 100:.0f} % short in all"
-        lines.append(
-            (4, f"{plain(row[s.PLOT_ID])} ({plain(where)}, {total}): {plain('; '.join(result.misses(row)))}")
-        )
+        lines.append((4, f"{plain(row[s.PLOT_ID])} ({plain(where)}, {total}): {plain('; '.join(result.misses(row)))}"))
     verify = int((result.ranked["to_verify"].fillna("") != "").sum()) if len(result.ranked) else 0
     if verify:
         lines.append((2, f"{verify} ranked site(s) have values to verify (listed in the dossier)"))
