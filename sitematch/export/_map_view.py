@@ -90,12 +90,15 @@ class FreeView(MacroElement):
                     span.style.position = 'relative'; span.style.left = '0px'; span.style.top = '0px';
                     var w = span.getBoundingClientRect().width / 2 + 16;
                     var tries = [[0, 0], [0, -30], [w, -14], [-w, -14], [0, 24], [0, -52]];
+                    var best = 0, fewest = Infinity;
                     for (var i = 0; i < tries.length; i++) {
                         span.style.left = tries[i][0] + 'px'; span.style.top = tries[i][1] + 'px';
                         var r = span.getBoundingClientRect();
-                        if (!marks.some(function(m) { return overlaps(r, m); })) { marks.push(r); return; }
+                        var n = marks.filter(function(m) { return overlaps(r, m); }).length;
+                        if (n === 0) { marks.push(r); return; }
+                        if (n < fewest) { fewest = n; best = i; }
                     }
-                    span.style.left = '0px'; span.style.top = '0px';
+                    span.style.left = tries[best][0] + 'px'; span.style.top = tries[best][1] + 'px';
                 });
             }
             function panelRects() {
@@ -141,6 +144,8 @@ class FreeView(MacroElement):
             map.on('zoomend moveend overlayadd layeradd', tidy);
             tidy();
             window.addEventListener('load', tidy);
+            setTimeout(tidy, 300);
+            setTimeout(tidy, 1000);
         })();
         {% endmacro %}
         """
