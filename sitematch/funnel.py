@@ -31,6 +31,7 @@ from sitematch.result import (
     UNKNOWN,
     MatchResult,
 )
+from sitematch.scoring import describe
 
 #: Outcomes that keep a site in the running, and those that exclude it.
 _KEEPS = tuple(OUTCOMES[i] for i in (PASSED_CODE, TO_VERIFY, NOT_APPLICABLE))
@@ -114,7 +115,7 @@ class Binding:
         at_least = "" if self.exact else "at least "
         share = f"{at_least}{self.share * 100:.0f} %"
         region = f"the region's {self.sites} sites ({self.excludes})"
-        text = f"{self.requirement.describe()} excludes {share} of {region} for this lead"
+        text = f"{describe(self.requirement)} excludes {share} of {region} for this lead"
         if self.nearest_gap and self.nearest_site:
             return text + f"; the nearest site that misses only this, {self.nearest_site}, {self.nearest_gap}."
         if self.requirement.numeric:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch import settings
-from sitematch.criteria import format_value, format_values
+from sitematch.criteria import format_code, format_value, format_values
 from sitematch.profile import Preference, Requirement
 from sitematch.result import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
 
@@ -181,11 +181,11 @@ def check_requirement(
         vals = values.astype("string")
         known = vals.notna().to_numpy()
         fails = known & ~vals.isin({str(v) for v in req.value}).fillna(False).to_numpy(dtype=bool)
-        need = f"one of {', '.join(sorted(str(v) for v in req.value))}"
+        need = f"one of {', '.join(format_code(crit, v) for v in sorted(str(v) for v in req.value))}"
         text = np.full(n, "", dtype=object)
         if fails.any():  # words per distinct failing value, not per site
             codes, distinct = pd.factorize(vals[fails])
-            said = np.array([f"{crit.label} {v}, needs {need}" for v in distinct], dtype=object)
+            said = np.array([f"{crit.label} {format_code(crit, v)}, needs {need}" for v in distinct], dtype=object)
             text[fails] = said[codes]
         short = np.where(fails, np.inf, 0.0)
     else:  # op == "eq": a yes/no flag
@@ -214,6 +214,21 @@ def check_requirement(
         short = np.where(outside, 0.0, short)
         text[outside] = ""
     return Check(outcome, np.asarray(short, dtype=float).reshape(n), text)
+
+
+def describe(req: Requirement) -> str:
+    """A requirement in words, with a category's codes as words ("Zoning (plan use code) one of
+    industri / industry (J)"); otherwise :meth:`Requirement.describe`.
+
+    Examples
+    --------
+    >>> describe(Requirement("plan_status", "in", ("laga_kraft",), "plan_status"))
+    'Plan status one of laga kraft (in force)'
+    """
+    if req.op == "in":
+        words = ", ".join(format_code(req.criterion, v) for v in req.value)
+        return f"{req.criterion.label} one of {words}"
+    return req.describe()
 
 
 def near_miss(n_missed: np.ndarray, total_shortfall: np.ndarray, tolerance: float) -> np.ndarray:
