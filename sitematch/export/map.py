@@ -59,6 +59,7 @@ from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
+from sitematch.scoring import describe
 
 #: Display simplification of sites, metres.
 SITE_SIMPLIFY_M = 5.0
@@ -206,7 +207,7 @@ def requirements_html(result: MatchResult) -> str:
     from sitematch.funnel import binding, funnel
 
     p = result.profile
-    reqs = "".join(f"<li>{esc(c.describe())}</li>" for c in p.requirements) or "<li>none</li>"
+    reqs = "".join(f"<li>{esc(describe(c))}</li>" for c in p.requirements) or "<li>none</li>"
     prefs = "".join(f"<li>{esc(pr.describe())}</li>" for pr in p.preferences) or "<li>none</li>"
     counts = (
         f"{len(result.ranked)} of {len(result.sites)} sites meet every requirement · "
