@@ -84,13 +84,38 @@ class _Canvas:
         for dx, dy in spots:
             box = (x + dx, y + dy - h, x + dx + w, y + dy)
             inside = box[0] >= 2 and box[1] >= 2 and box[2] <= self.width - 2 and box[3] <= self.height - 2
+            gap = 3.0  # labels never touch: "3" beside "1" would read "31"
             if inside and not any(
-                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.placed
+                box[0] - gap < b[2] and b[0] < box[2] + gap and box[1] - gap < b[3] and b[1] < box[3] + gap
+                for b in self.placed
             ):
                 self.placed.append(box)
                 self.label(x + dx, y + dy, text, size, weight)
                 return True
         return False
+
+    def site_label(self, x: float, y: float, text: str, size: int = 11) -> None:
+        """A site's number where no other label or site is: beside it, or further out with a leader line."""
+        w, h = self.text_width(text, size), size * 1.2
+        for dist in (9.0, 18.0, 28.0, 40.0):
+            for angle in (0, 180, 90, 270, 45, 135, 225, 315):
+                ax, ay = np.cos(np.radians(angle)), -np.sin(np.radians(angle))
+                cx, cy = x + ax * (dist + w / 2), y + ay * (dist + h / 2)
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                inside = box[0] >= 2 and box[1] >= 2 and box[2] <= self.width - 2 and box[3] <= self.height - 2
+                if inside and not any(
+                    box[0] - 2 < b[2] and b[0] < box[2] + 2 and box[1] - 2 < b[3] and b[1] < box[3] + 2
+                    for b in self.placed
+                ):
+                    if dist > 9:
+                        self.parts.append(
+                            f'<path d="M{x:.1f} {y:.1f}L{cx - ax * w / 2:.1f} {cy - ay * h / 2:.1f}" '
+                            'stroke="#1a202c" stroke-width="0.7"/>'
+                        )
+                    self.placed.append(box)
+                    self.label(box[0] + 2, box[3] - 2, text, size, "bold")
+                    return
+        self.inside_label(x + 8, y + 4, text, size, "bold")
 
     def inside_label(self, x: float, y: float, text: str, size: int = 10, weight: str = "normal") -> None:
         """A label at (x, y) moved just enough to stay wholly inside the frame."""
@@ -259,10 +284,9 @@ def overview_map(
         if canvas.points([point], colour, 7):
             ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
             drawn.append((label, x, y))
-            canvas.placed.append((x - 7, y - 7, x + 7, y + 7))
+            canvas.placed.append((x - 6, y - 6, x + 6, y + 6))
     for label, x, y in reversed(drawn):  # the best sites label first, where they choose
-        if not canvas.free_label(x, y, label, 11, "bold"):
-            canvas.inside_label(x + 8, y + 4, label, 11, "bold")
+        canvas.site_label(x, y, label)
     places = layers.get("places")
     if places is not None and len(places):
         big = places[places[s.POPULATION].fillna(0) >= OVERVIEW_TOWN_POPULATION].sort_values(
