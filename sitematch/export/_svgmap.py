@@ -80,7 +80,18 @@ class _Canvas:
         below or above; if every place is taken, nearest the point inside the frame. Returns
         whether the label found a free place."""
         w, h = self.text_width(text, size), size * 1.2
-        spots = ((6, 3), (-6 - w, 3), (-w / 2, size + 8), (-w / 2, -8), (6, size + 6), (-6 - w, -6))
+        spots = (
+            (6, 3),
+            (-6 - w, 3),
+            (-w / 2, size + 8),
+            (-w / 2, -8),
+            (6, size + 6),
+            (-6 - w, -6),
+            (6, -6),
+            (-6 - w, size + 6),
+            (-w / 2, size + 20),
+            (-w / 2, -20),
+        )
         for dx, dy in spots:
             box = (x + dx, y + dy - h, x + dx + w, y + dy)
             inside = box[0] >= 2 and box[1] >= 2 and box[2] <= self.width - 2 and box[3] <= self.height - 2
