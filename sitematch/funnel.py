@@ -118,7 +118,7 @@ class Binding:
         text = f"{describe(self.requirement)} excludes {share} of {region} for this lead"
         if self.nearest_gap and self.nearest_site:
             return text + f"; the nearest site that misses only this, {self.nearest_site}, {self.nearest_gap}."
-        if self.requirement.numeric:
+        if self.requirement.numeric and self.exact:  # a staged run does not check every site against all
             return text + "; no site misses only this requirement."
         return text + "."
 

@@ -33,9 +33,9 @@ from tests.conftest import CRS, E0, N0, plot_row, tiny_layer_frames
 PROFILE = "name: t\nrequirements: {min_area_ha: 20, max_distance_to_rail_m: 1000}\n"
 
 
-def _layers(*extra: dict) -> LayerSet:
+def _layers(*extra: dict, drop: tuple[str, ...] = ()) -> LayerSet:
     frames = tiny_layer_frames()
-    frames["plots"] = gpd.GeoDataFrame(
+    plots = gpd.GeoDataFrame(
         [
             plot_row("P1", "1980", box(E0 + 1700, N0, E0 + 2100, N0 + 400), 18.0),
             plot_row("P2", "1980", box(E0 + 3000, N0 + 2000, E0 + 3400, N0 + 2400), 10.0),
@@ -47,6 +47,7 @@ def _layers(*extra: dict) -> LayerSet:
         geometry="geometry",
         crs=CRS,
     )
+    frames["plots"] = plots[~plots["local_ref"].isin(drop)].reset_index(drop=True)
     return LayerSet(frames, origin="near-miss fixture")
 
 
@@ -103,3 +104,12 @@ def test_near_misses_for_the_binding_requirement_come_first() -> None:
     assert result.binding_key == "min_area_ha"
     assert result.near_misses["plot_id"].tolist() == ["1980:P1", "1980:P2", "1980:P5", "1980:P6"]
     assert result.near_misses["shortfall"].tolist() == pytest.approx([0.20, 0.50, 0.60, 0.05])
+
+
+def test_the_why_sentence_says_when_no_site_misses_only_the_binding_requirement() -> None:
+    # Without P2 and P5 every site that misses area also misses rail (P1, P3, P4): area and rail
+    # both exclude 3; area is checked first (cheaper), so it is binding, and no site misses only it.
+    result = match(parse_profile(PROFILE), _layers(drop=("P2", "P5")))
+    why = binding(result)
+    assert why is not None and why.requirement.key == "min_area_ha" and why.excludes == 3
+    assert why.nearest_site == "" and why.sentence().endswith("; no site misses only this requirement.")
