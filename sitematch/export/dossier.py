@@ -130,7 +130,8 @@ def render_dossier(
     top_n : int
         How many ranked sites to present in full.
     max_near_misses : int
-        How many near misses to list.
+        How many near misses to list at most; at least five sites are always listed, the closest
+        excluded ones filling in when fewer are near.
 
     Returns
     -------
@@ -154,7 +155,7 @@ def render_dossier(
             "total": f"{float(row[SHORTFALL]) * 100:.0f} %",
             "near": bool(row[NEAR_MISS]),
         }
-        for _, row in result.closest(max_near_misses).iterrows()
+        for _, row in result.closest(max(5, min(len(result.near_misses), max_near_misses))).iterrows()
     ]
     overview = ""
     if layers is not None and len(top):
