@@ -59,22 +59,49 @@ def _progress() -> Progress:
     )
 
 
+def terminal_criteria(profile: Any) -> list[Any]:
+    """The lead's criteria in the order the results table keeps them: by weight, heaviest first.
+
+    A criterion's weight is its preference's (0 when it is only required); at equal weight a
+    required criterion comes before one that is only preferred, then the profile's order. So at any
+    width the columns kept are the ones that weigh most: a narrower table drops the lightest.
+
+    Examples
+    --------
+    >>> from sitematch.profile import parse_profile
+    >>> p = parse_profile("name: x\nrequirements: {min_area_ha: 5}\npreferences:\n"
+    ...     "  distance_to_rail_m: {weight: 1, full_at: 0, zero_at: 5000}\n"
+    ...     "  grid_capacity_mw: {weight: 6, full_at: 50, zero_at: 0}\n")
+    >>> [c.name for c in terminal_criteria(p)]
+    ['grid_capacity_mw', 'distance_to_rail_m', 'area_ha']
+    """
+    weight: dict[str, float] = {}
+    required: set[str] = set()
+    order: dict[str, Any] = {}
+    for r in profile.requirements:
+        order.setdefault(r.criterion.name, r.criterion)
+        required.add(r.criterion.name)
+    for pr in profile.preferences:
+        order.setdefault(pr.criterion.name, pr.criterion)
+        weight[pr.criterion.name] = max(weight.get(pr.criterion.name, 0.0), float(pr.weight))
+    position = {name: i for i, name in enumerate(order)}
+    ranked = sorted(order, key=lambda n: (-weight.get(n, 0.0), n not in required, position[n]))
+    return [order[n] for n in ranked]
+
+
 def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
-    """The optional columns of the results table, most useful first: (header, cell)."""
+    """The optional columns of the results table, most important first: (header, cell).
+
+    The lead's criteria by weight (:func:`terminal_criteria`), then the municipality.
+    """
     from sitematch import schema as s
     from sitematch.criteria import format_value
 
-    area = result.registry[s.AREA_HA]
-    cols: list[tuple[str, Callable[[Any], str]]] = [
-        ("municipality", lambda row: plain(result.run.municipality(row[s.MUNICIPALITY_CODE]))),
-        ("area", lambda row: format_value(area, row[s.AREA_HA])),
-    ]
-    # what the lead weighs, then what it requires: the figures an adviser reads first
-    preferred = [pr.criterion for pr in result.profile.preferences if pr.criterion.kind == "numeric"]
-    required = [r.criterion for r in result.profile.requirements if r.criterion.kind == "numeric"]
-    by_name = {c.name: c for c in reversed([*preferred, *required]) if c.name != s.AREA_HA}
-    for c in list(reversed(by_name.values()))[:5]:
-        cols.append((plain(c.short_label), lambda row, c=c: format_value(c, row[c.name])))
+    cols: list[tuple[str, Callable[[Any], str]]] = []
+    for c in terminal_criteria(result.profile):
+        if c.name in result.ranked.columns:
+            cols.append((plain(c.short_label), lambda row, c=c: plain(format_value(c, row[c.name]))))
+    cols.append(("municipality", lambda row: plain(result.run.municipality(row[s.MUNICIPALITY_CODE]))))
     return cols
 
 
@@ -98,8 +125,8 @@ def _top_table(result: Any, top: int, width: int) -> Table:
     for header, cell in _columns(result):
         values = [cell(row) for _, row in ranked.iterrows()]
         need = min(max([len(header), *(len(v) for v in values)]), 16) + 3
-        if used + need > width:
-            continue
+        if used + need > width:  # the rest weigh less: never keep a lighter column for a heavier one
+            break
         used += need
         left = header == "municipality"
         t.add_column(header, justify="left" if left else "right", no_wrap=True, overflow="ellipsis", max_width=16)
@@ -136,12 +163,20 @@ def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, 
     why = binding(result)
     if why is not None:
         lines.append((2, f"Why: {plain(why.sentence())}"))
-    near = result.near_misses.head(near_shown)
+    near = result.closest(near_shown)  # never a dead end: the closest excluded sites when none is near
     if len(near):
-        lines.append((2, "Closest near misses:"))
+        n_near = int(near["near_miss"].sum())
+        if n_near == len(near):
+            head = "Closest near misses"
+        elif n_near:
+            head = "Near misses, then the closest other excluded sites"
+        else:
+            head = "No near miss; the closest excluded sites"
+        lines.append((2, f"{head} (total shortfall = the sum over what each misses):"))
     for _, row in near.iterrows():
         where = result.run.municipality(row[s.MUNICIPALITY_CODE])
-        lines.append((4, f"{plain(row[s.PLOT_ID])} ({plain(where)}): {plain('; '.join(result.misses(row)))}"))
+        total = f"{float(row['shortfall']) * 100:.0f} % short in all"
+        lines.append((4, f"{plain(row[s.PLOT_ID])} ({plain(where)}, {total}): {plain('; '.join(result.misses(row)))}"))
     verify = int((result.ranked["to_verify"].fillna("") != "").sum()) if len(result.ranked) else 0
     if verify:
         lines.append((2, f"{verify} ranked site(s) have values to verify (listed in the dossier)"))

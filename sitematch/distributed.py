@@ -206,7 +206,7 @@ def score_partition(
     other = np.flatnonzero(~scored[PASSED].to_numpy(dtype=bool) & ~near)
     if len(other):
         order = pd.DataFrame(scored.iloc[other][[N_MISSED, SHORTFALL, s.PLOT_ID]]).sort_values(
-            [N_MISSED, SHORTFALL, s.PLOT_ID], kind="mergesort"
+            [SHORTFALL, N_MISSED, s.PLOT_ID], kind="mergesort"
         )
         keep[order.index[:keep_excluded].to_numpy()] = True  # labels are positions: scored has a 0..n-1 index
     checks = [c for c in scored.columns if str(c).startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]

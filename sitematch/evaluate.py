@@ -6,8 +6,9 @@
 - **full**: every criterion is measured exactly for every site, and every requirement is checked
   for every site (regional runs: every excluded site lists everything it missed);
 - **staged** (large runs): a site stops being measured once it is *decisively* excluded — it
-  fails a category or a flag, misses a number by more than the near-miss tolerance, or misses two
-  requirements — and searches stop where the exact value can no longer change a result (a
+  fails a category or a flag, or its total shortfall (the sum over its misses, see
+  :func:`sitematch.scoring.near_miss`) exceeds the near-miss tolerance —
+  and searches stop where the exact value can no longer change a result (a
   requirement's threshold plus the tolerance; a preference's ``zero_at``).
 
 The result contract is the same: for every ranked site and every near miss, the same features,
@@ -441,10 +442,7 @@ def evaluate(
     tol = profile.near_miss_tolerance
     alive = np.ones(n, dtype=bool)
     n_missed = np.zeros(n, dtype=np.int64)  # requirements failed, or unknown with if_unknown: fail
-    n_unknown = np.zeros(n, dtype=np.int64)
-    numeric_missed = np.zeros(n, dtype=np.int64)  # known misses of numeric requirements
-    worst = np.zeros(n)  # over every miss (inf for unknowns)
-    worst_known = np.zeros(n)
+    total = np.zeros(n)  # the sum of relative shortfalls over known misses (unknowns add nothing)
     outcome: dict[str, np.ndarray] = {}
     short: dict[str, np.ndarray] = {}
     said: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows with words, the words, and if a miss
@@ -464,17 +462,13 @@ def evaluate(
         said[req.key] = (rows[wordy], check.words[wordy], check.fails[wordy])
         known_miss = check.fails & ~check.unknown
         n_missed[rows] += check.fails
-        n_unknown[rows] += check.unknown
-        numeric_missed[rows] += known_miss & req.numeric
-        worst[rows] = np.maximum(worst[rows], check.shortfall)
-        worst_known[rows] = np.maximum(worst_known[rows], np.where(known_miss, check.shortfall, 0.0))
+        total[rows] += np.where(known_miss, check.shortfall, 0.0)
         if plan.staged:  # stop measuring sites that can no longer be ranked or a near miss
-            r = rows
-            hopeless = (n_missed[r] > 0) & ~near_miss(n_missed[r], n_unknown[r], numeric_missed[r], worst_known[r], tol)
-            alive[r[hopeless]] = False
+            hopeless = (n_missed[rows] > 0) & ~near_miss(n_missed[rows], total[rows], tol)
+            alive[rows[hopeless]] = False
 
     passed = n_missed == 0
-    near = ~passed & near_miss(n_missed, n_unknown, numeric_missed, worst_known, tol)
+    near = ~passed & near_miss(n_missed, total, tol)
     scored = np.flatnonzero(passed | near)
     winners = np.flatnonzero(passed)
     cut = plan.staged and plan.exact_top is not None and len(winners) > plan.exact_top and profile.preferences
@@ -523,7 +517,7 @@ def evaluate(
         out[f"{WHY_PREFIX}{req.key}"] = pd.Series(why, index=out.index, dtype=object)
     out[PASSED] = passed
     out[N_MISSED] = n_missed
-    out[SHORTFALL] = worst
+    out[SHORTFALL] = np.where(passed, 0.0, total)
     out[NEAR_MISS] = near
     out[MISSED] = _series(missed, out.index, pd.StringDtype())
     out[VERIFY] = _series(verify, out.index, pd.StringDtype())

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sitematch import schema as s
 from sitematch.criteria import format_value
 from sitematch.profile import Requirement
 from sitematch.result import (
@@ -30,6 +31,7 @@ from sitematch.result import (
     UNKNOWN,
     MatchResult,
 )
+from sitematch.scoring import describe
 
 #: Outcomes that keep a site in the running, and those that exclude it.
 _KEEPS = tuple(OUTCOMES[i] for i in (PASSED_CODE, TO_VERIFY, NOT_APPLICABLE))
@@ -94,7 +96,11 @@ def funnel(result: MatchResult) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Binding:
-    """The requirement that excludes the most sites, and by how little its nearest miss misses."""
+    """The requirement that excludes the most sites, and the site that misses only it by the least.
+
+    ``nearest_gap`` says how far that site misses ("lacks 20 MW", "is 4.4 km too far") and
+    ``nearest_site`` names it; both are empty when no site misses only this requirement.
+    """
 
     requirement: Requirement
     excludes: int
@@ -102,14 +108,19 @@ class Binding:
     sites: int
     exact: bool
     nearest_gap: str
+    nearest_site: str = ""
 
     def sentence(self) -> str:
         """One sentence for people: "Grid capacity … excludes 92 % of the region's 226 sites …"."""
         at_least = "" if self.exact else "at least "
         share = f"{at_least}{self.share * 100:.0f} %"
         region = f"the region's {self.sites} sites ({self.excludes})"
-        text = f"{self.requirement.describe()} excludes {share} of {region} for this lead"
-        return text + (f"; the nearest miss {self.nearest_gap}." if self.nearest_gap else ".")
+        text = f"{describe(self.requirement)} excludes {share} of {region} for this lead"
+        if self.nearest_gap and self.nearest_site:
+            return text + f"; the nearest site that misses only this, {self.nearest_site}, {self.nearest_gap}."
+        if self.requirement.numeric and self.exact:  # a staged run does not check every site against all
+            return text + "; no site misses only this requirement."
+        return text + "."
 
 
 def binding(result: MatchResult) -> Binding | None:
@@ -124,36 +135,51 @@ def binding(result: MatchResult) -> Binding | None:
     >>> binding(result).requirement.key
     'min_grid_capacity_mw'
     """
-    table = funnel(result)
-    if table.empty or table["excludes"].max() == 0:
+    key = result.binding_key
+    if key is None:
         return None
-    top = table.sort_values(["excludes", "step"], ascending=[False, True]).iloc[0]
-    req = next(r for r in result.profile.requirements if r.key == top["key"])
+    table = funnel(result).set_index("key")
+    top = table.loc[key]
+    req = next(r for r in result.profile.requirements if r.key == key)
+    site, gap = _nearest_gap(result, req)
     return Binding(
         req,
         int(top["excludes"]),
         float(top["excludes_share"]),
         len(result.sites),
         bool(top["exact"]),
-        _nearest_gap(result, req),
+        gap,
+        site,
     )
 
 
-def _nearest_gap(result: MatchResult, req: Requirement) -> str:
-    """How far the site that misses ``req`` by the least misses it: "lacks 20 MW", "is 4.4 km too far"."""
+def _nearest_gap(result: MatchResult, req: Requirement) -> tuple[str, str]:
+    """The site that misses ``req`` — and nothing else — by the least, and by how much.
+
+    Returns (the site's name, or its ``plot_id`` when it has none; the gap in words: "lacks 20 MW",
+    "is 4.4 km too far"), or two empty strings when no site misses only ``req`` on a known value.
+    A site of a staged run that was not checked against every requirement is not counted.
+    """
     if not req.numeric:
-        return ""
+        return "", ""
     sites = result.sites
-    failed = sites[f"{CHECK_PREFIX}{req.key}"].astype("string") == OUTCOMES[FAILED]
-    short = pd.to_numeric(sites.loc[failed.fillna(False).to_numpy(dtype=bool), f"{SHORTFALL_PREFIX}{req.key}"])
+    checks = [f"{CHECK_PREFIX}{r.key}" for r in result.profile.requirements]
+    failed = (sites[f"{CHECK_PREFIX}{req.key}"].astype("string") == OUTCOMES[FAILED]).fillna(False)
+    checked = sites[checks].notna().all(axis=1).to_numpy()
+    only = failed.to_numpy(dtype=bool) & (sites[N_MISSED] == 1).to_numpy() & checked
+    short = pd.to_numeric(sites.loc[only, f"{SHORTFALL_PREFIX}{req.key}"])
     short = short[np.isfinite(short)]
     if short.empty:
-        return ""
-    gap = float(short.min()) * float(req.value)
+        return "", ""
+    frame = pd.DataFrame({"short": short, "id": sites.loc[short.index, s.PLOT_ID]})
+    at = frame.sort_values(["short", "id"], kind="mergesort").index[0]
+    name = sites.at[at, s.NAME] if s.NAME in sites.columns else None
+    who = str(name) if isinstance(name, str) and name.strip() else str(sites.at[at, s.PLOT_ID])
+    gap = float(short.loc[at]) * float(req.value)
     if req.criterion.display == "class":  # a class is named, not measured: say which the closest has
         closest = float(req.value) - gap if req.op == "min" else float(req.value) + gap
-        return f"is {format_value(req.criterion, closest)}"
+        return who, f"is {format_value(req.criterion, closest)}"
     words = format_value(req.criterion, gap)
     if req.op == "min":
-        return f"lacks {words}"
-    return f"is {words} too far" if req.criterion.unit == "m" else f"is {words} over"
+        return who, f"lacks {words}"
+    return who, (f"is {words} too far" if req.criterion.unit == "m" else f"is {words} over")

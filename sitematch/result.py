@@ -15,10 +15,13 @@ Columns of ``MatchResult.sites`` besides the plot's own columns and the feature 
 ``n_missed``
     How many requirements the site fails (of those checked; see ``check_<key>``).
 ``shortfall``
-    The worst relative shortfall over the failed requirements (0.15 = 15 % short).
+    The total shortfall: the sum of the relative shortfalls over the requirements the site
+    misses on a known value (0.15 = 15 % short in all; ``inf`` for a missed category or flag;
+    an unknown value adds nothing). In a staged run it is a lower bound for a site excluded
+    before every requirement was checked.
 ``near_miss``
-    Fails exactly one numeric requirement by at most the profile's ``near_miss_tolerance``, or
-    fails only on unknown values.
+    Misses at least one requirement, with a total ``shortfall`` of at most the profile's
+    ``near_miss_tolerance`` (see :func:`sitematch.scoring.near_miss`).
 ``missed``
     The failed requirements in words, joined with "; " (for spreadsheets; use
     :meth:`MatchResult.misses` for a list).
@@ -59,6 +62,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
@@ -86,6 +90,7 @@ WHY_PREFIX = "why_"
 #: and the requirement's ``if_unknown`` is ``fail``; "to verify": no value, passes, listed to ask.
 OUTCOMES = ("passed", "failed", "unknown", "to verify", "not applicable")
 PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = range(len(OUTCOMES))
+_EXCLUDES = (OUTCOMES[FAILED], OUTCOMES[UNKNOWN])
 #: Columns every evaluation adds (besides the per-requirement and per-preference ones).
 RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, VERIFY, IN_REGION, EXACT)
 RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX, LOWER_PREFIX, UPPER_PREFIX)
@@ -219,16 +224,76 @@ class MatchResult:
 
     @cached_property
     def excluded(self) -> gpd.GeoDataFrame:
-        """Sites that fail at least one requirement, closest to passing first."""
+        """Sites that fail at least one requirement, closest to passing (smallest total shortfall) first."""
         e = self.sites[~self.sites[PASSED]]
-        return e.sort_values([N_MISSED, SHORTFALL, s.PLOT_ID])
+        return e.sort_values([SHORTFALL, N_MISSED, s.PLOT_ID])
+
+    def requirement_keys(self) -> list[str]:
+        """Requirement keys in evaluation order (then any the run did not record, in profile order)."""
+        keys = [r.key for r in self.profile.requirements]
+        order = [k for k in self.run.requirement_order if k in keys]
+        return order + [k for k in keys if k not in order]
+
+    def excluded_by(self, key: str) -> pd.Series:
+        """Per site: the requirement ``key`` excludes it (failed, or unknown with ``if_unknown: fail``)."""
+        column = self.sites.get(f"{CHECK_PREFIX}{key}")
+        if column is None:
+            return pd.Series(False, index=self.sites.index)
+        return column.astype("string").isin(_EXCLUDES).fillna(False).astype(bool)
+
+    @cached_property
+    def binding_key(self) -> str | None:
+        """The binding requirement's key: the one that excludes the most sites on its own (ties: the
+        first in evaluation order); None when no requirement excludes any site."""
+        best, most = None, 0
+        for key in self.requirement_keys():
+            count = int(self.excluded_by(key).sum())
+            if count > most:
+                best, most = key, count
+        return best
 
     @cached_property
     def near_misses(self) -> gpd.GeoDataFrame:
-        """Excluded sites that miss one numeric requirement by at most the tolerance, or only on
-        unknown values; smallest shortfall first (unknowns last)."""
+        """Excluded sites whose total shortfall is within the tolerance: those that miss the binding
+        requirement first, then by total shortfall (sites missing on unknown values after those
+        with known values only within each group)."""
         near = self.sites[self.sites[NEAR_MISS].to_numpy(dtype=bool)]
-        return near.sort_values([SHORTFALL, N_MISSED, s.PLOT_ID])
+        return near.loc[self._closest_order(near)]
+
+    def _closest_order(self, frame: pd.DataFrame) -> pd.Index:
+        unknown = pd.Series(False, index=frame.index)
+        for key in self.requirement_keys():
+            column = frame.get(f"{CHECK_PREFIX}{key}")
+            if column is not None:
+                unknown |= (column.astype("string") == OUTCOMES[UNKNOWN]).fillna(False).astype(bool)
+        binding = self.binding_key
+        other = ~self.excluded_by(binding).loc[frame.index] if binding else pd.Series(False, index=frame.index)
+        key = pd.DataFrame(
+            {
+                "other": other.to_numpy(dtype=bool),
+                "unknown": unknown.to_numpy(dtype=bool),
+                "total": pd.to_numeric(frame[SHORTFALL]).to_numpy(dtype=float),
+                "n": frame[N_MISSED].to_numpy(),
+                "id": frame[s.PLOT_ID].to_numpy(),
+            },
+            index=frame.index,
+        )
+        return key.sort_values(["other", "unknown", "total", "n", "id"], kind="mergesort").index
+
+    def closest(self, n: int = 5) -> gpd.GeoDataFrame:
+        """The ``n`` excluded sites closest to passing, so an answer is never a dead end.
+
+        The near misses first (in :attr:`near_misses` order), then — when there are fewer than
+        ``n`` — the other excluded sites with a finite total shortfall, smallest first. Each row's
+        ``shortfall`` is its distance to passing (the sum of relative shortfalls); its misses in
+        words are :meth:`misses`.
+        """
+        near = self.near_misses.head(n)
+        if len(near) >= n:
+            return near
+        rest = self.excluded[~self.excluded[NEAR_MISS].to_numpy(dtype=bool)]
+        rest = rest[np.isfinite(pd.to_numeric(rest[SHORTFALL]).to_numpy(dtype=float))]
+        return pd.concat([near, rest.head(n - len(near))])  # type: ignore[return-value]
 
     def _words(self, row: pd.Series, outcomes: tuple[str, ...]) -> list[str]:
         out = []

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch import settings
-from sitematch.criteria import format_value, format_values
+from sitematch.criteria import format_code, format_value, format_values
 from sitematch.profile import Preference, Requirement
 from sitematch.result import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
 
@@ -181,11 +181,11 @@ def check_requirement(
         vals = values.astype("string")
         known = vals.notna().to_numpy()
         fails = known & ~vals.isin({str(v) for v in req.value}).fillna(False).to_numpy(dtype=bool)
-        need = f"one of {', '.join(sorted(str(v) for v in req.value))}"
+        need = f"one of {', '.join(format_code(crit, v) for v in sorted(str(v) for v in req.value))}"
         text = np.full(n, "", dtype=object)
         if fails.any():  # words per distinct failing value, not per site
             codes, distinct = pd.factorize(vals[fails])
-            said = np.array([f"{crit.label} {v}, needs {need}" for v in distinct], dtype=object)
+            said = np.array([f"{crit.label} {format_code(crit, v)}, needs {need}" for v in distinct], dtype=object)
             text[fails] = said[codes]
         short = np.where(fails, np.inf, 0.0)
     else:  # op == "eq": a yes/no flag
@@ -217,26 +217,39 @@ def check_requirement(
     return Check(outcome, np.asarray(short, dtype=float).reshape(n), text)
 
 
-def near_miss(
-    n_missed: np.ndarray, n_unknown: np.ndarray, n_numeric: np.ndarray, shortfall: np.ndarray, tolerance: float
-) -> np.ndarray:
-    """The one definition of a near miss, for sites that miss at least one requirement.
-
-    A near miss misses exactly one requirement, a numeric one, by at most the tolerance, and
-    nothing else; or misses only on unknown values (the data could still show it meets them).
-    ``shortfall`` is the worst shortfall over the *known* misses; ``n_numeric`` counts known
-    numeric misses. A site that is not a near miss can never become one by missing more, which is
-    what lets staged evaluation stop measuring it.
+def describe(req: Requirement) -> str:
+    """A requirement in words, with a category's codes as words ("Zoning (plan use code) one of
+    industri / industry (J)"); otherwise :meth:`Requirement.describe`.
 
     Examples
     --------
-    >>> near_miss(np.array([1, 1, 2, 2]), np.array([0, 0, 0, 2]), np.array([1, 0, 2, 0]),
-    ...           np.array([0.1, np.inf, 0.1, 0.0]), 0.25).tolist()
-    [True, False, False, True]
+    >>> describe(Requirement("plan_status", "in", ("laga_kraft",), "plan_status"))
+    'Plan status one of laga kraft (in force)'
     """
-    one_close_miss = (n_missed == 1) & (n_unknown == 0) & (n_numeric == 1) & (shortfall <= tolerance)
-    only_unknowns = (n_missed > 0) & (n_missed == n_unknown)
-    return one_close_miss | only_unknowns
+    if req.op == "in":
+        words = ", ".join(format_code(req.criterion, v) for v in req.value)
+        return f"{req.criterion.label} one of {words}"
+    return req.describe()
+
+
+def near_miss(n_missed: np.ndarray, total_shortfall: np.ndarray, tolerance: float) -> np.ndarray:
+    """The one definition of a near miss, for sites that miss at least one requirement.
+
+    A near miss is a site whose *total* shortfall — the sum of its relative shortfalls over the
+    requirements it misses on a known value — is at most the tolerance, however many requirements
+    it misses: 10 % short of the area and 10 % too far from rail is a total of 0.2, a near miss at
+    the default tolerance of 0.25. A missed category or flag is infinitely short (it is never
+    near). An unknown value that excludes (``if_unknown: fail``) adds nothing to the total — the
+    data may still show the site meets it — but it is counted in ``n_missed`` and named as
+    unknown. The total only grows as more requirements are checked, so a site beyond the
+    tolerance can never become a near miss: what lets staged evaluation stop measuring it.
+
+    Examples
+    --------
+    >>> near_miss(np.array([1, 2, 2, 1, 0]), np.array([0.1, 0.2, 0.3, np.inf, 0.0]), 0.25).tolist()
+    [True, True, False, False, False]
+    """
+    return (n_missed > 0) & (total_shortfall <= tolerance)
 
 
 def append_words(existing: np.ndarray, text: np.ndarray) -> np.ndarray:

@@ -68,11 +68,16 @@ def test_dossier_states_requirements_shortlist_near_misses_and_sources(tiny_laye
 def test_a_dossier_with_no_passing_site_says_what_to_do(tiny_layers: LayerSet, tmp_path: Path) -> None:
     near = match(parse_profile("name: t\nrequirements: {min_area_ha: 31}\n"), tiny_layers)  # C has 30 ha
     html = write_dossier(near, tmp_path / "a.html").read_text(encoding="utf-8")
-    assert "No site meets every requirement." in html and "closest are the near misses below" in html
+    assert "No site meets every requirement." in html and "closest sites are listed below" in html
     assert "Area 30 ha, needs at least 31 ha" in html
+    # nothing within 25 %: never a dead end — the closest excluded sites, with their distance to passing:
+    # C 30 ha is 270/300 = 90 % short, A 25 ha 275/300 = 92 %, B 16 ha 284/300 = 95 %
     none = match(parse_profile("name: t\nrequirements: {min_area_ha: 300}\n"), tiny_layers)
     html = write_dossier(none, tmp_path / "b.html").read_text(encoding="utf-8")
-    assert "No site comes within 25 % of a single requirement either" in html and "None within" in html
+    assert "No site is that close:" in html
+    rows = html[html.index("Short in all") :]
+    assert rows.index("1980:C") < rows.index("1980:A") < rows.index("1980:B")
+    assert [f">{p} %<" in rows for p in (90, 92, 95)] == [True, True, True]
 
 
 def test_the_dossier_lists_what_to_verify(tiny_layers: LayerSet, tmp_path: Path) -> None:

@@ -43,10 +43,10 @@ def test_binding_requirement_in_one_sentence(tiny_layers: LayerSet) -> None:
     assert b.requirement.key == "max_distance_to_rail_m" and b.excludes == 2
     assert b.sentence() == (
         "Distance to rail line at most 1.0 km excludes 67 % of the region's 3 sites (2) for this lead; "
-        "the nearest miss is 1.7 km too far."
+        "the nearest site that misses only this, Plot A, is 1.7 km too far."
     )
     grid = binding(match(parse_profile("name: t\nrequirements: {min_grid_capacity_mw: 60}\n"), tiny_layers))
-    assert grid.sentence().endswith("the nearest miss lacks 10 MW.")  # A and B reach 50 MW within 15 km
+    assert grid.sentence().endswith("Plot A, lacks 10 MW.")  # A and B reach 50 MW within 15 km
     assert binding(match(parse_profile("name: t\nrequirements: {min_area_ha: 1}\n"), tiny_layers)) is None
 
 

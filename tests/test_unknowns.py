@@ -80,8 +80,13 @@ def test_unknown_only_sites_stay_near_misses_when_staged(layers: LayerSet, stage
         "name: t\nrequirements:\n  max_price_sek_m2: {value: 500, if_unknown: fail}\n  min_area_ha: 20\n"
     )
     near = match(profile, layers, staged=staged).near_misses
-    # B: unknown price and 16 of 20 ha — two misses, one known: not a near miss
-    assert near["plot_id"].tolist() == []
+    # B: unknown price (adds nothing to the total) and 16 of 20 ha (0.2 short): total 0.2 <= 0.25, a near miss
+    assert near["plot_id"].tolist() == ["1980:B"] and near["shortfall"].tolist() == pytest.approx([0.2])
+    strict = parse_profile(
+        "name: t\nnear_miss_tolerance: 0.1\nrequirements:\n  max_price_sek_m2: {value: 500, if_unknown: fail}\n"
+        "  min_area_ha: 20\n"
+    )
+    assert match(strict, layers, staged=staged).near_misses.empty  # 0.2 > 0.1
     profile = parse_profile("name: t\nrequirements:\n  max_price_sek_m2: {value: 500, if_unknown: fail}\n")
     assert match(profile, layers, staged=staged).near_misses["plot_id"].tolist() == ["1980:B"]
 

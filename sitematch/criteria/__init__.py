@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sitematch.criteria.builtin import BUILTIN
-from sitematch.criteria.format import WRONG_UNIT_SUFFIXES, format_value, format_values
+from sitematch.criteria.format import WRONG_UNIT_SUFFIXES, format_code, format_value, format_values
 from sitematch.criteria.model import IF_UNKNOWN, KINDS, Criterion, Parameter, Registry, unit_from_name
 
 #: The built-in criteria by name (read-only).
@@ -25,6 +25,7 @@ __all__ = [
     "Criterion",
     "Parameter",
     "Registry",
+    "format_code",
     "format_value",
     "format_values",
     "unit_from_name",

@@ -95,3 +95,54 @@ def format_value(criterion: Criterion, value: object) -> str:
         return f"class {round(v)}"
     text = str(round(v, 1)).removesuffix(".0")
     return f"{text} {criterion.unit}" if criterion.unit else text
+
+
+#: Words for the codes of the built-in categories: Swedish term / English, as an investor reads them.
+CODE_WORDS: dict[str, dict[str, str]] = {
+    "zoning": {
+        "J": "industri / industry",
+        "Z": "verksamheter / business",
+        "E": "tekniska anläggningar / technical facilities",
+        "H": "detaljhandel / retail",
+        "K": "kontor / offices",
+        "T": "trafik / transport",
+        "C": "centrum / centre",
+        "B": "bostäder / housing",
+    },
+    "plan_status": {
+        "laga_kraft": "laga kraft (in force)",
+        "antagen": "antagen (adopted, not yet in force)",
+        "pagaende": "pågående (plan in preparation)",
+        "ingen_plan": "ingen detaljplan (no detailed plan)",
+    },
+    "owner": {
+        "kommun": "kommun (municipality)",
+        "privat": "privat (private)",
+        "statlig": "statlig (state)",
+        "okand": "okänd (unknown owner)",
+    },
+}
+
+
+def format_code(criterion: Criterion, value: object) -> str:
+    """A category's code in words: the criterion's own ``value_words`` when it declares them, else
+    the built-in words (:data:`CODE_WORDS`); the code itself when no words are known.
+
+    A zoning code keeps its letter after the words (plans are searched by it).
+
+    Examples
+    --------
+    >>> from sitematch.criteria import CRITERIA
+    >>> format_code(CRITERIA["zoning"], "J"), format_code(CRITERIA["plan_status"], "laga_kraft")
+    ('industri / industry (J)', 'laga kraft (in force)')
+    >>> format_code(CRITERIA["owner"], "kommun"), format_code(CRITERIA["zoning"], "X9")
+    ('kommun (municipality)', 'X9')
+    """
+    if is_missing(value):
+        return "unknown"
+    code = str(value)
+    declared = getattr(criterion, "value_words", None) or {}
+    words = declared.get(code) or CODE_WORDS.get(criterion.name, {}).get(code)
+    if not words:
+        return code
+    return f"{words} ({code})" if criterion.name == "zoning" else words

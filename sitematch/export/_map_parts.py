@@ -298,6 +298,7 @@ def legend_html(has_near: bool) -> str:
             "<span class='sm-rank' style='display:inline-block;background:#a6d96a;margin-right:5px'>1</span>",
             "rank (colour: score)",
         ),
+        row("<span class='sm-cluster'>+3</span>", "more ranked sites here (zoom in)"),
         row(box("#a6d96a"), "ranked site"),
         row(box("#fbd38d", c["near"], True) + dot(c["near"]), "near miss"),
         row(box(c["excluded"]), "other excluded (off)"),

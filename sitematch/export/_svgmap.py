@@ -71,15 +71,70 @@ class _Canvas:
             drawn.append((i, x, y))
         return drawn
 
-    def free_label(self, x: float, y: float, text: str, size: int = 9) -> None:
-        """Label a point where no earlier label is: right of it, left, below or above."""
-        w, h = 0.58 * size * len(text), size * 1.2
-        for dx, dy in ((6, 3), (-6 - w, 3), (-w / 2, size + 8), (-w / 2, -8)):
+    def text_width(self, text: str, size: float) -> float:
+        """A generous estimate of a label's width in pixels (no font metrics without a browser)."""
+        return 0.62 * size * len(text) + 4
+
+    def free_label(self, x: float, y: float, text: str, size: int = 9, weight: str = "normal") -> bool:
+        """Label a point where no earlier label is, and wholly inside the frame: right of it, left,
+        below or above; if every place is taken, nearest the point inside the frame. Returns
+        whether the label found a free place."""
+        w, h = self.text_width(text, size), size * 1.2
+        spots = (
+            (6, 3),
+            (-6 - w, 3),
+            (-w / 2, size + 8),
+            (-w / 2, -8),
+            (6, size + 6),
+            (-6 - w, -6),
+            (6, -6),
+            (-6 - w, size + 6),
+            (-w / 2, size + 20),
+            (-w / 2, -20),
+        )
+        for dx, dy in spots:
             box = (x + dx, y + dy - h, x + dx + w, y + dy)
-            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.placed):
+            inside = box[0] >= 2 and box[1] >= 2 and box[2] <= self.width - 2 and box[3] <= self.height - 2
+            gap = 3.0  # labels never touch: "3" beside "1" would read "31"
+            if inside and not any(
+                box[0] - gap < b[2] and b[0] < box[2] + gap and box[1] - gap < b[3] and b[1] < box[3] + gap
+                for b in self.placed
+            ):
                 self.placed.append(box)
-                self.label(x + dx, y + dy, text, size)
-                return
+                self.label(x + dx, y + dy, text, size, weight)
+                return True
+        return False
+
+    def site_label(self, x: float, y: float, text: str, size: int = 11) -> None:
+        """A site's number where no other label or site is: beside it, or further out with a leader line."""
+        w, h = self.text_width(text, size), size * 1.2
+        for dist in (9.0, 18.0, 28.0, 40.0):
+            for angle in (0, 180, 90, 270, 45, 135, 225, 315):
+                ax, ay = np.cos(np.radians(angle)), -np.sin(np.radians(angle))
+                cx, cy = x + ax * (dist + w / 2), y + ay * (dist + h / 2)
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                inside = box[0] >= 2 and box[1] >= 2 and box[2] <= self.width - 2 and box[3] <= self.height - 2
+                if inside and not any(
+                    box[0] - 2 < b[2] and b[0] < box[2] + 2 and box[1] - 2 < b[3] and b[1] < box[3] + 2
+                    for b in self.placed
+                ):
+                    if dist > 9:
+                        self.parts.append(
+                            f'<path d="M{x:.1f} {y:.1f}L{cx - ax * w / 2:.1f} {cy - ay * h / 2:.1f}" '
+                            'stroke="#1a202c" stroke-width="0.7"/>'
+                        )
+                    self.placed.append(box)
+                    self.label(box[0] + 2, box[3] - 2, text, size, "bold")
+                    return
+        self.inside_label(x + 8, y + 4, text, size, "bold")
+
+    def inside_label(self, x: float, y: float, text: str, size: int = 10, weight: str = "normal") -> None:
+        """A label at (x, y) moved just enough to stay wholly inside the frame."""
+        w, h = self.text_width(text, size), size * 1.2
+        x = min(max(x, 2.0), self.width - 2 - w)
+        y = min(max(y, h + 2), self.height - 2)
+        self.placed.append((x, y - h, x + w, y))
+        self.label(x, y, text, size, weight)
 
     def label(self, x: float, y: float, text: str, size: int = 10, weight: str = "normal") -> None:
         self.parts.append(
@@ -171,8 +226,7 @@ def site_map(
         canvas.shapes(geoms, style)
     canvas.shapes([site], f'fill="{colour}" fill-opacity="0.85" stroke="#1a202c" stroke-width="1.5"')
     ((sx, sy),) = canvas.xy(np.array([[cx, cy]]))
-    canvas.label(sx + 8, sy - 8, label, 13, "bold")
-    canvas.placed.append((sx + 8, sy - 22, sx + 44, sy - 4))
+    canvas.inside_label(sx + 8, sy - 8, label, 13, "bold")
     for kind, fill in (
         ("motorway_junctions", COLOURS["junction"]),
         ("freight_terminals", COLOURS["terminal"]),
@@ -182,37 +236,109 @@ def site_map(
     ):
         geoms, names = _layer_geoms(layers, kind, canvas.box)
         for i, x, y in canvas.points(geoms, fill):
-            if names[i] in wanted:
-                canvas.free_label(x, y, names[i])
+            if names[i] in wanted and not canvas.free_label(x, y, names[i]):
+                canvas.inside_label(x + 6, y + 3, names[i], 9)
     canvas.scale_bar()
     return canvas.svg(f"map around site {label}")
 
 
-def overview_map(layers: LayerSet, sites: Iterable[tuple[str, BaseGeometry, str]], *, width: int = 640) -> str:
+#: Towns at least this big are named on the overview map.
+OVERVIEW_TOWN_POPULATION = 40_000
+
+
+def overview_map(
+    layers: LayerSet,
+    sites: Iterable[tuple[str, BaseGeometry, str]],
+    *,
+    width: int = 640,
+    region: Iterable[BaseGeometry] | None = None,
+) -> str:
     """An SVG map of the region with the shortlisted sites numbered: (label, geometry, colour).
+
+    It names the main towns, draws the motorways and the municipalities (members shaded), and
+    carries a legend; every label stays inside the frame, and no label covers another. With
+    ``region`` (the geometries of every site considered) the map shows the area those sites
+    and the shortlist cover, with a margin; otherwise every municipality.
 
     Examples
     --------
     >>> layers = LayerSet.from_path("layers")
-    >>> overview_map(layers, [("1", layers["plots"].geometry.iloc[0], "#1a9641")]).count("<circle")
-    1
+    >>> plots = layers["plots"].geometry
+    >>> svg = overview_map(layers, [("1", plots.iloc[0], "#1a9641")], region=plots)
+    >>> svg.count('fill="#1a9641"'), "Stockholm" in svg, "Legend" in svg
+    (1, True, True)
     """
     munis = layers.get("municipalities")
     items = list(sites)
-    if munis is not None and len(munis):
+    geoms = [g for _, g, _ in items] + (list(region) if region is not None else [])
+    if geoms:
+        bounds = tuple(shapely.GeometryCollection(geoms).buffer(15_000).bounds)
+    elif munis is not None and len(munis):
         bounds = tuple(munis.total_bounds)
     else:
-        bounds = tuple(shapely.GeometryCollection([g for _, g, _ in items]).buffer(20_000).bounds)
+        bounds = (0.0, 0.0, 1.0, 1.0)
     canvas = _Canvas(bounds, width, int(width * 0.75))  # type: ignore[arg-type]
     if munis is not None:
         member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
         simple = munis.geometry.simplify(1000).to_numpy()
         canvas.shapes(simple[~member], 'fill="#fff" stroke="#cbd5e0" stroke-width="0.6"')
         canvas.shapes(simple[member], 'fill="#ebf4ff" stroke="#4299e1" stroke-width="0.8"')
+    motorways, _ = _layer_geoms(layers, "motorways", canvas.box)
+    canvas.shapes(
+        [shapely.simplify(g, 500) for g in motorways],
+        f'fill="none" stroke="{COLOURS["motorway"]}" stroke-width="1.6" stroke-opacity="0.8"',
+    )
+    legend = _overview_legend(canvas)
+    drawn = []
     for label, geom, colour in reversed(items):  # #1 drawn last, on top
         point = geom.representative_point()
-        canvas.points([point], colour, 7)
-        ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
-        canvas.label(x + 8, y + 4, label, 11, "bold")
+        if canvas.points([point], colour, 7):
+            ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
+            drawn.append((label, x, y))
+            canvas.placed.append((x - 6, y - 6, x + 6, y + 6))
+    for label, x, y in reversed(drawn):  # the best sites label first, where they choose
+        canvas.site_label(x, y, label)
+    places = layers.get("places")
+    if places is not None and len(places):
+        big = places[places[s.POPULATION].fillna(0) >= OVERVIEW_TOWN_POPULATION].sort_values(
+            s.POPULATION, ascending=False
+        )
+        for name, pt in zip(big[s.NAME].astype(str), big.geometry, strict=True):
+            if not shapely.contains_xy(canvas.box, pt.x, pt.y):
+                continue
+            ((x, y),) = canvas.xy(np.array([[pt.x, pt.y]]))
+            if x < legend[2] + 4 and y > legend[1] - 4:  # under the legend: not drawn
+                continue
+            canvas.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#2d3748"/>')
+            canvas.free_label(x, y, name, 9)
     canvas.scale_bar()
     return canvas.svg("overview of the shortlisted sites")
+
+
+def _overview_legend(canvas: _Canvas) -> tuple[float, float, float, float]:
+    """The overview's legend in the bottom-left corner (above the scale bar); returns its box."""
+    rows = [
+        (
+            '<circle cx="{x}" cy="{y}" r="6" fill="#a6d96a" stroke="#222" stroke-width="0.8"/>',
+            "shortlisted site, by rank",
+        ),
+        ('<rect x="{x0}" y="{y0}" width="14" height="9" fill="#ebf4ff" stroke="#4299e1"/>', "member municipality"),
+        ('<rect x="{x0}" y="{y0}" width="14" height="9" fill="#fff" stroke="#cbd5e0"/>', "other municipality"),
+        (f'<path d="M{{x0}} {{y}}h14" stroke="{COLOURS["motorway"]}" stroke-width="2"/>', "motorway"),
+        ('<circle cx="{x}" cy="{y}" r="2.2" fill="#2d3748"/>', "town"),
+    ]
+    w, line = 150.0, 14.0
+    h = 16 + line * len(rows)
+    x0, y0 = 8.0, canvas.height - 30 - h
+    parts = [
+        f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="#fff" fill-opacity="0.92" stroke="#a0aec0"/>',
+        f'<text x="{x0 + 6}" y="{y0 + 12}" font-size="9" font-weight="bold">Legend</text>',
+    ]
+    for i, (symbol, words) in enumerate(rows):
+        y = y0 + 16 + line * i + line / 2
+        parts.append(symbol.format(x=x0 + 13, y=y, x0=x0 + 6, y0=y - 4.5))
+        parts.append(f'<text x="{x0 + 26}" y="{y + 3}" font-size="9">{html.escape(words)}</text>')
+    canvas.parts.extend(parts)
+    box = (x0, y0, x0 + w, y0 + h)
+    canvas.placed.append(box)
+    return box

@@ -4,7 +4,9 @@ It states the lead's requirements and why few sites pass (the funnel and the bin
 shows an overview map, then for each shortlisted site a small map, its coordinates, the reason
 for every point, the key facts with the named nearest features and the sources and dates behind
 them, its brownfield / MIFO status and what is still to verify; then the near misses with what
-each lacks, and the data's sources and caveats. No scripts, no external resources: it opens
+each lacks (or, when none is near, the closest excluded sites), and the data's sources and
+caveats. Codes are shown as words (zoning J as "industri / industry (J)"); the facts table of a
+site lists the lead's own criteria. No scripts, no external resources: it opens
 offline, and prints — "CONFIDENTIAL" on every page for a confidential lead.
 """
 
@@ -20,12 +22,13 @@ from markupsafe import Markup
 
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
-from sitematch.criteria import Criterion, format_value
+from sitematch.criteria import Criterion, format_code, format_value
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._svgmap import overview_map, site_map
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
-from sitematch.result import MatchResult
+from sitematch.result import NEAR_MISS, SHORTFALL, MatchResult
+from sitematch.scoring import describe
 
 _TEMPLATE = jinja2.Environment(
     loader=jinja2.PackageLoader("sitematch.export", "templates"),
@@ -47,12 +50,33 @@ def _layer_sources(result: MatchResult) -> dict[str, str]:
     return out
 
 
+def _words(c: Criterion, value: object) -> str:
+    """A value as the dossier shows it: a category's code in words, a number with its unit."""
+    return format_code(c, value) if c.kind == "category" else format_value(c, value)
+
+
+def lead_criteria(result: MatchResult) -> list[Criterion]:
+    """The lead's own criteria: its requirements', then its preferences' (each once, profile order)."""
+    out: dict[str, Criterion] = {}
+    for c in [r.criterion for r in result.profile.requirements] + [p.criterion for p in result.profile.preferences]:
+        out.setdefault(c.name, c)
+    return list(out.values())
+
+
 def _fact(result: MatchResult, c: Criterion, row: pd.Series, sources: dict[str, str]) -> dict[str, str]:
     names = [row.get(col) for col in c.measure.extra_columns()]
     near = next((str(n) for n in names if isinstance(n, str) and n), "")
     layers = c.measure.layers()
     source = sources.get(layers[0], "") if layers else str(row.get(s.SOURCE, ""))
-    return {"label": c.label, "value": format_value(c, row.get(c.name)), "named": near, "source": source}
+    return {"label": c.label, "value": _words(c, row.get(c.name)), "named": near, "source": source}
+
+
+def _preference_words(p: Any) -> str:
+    """A preference in words, a score table's codes as words."""
+    if p.scores and p.criterion.kind == "category":
+        table = ", ".join(f"{format_code(p.criterion, k)}: {v:g}" for k, v in p.scores.items())
+        return f"{p.criterion.label} (weight {p.weight:g}): {table}"
+    return str(p.describe())
 
 
 def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources: dict[str, str]) -> dict[str, Any]:
@@ -66,10 +90,15 @@ def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources:
         "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
         "status": site_status(row),
         "source": row[s.SOURCE],
-        "breakdown": result.breakdown_row(row),
-        "facts": [_fact(result, c, row, sources) for c in result.headline() if c.measured],
+        "breakdown": [
+            {**vars(b), "value": _words(result.registry[b.criterion], row.get(b.criterion))}
+            if b.criterion in result.registry and result.registry[b.criterion].kind == "category"
+            else vars(b)
+            for b in result.breakdown_row(row)
+        ],
+        "facts": [_fact(result, c, row, sources) for c in lead_criteria(result) if c.name in row.index],
         "plot_facts": " · ".join(
-            f"{c.label.split(' (')[0]} {format_value(c, row.get(c.name))}" for c in result.headline() if not c.measured
+            f"{c.label.split(' (')[0]} {_words(c, row.get(c.name))}" for c in result.headline() if not c.measured
         ),
         "verify": result.to_verify(row),
         "map": Markup(
@@ -101,7 +130,8 @@ def render_dossier(
     top_n : int
         How many ranked sites to present in full.
     max_near_misses : int
-        How many near misses to list.
+        How many near misses to list at most; at least five sites are always listed, the closest
+        excluded ones filling in when fewer are near.
 
     Returns
     -------
@@ -122,16 +152,22 @@ def render_dossier(
             "plot_id": row[s.PLOT_ID],
             "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
             "missed": result.misses(row),
+            "total": f"{float(row[SHORTFALL]) * 100:.0f} %",
+            "near": bool(row[NEAR_MISS]),
         }
-        for _, row in result.near_misses.head(max_near_misses).iterrows()
+        for _, row in result.closest(max(5, min(len(result.near_misses), max_near_misses))).iterrows()
     ]
     overview = ""
     if layers is not None and len(top):
         overview = Markup(
             overview_map(
-                layers, [(str(s_["rank"]), g, s_["colour"]) for s_, g in zip(shortlist, top.geometry, strict=True)]
+                layers,
+                [(str(s_["rank"]), g, s_["colour"]) for s_, g in zip(shortlist, top.geometry, strict=True)],
+                region=result.sites.geometry,
             )
         )
+    worded = {r.key: describe(r) for r in result.profile.requirements}
+    steps = [{**f, "requirement": worded.get(f["key"], f["requirement"])} for f in funnel(result).to_dict("records")]
     why = binding(result)
     return _TEMPLATE.render(
         p=result.profile,
@@ -142,7 +178,10 @@ def render_dossier(
         n_near=len(result.near_misses),
         outside=result.outside_region,
         why=why.sentence() if why else "",
-        funnel=funnel(result).to_dict("records"),
+        funnel=steps,
+        requirements=[{"words": describe(r), "if_unknown": r.if_unknown} for r in result.profile.requirements],
+        preferences=[_preference_words(pr) for pr in result.profile.preferences],
+        n_criteria=len(lead_criteria(result)),
         overview=overview,
         shortlist=shortlist,
         near=near,

@@ -12,7 +12,9 @@ What it shows:
   outlined) as a base that needs no tiles; OpenStreetMap tiles for online use, with attribution;
 - panels that never overlap: the lead's requirements with why few sites pass (top left), the
   legend of every symbol and the data sources (bottom right), the scale (bottom left), the
-  layers (top right, folded); popups keep clear of them.
+  layers (top right, folded); popups keep clear of them. The first view fits the best sites
+  into the area the panels leave free, and on a small screen the panels open folded (see
+  :mod:`sitematch.export._map_view`); town names move away from badges.
 
 All JavaScript/CSS is embedded (see :mod:`sitematch.export._assets`): no CDN is contacted. Data
 reaches the page only escaped or as JSON, and a Content-Security-Policy lets only the page's own
@@ -53,10 +55,12 @@ from sitematch.export._map_parts import (
     tooltip_layer,
     with_csp,
 )
+from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._whatif import WhatIf, payload
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
+from sitematch.scoring import describe
 
 #: Display simplification of sites, metres.
 SITE_SIMPLIFY_M = 5.0
@@ -204,7 +208,7 @@ def requirements_html(result: MatchResult) -> str:
     from sitematch.funnel import binding, funnel
 
     p = result.profile
-    reqs = "".join(f"<li>{esc(c.describe())}</li>" for c in p.requirements) or "<li>none</li>"
+    reqs = "".join(f"<li>{esc(describe(c))}</li>" for c in p.requirements) or "<li>none</li>"
     prefs = "".join(f"<li>{esc(pr.describe())}</li>" for pr in p.preferences) or "<li>none</li>"
     counts = (
         f"{len(result.ranked)} of {len(result.sites)} sites meet every requirement · "
@@ -319,9 +323,10 @@ def build_map(
     if whatif is not None:
         WhatIf(whatif).add_to(m)
     focus = polygons.head(ALWAYS_SHOWN) if len(polygons) else (near if len(near) else result.sites)
-    if len(focus):
+    if len(focus):  # fitted in the page, into the area the panels leave free (see _map_view)
         xmin, ymin, xmax, ymax = focus.to_crs(SERVING_CRS).total_bounds
-        m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(40, 40))
+        m.location = [(ymin + ymax) / 2, (xmin + xmax) / 2]
+        FreeView([[ymin, xmin], [ymax, xmax]]).add_to(m)
     return m
 
 
