@@ -115,6 +115,26 @@ def test_shared_shortlist_and_the_lead_pages_in_chromium(tmp_path, shots) -> Non
             page.screenshot(path=str(shots / f"{shot}.png"), full_page=False)
             context.close()
 
+        # The adviser tries other weights in the map's what-if and keeps them as the lead's next profile version.
+        context = _context(browser, server, VIEWPORTS["desktop"], errors)
+        page = context.new_page()
+        page.goto(f"{server.url}/login")
+        page.fill("input[name=username]", "bo")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{server.url}/matches/{match['id']}")
+        assert page.locator("#save-weights").is_hidden()
+        frame = page.frame_locator("#match-map")
+        frame.locator(".sm-whatif summary").click()
+        frame.locator("#sm-whatif-w0").fill("3")
+        page.locator("#save-weights").wait_for(state="visible")
+        page.click("#save-weights button")
+        page.wait_for_url(f"**/leads/{lead['id']}")
+        versions = bo.get(f"/api/leads/{lead['id']}").json()["profile_versions"]
+        assert len(versions) == 2 and versions[-1]["data"]["preferences"]["area_ha"]["weight"] == 3
+        context.close()
+
         # Withdrawn: refused. Expired: refused.
         assert bo.delete(f"/api/leads/{lead['id']}/shares/{share['id']}").status_code == 204
         context = _context(browser, server, VIEWPORTS["desktop"], errors)

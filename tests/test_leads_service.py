@@ -240,6 +240,16 @@ def test_pages_of_the_cycle_and_their_mistakes(tmp_path) -> None:
         assert r.status_code == 422 and "fyrahundra" in r.text and "not a number" in r.text
         other, _ = _session(server, "per")
         assert other.get(request_url).status_code == 403
+        match_id = re.search(r'href="/matches/([0-9a-f]+)"', adviser.get(lead_url).text).group(1)
+        r = adviser.post(f"/matches/{match_id}/weights", data={"csrf_token": csrf, "weights": '{"area_ha": -2}'})
+        assert r.status_code == 422 and "weight" in r.text
+        r = adviser.post(f"/matches/{match_id}/weights", data={"csrf_token": csrf, "weights": '{"price_sek_m2": 1}'})
+        assert r.status_code == 422 and "not a preference" in r.text
+        other = adviser.post("/match", data={"csrf_token": csrf})  # a match that is no lead's
+        if other.status_code == 303:
+            plain_id = other.headers["location"].rsplit("/", 1)[1]
+            r = adviser.post(f"/matches/{plain_id}/weights", data={"csrf_token": csrf, "weights": '{"area_ha": 2}'})
+            assert r.status_code == 422 and "not a lead's" in r.text
         r = adviser.get("/kpi?start=2026-13-01")
         assert r.status_code == 422 and "not a date" in r.text
 

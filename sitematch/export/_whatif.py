@@ -216,6 +216,11 @@ class WhatIf(MacroElement):
                 state.order = order;
                 paint();
                 state.lastMs = performance.now() - t0;
+                if (window.parent !== window) {  // the service's page offers to save the weights
+                    window.parent.postMessage({sitematch: 'weights', weights: weights.slice(),
+                        changed: weights.some(function(w, k) { return w !== base[k]; }),
+                        criteria: prefs.map(function(p) { return p.criterion; })}, '*');
+                }
                 return state.lastMs;
             }
             // rank badges: each knows its site by the rank it was drawn with

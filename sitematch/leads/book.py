@@ -227,6 +227,12 @@ class LeadBook:
             if status == "new":
                 self._step(con, lead_id, "searching", by, "")
 
+    def lead_of_match(self, match_id: str) -> str | None:
+        """The lead a stored match was made for, if any."""
+        with self.connect() as con:
+            row = con.execute("SELECT lead_id FROM lead_matches WHERE match_id = ?", (match_id,)).fetchone()
+        return None if row is None else str(row["lead_id"])
+
     def matches(self, lead_id: str) -> list[str]:
         """The lead's match ids, oldest first."""
         with self.connect() as con:

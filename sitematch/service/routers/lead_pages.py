@@ -250,6 +250,46 @@ def lead_revoke_page(
     return RedirectResponse(f"/leads/{lead.id}#shares", status_code=303)
 
 
+@router.post("/matches/{match_id}/weights")
+async def save_weights_page(
+    request: Request, match_id: str, svc: Service = Depends(service), b: LeadBook = Depends(book),
+    who: Caller = Depends(ADVISER_PAGE),
+) -> Response:  # fmt: skip
+    """The weights tried in the map's what-if, kept as a new version of the lead's profile."""
+    import json
+
+    from sitematch.service.errors import ServiceError
+    from sitematch.service.routers.matches import visible_match
+    from sitematch.service.routers.profiles import parse
+
+    visible_match(svc, who.user, match_id)
+    lead_id = b.lead_of_match(match_id)
+    if lead_id is None:
+        raise ServiceError(
+            "this match is not a lead's: record the lead (Leads) and match it there to keep its weights", key="weights"
+        )
+    lead = app.visible_lead(b, who.user, lead_id)
+    form = await request.form()
+    try:
+        weights = json.loads(str(form.get("weights", ""))[:10000])
+        assert isinstance(weights, dict)
+    except (ValueError, AssertionError):
+        raise ServiceError("weights: expected the what-if panel's weights", key="weights") from None
+    data = dict(b.profiles(lead.id)[-1]["data"])
+    preferences = dict(data.get("preferences") or {})
+    unknown = sorted(set(weights) - set(preferences))
+    if unknown:
+        raise ServiceError(f"weights: {', '.join(unknown)[:100]} is not a preference of this lead", key="weights")
+    for criterion, weight in weights.items():
+        entry = preferences[criterion]
+        preferences[criterion] = {**entry, "weight": weight} if isinstance(entry, dict) else {"weight": weight}
+    data["preferences"] = preferences
+    parse(svc, {**data, "lead": {"reference": lead.reference}}, slug="lead")  # a weight below 0 is refused here
+    version = b.save_profile(lead.id, data, who.user.username)
+    request.state.audit = {"lead": lead.id, "profile_version": version}
+    return RedirectResponse(f"/leads/{lead.id}", status_code=303)
+
+
 # -- municipalities --------------------------------------------------------------------------------
 
 
