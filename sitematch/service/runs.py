@@ -294,7 +294,14 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _site(result: MatchResult, row: pd.Series) -> dict[str, Any]:
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as plain dicts (no pandas Series per row)."""
+    values = pd.DataFrame(frame.drop(columns=[s.GEOMETRY], errors="ignore"))
+    columns = list(values.columns)
+    return [dict(zip(columns, row, strict=True)) for row in values.itertuples(index=False, name=None)]
+
+
+def _site(result: MatchResult, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "plot_id": row[s.PLOT_ID],
         "municipality_code": row[s.MUNICIPALITY_CODE],
@@ -315,9 +322,9 @@ def result_data(result: MatchResult) -> dict[str, Any]:
             "breakdown": [asdict(b) for b in result.breakdown_row(row)],
             "to_verify": result.to_verify(row),
         }
-        for _, row in result.ranked.iterrows()
+        for row in _rows(result.ranked)
     ]
-    near = [{**_site(result, row), "missed": result.misses(row)} for _, row in result.near_misses.iterrows()]
+    near = [{**_site(result, row), "missed": result.misses(row)} for row in _rows(result.near_misses)]
     return {
         "profile": result.profile.to_data(),
         "label": folder_name(result.profile),
