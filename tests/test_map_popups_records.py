@@ -35,3 +35,16 @@ def test_records_keep_every_value_but_the_geometry(result) -> None:
     records = _records(rows)
     assert [r["plot_id"] for r in records] == list(rows["plot_id"])
     assert "geometry" not in records[0] and set(records[0]) == set(rows.columns) - {"geometry"}
+
+
+def test_braces_in_a_plot_name_are_not_evaluated_by_folium_templates(result, tmp_path) -> None:
+    """Folium compiles each element's rendered script as a Jinja template again: ``{{ 6*7 }}`` in a
+    name must reach the page as text, never as 42 (nor run anything)."""
+    from sitematch.export.map import write_map
+
+    first = result.ranked.index[0]
+    result.sites.loc[first, "name"] = "Tomt-{{ 6*7 }}-{% if true %}x{% endif %}"
+    result.__dict__.pop("ranked", None)  # the cached views of sites are built again from it
+    page = write_map(result, open_region(), tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "Tomt-42" not in page and "Tomt--x" not in page and "Tomt-x" not in page
+    assert "Tomt-&#123;&#123; 6*7 &#125;&#125;-&#123;% if true %&#125;x&#123;% endif %&#125;" in page
