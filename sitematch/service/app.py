@@ -203,6 +203,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
         layers = str(svc.config.layers) if svc.config.layers else None
         pool().warm("warm", {"layers": layers, "store": svc.config.store})  # workers read the region now
+        from sitematch.upload._sandbox import start
+
+        start()  # and the upload reader's fork server loads its libraries
         yield
         pool().close()
 
