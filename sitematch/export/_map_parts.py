@@ -84,12 +84,14 @@ def tooltip_layer(
 
 
 def _tips(gdf: pd.DataFrame, fields: tuple[str, ...], aliases: tuple[str, ...]) -> pd.Series:
+    """Each row's tooltip: its fields, escaped and labelled, one per line (plain lists: no pandas work per row)."""
     parts = []
     for field, alias in zip(fields, aliases, strict=True):
-        values = gdf[field].map(esc) if field in gdf.columns else pd.Series("", index=gdf.index)
-        parts.append(values.map(lambda v, a=alias: f"{esc(a)} {v}".strip() if v else ""))
-    joined = pd.concat(parts, axis=1).apply(lambda r: "<br>".join(x for x in r if x), axis=1)
-    return joined if len(joined) else pd.Series([], dtype=object)
+        label = esc(alias)
+        values = [esc(v) for v in gdf[field]] if field in gdf.columns else [""] * len(gdf)
+        parts.append([f"{label} {v}".strip() if v else "" for v in values])
+    joined = ["<br>".join(x for x in row if x) for row in zip(*parts, strict=True)]
+    return pd.Series(joined, index=gdf.index, dtype=object) if len(joined) else pd.Series([], dtype=object)
 
 
 @dataclass(frozen=True)
