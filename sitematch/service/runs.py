@@ -181,7 +181,7 @@ def run_match(
 
     def work(step: Callable[[str], None]) -> dict[str, Any]:
         try:
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             layers = open_layers(layers_path, store)
             step("layers")
             t1 = time.perf_counter()
@@ -192,8 +192,8 @@ def run_match(
             data = result_data(result)
             (folder / RESULT_FILE).write_text(json.dumps(data, ensure_ascii=False, default=plain), encoding="utf-8")
             log.info(
-                "match %s: layers %.2f s, match %.2f s, exports %.2f s, result %.2f s",
-                folder.name, t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3,
+                "match %s: layers %.2f s, match %.2f s, exports %.2f s, result %.2f s; CPU %.2f s",
+                folder.name, t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3, time.process_time() - cpu0,
             )  # fmt: skip
             base = region(layers_path)
             if layers is not base:  # keep the indexes this match built (all but the plots') for the next
