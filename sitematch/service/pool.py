@@ -231,6 +231,10 @@ class MatchPool:
         with self._lock:
             if not self._queue or self._queue[0] is not ticket:
                 return None
+            while self._idle and not self._idle[-1].alive():  # died while idle (killed from outside)
+                self._idle.pop().kill()
+                self._alive -= 1
+                self.stats["recycled"] += 1
             if self._idle:
                 worker = self._idle.pop()
             elif self._alive < self.workers:
