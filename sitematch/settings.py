@@ -66,7 +66,12 @@ service_profiles_dir : str or None
 service_match_timeout_s : float
     Seconds one match (with its exports) may run before it is stopped and refused. Default 120.
 service_match_workers : int
-    Matches run at the same time; further ones queue. Default 2.
+    Matches run at the same time, each in its own worker process; further ones queue. Default 2.
+service_match_waiting : int
+    Matches that may wait for a worker, in all; one more is refused (503 with ``Retry-After``).
+    Default 8.
+service_match_waiting_per_user : int
+    Matches one account may have waiting; one more is refused (503 with ``Retry-After``). Default 4.
 service_session_hours : float
     How long a login lasts. Default 12.
 service_cookie_secure : bool
@@ -183,6 +188,8 @@ service_data_dir: str = os.environ.get("SITEMATCH_DATA", "sitematch-data")
 service_profiles_dir: str | None = os.environ.get("SITEMATCH_PROFILES")
 service_match_timeout_s: float = 120.0
 service_match_workers: int = 2
+service_match_waiting: int = 8
+service_match_waiting_per_user: int = 4
 service_session_hours: float = 12.0
 service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"
 service_smtp_host: str | None = os.environ.get("SITEMATCH_SMTP_HOST")

@@ -241,3 +241,16 @@ def service_section(path: Path) -> list[str]:
         f"(from `{path.as_posix()}`: run by `SITEMATCH_WRITE_BENCH=1 make test`, not by `make bench`)",
         "",
     ]
+
+
+def with_service_section(report: str, section: list[str]) -> str:
+    """``report`` (``bench/results.md``'s text) with its service section replaced by ``section`` (or added).
+
+    Examples
+    --------
+    >>> section = ["## Web service under load", "", "new", ""]
+    >>> with_service_section("# B\\n\\n## Web service under load\\n\\nold\\n", section)
+    '# B\\n## Web service under load\\n\\nnew\\n'
+    """
+    head = report.split("## Web service under load", 1)[0]
+    return head.rstrip("\n") + "\n" + "\n".join(section)

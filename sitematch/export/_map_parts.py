@@ -38,19 +38,27 @@ ATTRIBUTION = "SCB (CC0) · GeoNames (CC BY 4.0) · airportsdata (MIT) · see Da
 
 
 def esc(value: object) -> str:
-    """Text from data, safe in HTML and inside a JavaScript template literal (backtick, ``$``, ``\\``).
+    """Text from data, safe in HTML, inside a JavaScript template literal (backtick, ``$``, ``\\``) and
+    from Jinja (braces: Folium compiles each element's rendered script as a Jinja template again, so
+    ``{{ … }}`` in a plot's name would otherwise be evaluated when the map is written).
 
     Examples
     --------
     >>> esc("<img src=x onerror=alert(1)> `${x}` \\\\x3c")
-    '&lt;img src=x onerror=alert(1)&gt; &#96;&#36;{x}&#96; &#92;x3c'
+    '&lt;img src=x onerror=alert(1)&gt; &#96;&#36;&#123;x&#125;&#96; &#92;x3c'
+    >>> esc("{{ 7*7 }} {% if 1 %}")
+    '&#123;&#123; 7*7 &#125;&#125; &#123;% if 1 %&#125;'
     >>> esc(None), esc(float("nan")), esc(pd.NA)
     ('', '', '')
     """
     if is_missing(value):
         return ""
     text = html.escape(str(value), quote=True)
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    return text.translate(_MORE)
+
+
+#: What :func:`esc` escapes beyond HTML's own characters.
+_MORE = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;"})
 
 
 def to_display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
@@ -76,12 +84,14 @@ def tooltip_layer(
 
 
 def _tips(gdf: pd.DataFrame, fields: tuple[str, ...], aliases: tuple[str, ...]) -> pd.Series:
+    """Each row's tooltip: its fields, escaped and labelled, one per line (plain lists: no pandas work per row)."""
     parts = []
     for field, alias in zip(fields, aliases, strict=True):
-        values = gdf[field].map(esc) if field in gdf.columns else pd.Series("", index=gdf.index)
-        parts.append(values.map(lambda v, a=alias: f"{esc(a)} {v}".strip() if v else ""))
-    joined = pd.concat(parts, axis=1).apply(lambda r: "<br>".join(x for x in r if x), axis=1)
-    return joined if len(joined) else pd.Series([], dtype=object)
+        label = esc(alias)
+        values = [esc(v) for v in gdf[field]] if field in gdf.columns else [""] * len(gdf)
+        parts.append([f"{label} {v}".strip() if v else "" for v in values])
+    joined = ["<br>".join(x for x in row if x) for row in zip(*parts, strict=True)]
+    return pd.Series(joined, index=gdf.index, dtype=object) if len(joined) else pd.Series([], dtype=object)
 
 
 @dataclass(frozen=True)

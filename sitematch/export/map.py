@@ -75,7 +75,7 @@ def _text_colour(background: str) -> str:
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
-def _nearest(result: MatchResult, row: pd.Series) -> list[str]:
+def _nearest(result: MatchResult, row: Mapping[str, Any]) -> list[str]:
     """The named nearest features: "junction Tp A 1.0 km", from every criterion that keeps a name."""
     out = []
     for c in result.registry.measured():
@@ -86,8 +86,11 @@ def _nearest(result: MatchResult, row: pd.Series) -> list[str]:
     return out
 
 
-def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], where: str) -> str:
-    """The popup of one site: why it ranks or what it missed, and the facts behind it (escaped)."""
+def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, str], where: str) -> str:
+    """The popup of one site: why it ranks or what it missed, and the facts behind it (escaped).
+
+    ``row`` is a row of the result's sites: a pandas Series or, faster, a plain dict of its values.
+    """
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
@@ -130,11 +133,19 @@ def site_popup(result: MatchResult, row: pd.Series, names: Mapping[str, str], wh
     )
 
 
+def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as plain dicts of their values (no pandas Series per row: the map's popups are built from these)."""
+    values = pd.DataFrame(rows.drop(columns=[s.GEOMETRY], errors="ignore"))
+    columns = list(values.columns)
+    return [dict(zip(columns, row, strict=True)) for row in values.itertuples(index=False, name=None)]
+
+
 def _popups(result: MatchResult, rows: gpd.GeoDataFrame, names: Mapping[str, str]) -> list[str]:
-    where = coordinates(rows)
+    if rows.empty:
+        return []
+    where = coordinates(rows)[["e", "n", "lat", "lon"]].to_numpy(dtype=float)
     return [
-        site_popup(result, row, names, coordinates_text(*where.loc[i, ["e", "n", "lat", "lon"]]))
-        for i, row in rows.iterrows()
+        site_popup(result, row, names, coordinates_text(*xy)) for row, xy in zip(_records(rows), where, strict=True)
     ]
 
 
@@ -149,7 +160,7 @@ def _sites_layer(
     fills = [SCORE_COLOURS(v) if v == v else style.get("fillColor", "#888888") for v in score]
     tips = [
         f"{'#' + str(int(r)) + ' · ' if pd.notna(r) else ''}{esc(title_of(row))} · {esc(row[s.PLOT_ID])}"
-        for r, (_, row) in zip(rows[RANK], rows.iterrows(), strict=True)
+        for r, row in zip(rows[RANK], _records(rows[[c for c in (s.NAME, s.PLOT_ID) if c in rows]]), strict=True)
     ]
     data = gpd.GeoDataFrame(
         {"popup": popups, "fill": fills, "tip": tips}, geometry=disp.geometry.values, crs=SERVING_CRS

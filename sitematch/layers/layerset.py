@@ -406,6 +406,17 @@ class LayerSet:
         other._key_locks = {}
         return other
 
+    def adopt_cache(self, other: LayerSet) -> None:
+        """Keep ``other``'s cached indexes that do not rest on the plots (``other`` came from :meth:`with_plots`).
+
+        A long-lived region then builds each index once, however many plot sets are matched on it.
+        """
+        with other._lock:
+            kept = {k: v for k, v in other._cache.items() if not (isinstance(k, tuple) and k and k[0] == "plots")}
+        with self._lock:
+            for key, value in kept.items():
+                self._cache.setdefault(key, value)
+
     def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """Return ``build()`` once per key; used for indexes. Thread-safe."""
         with self._lock:

@@ -13,10 +13,12 @@ wires them together and turns every error into a clean answer:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
 import urllib.parse
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,7 @@ class Guard:
         rid = secrets.token_hex(6)
         state = scope.setdefault("state", {})
         state["request_id"] = rid
+        state["arrived"] = time.monotonic()  # a match's time limit counts from here
         limit, seen, status = body_limit(scope), 0, 500
         started = time.perf_counter()
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -193,7 +196,21 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """
     svc = Service(config or ServiceConfig())
     svc.start()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from sitematch.service.pool import pool
+
+        layers = str(svc.config.layers) if svc.config.layers else None
+        pool().warm("warm", {"layers": layers, "store": svc.config.store})  # workers read the region now
+        from sitematch.upload._sandbox import start
+
+        start()  # and the upload reader's fork server loads its libraries
+        yield
+        pool().close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="sitematch",
         version="1",
         description="Site matching for establishment land: matches, plots, profiles, layers; "

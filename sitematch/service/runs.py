@@ -1,11 +1,16 @@
-"""Running matches for the service: the library's calls, within a time limit and a number of workers.
+"""Running matches for the service: the library's calls, in a worker process, within a time limit.
 
-A match is :func:`sitematch.match.match` on :func:`sitematch.layers.region.open_region` (the
-region and the plot store's plots), then :func:`sitematch.export.write_all` into the match's
-folder — the same calls as ``sitematch match``. The time limit is kept through the library's
-``progress`` hook: at each step the run checks the clock and stops, leaving nothing behind,
-once ``settings.service_match_timeout_s`` has passed. At most ``settings.service_match_workers``
-matches run at once; the others wait their turn.
+A match is :func:`sitematch.match.match` on the region and the plot store's plots, then
+:func:`sitematch.export.write_all` into the match's folder — the same calls as ``sitematch match``.
+It runs in a worker process of :mod:`sitematch.service.pool` (:func:`match_in_pool`), behind a
+bounded queue. The time limit (``settings.service_match_timeout_s``, counted from the request's
+arrival) is kept through the library's ``progress`` hook: at each step the run checks the clock
+(and whether it was cancelled) and stops, leaving nothing behind.
+
+Each process reads and indexes the region once (:func:`open_layers`): the region's layers, their
+indexes and screens are kept until one of the region's files changes, and only the store's plots
+are read again, when the store has changed since (a GeoPackage's file times; a PostGIS store is
+asked each time — one query).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import math
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -31,9 +36,8 @@ from sitematch.errors import StoreNotFoundError
 from sitematch.export import folder_name, write_all
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
-from sitematch.layers.region import open_region
 from sitematch.match import match
-from sitematch.profile import Profile
+from sitematch.profile import Profile, build_profile
 from sitematch.result import MatchResult
 from sitematch.service.errors import UnavailableError
 
@@ -42,8 +46,15 @@ log = logging.getLogger(__name__)
 #: The files every stored match has (the PDF is printed when first asked for).
 FORMATS = ("csv", "funnel", "gpkg", "map", "dossier")
 RESULT_FILE = "result.json"
+#: Ranked sites and near misses a new match's answer carries (the rest are in ``result.json``).
+ANSWER_ROWS = 10
+#: A GeoPackage store changed less than this many seconds ago is read again (file times are coarse).
+SETTLED_S = 1.0
 _slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
+_regions: dict[str, tuple[tuple, LayerSet]] = {}
+_with_store: dict[tuple[str, str], tuple[tuple, LayerSet]] = {}
+_regions_lock = threading.Lock()
 
 
 def _slot() -> threading.BoundedSemaphore:
@@ -52,15 +63,17 @@ def _slot() -> threading.BoundedSemaphore:
         return _slots.setdefault(n, threading.BoundedSemaphore(n))
 
 
-def deadline(seconds: float, what: str = "the match") -> Callable[[str], None]:
+def deadline(seconds: float, what: str = "the match", *, start: float | None = None) -> Callable[[str], None]:
     """A progress hook that stops the run (UnavailableError, 503) once ``seconds`` have passed.
+
+    ``start`` is when the clock started (``time.monotonic()``; default now).
 
     Examples
     --------
     >>> step = deadline(60)
     >>> step("region")  # in time: nothing happens
     """
-    end = time.monotonic() + seconds
+    end = (time.monotonic() if start is None else start) + seconds
 
     def step(_name: str) -> None:
         if time.monotonic() > end:
@@ -72,12 +85,79 @@ def deadline(seconds: float, what: str = "the match") -> Callable[[str], None]:
     return step
 
 
+def _files_key(path: Path) -> tuple:
+    """What changes when a region's files change: each file's name, size and modification time."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    out = []
+    for f in files:
+        st = f.stat()
+        out.append((str(f), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def region(layers: str | Path | None) -> LayerSet:
+    """The region's layers (without the store's plots), read once per process until its files change."""
+    path = Path(layers) if layers else settings.layers_path()
+    key = _files_key(path) if path.exists() else ()
+    with _regions_lock:
+        hit = _regions.get(str(path))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    layerset = LayerSet.from_path(path)
+    with _regions_lock:
+        _regions[str(path)] = (key, layerset)
+        for k in [k for k in _with_store if k[0] == str(path)]:
+            del _with_store[k]
+    return layerset
+
+
+def store_version(store: str) -> tuple | None:
+    """A cheap version of a GeoPackage store (its files' sizes and times); None: read it again.
+
+    None for a PostGIS store, and for a GeoPackage changed in the last :data:`SETTLED_S` seconds.
+    """
+    if "://" in store:
+        return None
+    path = Path(store)
+    out = []
+    for f in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = f.stat()
+        except OSError:
+            out.append(None)
+            continue
+        if time.time() - st.st_mtime < SETTLED_S:
+            return None
+        out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 def open_layers(layers: str | Path | None, store: str) -> LayerSet:
-    """The region with the plot store's plots (the region alone while the store has none)."""
+    """The region with the plot store's plots (the region alone while the store has none).
+
+    The region is read and indexed once per process (:func:`region`); the store's plots are read
+    again when the store has changed.
+    """
+    from sitematch.store import open_store
+
+    base = region(layers)
+    version = store_version(store)
+    key = (str(Path(layers) if layers else settings.layers_path()), store)
+    with _regions_lock:
+        hit = _with_store.get(key)
+    if version is not None and hit is not None and hit[0] == version:
+        return hit[1]
     try:
-        return open_region(layers, store=store)
+        stored = open_store(store, create=False).plots()
     except StoreNotFoundError:
-        return open_region(layers)
+        layerset = base
+    else:
+        log.info("%d plots from the store", len(stored))
+        layerset = base.with_plots(stored, origin=f"{base.origin} + {store}", add=True)
+    if version is not None:
+        with _regions_lock:
+            _with_store[key] = (version, layerset)
+    return layerset
 
 
 def run_limited(work: Callable[[Callable[[str], None]], Any], what: str = "the match") -> Any:
@@ -86,26 +166,115 @@ def run_limited(work: Callable[[Callable[[str], None]], Any], what: str = "the m
         return work(deadline(settings.service_match_timeout_s, what))
 
 
-def run_match(profile: Profile, layers_path: str | Path | None, store: str, folder: Path) -> dict[str, Any]:
+def run_match(
+    profile: Profile,
+    layers_path: str | Path | None,
+    store: str,
+    folder: Path,
+    step: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Match ``profile`` and write its exports and ``result.json`` into ``folder``; the result as data.
 
-    Nothing is left in ``folder`` if the run fails or runs out of time.
+    ``step`` is the progress hook (default: the service's time limit from now). Nothing is left in
+    ``folder`` if the run fails, runs out of time or is cancelled.
     """
 
     def work(step: Callable[[str], None]) -> dict[str, Any]:
         try:
+            t0, cpu0 = time.perf_counter(), time.process_time()
             layers = open_layers(layers_path, store)
             step("layers")
+            t1 = time.perf_counter()
             result = match(profile, layers, progress=step)
+            t2 = time.perf_counter()
             write_all(result, layers, folder, FORMATS, progress=step)
+            t3 = time.perf_counter()
             data = result_data(result)
             (folder / RESULT_FILE).write_text(json.dumps(data, ensure_ascii=False, default=plain), encoding="utf-8")
+            log.info(
+                "match %s: layers %.2f s, match %.2f s, exports %.2f s, result %.2f s; CPU %.2f s",
+                folder.name, t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3, time.process_time() - cpu0,
+            )  # fmt: skip
+            base = region(layers_path)
+            if layers is not base:  # keep the indexes this match built (all but the plots') for the next
+                base.adopt_cache(layers)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return data
 
+    if step is not None:
+        return work(step)
     return run_limited(work)  # type: ignore[no-any-return]
+
+
+def answer(data: dict[str, Any]) -> dict[str, Any]:
+    """What a new match's answer needs of its result: counts, why, the first ranked sites and near misses."""
+    return {
+        "counts": data["counts"],
+        "why": data["why"],
+        "ranked": data["ranked"][:ANSWER_ROWS],
+        "near_misses": data["near_misses"][:ANSWER_ROWS],
+    }
+
+
+def match_job(
+    *, profile: dict[str, Any], slug: str, layers: str | None, store: str, folder: str, step: Callable[[str], None]
+) -> dict[str, Any]:
+    """In a worker process: parse ``profile`` with the region's criteria, run and keep the match; its answer."""
+    parsed = build_profile(profile, where="the profile", slug=slug, registry=region(layers).registry)
+    return answer(run_match(parsed, layers, store, Path(folder), step))
+
+
+def warm_job(*, layers: str | None, store: str, step: Callable[[str], None]) -> bool:
+    """In a worker process: read the region (and the store's plots) before the first match asks."""
+    open_layers(layers, store)
+    return True
+
+
+async def match_in_pool(
+    owner: str,
+    profile: dict[str, Any],
+    slug: str,
+    layers: str | Path | None,
+    store: str,
+    folder: Path,
+    *,
+    arrived: float,
+    gone: Callable[[], Awaitable[bool]],
+) -> dict[str, Any]:
+    """Run a match in the service's worker processes (:mod:`sitematch.service.pool`); its answer.
+
+    Parameters
+    ----------
+    owner : str
+        The account that asked (the per-account bound of the queue).
+    profile : dict
+        The profile's data (already validated by the caller).
+    slug, layers, store, folder
+        As for :func:`run_match`; ``folder`` is the match's folder.
+    arrived : float
+        ``time.monotonic()`` when the request arrived: the time limit counts from it.
+    gone : callable
+        Whether the client went away (the match is then cancelled).
+    """
+    from sitematch.service.pool import pool
+
+    kwargs = {
+        "profile": profile,
+        "slug": slug,
+        "layers": str(layers) if layers else None,
+        "store": store,
+        "folder": str(folder),
+    }
+    return await pool().run(  # type: ignore[no-any-return]
+        owner,
+        "match",
+        kwargs,
+        deadline_at=arrived + settings.service_match_timeout_s,
+        gone=gone,
+        on_stop=lambda: shutil.rmtree(folder, ignore_errors=True),
+    )
 
 
 def plain(value: Any) -> Any:
@@ -133,7 +302,14 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _site(result: MatchResult, row: pd.Series) -> dict[str, Any]:
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as plain dicts (no pandas Series per row)."""
+    values = pd.DataFrame(frame.drop(columns=[s.GEOMETRY], errors="ignore"))
+    columns = list(values.columns)
+    return [dict(zip(columns, row, strict=True)) for row in values.itertuples(index=False, name=None)]
+
+
+def _site(result: MatchResult, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "plot_id": row[s.PLOT_ID],
         "municipality_code": row[s.MUNICIPALITY_CODE],
@@ -154,9 +330,9 @@ def result_data(result: MatchResult) -> dict[str, Any]:
             "breakdown": [asdict(b) for b in result.breakdown_row(row)],
             "to_verify": result.to_verify(row),
         }
-        for _, row in result.ranked.iterrows()
+        for row in _rows(result.ranked)
     ]
-    near = [{**_site(result, row), "missed": result.misses(row)} for _, row in result.near_misses.iterrows()]
+    near = [{**_site(result, row), "missed": result.misses(row)} for row in _rows(result.near_misses)]
     return {
         "profile": result.profile.to_data(),
         "label": folder_name(result.profile),

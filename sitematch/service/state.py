@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -110,12 +112,55 @@ class Service:
         return stop
 
     def start(self) -> None:
-        """Prepare folders and read the profiles folder, if any."""
+        """Prepare folders, remove the upload folders a stopped server left, and read the profiles folder."""
         self.leads  # noqa: B018 (creates the lead log's tables)
         self.matches_dir.mkdir(parents=True, exist_ok=True)
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        removed = clean_uploads(self.uploads_dir)
+        if removed:
+            log.info("removed %d upload folder(s) left by a server that stopped", removed)
         if self.config.profiles_dir is not None:
             self.records.load_folder(self.config.profiles_dir, self.registry)
+
+
+def upload_prefix() -> str:
+    """How this process's temporary upload folders begin: its process id (see :func:`clean_uploads`)."""
+    return f"{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_uploads(folder: Path) -> int:
+    """Remove the temporary upload folders of server processes that are no longer running.
+
+    Each upload is kept in a folder named after the process that reads it (``<pid>-…``); one whose
+    process is gone was left by a server that was killed mid-upload. Folders of running processes
+    (other workers of the same service) are kept.
+
+    Returns
+    -------
+    int
+        How many folders were removed.
+    """
+    removed = 0
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        pid, sep, _ = entry.name.partition("-")
+        if sep and pid.isdigit() and _running(int(pid)):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def service(request: Request) -> Service:

@@ -8,6 +8,7 @@ upload never touches the store (a store that does not exist yet is not created).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ def upload_file(
     boundaries: gpd.GeoDataFrame | None = None,
     repair: bool = False,
     licence: str = DEFAULT_LICENCE,
+    on_report: Callable[[ValidationReport], None] | None = None,
 ) -> UploadSummary:
     """Validate an upload whole, then write it to the store in one transaction.
 
@@ -118,6 +120,9 @@ def upload_file(
         Write the valid rows even when other rows have problems (default: write nothing).
     licence : str
         The licence the municipality gives its data.
+    on_report : callable, optional
+        Called with the validation report once the file is read and validated (the file is read
+        once, whether it is then stored or refused).
 
     Returns
     -------
@@ -141,6 +146,8 @@ def upload_file(
     path, code = Path(path), str(municipality_code).strip()
     check_text_arguments(uploader=uploader, licence=licence)
     plots, report = _prepare(path, code, crs, mapping, boundaries, repair)
+    if on_report is not None:
+        on_report(report)
     if not report.ok and not (accept_valid and len(plots)):
         logger.info("refused %s for %s: %d problem(s)", path.name, code, len(report.problems))
         raise UploadError(

@@ -6,7 +6,6 @@ import json
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from sitematch.errors import ProfileError
 from sitematch.service import forms
@@ -58,7 +57,7 @@ async def run_match_page(
         base = forms.STARTER
     data = forms.apply(base if isinstance(base, dict) else forms.STARTER, form)  # type: ignore[arg-type]
     try:
-        stored, _ = await run_in_threadpool(start_match, svc, who.user, profile_id=None, data=data)
+        stored, _ = await start_match(request, svc, who.user, profile_id=None, data=data)
     except ProfileError as exc:
         return _form_page(request, svc, who, data, error=str(exc), status=422)
     request.state.audit = {"match": stored.id, "confidential": stored.confidential}

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from sitematch.export import folder_name
+from sitematch.profile import Profile
 from sitematch.service.accounts import User
 from sitematch.service.auth import ADVISER, Caller, caller
 from sitematch.service.errors import ForbiddenError, NotFoundError, ServiceError
 from sitematch.service.records import StoredMatch
 from sitematch.service.routers.profiles import PROFILE_DOC, parse
-from sitematch.service.runs import for_municipality, read_result, run_match
+from sitematch.service.runs import for_municipality, match_in_pool, read_result
 from sitematch.service.state import Service, service
 
 router = APIRouter(prefix="/api/matches", tags=["matches"])
@@ -65,8 +68,7 @@ def summary(stored: StoredMatch) -> dict[str, Any]:
     }
 
 
-def start_match(svc: Service, user: User, *, profile_id: str | None, data: Any) -> tuple[StoredMatch, dict[str, Any]]:
-    """Run and keep a match of a stored profile or of posted profile data."""
+def _prepare(svc: Service, user: User, profile_id: str | None, data: Any) -> tuple[str, Profile, Any, tuple[str, ...]]:
     advisers: tuple[str, ...] = ()
     if profile_id is not None:
         stored = svc.records.profile(profile_id)
@@ -75,19 +77,40 @@ def start_match(svc: Service, user: User, *, profile_id: str | None, data: Any) 
     elif data is None:
         raise ServiceError("give a stored profile's id (profile_id) or a profile (profile)", key="profile")
     match_id = svc.records.new_match_id()
-    profile = parse(svc, data, slug=match_id)
-    result = run_match(profile, svc.config.layers, svc.config.store, svc.matches_dir / match_id)
-    kept = svc.records.add_match(
-        StoredMatch(
-            match_id,
-            profile.lead.confidential,
-            user.username,
-            advisers,
-            profile_id=profile_id,
-            label=folder_name(profile),
-            summary={"name": profile.name, "counts": result["counts"], "why": result["why"]},
-        )
+    return match_id, parse(svc, data, slug=match_id), data, advisers
+
+
+async def start_match(
+    request: Request, svc: Service, user: User, *, profile_id: str | None, data: Any
+) -> tuple[StoredMatch, dict[str, Any]]:
+    """Run and keep a match of a stored profile or of posted profile data.
+
+    The match runs in the service's worker processes, behind its bounded queue (503 with
+    ``Retry-After`` when full); its time limit counts from the request's arrival, and it is
+    cancelled if the client goes away (see :mod:`sitematch.service.pool`).
+    """
+    arrived = getattr(request.state, "arrived", None) or time.monotonic()
+    match_id, profile, data, advisers = await run_in_threadpool(_prepare, svc, user, profile_id, data)
+    result = await match_in_pool(
+        user.username,
+        data,
+        match_id,
+        svc.config.layers,
+        svc.config.store,
+        svc.matches_dir / match_id,
+        arrived=arrived,
+        gone=request.is_disconnected,
     )
+    stored = StoredMatch(
+        match_id,
+        profile.lead.confidential,
+        user.username,
+        advisers,
+        profile_id=profile_id,
+        label=folder_name(profile),
+        summary={"name": profile.name, "counts": result["counts"], "why": result["why"]},
+    )
+    kept = await run_in_threadpool(svc.records.add_match, stored)
     return kept, result
 
 
@@ -99,10 +122,10 @@ def visible_match(svc: Service, user: User, match_id: str) -> StoredMatch:
 
 
 @router.post("", status_code=201, summary="Run a match (advisers); the best sites and links to the rest")
-def create(
+async def create(
     request: Request, body: MatchRequest, svc: Service = Depends(service), who: Caller = Depends(ADVISER)
 ) -> dict[str, Any]:
-    stored, result = start_match(svc, who.user, profile_id=body.profile_id, data=body.profile)
+    stored, result = await start_match(request, svc, who.user, profile_id=body.profile_id, data=body.profile)
     request.state.audit = {"match": stored.id, "profile": stored.profile_id, "confidential": stored.confidential}
     return {**summary(stored), "ranked": result["ranked"][:10], "near_misses": result["near_misses"][:10]}
 

@@ -23,11 +23,11 @@ from sitematch.service.auth import MUNICIPALITY, Caller, caller, own_municipalit
 from sitematch.service.errors import NotFoundError, ServiceError, UnsupportedMediaError
 from sitematch.service.geojson import features, redact
 from sitematch.service.runs import fits, open_layers, plain, run_limited
-from sitematch.service.state import Service, service
+from sitematch.service.state import Service, service, upload_prefix
 from sitematch.service.uploads import save
 from sitematch.store import open_store
 from sitematch.store.base import check_municipality_code
-from sitematch.upload import check_file, upload_file
+from sitematch.upload import ValidationReport, check_file, upload_file
 
 router = APIRouter(prefix="/api/plots", tags=["plots"])
 
@@ -73,7 +73,7 @@ def readable(user: User, plot_id: str, what: str) -> str:
 
 def _with_file(svc: Service, file: UploadFile, mapping: UploadFile | bytes | None, work: Any) -> Any:
     """Keep the upload (and its mapping file) in a private folder for ``work(path, mapping_path)``."""
-    with tempfile.TemporaryDirectory(dir=svc.uploads_dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=svc.uploads_dir, prefix=upload_prefix()) as tmp:
         path = save(file.file, file.filename, file.content_type, Path(tmp))
         mapping_path = None
         if isinstance(mapping, bytes):  # a mapping written in the upload page
@@ -104,10 +104,11 @@ def store_upload(
     options = {"municipality_code": code, "crs": crs or None, "repair": repair}
 
     def work(path: Path, mapping_path: Path | None) -> dict[str, Any]:
-        report = check_file(path, mapping=mapping_path, **options)
         store = open_store(svc.config.store)
+        reports: list[ValidationReport] = []  # the file is read and validated once, in upload_file
         summary = upload_file(store, path, uploader=user.username, mapping=mapping_path,
-                              accept_valid=accept_valid, **options)  # fmt: skip
+                              accept_valid=accept_valid, on_report=reports.append, **options)  # fmt: skip
+        report = reports[0]
         return {"summary": asdict(summary), "message": summary.describe(), "report": json.loads(report.to_json())}
 
     return _with_file(svc, file, mapping, work)  # type: ignore[no-any-return]
