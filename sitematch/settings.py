@@ -75,6 +75,23 @@ service_cookie_secure : bool
 service_items_limit, service_items_max_limit : int
     OGC API Features: items per page when the client asks for none, and the most it may ask for.
     Defaults 10 and 1000.
+service_login_free_failures : int
+    Wrong passwords an account may have in a row before each further one locks it for a while
+    (1 s, then doubling). Default 5.
+service_login_lockout_s : float
+    The longest an account (or an address) stays locked after failed logins: the back-off's cap.
+    An admin lifts an account's lock (``sitematch users unlock``, or the accounts page). Default 900.
+service_login_address_free_failures : int
+    Failed logins from one address (any account names) before that address backs off the same
+    way (in memory, per process). Default 20.
+service_login_verify_slots : int
+    Password verifications (argon2, CPU-heavy) run at the same time; a login beyond them is
+    answered 503 at once, with ``Retry-After``. Default 2.
+service_token_days : float
+    Lifetime of a new API token, in days (``$SITEMATCH_TOKEN_DAYS``). Default 90.
+service_allowed_origins : tuple of str
+    Origins (``https://host``) besides the service's own that may post the login form, for a
+    proxy that rewrites the Host header (``$SITEMATCH_ALLOWED_ORIGINS``, comma-separated).
 
 Secrets (a PostgreSQL URL with a password, an account's first password) are read by
 :func:`secret`: from ``$SITEMATCH_<NAME>``, or from the file ``$SITEMATCH_<NAME>_FILE`` names
@@ -169,6 +186,14 @@ service_session_hours: float = 12.0
 service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"
 service_items_limit: int = 10
 service_items_max_limit: int = 1000
+service_login_free_failures: int = 5
+service_login_lockout_s: float = 900.0
+service_login_address_free_failures: int = 20
+service_login_verify_slots: int = 2
+service_token_days: float = float(os.environ.get("SITEMATCH_TOKEN_DAYS") or 90)
+service_allowed_origins: tuple[str, ...] = tuple(
+    o.strip().rstrip("/") for o in os.environ.get("SITEMATCH_ALLOWED_ORIGINS", "").split(",") if o.strip()
+)
 
 map_max_polygons: int = 500
 map_max_points: int = 20_000

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -62,6 +63,20 @@ def add_accounts(data_dir: Path) -> dict[str, str]:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def login_token(client: httpx.Client) -> str:
+    """The login form's CSRF token, read from the login page as a browser would (its cookie is set too)."""
+    page = client.get("/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, page.text[:500]
+    return found.group(1)
+
+
+def post_login(client: httpx.Client, user: str, password: str = PASSWORD, **headers: str) -> httpx.Response:
+    """Log in through the login form (its page first, for the form's token)."""
+    form = {"username": user, "password": password, "next": "", "csrf_token": login_token(client)}
+    return client.post("/login", data=form, headers=headers)
 
 
 @dataclass

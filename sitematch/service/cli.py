@@ -147,18 +147,46 @@ def remove_cmd(username: str, data: Path | None) -> None:
 @_data_option
 def list_cmd(data: Path | None) -> None:
     """List the accounts and their roles."""
-    for user in _accounts(data).all():  # type: ignore[attr-defined]
-        click.echo(f"{clean(user.username)}\t{user.role}")
+    import time
+
+    accounts = _accounts(data)
+    locked = accounts.locked(time.time())  # type: ignore[attr-defined]
+    for user in accounts.all():  # type: ignore[attr-defined]
+        note = "\tlocked" if user.username in locked else ""
+        click.echo(f"{clean(user.username)}\t{user.role}{note}")
 
 
 @users.command("token")
 @click.argument("username")
 @click.option("--name", default="token", show_default=True, help="To tell the account's tokens apart.")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    show_default="$SITEMATCH_TOKEN_DAYS or 90",
+    help="How long the token lasts.",
+)
+@click.option("--rotate", "rotate", default=None, metavar="ID", help="Replace the token with this id (it stops working).")
 @_data_option
-def token_cmd(username: str, name: str, data: Path | None) -> None:
+def token_cmd(username: str, name: str, days: float | None, rotate: str | None, data: Path | None) -> None:
     """Create an API token for USERNAME and print it (once: only its hash is kept)."""
-    token_id, token = _accounts(data).create_token(username, name)  # type: ignore[attr-defined]
+    accounts = _accounts(data)
+    if rotate:
+        token_id, token = accounts.rotate_token(username, rotate, days=days)  # type: ignore[attr-defined]
+    else:
+        token_id, token = accounts.create_token(username, name, days=days)  # type: ignore[attr-defined]
+    expires = next(t["expires_at"] for t in accounts.tokens(username) if t["id"] == token_id)  # type: ignore[attr-defined]
     click.echo(token)
     click.echo(
-        f"token {token_id} ({clean(name)}) for {clean(username)}; send it as: Authorization: Bearer <token>", err=True
+        f"token {token_id} for {clean(username)}, expires {expires}; send it as: Authorization: Bearer <token>",
+        err=True,
     )
+
+
+@users.command("unlock")
+@click.argument("username")
+@_data_option
+def unlock_cmd(username: str, data: Path | None) -> None:
+    """Lift USERNAME's login lock after failed logins (a running service sees it at once)."""
+    _accounts(data).unlock(username)  # type: ignore[attr-defined]
+    click.echo(f"unlocked {clean(username)}")

@@ -19,6 +19,7 @@ from sitematch.layers.layerset import LayerSet
 from sitematch.layers.region import open_region
 from sitematch.service.accounts import Accounts
 from sitematch.service.db import Database
+from sitematch.service.logins import LoginGate
 from sitematch.service.records import Records
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Service:
         self.config = config
         self.db = Database(Path(config.data_dir) / "service.sqlite")
         self.accounts = Accounts(self.db)
+        self.logins = LoginGate(self.accounts)
         self.records = Records(self.db)
         self.matches_dir = Path(config.data_dir) / "matches"
         self.uploads_dir = Path(config.data_dir) / "uploads"
