@@ -53,6 +53,13 @@ def _data_option(f: click.decorators.FC) -> click.decorators.FC:
     "--proxy-headers/--no-proxy-headers", default=True, help="Trust X-Forwarded-* from --forwarded-allow-ips."
 )
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+    help="Log level of the service and uvicorn (logs carry ids, never a lead's name, company or contact).",
+)
 def serve(
     host: str,
     port: int,
@@ -63,6 +70,7 @@ def serve(
     workers: int,
     proxy_headers: bool,
     forwarded_allow_ips: str,
+    log_level: str,
 ) -> None:
     """Run the web service: pages, JSON API (/docs), OGC API Features (/ogc).
 
@@ -77,7 +85,9 @@ def serve(
     from sitematch.service.app import create_app
 
     config = _config(layers, store, data, profiles)
-    logging.getLogger("sitematch").setLevel(logging.INFO)
+    level = getattr(logging, log_level.upper())
+    logging.getLogger().setLevel(level)
+    logging.getLogger("sitematch").setLevel(level)
     app = create_app(config)  # type: ignore[arg-type]  # a bad configuration is refused before listening
     if workers > 1:  # each worker process builds its app from the same settings, passed in the environment
         for name, value in (("LAYERS", layers), ("STORE", store), ("DATA", data), ("PROFILES", profiles)):
@@ -91,7 +101,7 @@ def serve(
         factory=workers > 1,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
-        log_level="info",
+        log_level=log_level,
     )
 
 
