@@ -86,7 +86,12 @@ service_login_address_free_failures : int
     way (in memory, per process). Default 20.
 service_login_verify_slots : int
     Password verifications (argon2, CPU-heavy) run at the same time; a login beyond them is
-    answered 503 at once, with ``Retry-After``. Default 2.
+    answered 503 within a quarter of a second, with ``Retry-After``, and counts against its address.
+    Default 1 (one argon2 check already uses several cores' worth of work on a small server).
+service_login_refusal_delay_s : float
+    A refused login (wrong password, 429, 503) is answered after this long — waited on the event
+    loop, costing no thread and no CPU — so a flood of guesses slows to the pace of its answers.
+    Default 1.
 service_token_days : float
     Lifetime of a new API token, in days (``$SITEMATCH_TOKEN_DAYS``). Default 90.
 service_allowed_origins : tuple of str
@@ -189,7 +194,8 @@ service_items_max_limit: int = 1000
 service_login_free_failures: int = 5
 service_login_lockout_s: float = 900.0
 service_login_address_free_failures: int = 20
-service_login_verify_slots: int = 2
+service_login_verify_slots: int = 1
+service_login_refusal_delay_s: float = 1.0
 service_token_days: float = float(os.environ.get("SITEMATCH_TOKEN_DAYS") or 90)
 service_allowed_origins: tuple[str, ...] = tuple(
     o.strip().rstrip("/") for o in os.environ.get("SITEMATCH_ALLOWED_ORIGINS", "").split(",") if o.strip()

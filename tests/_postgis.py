@@ -15,8 +15,8 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import signal
+import socket
 import subprocess
 import tempfile
 import time

@@ -29,6 +29,11 @@ from tests._service import EXAMPLE_CSV, PASSWORD, add_accounts, auth, login_toke
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+@pytest.fixture(autouse=True)
+def _no_refusal_delay(monkeypatch) -> None:
+    monkeypatch.setattr(settings, "service_login_refusal_delay_s", 0.0)  # the flood test keeps it
+
+
 @pytest.fixture()
 def app(tmp_path):
     application = create_app(ServiceConfig(store=str(tmp_path / "plots.gpkg"), data_dir=tmp_path / "data"))
@@ -136,7 +141,7 @@ def test_password_checks_at_the_same_time_are_bounded(tmp_path) -> None:
             super().__init__(db)
             self.entered, self.release, self.checks = threading.Event(), threading.Event(), 0
 
-        def login(self, username: str, password: str):  # noqa: ANN201
+        def login(self, username: str, password: str):
             self.checks += 1
             self.entered.set()
             assert self.release.wait(timeout=120)  # a hang guard
@@ -228,7 +233,7 @@ def test_the_login_form_needs_its_token_and_its_own_origin(app) -> None:
 
 # -- API tokens: expiry and rotation ------------------------------------------------------------------
 def test_a_token_expires_with_a_clear_401_and_the_tokens_page_says_when(app, tmp_path, monkeypatch) -> None:
-    client, csrf = _session(app, "cy")
+    client, _ = _session(app, "cy")
     page = client.get("/tokens").text
     assert 'id="token-days">90 days' in page
     api = TestClient(app)
@@ -325,7 +330,9 @@ def test_error_bodies_have_no_server_path_or_gdal_detail(app, tmp_path) -> None:
         assert r.status_code == 422 and r.json()["message"].startswith(f"{name}: not a readable"), r.text
         for leak in (str(tmp_path), "/tmp/", "not recognized", "It might help", "file is not a database", "GDAL"):
             assert leak not in r.text, (leak, r.text)
-    assert public("/srv/x/data/plots.gpkg: locked (sqlite3.OperationalError: database is locked)") == "plots.gpkg: locked"
+    assert (
+        public("/srv/x/data/plots.gpkg: locked (sqlite3.OperationalError: database is locked)") == "plots.gpkg: locked"
+    )
     assert public(r"C:\Users\x\plots.gpkg: busy") == "plots.gpkg: busy"
     assert public("no such page or route: GET /api/a/b") == "no such page or route: GET /api/a/b"
 

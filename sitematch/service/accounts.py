@@ -114,7 +114,7 @@ def iso(epoch_s: float | None) -> str | None:
 
 
 def backoff_s(failures: int, free: int, cap_s: float) -> float:
-    """How long a login is locked after ``failures`` in a row: none for the first ``free``, then 1 s doubling to ``cap_s``.
+    """How long a login is locked after ``failures`` in a row: none for ``free``, then 1 s doubling to ``cap_s``.
 
     Examples
     --------
@@ -182,13 +182,13 @@ class Accounts:
 
     def get(self, username: str) -> User | None:
         """The account, or None."""
-        with self.db.connect() as con:
+        with self.db.read() as con:
             row = con.execute("SELECT username, role FROM users WHERE username = ?", (username,)).fetchone()
         return User(row["username"], row["role"]) if row else None
 
     def all(self) -> list[User]:
         """Every account, by name."""
-        with self.db.connect() as con:
+        with self.db.read() as con:
             rows = con.execute("SELECT username, role FROM users ORDER BY username").fetchall()
         return [User(r["username"], r["role"]) for r in rows]
 
@@ -198,7 +198,7 @@ class Accounts:
         This only checks the password: the login route goes through
         :class:`sitematch.service.logins.LoginGate`, which throttles and counts failures.
         """
-        with self.db.connect() as con:
+        with self.db.read() as con:
             row = con.execute("SELECT role, password_hash FROM users WHERE username = ?", (username,)).fetchone()
         try:
             _hasher.verify(row["password_hash"] if row else _DUMMY, password)
@@ -213,8 +213,10 @@ class Accounts:
 
     def login_state(self, username: str) -> LoginState | None:
         """The account's failed logins and lock, or None when there is no such account."""
-        with self.db.connect() as con:
-            row = con.execute("SELECT failed_logins, locked_until FROM users WHERE username = ?", (username,)).fetchone()
+        with self.db.read() as con:
+            row = con.execute(
+                "SELECT failed_logins, locked_until FROM users WHERE username = ?", (username,)
+            ).fetchone()
         return LoginState(row["failed_logins"], row["locked_until"]) if row else None
 
     def login_failed(self, username: str, now_s: float) -> LoginState | None:
@@ -225,7 +227,9 @@ class Accounts:
         """
         free, cap_s = settings.service_login_free_failures, settings.service_login_lockout_s
         with self.db.connect() as con:
-            row = con.execute("SELECT failed_logins, locked_until FROM users WHERE username = ?", (username,)).fetchone()
+            row = con.execute(
+                "SELECT failed_logins, locked_until FROM users WHERE username = ?", (username,)
+            ).fetchone()
             if row is None:
                 return None
             stale = row["locked_until"] is not None and now_s - row["locked_until"] > cap_s
@@ -252,10 +256,8 @@ class Accounts:
 
     def locked(self, now_s: float) -> dict[str, float]:
         """The accounts locked at ``now_s``: until when, by name."""
-        with self.db.connect() as con:
-            rows = con.execute(
-                "SELECT username, locked_until FROM users WHERE locked_until > ?", (now_s,)
-            ).fetchall()
+        with self.db.read() as con:
+            rows = con.execute("SELECT username, locked_until FROM users WHERE locked_until > ?", (now_s,)).fetchall()
         return {r["username"]: r["locked_until"] for r in rows}
 
     # -- API tokens -----------------------------------------------------------------------------
@@ -295,7 +297,7 @@ class Accounts:
 
     def tokens(self, username: str) -> list[dict[str, str | bool | None]]:
         """The tokens of an account (id, name, created_at, last_used, expires_at, expired; never the token)."""
-        with self.db.connect() as con:
+        with self.db.read() as con:
             rows = con.execute(
                 "SELECT id, name, created_at, last_used, expires_at FROM tokens WHERE username = ? ORDER BY created_at",
                 (username,),
@@ -316,21 +318,24 @@ class Accounts:
 
     def token_user(self, token: str) -> User | None:
         """The account an API token belongs to, or None; TokenExpiredError (401) once it has expired."""
-        with self.db.connect() as con:
+        with self.db.read() as con:
             row = con.execute(
-                "SELECT t.id, t.created_at, t.expires_at, u.username, u.role FROM tokens t JOIN users u USING (username) "
-                "WHERE t.token_hash = ?",
+                "SELECT t.id, t.created_at, t.expires_at, t.last_used, u.username, u.role FROM tokens t "
+                "JOIN users u USING (username) WHERE t.token_hash = ?",
                 (_digest(token),),
             ).fetchone()
-            if row is None:
-                return None
-            expires = _expiry(row["expires_at"], row["created_at"])
-            if expires <= time.time():
-                raise TokenExpiredError(
-                    f"this API token (id {row['id']}) expired at {iso(expires)}: "
-                    "create a new one, or rotate it on the tokens page"
-                )
-            con.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now_iso(), row["id"]))
+        if row is None:
+            return None
+        expires = _expiry(row["expires_at"], row["created_at"])
+        if expires <= time.time():
+            raise TokenExpiredError(
+                f"this API token (id {row['id']}) expired at {iso(expires)}: "
+                "create a new one, or rotate it on the tokens page"
+            )
+        now = now_iso()
+        if (row["last_used"] or "")[:16] != now[:16]:  # to the minute: not a write per request
+            with self.db.connect() as con:
+                con.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row["id"]))
         return User(row["username"], row["role"])
 
     # -- sessions (pages) -----------------------------------------------------------------------
@@ -348,7 +353,7 @@ class Accounts:
 
     def session(self, cookie: str) -> tuple[User, str] | None:
         """The account and CSRF token of a live session, or None."""
-        with self.db.connect() as con:
+        with self.db.read() as con:
             row = con.execute(
                 "SELECT u.username, u.role, s.csrf FROM sessions s JOIN users u USING (username) "
                 "WHERE s.id_hash = ? AND s.expires_at > ?",

@@ -176,7 +176,9 @@ def list_cmd(data: Path | None) -> None:
     show_default="$SITEMATCH_TOKEN_DAYS or 90",
     help="How long the token lasts.",
 )
-@click.option("--rotate", "rotate", default=None, metavar="ID", help="Replace the token with this id (it stops working).")
+@click.option(
+    "--rotate", "rotate", default=None, metavar="ID", help="Replace the token with this id (it stops working)."
+)
 @_data_option
 def token_cmd(username: str, name: str, days: float | None, rotate: str | None, data: Path | None) -> None:
     """Create an API token for USERNAME and print it (once: only its hash is kept)."""

@@ -86,6 +86,18 @@ class Database:
         return f"Database({str(self.path)!r})"
 
     @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read-only snapshot: never waits for a writer (WAL), and takes no write lock."""
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute("BEGIN")
+            yield con
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """One transaction: committed when the block succeeds, rolled back otherwise."""
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)

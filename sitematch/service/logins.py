@@ -140,25 +140,39 @@ class LoginGate:
             name_wait = max(0.0, (state.locked_until or 0.0) - now_s)
         return max(name_wait, self._addresses.wait_s(address, now_s))
 
-    def attempt(self, username: str, password: str, address: str) -> User | None:
-        """The account if the password is right and nothing is locked; None if it is wrong.
-
-        Raises
-        ------
-        TooManyLoginsError
-            The account name or the address is backing off (429); the password was not checked.
-        LoginsBusyError
-            Every password-check slot is busy (503).
-        """
+    def check(self, username: str, address: str) -> None:
+        """TooManyLoginsError (429) while the name or the address is backing off; cheap (no password check)."""
         wait = self.wait_s(username, address)
         if wait > 0:
             raise TooManyLoginsError(wait)
+
+    def take_slot(self, address: str = "-") -> None:
+        """Take a password-check slot, or LoginsBusyError (503) at once: a login never waits in a thread.
+
+        A login refused for want of a slot counts against its address as a failure would: a
+        flood that keeps every slot busy backs off like one that guesses wrong.
+        """
         if not self._slots.acquire(blocking=False):
+            self._addresses.failed(address, self.clock())
             raise LoginsBusyError()
-        try:
-            user = self.accounts.login(username, password)
-        finally:
-            self._slots.release()
+
+    async def take_slot_soon(self, address: str, within_s: float = 0.25) -> None:
+        """:meth:`take_slot`, trying again on the event loop for up to ``within_s`` (no thread waits)."""
+        import asyncio
+
+        for _ in range(max(1, int(within_s / 0.05))):
+            if self._slots.acquire(blocking=False):
+                return
+            await asyncio.sleep(0.05)
+        self.take_slot(address)
+
+    def release_slot(self) -> None:
+        """Give back a slot :meth:`take_slot` took."""
+        self._slots.release()
+
+    def verify(self, username: str, password: str, address: str) -> User | None:
+        """Check the password (in a slot already taken) and count the outcome; the account, or None."""
+        user = self.accounts.login(username, password)
         now_s = self.clock()
         if user is not None:
             self.accounts.login_succeeded(username)
@@ -167,6 +181,26 @@ class LoginGate:
         if self.accounts.login_failed(username, now_s) is None:
             self._names.failed(username, now_s)
         return None
+
+    def attempt(self, username: str, password: str, address: str) -> User | None:
+        """The account if the password is right and nothing is locked; None if it is wrong.
+
+        :meth:`check`, :meth:`take_slot`, :meth:`verify`: the login route runs the first two on the
+        event loop and only the password check in a thread.
+
+        Raises
+        ------
+        TooManyLoginsError
+            The account name or the address is backing off (429); the password was not checked.
+        LoginsBusyError
+            Every password-check slot is busy (503).
+        """
+        self.check(username, address)
+        self.take_slot(address)
+        try:
+            return self.verify(username, password, address)
+        finally:
+            self.release_slot()
 
     def forget_name(self, username: str) -> None:
         """Forget a name's in-memory failures (when an admin unlocks it)."""

@@ -7,18 +7,20 @@ session's CSRF token; every page runs no inline script.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sitematch import settings
+from sitematch.service.accounts import iso
 from sitematch.service.auth import ADMIN_PAGE, COOKIE, CSRF_FIELD, Caller, page_caller
 from sitematch.service.logins import LoginsBusyError, TooManyLoginsError
 from sitematch.service.routers import adviser_pages, municipality_pages, planner_pages
-from sitematch.service.accounts import iso
 from sitematch.service.state import Service, service
 from sitematch.service.templating import home, render
 
@@ -87,29 +89,38 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: str = Form(max_length=64),
     password: str = Form(max_length=200),
     next: str = Form(default="", max_length=500),
     form_token: str = Form(default="", alias=CSRF_FIELD, max_length=100),
-    svc: Service = Depends(service),
 ) -> Response:
+    # On the event loop but for the password check: a flood of refused logins never takes the
+    # threads that answer everyone else (and the service is not a dependency, which takes one).
+    svc: Service = request.app.state.service
     next_ = _safe_next(next) or ""
     if not login_posted_here(request, form_token):
         error = "The login form was not sent from this site's login page: reload it and log in again."
         return _login_form(request, next_, status=403, error=error)
     address = request.client.host if request.client else "-"
     try:
-        user = svc.logins.attempt(username, password, address)
+        svc.logins.check(username, address)
+        await svc.logins.take_slot_soon(address)
     except (TooManyLoginsError, LoginsBusyError) as exc:
         request.state.audit = {"login": "refused", "status": exc.status}
+        await asyncio.sleep(settings.service_login_refusal_delay_s)
         return _login_form(request, next_, status=exc.status, headers=exc.headers, error=exc.message,
                            username=username)  # fmt: skip
+    try:
+        user = await run_in_threadpool(svc.logins.verify, username, password, address)
+    finally:
+        svc.logins.release_slot()
     if user is None:
+        await asyncio.sleep(settings.service_login_refusal_delay_s)
         return _login_form(request, next_, status=401, error="Wrong user name or password.", username=username)
     request.state.username = user.username
-    session, _ = svc.accounts.start_session(user)
+    session, _ = await run_in_threadpool(svc.accounts.start_session, user)
     request.state.audit = {"login": user.username}
     target = next_ or home(Caller(user, "session"))
     response = RedirectResponse(target, status_code=303)
@@ -179,7 +190,11 @@ def remove_account(
 
 
 def _tokens(request: Request, svc: Service, who: Caller, *, status: int = 200, **extra: Any) -> HTMLResponse:
-    context = {"tokens": svc.accounts.tokens(who.user.username), "token_days": f"{settings.service_token_days:g}", **extra}
+    context = {
+        "tokens": svc.accounts.tokens(who.user.username),
+        "token_days": f"{settings.service_token_days:g}",
+        **extra,
+    }
     return render(request, "tokens.html", context, caller=who, status=status)
 
 
