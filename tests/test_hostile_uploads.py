@@ -297,6 +297,12 @@ def test_markup_and_escape_sequences_in_data_print_literally(region: LayerSet, t
     f, store = tmp_path / "markup.gpkg", str(tmp_path / "store.gpkg")
     pyogrio.write_dataframe(export, f, driver="GPKG")
     run = CliRunner().invoke
+    # control characters in a reference or name are refused (issue 20), named by code point
+    r = run(main, ["plots", "upload", "-m", "1980", str(f), "--store", store, "--uploader", "[red]anna"])
+    assert r.exit_code == 1 and all(c in r.output for c in ("U+001B", "U+009B", "U+0007")), r.output
+    assert not any(ch in r.output for ch in "\x1b\x9b\x07")  # and named, never printed
+    pyogrio.write_dataframe(export.assign(Objekt_ID=["[/x]", "[link=http://x]y", "[31mred"],
+                                          Benämning=["[bold]fet[/bold]", "31mcsi", "ok"]), f, driver="GPKG")  # fmt: skip
     r = run(main, ["plots", "upload", "-m", "1980", str(f), "--store", store, "--uploader", "[red]anna"])
     assert r.exit_code == 0, r.output
     outputs = [r.output]
@@ -311,7 +317,7 @@ def test_markup_and_escape_sequences_in_data_print_literally(region: LayerSet, t
     r = run(main, ["plots", "withdraw", "1980:[link=http://x]y", "--store", store])
     assert r.exit_code == 1 and "'1980:[link=http://x]y' is already withdrawn" in r.output, r.output
     outputs.append(r.output)
-    for plot_id in ("1980:[/x]", "1980:\x1b[31mred", "1980:[link=http://x]y"):
+    for plot_id in ("1980:[/x]", "1980:[31mred", "1980:[link=http://x]y"):
         r = run(main, ["plots", "history", plot_id, "--store", store])
         assert r.exit_code == 0 and "[red]anna" in r.output, r.output
         outputs.append(r.output)
