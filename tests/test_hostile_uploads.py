@@ -301,7 +301,9 @@ def test_markup_and_escape_sequences_in_data_print_literally(region: LayerSet, t
     r = run(main, ["plots", "upload", "-m", "1980", str(f), "--store", store, "--uploader", "[red]anna"])
     assert r.exit_code == 1 and all(c in r.output for c in ("U+001B", "U+009B", "U+0007")), r.output
     assert not any(ch in r.output for ch in "\x1b\x9b\x07")  # and named, never printed
-    clean = export.assign(Objekt_ID=["[/x]", "[link=http://x]y", "[31mred"], Benämning=["[bold]fet[/bold]", "31mcsi", "ok"])
+    clean = export.assign(
+        Objekt_ID=["[/x]", "[link=http://x]y", "[31mred"], Benämning=["[bold]fet[/bold]", "31mcsi", "ok"]
+    )
     pyogrio.write_dataframe(clean, f, driver="GPKG")
     r = run(main, ["plots", "upload", "-m", "1980", str(f), "--store", store, "--uploader", "[red]anna"])
     assert r.exit_code == 0, r.output
