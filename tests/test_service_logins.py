@@ -193,10 +193,10 @@ def test_a_lock_survives_a_restart_and_the_admin_page_and_command_lift_it(app, t
     # the accounts page shows it, and its button lifts it
     admin, csrf = _session(again, "root")
     page = admin.get("/accounts").text
-    assert "locked until" in page and 'action="/accounts/bo/unlock"' in page
+    assert "<strong>locked</strong> until" in page and 'action="/accounts/bo/unlock"' in page
     assert admin.post("/accounts/bo/unlock", data={}).status_code == 403  # the form's CSRF token is needed
     assert admin.post("/accounts/bo/unlock", data={"csrf_token": csrf}).status_code == 303
-    assert "locked until" not in admin.get("/accounts").text
+    assert "<strong>locked</strong>" not in admin.get("/accounts").text
     assert post_login(_client(again), "bo").status_code == 303
     # and the command
     _lock_out(app, "cy", clock)
@@ -252,7 +252,7 @@ def test_a_token_expires_with_a_clear_401_and_the_tokens_page_says_when(app, tmp
     r = api.get("/api/me", headers=auth(made["token"]))
     assert r.status_code == 401 and "WWW-Authenticate" in r.headers
     assert "expired at 2001-09-09T01:46:40+00:00" in r.json()["message"] and made["id"] in r.json()["message"]
-    assert "expired 2001-09-09" in client.get("/tokens").text
+    assert "<strong>expired</strong> 2001-09-09 01:46" in client.get("/tokens").text
     monkeypatch.setattr(settings, "service_token_days", 7.5)
     assert 'id="token-days">7.5 days' in client.get("/tokens").text
     with db.connect() as con:  # a token from before tokens expired counts from its creation

@@ -152,7 +152,8 @@ def start(who: Caller = Depends(page_caller)) -> Response:
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(request: Request, svc: Service = Depends(service), who: Caller = Depends(ADMIN_PAGE)) -> HTMLResponse:
-    locked = {name: iso(until) for name, until in svc.accounts.locked(svc.logins.clock()).items()}
+    # a lock lasts at most service_login_lockout_s (minutes): the time of day says enough
+    locked = {name: f"{iso(until)[11:19]} UTC" for name, until in svc.accounts.locked(svc.logins.clock()).items()}
     return render(request, "accounts.html", {"accounts": svc.accounts.all(), "locked": locked}, caller=who)
 
 
