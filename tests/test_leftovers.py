@@ -49,7 +49,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 @pytest.mark.postgis
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_a_killed_test_run_leaves_no_server(tmp_path: Path, sig: signal.Signals) -> None:
     if _bin_dir() is None:
         pytest.skip("PostgreSQL/PostGIS not installed (apt-get install postgresql postgis; make test does it)")
