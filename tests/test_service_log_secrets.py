@@ -126,7 +126,8 @@ def test_no_confidential_lead_is_named_in_any_log(tmp_path: Path) -> None:
     assert all("INFO sitematch.match: profile" in text for text in cli_logs)  # the match's line, by digest
 
     for needle in needles:
-        for where, text in [("server", server_log), *((f"cli {n}", t) for n, t in zip(profiles, cli_logs))]:
+        logs = [("server", server_log), *((f"cli {n}", t) for n, t in zip(profiles, cli_logs, strict=True))]
+        for where, text in logs:
             assert needle.lower() not in text.lower(), f"{needle!r} in the {where} log: " + next(
                 line for line in text.splitlines() if needle.lower() in line.lower()
             )
