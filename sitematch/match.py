@@ -205,7 +205,8 @@ def ranked_result(
         dask_partitions=dask_partitions,
         exact_top=plan.exact_top,
     )
-    log.info("%s: %d of %d sites ranked", profile.name, int(scored["passed"].sum()), len(scored))
+    # the profile's digest, never its name: a lead's name, company or contact is in no log line
+    log.info("profile %s: %d of %d sites ranked", profile.digest(), int(scored["passed"].sum()), len(scored))
     return MatchResult(
         profile=profile,
         sites=gpd.GeoDataFrame(scored, geometry=s.GEOMETRY, crs=WORKING_CRS),

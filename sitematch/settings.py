@@ -98,6 +98,28 @@ service_public_url : str or None
 service_trusted_proxies : tuple of str
     Addresses of reverse proxies whose ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` headers are
     believed when no public URL is set: ``$SITEMATCH_TRUSTED_PROXIES`` (comma-separated). Default none.
+service_login_free_failures : int
+    Wrong passwords an account may have in a row before each further one locks it for a while
+    (1 s, then doubling). Default 5.
+service_login_lockout_s : float
+    The longest an account (or an address) stays locked after failed logins: the back-off's cap.
+    An admin lifts an account's lock (``sitematch users unlock``, or the accounts page). Default 900.
+service_login_address_free_failures : int
+    Failed logins from one address (any account names) before that address backs off the same
+    way (in memory, per process). Default 20.
+service_login_verify_slots : int
+    Password verifications (argon2, CPU-heavy) run at the same time; a login beyond them is
+    answered 503 within a quarter of a second, with ``Retry-After``, and counts against its address.
+    Default 1 (one argon2 check already uses several cores' worth of work on a small server).
+service_login_refusal_delay_s : float
+    A refused login (wrong password, 429, 503) is answered after this long — waited on the event
+    loop, costing no thread and no CPU — so a flood of guesses slows to the pace of its answers.
+    Default 1.
+service_token_days : float
+    Lifetime of a new API token, in days (``$SITEMATCH_TOKEN_DAYS``). Default 90.
+service_allowed_origins : tuple of str
+    Origins (``https://host``) besides the service's own that may post the login form, for a
+    proxy that rewrites the Host header (``$SITEMATCH_ALLOWED_ORIGINS``, comma-separated).
 
 Secrets (a PostgreSQL URL with a password, an account's first password) are read by
 :func:`secret`: from ``$SITEMATCH_<NAME>``, or from the file ``$SITEMATCH_<NAME>_FILE`` names
@@ -202,6 +224,15 @@ service_items_max_limit: int = 1000
 service_public_url: str | None = os.environ.get("SITEMATCH_PUBLIC_URL") or None
 service_trusted_proxies: tuple[str, ...] = tuple(
     a.strip() for a in os.environ.get("SITEMATCH_TRUSTED_PROXIES", "").split(",") if a.strip()
+)
+service_login_free_failures: int = 5
+service_login_lockout_s: float = 900.0
+service_login_address_free_failures: int = 20
+service_login_verify_slots: int = 1
+service_login_refusal_delay_s: float = 1.0
+service_token_days: float = float(os.environ.get("SITEMATCH_TOKEN_DAYS") or 90)
+service_allowed_origins: tuple[str, ...] = tuple(
+    o.strip().rstrip("/") for o in os.environ.get("SITEMATCH_ALLOWED_ORIGINS", "").split(",") if o.strip()
 )
 
 map_max_polygons: int = 500

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import httpx
 
 from sitematch.service.accounts import Accounts
 from sitematch.service.db import Database
+from tests import _leftovers
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
@@ -64,6 +66,20 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def login_token(client: httpx.Client) -> str:
+    """The login form's CSRF token, read from the login page as a browser would (its cookie is set too)."""
+    page = client.get("/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, page.text[:500]
+    return found.group(1)
+
+
+def post_login(client: httpx.Client, user: str, password: str = PASSWORD, **headers: str) -> httpx.Response:
+    """Log in through the login form (its page first, for the form's token)."""
+    form = {"username": user, "password": password, "next": "", "csrf_token": login_token(client)}
+    return client.post("/login", data=form, headers=headers)
+
+
 @dataclass
 class Server:
     """A ``sitematch serve`` process on loopback."""
@@ -81,21 +97,40 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, *, store: str | None = None, profiles: Path | None = None, workers: int = 1) -> Iterator[Server]:
-    """Run ``sitematch serve`` in its own process on a free loopback port until the block ends."""
+def serve(
+    tmp: Path,
+    *,
+    store: str | None = None,
+    profiles: Path | None = None,
+    workers: int = 1,
+    log_level: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Run ``sitematch serve`` in its own process on a free loopback port until the block ends.
+
+    The server is stopped when the block ends, when this test process dies (even by SIGKILL),
+    or, failing both, by the next test run (see :mod:`tests._leftovers`).
+    """
+    extra_env = env or {}
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     tokens = add_accounts(data_dir)
     store = store or str(tmp / "plots.gpkg")
     port = free_port()
     log = tmp / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SITEMATCH_COOKIE_SECURE": "0"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SITEMATCH_COOKIE_SECURE": "0", **extra_env}
     cmd = [sys.executable, "-m", "sitematch.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--store", store, "--data", str(data_dir), "--workers", str(workers)]  # fmt: skip
     if profiles is not None:
         cmd += ["--profiles", str(profiles)]
+    if log_level is not None:
+        cmd += ["--log-level", log_level]
+    _leftovers.reap()  # servers a killed test run left behind
+    # its own process group (stopped whole), and SIGTERM from the kernel if this test process dies
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)
+        process = subprocess.Popen([*_leftovers.die_with_parent("TERM"), *cmd], stdout=out,
+                                   stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)  # fmt: skip
+    note = _leftovers.record("uvicorn", process.pid)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, process, log)
@@ -108,6 +143,7 @@ def serve(tmp: Path, *, store: str | None = None, profiles: Path | None = None, 
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        _leftovers.forget(note)
 
 
 def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:

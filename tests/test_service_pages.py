@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sitematch.cli import main
 from sitematch.service.app import create_app
 from sitematch.service.state import ServiceConfig
-from tests._service import PASSWORD, add_accounts
+from tests._service import PASSWORD, add_accounts, login_token, post_login
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -26,7 +26,7 @@ def app(tmp_path_factory):
 
 def _login(app, user: str) -> tuple[TestClient, str]:
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": ""})
+    r = post_login(client, user)
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"])
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
@@ -37,13 +37,14 @@ def test_pages_need_a_login_and_a_wrong_password_is_refused(app) -> None:
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     r = client.get("/municipality")
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/municipality"
-    r = client.post("/login", data={"username": "anna", "password": "wrong password"})
+    r = post_login(client, "anna", "wrong password")
     assert (
         r.status_code == 401
         and "Wrong user name or password" in r.text
         and "sitematch_session" not in r.headers.get("set-cookie", "")
     )
-    r = client.post("/login", data={"username": "anna", "password": PASSWORD, "next": "//evil.example/x"})
+    form = {"username": "anna", "password": PASSWORD, "next": "//evil.example/x", "csrf_token": login_token(client)}
+    r = client.post("/login", data=form)
     assert r.status_code == 303 and r.headers["location"] == "/municipality"  # never to another site
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie

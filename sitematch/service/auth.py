@@ -57,8 +57,8 @@ def _from_header(svc: Service, header: str) -> User:
         user = svc.accounts.token_user(token)
         if user is not None and user.username != name:
             user = None
-    else:
-        raise NotAuthenticatedError(f"unknown authorization scheme {scheme[:20]!r}: use Bearer <token>")
+    else:  # never echo the header: without a scheme its first word is the token itself
+        raise NotAuthenticatedError("the Authorization header is not 'Bearer <token>' or 'Basic <base64 user:token>'")
     if user is None:
         raise NotAuthenticatedError("the API token is not valid (revoked, or mistyped); create a new one")
     return user

@@ -56,6 +56,13 @@ def _data_option(f: click.decorators.FC) -> click.decorators.FC:
     "links use SITEMATCH_PUBLIC_URL).",
 )
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+    help="Log level of the service and uvicorn (logs carry ids, never a lead's name, company or contact).",
+)
 def serve(
     host: str,
     port: int,
@@ -66,6 +73,7 @@ def serve(
     workers: int,
     proxy_headers: bool,
     forwarded_allow_ips: str,
+    log_level: str,
 ) -> None:
     """Run the web service: pages, JSON API (/docs), OGC API Features (/ogc).
 
@@ -80,7 +88,9 @@ def serve(
     from sitematch.service.app import create_app
 
     config = _config(layers, store, data, profiles)
-    logging.getLogger("sitematch").setLevel(logging.INFO)
+    level = getattr(logging, log_level.upper())
+    logging.getLogger().setLevel(level)
+    logging.getLogger("sitematch").setLevel(level)
     app = create_app(config)  # type: ignore[arg-type]  # a bad configuration is refused before listening
     if workers > 1:  # each worker process builds its app from the same settings, passed in the environment
         for name, value in (("LAYERS", layers), ("STORE", store), ("DATA", data), ("PROFILES", profiles)):
@@ -94,7 +104,7 @@ def serve(
         factory=workers > 1,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
-        log_level="info",
+        log_level=log_level,
     )
 
 
@@ -150,18 +160,48 @@ def remove_cmd(username: str, data: Path | None) -> None:
 @_data_option
 def list_cmd(data: Path | None) -> None:
     """List the accounts and their roles."""
-    for user in _accounts(data).all():  # type: ignore[attr-defined]
-        click.echo(f"{clean(user.username)}\t{user.role}")
+    import time
+
+    accounts = _accounts(data)
+    locked = accounts.locked(time.time())  # type: ignore[attr-defined]
+    for user in accounts.all():  # type: ignore[attr-defined]
+        note = "\tlocked" if user.username in locked else ""
+        click.echo(f"{clean(user.username)}\t{user.role}{note}")
 
 
 @users.command("token")
 @click.argument("username")
 @click.option("--name", default="token", show_default=True, help="To tell the account's tokens apart.")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    show_default="$SITEMATCH_TOKEN_DAYS or 90",
+    help="How long the token lasts.",
+)
+@click.option(
+    "--rotate", "rotate", default=None, metavar="ID", help="Replace the token with this id (it stops working)."
+)
 @_data_option
-def token_cmd(username: str, name: str, data: Path | None) -> None:
+def token_cmd(username: str, name: str, days: float | None, rotate: str | None, data: Path | None) -> None:
     """Create an API token for USERNAME and print it (once: only its hash is kept)."""
-    token_id, token = _accounts(data).create_token(username, name)  # type: ignore[attr-defined]
+    accounts = _accounts(data)
+    if rotate:
+        token_id, token = accounts.rotate_token(username, rotate, days=days)  # type: ignore[attr-defined]
+    else:
+        token_id, token = accounts.create_token(username, name, days=days)  # type: ignore[attr-defined]
+    expires = next(t["expires_at"] for t in accounts.tokens(username) if t["id"] == token_id)  # type: ignore[attr-defined]
     click.echo(token)
     click.echo(
-        f"token {token_id} ({clean(name)}) for {clean(username)}; send it as: Authorization: Bearer <token>", err=True
+        f"token {token_id} for {clean(username)}, expires {expires}; send it as: Authorization: Bearer <token>",
+        err=True,
     )
+
+
+@users.command("unlock")
+@click.argument("username")
+@_data_option
+def unlock_cmd(username: str, data: Path | None) -> None:
+    """Lift USERNAME's login lock after failed logins (a running service sees it at once)."""
+    _accounts(data).unlock(username)  # type: ignore[attr-defined]
+    click.echo(f"unlocked {clean(username)}")

@@ -18,10 +18,11 @@ from sitematch.errors import SitematchError
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, role TEXT NOT NULL, "
-    "password_hash TEXT NOT NULL, created_at TEXT NOT NULL)",
+    "password_hash TEXT NOT NULL, created_at TEXT NOT NULL, failed_logins INTEGER NOT NULL DEFAULT 0, "
+    "locked_until REAL)",
     "CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, username TEXT NOT NULL "
     "REFERENCES users(username) ON DELETE CASCADE, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, "
-    "created_at TEXT NOT NULL, last_used TEXT)",
+    "created_at TEXT NOT NULL, last_used TEXT, expires_at REAL)",
     "CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, username TEXT NOT NULL "
     "REFERENCES users(username) ON DELETE CASCADE, csrf TEXT NOT NULL, expires_at REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
@@ -32,6 +33,12 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS matches (id TEXT PRIMARY KEY, profile_id TEXT, label TEXT NOT NULL, "
     "confidential INTEGER NOT NULL, created_by TEXT NOT NULL, advisers TEXT NOT NULL, created_at TEXT NOT NULL, "
     "summary TEXT NOT NULL)",
+)
+#: Columns added since the first schema: (table, column, definition); added to older databases on open.
+COLUMNS = (
+    ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
+    ("users", "locked_until", "REAL"),
+    ("tokens", "expires_at", "REAL"),
 )
 
 
@@ -66,6 +73,10 @@ class Database:
             with self.connect() as con:
                 for statement in SCHEMA:
                     con.execute(statement)
+                for table, column, definition in COLUMNS:
+                    have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+                    if column not in have:
+                        con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         except (OSError, sqlite3.Error) as exc:
             raise SitematchError(
                 f"{self.path}: cannot open the service database: {exc}", where=str(self.path)
@@ -73,6 +84,18 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read-only snapshot: never waits for a writer (WAL), and takes no write lock."""
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute("BEGIN")
+            yield con
+            con.execute("COMMIT")
+        finally:
+            con.close()
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

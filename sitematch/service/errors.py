@@ -5,11 +5,13 @@ Every error response has the same JSON body, built from :meth:`sitematch.errors.
     {"error": "ProfileError", "message": "...", "status": 422, "key": "...", "line": 3, "hint": "..."}
 
 Never a stack trace: an unexpected exception is logged with a request id, and the body names only
-that id.
+that id. Never a server path or a GDAL message either: :func:`public` scrubs every text of a body
+(a path becomes its file name; a GDAL/OGR detail in parentheses is dropped).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sitematch.errors import (
@@ -99,8 +101,50 @@ def status_of(exc: SitematchError) -> int:
     return 422
 
 
+#: First folders of a server path (a route such as ``/api/plots/x`` is left alone).
+_ROOTS = "tmp|var|home|root|work|srv|usr|opt|etc|mnt|media|run|proc|dev|sys|data|app|private|Users|lib|bin|nix"
+#: An absolute path on the server: keep only its last part.
+_PATH = re.compile(rf"(?<![\w.~:/-])/(?:{_ROOTS})(?:/[^\s/'\"():;,<>]+)+/?")
+#: A Windows path (``C:\\...``): keep only its last part.
+_WINPATH = re.compile(r"\b[A-Za-z]:\\(?:[^\s\\'\"():;,<>]+\\)*([^\s\\'\"():;,<>]+)")
+#: A parenthesised detail from GDAL/OGR, SQLite or the OS: what the reader said, not the user's business.
+_INTERNAL = re.compile(
+    r"\s*\((?:[^()]|\([^()]*\))*?(?:not recognized as|might help|ERROR \d|OGR|GDAL|gdal|sqlite|SQLite|"
+    r"file is not a database|\.shx|\.dbf|unable to open|failed to open|No such file|Permission denied|"
+    r"errno|Errno|corrupt|unreadable)(?:[^()]|\([^()]*\))*\)"
+)
+
+
+def public(text: str) -> str:
+    """``text`` fit for an error body: server paths cut to their file name, GDAL/OS details dropped.
+
+    Examples
+    --------
+    >>> public("/srv/sitematch/data/plots.gpkg: the store is busy")
+    'plots.gpkg: the store is busy'
+    >>> public("a.gml: not a readable GML file ('/tmp/x/a.gml' not recognized as being in a supported file "
+    ...        "format.); export it again")
+    'a.gml: not a readable GML file; export it again'
+    >>> public("no such page or route: GET /api/nosuch/x")
+    'no such page or route: GET /api/nosuch/x'
+    """
+    text = _INTERNAL.sub("", text)
+    text = _PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+    return _WINPATH.sub(lambda m: m.group(1), text)
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return public(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def error_body(exc: SitematchError) -> dict[str, Any]:
-    """The JSON body of an error response.
+    """The JSON body of an error response (every text in it passed through :func:`public`).
 
     Examples
     --------
@@ -114,4 +158,4 @@ def error_body(exc: SitematchError) -> dict[str, Any]:
         import json
 
         body["report"] = json.loads(report.to_json())
-    return body
+    return _scrubbed(body)  # type: ignore[no-any-return]

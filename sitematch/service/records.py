@@ -28,6 +28,31 @@ FOLDER = "(profiles folder)"
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+#: A lead's fields a municipality never sees (in a match, a stored profile, or a list).
+PRIVATE_LEAD_FIELDS = ("company", "contact")
+
+
+def profile_data_for(user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """A profile's data as ``user`` may see it: the one visibility rule for a lead's details.
+
+    A municipality sees a (non-confidential) lead's profile, but never its company or contact;
+    everyone else who may see the lead sees all of it. Used by every route that shows a profile
+    (the profiles API, match views and pages).
+
+    Examples
+    --------
+    >>> data = {"name": "x", "lead": {"reference": "R-1", "company": "Acme AB", "contact": "Eva"}}
+    >>> profile_data_for(User("anna", "municipality:1980"), data)["lead"]
+    {'reference': 'R-1'}
+    >>> profile_data_for(User("bo", "adviser"), data)["lead"]["company"]
+    'Acme AB'
+    """
+    if not user.municipality or not isinstance(data.get("lead"), dict):
+        return data
+    lead = {k: v for k, v in data["lead"].items() if k not in PRIVATE_LEAD_FIELDS}
+    return {**data, "lead": lead}
+
+
 @dataclass(frozen=True)
 class Lead:
     """What visibility rests on, for a stored profile or match."""

@@ -39,7 +39,9 @@ from sitematch.layers.layerset import LayerSet
 from sitematch.match import match
 from sitematch.profile import Profile, build_profile
 from sitematch.result import MatchResult
+from sitematch.service.accounts import User
 from sitematch.service.errors import UnavailableError
+from sitematch.service.records import profile_data_for
 
 log = logging.getLogger(__name__)
 
@@ -361,21 +363,27 @@ def for_municipality(data: dict[str, Any], code: str) -> dict[str, Any]:
     out = dict(data)
     out["ranked"] = [r for r in data["ranked"] if r["municipality_code"] == code]
     out["near_misses"] = [r for r in data["near_misses"] if r["municipality_code"] == code]
-    profile = dict(data["profile"])
-    profile["lead"] = {k: v for k, v in profile.get("lead", {}).items() if k not in ("company", "contact")}
-    out["profile"] = profile
+    out["profile"] = profile_data_for(User(code, f"municipality:{code}"), data["profile"])
     return out
 
 
-def fits(layers: LayerSet, profiles: Iterable[tuple[str, Profile]], plot_ids: list[str]) -> dict[str, list[dict]]:
+def fits(
+    layers: LayerSet,
+    profiles: Iterable[tuple[str, Profile]],
+    plot_ids: list[str],
+    step: Callable[[str], None] | None = None,
+) -> dict[str, list[dict]]:
     """How each plot fares against each profile: ranked (rank, score), near miss or excluded (what it missed).
 
     Composes :func:`sitematch.match.match` per profile; a plot outside a profile's region is left out
-    of that profile's list.
+    of that profile's list. ``step`` (a :func:`deadline` hook) is called before each profile and
+    inside each match, so a long list of profiles stops at the time limit.
     """
     out: dict[str, list[dict]] = {p: [] for p in plot_ids}
     for profile_id, profile in profiles:
-        result = match(profile, layers)
+        if step is not None:
+            step(f"profile {profile_id}")
+        result = match(profile, layers, progress=step)
         rows = result.sites[result.sites[s.PLOT_ID].isin(plot_ids)]
         for _, row in rows.iterrows():
             status = "ranked" if row["passed"] else ("near miss" if row["near_miss"] else "excluded")

@@ -25,6 +25,7 @@ from sitematch.layers.region import open_region
 from sitematch.leads import LeadBook
 from sitematch.service.accounts import Accounts
 from sitematch.service.db import Database
+from sitematch.service.logins import LoginGate
 from sitematch.service.records import Records
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Service:
         self.config = config
         self.db = Database(Path(config.data_dir) / "service.sqlite")
         self.accounts = Accounts(self.db)
+        self.logins = LoginGate(self.accounts)
         self.records = Records(self.db)
         self.matches_dir = Path(config.data_dir) / "matches"
         self.uploads_dir = Path(config.data_dir) / "uploads"

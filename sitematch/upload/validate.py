@@ -179,6 +179,26 @@ class _Context:
     unknown: dict[str, list[str]] = field(default_factory=dict)
 
 
+#: Characters a plot reference or name may not hold: C0 and C1 controls (a reference or name is one
+#: line), and the bidi marks, embeddings, overrides and isolates that make text show in another
+#: order than it is stored (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C).
+HIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def hidden_char_problem(text: str) -> str | None:
+    """Why ``text`` is refused for a control or bidi character (naming it by code point), or None.
+
+    Examples
+    --------
+    >>> hidden_char_problem("P-01"), hidden_char_problem("P\u202e10-")
+    (None, 'contains the control or bidi character U+202E, which can disguise the text: remove it')
+    """
+    found = HIDDEN_CHARS.search(text)
+    if found is None:
+        return None
+    return f"contains the control or bidi character U+{ord(found.group(0)):04X}, which can disguise the text: remove it"
+
+
 def _text(value: object) -> str:
     """A cell as trimmed text; "" for empty cells (None, NaN, NA)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -272,7 +292,7 @@ def _identity(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Prob
     if s.LOCAL_REF in ctx.found and not ref:
         probs.append(Problem(r, s.LOCAL_REF, "empty: every plot needs the municipality's own reference"))
     for canonical, text in ((s.LOCAL_REF, ref), (s.NAME, name)):
-        problem = text_problem(text)  # the store's own rule, applied to every row so all problems show at once
+        problem = text_problem(text) or hidden_char_problem(text)  # the store's own rule, then hidden characters
         if problem:
             probs.append(Problem(r, canonical, problem))
     row.update({s.LOCAL_REF: ref, s.PLOT_ID: f"{code}:{ref}", s.NAME: name or None})

@@ -56,6 +56,16 @@ def remove_account(
     return Response(status_code=204)
 
 
+@router.post("/accounts/{username}/unlock", status_code=204, summary="Lift an account's login lock (admins)")
+def unlock_account(
+    request: Request, username: str, svc: Service = Depends(service), _: Caller = Depends(ADMIN)
+) -> Response:
+    svc.accounts.unlock(username)
+    svc.logins.forget_name(username)
+    request.state.audit = {"unlock": username[:64]}
+    return Response(status_code=204)
+
+
 @router.get("/tokens", summary="Your API tokens (never the tokens themselves)")
 def list_tokens(svc: Service = Depends(service), who: Caller = Depends(caller)) -> list[dict[str, Any]]:
     return svc.accounts.tokens(who.user.username)
@@ -64,10 +74,21 @@ def list_tokens(svc: Service = Depends(service), who: Caller = Depends(caller)) 
 @router.post("/tokens", status_code=201, summary="Create an API token: it is shown this once")
 def add_token(
     request: Request, body: NewToken, svc: Service = Depends(service), who: Caller = Depends(caller)
-) -> dict[str, str]:
+) -> dict[str, Any]:
     token_id, token = svc.accounts.create_token(who.user.username, body.name)
     request.state.audit = {"token": token_id}
-    return {"id": token_id, "name": body.name, "token": token}
+    mine = next(t for t in svc.accounts.tokens(who.user.username) if t["id"] == token_id)
+    return {"id": token_id, "name": body.name, "token": token, "expires_at": mine["expires_at"]}
+
+
+@router.post("/tokens/{token_id}/rotate", status_code=201, summary="Replace one of your API tokens with a new one")
+def rotate_token(
+    request: Request, token_id: str, svc: Service = Depends(service), who: Caller = Depends(caller)
+) -> dict[str, Any]:
+    new_id, token = svc.accounts.rotate_token(who.user.username, token_id)
+    request.state.audit = {"token": new_id, "replaces": token_id[:20]}
+    mine = next(t for t in svc.accounts.tokens(who.user.username) if t["id"] == new_id)
+    return {"id": new_id, "name": mine["name"], "token": token, "expires_at": mine["expires_at"]}
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of your API tokens")

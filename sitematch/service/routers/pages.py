@@ -7,13 +7,19 @@ session's CSRF token; every page runs no inline script.
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sitematch import settings
-from sitematch.service.auth import ADMIN_PAGE, COOKIE, Caller, page_caller
+from sitematch.service.accounts import iso
+from sitematch.service.auth import ADMIN_PAGE, COOKIE, CSRF_FIELD, Caller, page_caller
+from sitematch.service.logins import LoginsBusyError, TooManyLoginsError
 from sitematch.service.routers import adviser_pages, lead_pages, municipality_pages, planner_pages
 from sitematch.service.state import Service, service
 from sitematch.service.templating import home, render
@@ -30,28 +36,95 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+#: The login form's CSRF cookie (double submit: the form carries the same value). There is no
+#: session yet, so the token lives in its own short cookie.
+LOGIN_COOKIE = "sitematch_login"
+
+
+def _login_form(
+    request: Request, next_: str, *, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
+) -> HTMLResponse:
+    """The login page with a fresh form token (its cookie set alongside)."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", {"next": next_, "login_token": token, **extra}, status=status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        secure=settings.service_cookie_secure,
+        samesite="strict",
+        path="/login",
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def own_origin(request: Request) -> str:
+    """The origin a browser on this service's pages sends (``scheme://host[:port]``)."""
+    return f"{request.url.scheme}://{request.url.netloc}".lower()
+
+
+def login_posted_here(request: Request, form_token: str) -> bool:
+    """Whether a login form came from this service's own login page.
+
+    The form's token must equal its cookie's (a page on another site can read neither), and the
+    ``Origin`` header, when the browser sends one, must be this service (or one of
+    ``settings.service_allowed_origins``).
+    """
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not form_token or not hmac.compare_digest(cookie.encode(), form_token.encode()):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {own_origin(request), *(o.lower() for o in settings.service_allowed_origins)}
+    return origin.lower().rstrip("/") in allowed
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", {"next": _safe_next(next) or ""})
+    return _login_form(request, _safe_next(next) or "")
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: str = Form(max_length=64),
     password: str = Form(max_length=200),
     next: str = Form(default="", max_length=500),
-    svc: Service = Depends(service),
+    form_token: str = Form(default="", alias=CSRF_FIELD, max_length=100),
 ) -> Response:
-    user = svc.accounts.login(username, password)
-    request.state.username = username[:64]
+    # On the event loop but for the password check: a flood of refused logins never takes the
+    # threads that answer everyone else (and the service is not a dependency, which takes one).
+    svc: Service = request.app.state.service
+    next_ = _safe_next(next) or ""
+    if not login_posted_here(request, form_token):
+        error = "The login form was not sent from this site's login page: reload it and log in again."
+        return _login_form(request, next_, status=403, error=error)
+    address = request.client.host if request.client else "-"
+    try:
+        svc.logins.check(username, address)
+        await svc.logins.take_slot_soon(address)
+    except (TooManyLoginsError, LoginsBusyError) as exc:
+        request.state.audit = {"login": "refused", "status": exc.status}
+        await asyncio.sleep(settings.service_login_refusal_delay_s)
+        return _login_form(request, next_, status=exc.status, headers=exc.headers, error=exc.message,
+                           username=username)  # fmt: skip
+    try:
+        user = await run_in_threadpool(svc.logins.verify, username, password, address)
+    finally:
+        svc.logins.release_slot()
     if user is None:
-        context = {"next": _safe_next(next) or "", "error": "Wrong user name or password.", "username": username}
-        return render(request, "login.html", context, status=401)
-    session, _ = svc.accounts.start_session(user)
+        await asyncio.sleep(settings.service_login_refusal_delay_s)
+        return _login_form(request, next_, status=401, error="Wrong user name or password.", username=username)
+    request.state.username = user.username
+    session, _ = await run_in_threadpool(svc.accounts.start_session, user)
     request.state.audit = {"login": user.username}
-    target = _safe_next(next) or home(Caller(user, "session"))
+    target = next_ or home(Caller(user, "session"))
     response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(
         COOKIE,
         session,
@@ -79,7 +152,19 @@ def start(who: Caller = Depends(page_caller)) -> Response:
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(request: Request, svc: Service = Depends(service), who: Caller = Depends(ADMIN_PAGE)) -> HTMLResponse:
-    return render(request, "accounts.html", {"accounts": svc.accounts.all()}, caller=who)
+    # a lock lasts at most service_login_lockout_s (minutes): the time of day says enough
+    locked = {name: f"{iso(until)[11:19]} UTC" for name, until in svc.accounts.locked(svc.logins.clock()).items()}
+    return render(request, "accounts.html", {"accounts": svc.accounts.all(), "locked": locked}, caller=who)
+
+
+@router.post("/accounts/{username}/unlock")
+def unlock_account(
+    request: Request, username: str, svc: Service = Depends(service), who: Caller = Depends(ADMIN_PAGE)
+) -> Response:
+    svc.accounts.unlock(username)
+    svc.logins.forget_name(username)
+    request.state.audit = {"unlock": username[:64]}
+    return RedirectResponse("/accounts", status_code=303)
 
 
 @router.post("/accounts")
@@ -105,8 +190,13 @@ def remove_account(
     return RedirectResponse("/accounts", status_code=303)
 
 
-def _tokens(request: Request, svc: Service, who: Caller, **extra: Any) -> HTMLResponse:
-    return render(request, "tokens.html", {"tokens": svc.accounts.tokens(who.user.username), **extra}, caller=who)
+def _tokens(request: Request, svc: Service, who: Caller, *, status: int = 200, **extra: Any) -> HTMLResponse:
+    context = {
+        "tokens": svc.accounts.tokens(who.user.username),
+        "token_days": f"{settings.service_token_days:g}",
+        **extra,
+    }
+    return render(request, "tokens.html", context, caller=who, status=status)
 
 
 @router.get("/tokens", response_class=HTMLResponse)
@@ -123,7 +213,16 @@ def add_token(
 ) -> HTMLResponse:
     token_id, token = svc.accounts.create_token(who.user.username, name)
     request.state.audit = {"token": token_id}
-    return _tokens(request, svc, who, new_token=token, status=201)
+    return _tokens(request, svc, who, new_token=token)
+
+
+@router.post("/tokens/{token_id}/rotate", response_class=HTMLResponse)
+def rotate_token(
+    request: Request, token_id: str, svc: Service = Depends(service), who: Caller = Depends(page_caller)
+) -> HTMLResponse:
+    new_id, token = svc.accounts.rotate_token(who.user.username, token_id)
+    request.state.audit = {"token": new_id, "replaces": token_id[:20]}
+    return _tokens(request, svc, who, new_token=token)
 
 
 @router.post("/tokens/{token_id}/revoke")

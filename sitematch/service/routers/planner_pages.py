@@ -26,7 +26,7 @@ def brownfield(svc: Service, who: Caller) -> list[dict[str, Any]]:
         plots = layers["plots"]
         sites = plots[plots[s.BROWNFIELD].fillna(False).astype(bool)]
         step("layers")
-        found = fits(layers, profiles, sites[s.PLOT_ID].astype(str).tolist())
+        found = fits(layers, profiles, sites[s.PLOT_ID].astype(str).tolist(), step)
         names = layers.municipality_names
         return [
             {

@@ -207,7 +207,7 @@ def fit(plot_id: str, svc: Service = Depends(service), who: Caller = Depends(cal
         if plot_id not in set(layers["plots"][s.PLOT_ID]):
             raise NotFoundError(f"no plot {plot_id[:60]!r}")
         step("layers")
-        return fits(layers, profiles, [plot_id])
+        return fits(layers, profiles, [plot_id], step)
 
     return {"plot_id": plot_id, "profiles": run_limited(work, "the fit")[plot_id]}
 

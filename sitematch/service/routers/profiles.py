@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sitematch.profile import Profile, build_profile, profile_schema
 from sitematch.service.auth import ADMIN, ADVISER, Caller, caller
 from sitematch.service.errors import ServiceError
+from sitematch.service.records import profile_data_for
 from sitematch.service.state import Service, service
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
@@ -81,7 +82,7 @@ def add_profile(
 def get_profile(profile_id: str, svc: Service = Depends(service), who: Caller = Depends(caller)) -> dict[str, Any]:
     stored = svc.records.profile(profile_id)
     stored.check(who.user, "profile")
-    return {**stored.summary(), "profile": stored.data}
+    return {**stored.summary(), "profile": profile_data_for(who.user, stored.data)}
 
 
 @router.put("/{profile_id}/advisers", summary="Assign a stored profile to advisers (admins)")
