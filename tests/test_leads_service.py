@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests._postgis import postgis_url  # noqa: F401 - the fixture
-from tests._service import EXAMPLE_CSV, PASSWORD, free_port, serve
+from tests._service import EXAMPLE_CSV, free_port, post_login, serve
 from tests.test_service_load import _fresh_database
 
 pytestmark = pytest.mark.slow
@@ -57,8 +57,7 @@ def _session(server, user: str):
     import httpx
 
     client = httpx.Client(base_url=server.url, timeout=300, follow_redirects=False)
-    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": ""},
-                    headers={"Origin": server.url})  # fmt: skip
+    r = post_login(client, user, Origin=server.url)
     assert r.status_code == 303, r.text
     page = client.get("/requests" if user in ("anna", "per") else "/leads").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -32,7 +32,7 @@ from sitematch.store import export_plots
 from sitematch.store.gpkg import GeoPackageStore
 from sitematch.upload import check_file, upload_file
 from tests._postgis import postgis_url  # noqa: F401 - the fixture
-from tests._service import PASSWORD, add_accounts
+from tests._service import add_accounts, post_login
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -269,7 +269,7 @@ def app(tmp_path: Path):
 
 def _login(app, user: str) -> tuple[TestClient, str]:
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": ""})
+    r = post_login(client, user)
     assert r.status_code == 303, r.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/municipality").text).group(1)
     return client, csrf
