@@ -204,8 +204,12 @@ def _cycle(server, inbox: Inbox) -> None:
             assert secret not in text
 
 
-def test_pages_of_the_cycle_and_their_mistakes(tmp_path) -> None:
-    with serve(tmp_path) as server:
+@pytest.mark.parametrize("backend", ["GeoPackage", "PostGIS"])
+def test_pages_of_the_cycle_and_their_mistakes(backend, tmp_path, request) -> None:
+    store = str(tmp_path / "plots.gpkg")
+    if backend == "PostGIS":
+        store = _fresh_database(request.getfixturevalue("postgis_url"))
+    with serve(tmp_path, store=store) as server:
         adviser, csrf = _session(server, "bo")
         r = adviser.post("/leads", data={"csrf_token": csrf, "reference": "", "source": "fair",
                                          "profile_text": "name: x\nrequirements: {min_area_ha: 5}"})  # fmt: skip
