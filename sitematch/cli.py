@@ -60,7 +60,7 @@ def _progress() -> Progress:
 
 
 def terminal_criteria(profile: Any) -> list[Any]:
-    """The lead's criteria in the order the results table keeps them: by weight, heaviest first.
+    r"""The lead's criteria in the order the results table keeps them: by weight, heaviest first.
 
     A criterion's weight is its preference's (0 when it is only required); at equal weight a
     required criterion comes before one that is only preferred, then the profile's order. So at any
