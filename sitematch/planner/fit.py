@@ -88,7 +88,7 @@ def fit(results: Sequence[MatchResult], plot_ids: Sequence[str] | None = None) -
     >>> layers = LayerSet.from_path("layers")
     >>> found = fit(evaluate_profiles([load_profile("scenarios/data_centre.yaml")], layers), ["0181:BF-1"])
     >>> found.table["profile"].tolist()
-    ['Hyperscale data centre']
+    ['Data-centre campus']
     """
     wanted = None if plot_ids is None else pd.Index([str(p) for p in plot_ids])
     frames, gap_frames = [], []
@@ -101,7 +101,8 @@ def fit(results: Sequence[MatchResult], plot_ids: Sequence[str] | None = None) -
         sub = sites[keep]
         gaps = _order_gaps(requirement_gaps(result, wanted))
         gap_frames.append(gaps)
-        lacks = gaps.groupby(s.PLOT_ID, sort=False)["gap"].agg("; ".join)
+        lacks = gaps.groupby(s.PLOT_ID, sort=False)["gap"].agg("; ".join).to_dict()
+        lacks_of = np.array([lacks.get(p, "") for p in sub[s.PLOT_ID].astype(str)], dtype=object)
         frames.append(
             pd.DataFrame(
                 {
@@ -116,7 +117,7 @@ def fit(results: Sequence[MatchResult], plot_ids: Sequence[str] | None = None) -
                     "ranked_of": int(sites[PASSED].sum()),
                     "n_missed": sub[N_MISSED].to_numpy(dtype=int),
                     "shortfall": sub[SHORTFALL].to_numpy(dtype=float),
-                    "lacks": sub[s.PLOT_ID].astype(str).map(lacks).fillna("").to_numpy(dtype=object),
+                    "lacks": lacks_of,
                 }
             )
         )

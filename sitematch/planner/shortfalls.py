@@ -46,21 +46,21 @@ def gap_words(req: Requirement, value: object, outcome: str, why: str = "") -> t
     >>> gap_words(Requirement("grid_capacity_mw", "min", 40.0, "min_grid_capacity_mw"), 20.0, "failed")
     (20.0, 'needs 20 MW more grid capacity available')
     >>> gap_words(Requirement("distance_to_port_m", "max", 80000.0, "max_distance_to_port_m"), 118000.0, "failed")
-    (38000.0, 'port 38 km too far')
+    (38000.0, 'port 38.0 km too far')
     >>> gap_words(Requirement("zoning", "in", ("J",), "zoning"), "Z", "failed")
     (nan, 'zoning Z, needs J: a plan change')
     """
     c: Criterion = req.criterion
-    label = _lower_first(c.label)
+    label = _lower_first(c.label.split(" (")[0])
     if outcome == "unknown":
-        return np.nan, f"{label} unknown: ask the municipality ({req.describe().lower()})"
+        return np.nan, f"{label} unknown: ask the municipality ({_lower_first(req.describe())})"
     if req.numeric:
         x, t = float(value), float(req.value)  # type: ignore[arg-type]
         if not np.isfinite(x):
-            return np.inf, f"{label}: none within reach ({req.describe().lower()})"
+            return np.inf, f"{label}: none within reach ({_lower_first(req.describe())})"
         amount = t - x if req.op == "min" else x - t
         if c.display == "distance":
-            what = label.removeprefix("distance to ").split(" (")[0]
+            what = label.removeprefix("distance to ")
             return amount, f"{what} {format_value(c, amount)} too far"
         if c.display == "class":
             return amount, f"{label} {format_value(c, x)}, needs {req.describe().split(' ', 1)[-1].lower()}"
