@@ -102,7 +102,9 @@ def test_fit_gaps_in_words_and_numbers(four: LayerSet) -> None:
 def test_fit_orders_profiles_by_how_little_is_missing(four: LayerSet) -> None:
     easy = build_profile({"name": "Easy", "requirements": {"min_area_ha": 10}})
     hard = _lead()
-    small = build_profile({"name": "Small grid", "parameters": GRID_RADIUS, "requirements": {"min_grid_capacity_mw": 12}})
+    small = build_profile(
+        {"name": "Small grid", "parameters": GRID_RADIUS, "requirements": {"min_grid_capacity_mw": 12}}
+    )
     found = fit(evaluate_profiles([hard, small, easy], four), ["1980:C"])
     # C passes Easy; misses 2 MW of 12 for Small grid (1 miss); misses two for Lead
     assert found.table["profile"].tolist() == ["Easy", "Small grid", "Lead"]
@@ -172,7 +174,9 @@ def parcels() -> LayerSet:
     return _layers(
         [
             plot_row("A1", "1980", _at(0, 0, 400, 300), 12.0, price_sek_m2=300.0),
-            plot_row("A2", "1980", _at(500, 0, 900, 300), 10.0, plan_status="antagen", owner="privat", price_sek_m2=400.0),
+            plot_row(
+                "A2", "1980", _at(500, 0, 900, 300), 10.0, plan_status="antagen", owner="privat", price_sek_m2=400.0
+            ),
             plot_row("A3", "1980", _at(1300, 0, 1700, 300), 10.0),  # 400 m from A2: too far
             plot_row("A4", "1981", _at(0, 350, 400, 650), 10.0),  # 50 m from A1, another municipality
             plot_row("A5", "1980", _at(-450, 0, -50, 300), 10.0, zoning="Z"),  # 50 m from A1, zoning Z
@@ -289,9 +293,7 @@ def test_sensitivity_rank_ranges_match_a_hand_computation() -> None:
 
 
 def test_sensitivity_with_small_change_is_stable() -> None:
-    profile = build_profile(
-        {"name": "W", "preferences": {"area_ha": {"weight": 1, "full_at": 100, "zero_at": 0}}}
-    )
+    profile = build_profile({"name": "W", "preferences": {"area_ha": {"weight": 1, "full_at": 100, "zero_at": 0}}})
     sites = [{"plot_id": f"s{i}", "passed": True, "area_ha": 10.0 * i} for i in range(1, 5)]
     ranges = sensitivity(_result(profile, sites), change=0.25)
     assert all(r.stable for r in ranges)  # one preference: weights cannot reorder

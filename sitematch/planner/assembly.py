@@ -13,6 +13,8 @@ risk class the worst (lowest). The single plots stay candidates too.
 
 from __future__ import annotations
 
+import contextlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -148,8 +150,6 @@ def assembled_sites(sites: gpd.GeoDataFrame, layers: LayerSet | None, profile: P
     for c in plot_cols:  # keep the plots' dtypes where the merge allows
         if c in (s.AREA_HA, "price_sek_m2", s.MIFO_RISK_CLASS):
             continue
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             out[c] = out[c].astype(sites[c].dtype)
-        except (TypeError, ValueError):
-            pass
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geometry, crs=sites.crs), crs=sites.crs)

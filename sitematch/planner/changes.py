@@ -133,12 +133,13 @@ def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, s
         where = names.get(muni, muni)
         what = "zoning" if column == s.ZONING else "plan status"
         n = len(plots)
+        them = "them" if n != 1 else "it"
         rows.append(
             (
                 "plan",
                 where,
                 f"a plan change ({what} {value} to {target}) on {n} plot{'s' if n != 1 else ''} in {where} "
-                f"would let {'them' if n != 1 else 'it'} pass {len(profiles)} profile{'s' if len(profiles) != 1 else ''}",
+                f"would let {them} pass {len(profiles)} profile{'s' if len(profiles) != 1 else ''}",
                 np.nan,
                 "",
                 n,

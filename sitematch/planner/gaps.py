@@ -119,9 +119,7 @@ def gap_summary(
                         if scope == "county"
                         else munis.get(str(key), str(key))
                     )
-                    rows.append(
-                        (result.profile.name, req.key, req.describe(), scope, str(key), name, *r.to_list())
-                    )
+                    rows.append((result.profile.name, req.key, req.describe(), scope, str(key), name, *r.to_list()))
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     for c in ("sites", "passing", "excluded", "only_miss"):
         table[c] = table[c].astype(int)

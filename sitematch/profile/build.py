@@ -418,5 +418,7 @@ def _assembly(b: _Builder, raw: Any) -> Assembly | None:
             raise b.unknown_key(("assembly", str(k)), str(k), list(ASSEMBLY_KEYS))
     gap = b.number(("assembly", "max_gap_m"), raw.get("max_gap_m", 200))
     if not 0 <= gap <= 5000:
-        raise b.error(("assembly", "max_gap_m"), f"metres between 0 and 5000 (plots that far apart are not one site), got {gap!r}")
+        raise b.error(
+            ("assembly", "max_gap_m"), f"metres between 0 and 5000 (plots that far apart are not one site), got {gap!r}"
+        )
     return Assembly(max_gap_m=float(gap))
