@@ -150,3 +150,47 @@ def _binding(table: pd.DataFrame) -> pd.DataFrame:
 
     best["sentence"] = best.apply(sentence, axis=1) if len(best) else pd.Series(dtype=object)
     return best.sort_values(["profile", "scope", "code"]).reset_index(drop=True)
+
+
+def municipality_overview(results: Sequence[MatchResult]) -> pd.DataFrame:
+    """Per municipality: its sites and hectares, those fitting at least one profile, and those one
+    requirement away from some profile (and fitting none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by kommunkod: ``sites``, ``ha``, ``fits_sites``, ``fits_ha``, ``one_miss_sites``,
+        ``one_miss_ha``, ``fits_profiles`` (how many profiles at least one of its sites fits).
+    """
+    frames = []
+    for r in results:
+        sites = r.sites
+        frames.append(
+            pd.DataFrame(
+                {
+                    "plot_id": sites[s.PLOT_ID].astype(str).to_numpy(),
+                    "code": sites[s.MUNICIPALITY_CODE].astype(str).to_numpy(),
+                    "ha": pd.to_numeric(sites[s.AREA_HA], errors="coerce").fillna(0.0).to_numpy(dtype=float),
+                    "fits": sites[PASSED].to_numpy(dtype=bool),
+                    "one": sites[N_MISSED].to_numpy(dtype=int) == 1,
+                    "profile": r.profile.name,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame()
+    long = pd.concat(frames, ignore_index=True)
+    per_site = long.groupby("plot_id").agg(
+        code=("code", "first"), ha=("ha", "first"), fits=("fits", "any"), one=("one", "any")
+    )
+    per_site["one"] &= ~per_site["fits"]
+    out = per_site.groupby("code").agg(
+        sites=("ha", "size"),
+        ha=("ha", "sum"),
+        fits_sites=("fits", "sum"),
+        one_miss_sites=("one", "sum"),
+    )
+    out["fits_ha"] = per_site[per_site["fits"]].groupby("code")["ha"].sum().reindex(out.index).fillna(0.0)
+    out["one_miss_ha"] = per_site[per_site["one"]].groupby("code")["ha"].sum().reindex(out.index).fillna(0.0)
+    out["fits_profiles"] = long[long["fits"]].groupby("code")["profile"].nunique().reindex(out.index).fillna(0)
+    return out.astype({"fits_profiles": int})
