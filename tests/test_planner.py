@@ -82,9 +82,9 @@ def test_fit_gaps_in_words_and_numbers(four: LayerSet) -> None:
     rows = found.table.set_index("plot_id")
     assert rows.loc["1980:A", "passed"] and rows.loc["1980:A", "lacks"] == ""
     # B: 4 ha of 20 short (0.2) before 40 MW of 40 (1.0): smallest first
-    assert rows.loc["1980:B", "lacks"] == "needs 4 ha more area; needs 40 MW more grid capacity available"
+    assert rows.loc["1980:B", "lacks"] == "needs 4 ha more area; needs 40 MW more grid capacity"
     # C: 10 MW at S2 (30 short of 40), then the zoning: a plan change
-    assert rows.loc["1980:C", "lacks"] == "needs 30 MW more grid capacity available; zoning Z, needs J: a plan change"
+    assert rows.loc["1980:C", "lacks"] == "needs 30 MW more grid capacity; zoning Z, needs J: a plan change"
     assert rows.loc["1980:E", "lacks"] == "price unknown: ask the municipality (price at most 500 SEK/m²)"
     gaps = found.gaps.set_index(["plot_id", "requirement"])
     assert gaps.loc[("1980:C", "min_grid_capacity_mw"), "missing"] == pytest.approx(30.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -49,12 +49,15 @@ class FitResult:
         Profile names, in the order given.
     sectors : dict of str to str
         Each profile's sector.
+    confidential : set of str
+        Profiles of confidential leads: pages for municipalities name them only by sector.
     """
 
     table: pd.DataFrame
     gaps: pd.DataFrame
     profiles: list[str]
     sectors: dict[str, str]
+    confidential: set[str] = field(default_factory=set)
 
     def for_site(self, plot_id: str) -> pd.DataFrame:
         """The rows of one site."""
@@ -139,6 +142,7 @@ def fit(results: Sequence[MatchResult], plot_ids: Sequence[str] | None = None) -
         gaps=pd.concat(gap_frames, ignore_index=True) if gap_frames else pd.DataFrame(),
         profiles=[r.profile.name for r in results],
         sectors={r.profile.name: r.profile.sector for r in results},
+        confidential={r.profile.name for r in results if r.profile.lead.confidential},
     )
 
 

@@ -44,14 +44,14 @@ def gap_words(req: Requirement, value: object, outcome: str, why: str = "") -> t
     --------
     >>> from sitematch.profile import Requirement
     >>> gap_words(Requirement("grid_capacity_mw", "min", 40.0, "min_grid_capacity_mw"), 20.0, "failed")
-    (20.0, 'needs 20 MW more grid capacity available')
+    (20.0, 'needs 20 MW more grid capacity')
     >>> gap_words(Requirement("distance_to_port_m", "max", 80000.0, "max_distance_to_port_m"), 118000.0, "failed")
     (38000.0, 'port 38.0 km too far')
     >>> gap_words(Requirement("zoning", "in", ("J",), "zoning"), "Z", "failed")
     (nan, 'zoning Z, needs J: a plan change')
     """
     c: Criterion = req.criterion
-    label = _lower_first(c.label.split(" (")[0])
+    label = _lower_first(c.label.split(" (")[0].removesuffix(" available"))
     if outcome == "unknown":
         return np.nan, f"{label} unknown: ask the municipality ({_lower_first(req.describe())})"
     if req.numeric:
