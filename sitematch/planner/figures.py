@@ -79,8 +79,7 @@ def heat_map(
     scores, misses = scores.loc[order].head(MAX_ROWS), misses.loc[order].head(MAX_ROWS)
     n, k = scores.shape
     fig, ax = plt.subplots(figsize=(1.6 + 1.1 * k, 1.4 + 0.28 * n))
-    cmap = plt.get_cmap("YlGn").copy()
-    cmap.set_bad("#e2e8f0")
+    cmap = plt.get_cmap("YlGn").with_extremes(bad="#e2e8f0")
     data = np.ma.masked_invalid(scores.to_numpy(dtype=float))
     im = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=100)
     for i in range(n):
@@ -103,11 +102,15 @@ def heat_map(
     ax.xaxis.tick_top()
     rows = [(labels or {}).get(str(p), str(p)) for p in scores.index]
     ax.set_yticks(range(n), rows, fontsize=7)
-    ax.set_title(title or "Which kinds of investment each site fits", fontsize=9, pad=36, loc="left")
+    ax.set_title(
+        (title or "Which kinds of investment each site fits") + "\ngrey: does not fit (−N: requirements it misses)",
+        fontsize=9,
+        pad=44,
+        loc="left",
+    )
     bar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label("score where the site fits (0–100)", fontsize=7)
     bar.ax.tick_params(labelsize=7)
-    fig.text(0.01, 0.0, "grey: does not fit; −N = requirements missed", fontsize=7, color="#4a5568")
     out = _save(fig, paths)
     plt.close(fig)
     return out

@@ -222,6 +222,7 @@ def kartbild(
 
     popups = [popup(c) for c in codes]
     disp = to_display(munis[[s.GEOMETRY]], 200.0)
+    legends: list[str] = []
     for label, column, show in (
         ("Land one requirement away (ha)", "one_miss_ha", True),
         ("Land that fits at least one lead (ha)", "fits_ha", False),
@@ -254,12 +255,16 @@ def kartbild(
             f"{bounds[i]:.0f}–{bounds[i + 1]:.0f} ha" if i + 1 < len(bounds) else f"over {bounds[i]:.0f} ha"
             for i in range(len(bounds))
         ]
-        legend = "".join(
-            f"<div><span class='sm-key' style='background:{CLASS_COLOURS[i]}'></span> {esc(k)}</div>"
-            for i, k in enumerate(keys[: len(CLASS_COLOURS)])
+        legends.append(
+            f"<div><b>{esc(label)}</b></div>"
+            + "".join(
+                f"<div><span class='sm-key' style='background:{CLASS_COLOURS[i]}'></span> {esc(k)}</div>"
+                for i, k in enumerate(keys[: len(CLASS_COLOURS)])
+            )
         )
-        if show:
-            Panel(f"<b>Kartbild: {esc(label)}</b>{legend}", "bottomright", "sm-legend").add_to(m)
+    Panel(
+        "<b>Kartbild</b> (choose the picture in the layers box)" + "".join(legends), "bottomright", "sm-legend"
+    ).add_to(m)
     place_labels(layers).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if len(munis):

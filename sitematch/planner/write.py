@@ -56,7 +56,7 @@ def write_fit(
     sites = sites[sites[s.PLOT_ID].isin(set(found.table[s.PLOT_ID]))]
     if pictures:
         say("opportunity matrix picture")
-        labels = {str(p): f"{p} {str(n)[:28]}" for p, n in zip(sites[s.PLOT_ID], sites[s.NAME], strict=True)}
+        labels = {str(p): f"{p} {_cut(str(n), 28)}" for p, n in zip(sites[s.PLOT_ID], sites[s.NAME], strict=True)}
         out += heat_map(found, [folder / "opportunity_matrix.png", folder / "opportunity_matrix.svg"], labels=labels)
     if with_map:
         say("fit map")
@@ -140,3 +140,7 @@ def _county_names(layers: LayerSet) -> dict[str, str]:
         return {}
     pairs = munis[[s.COUNTY_CODE, s.COUNTY_NAME]].dropna().drop_duplicates(s.COUNTY_CODE)
     return dict(zip(pairs[s.COUNTY_CODE].astype(str), pairs[s.COUNTY_NAME].astype(str), strict=True))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
