@@ -109,29 +109,31 @@ def render_sheet(
                 what = f"{_e(r.requirement_words)} — utesluter {r.excluded_ha:.0f} ha ({r.excluded} områden)"
             items.append(f"<li><b>{_e(_lead_name(found, r.profile, secret))}</b>: {what}</li>")
         out.append(f"<h2>Vad som håller tillbaka (det avgörande kravet per typ)</h2><ul>{''.join(items)}</ul>")
+    by_site: dict[str, list[dict]] = {}
+    for rec in t.to_dict("records"):
+        by_site.setdefault(str(rec[s.PLOT_ID]), []).append(rec)
     if layers is not None and len(mine):
-        fits = t.groupby(s.PLOT_ID)["passed"].sum()
         marks = [
-            (str(i + 1), g, "#276749" if fits.get(str(pid), 0) else "#a0aec0")
+            (str(i + 1), g, "#276749" if any(r["passed"] for r in by_site.get(str(pid), [])) else "#a0aec0")
             for i, (pid, g) in enumerate(zip(mine[s.PLOT_ID], mine.geometry, strict=True))
         ]
         out.append(f"<div class='map'>{overview_map(layers, marks, width=560)}</div>")
     out.append("<h2>Områdena</h2><table><tr><th>#</th><th>område</th><th>ha</th><th>passar</th><th>saknar</th></tr>")
-    for i, (_, site) in enumerate(mine.iterrows()):
-        pid = str(site[s.PLOT_ID])
-        rows = t[t[s.PLOT_ID] == pid]
+    titles = mine[s.NAME].tolist() if s.NAME in mine.columns else [None] * len(mine)
+    for i, (pid, title, area) in enumerate(zip(mine[s.PLOT_ID].astype(str), titles, mine[s.AREA_HA], strict=True)):
+        recs = by_site.get(pid, [])
         fit = "".join(
-            f"<li class='fit'>{_e(_lead_name(found, r.profile, secret))} (#{int(r.rank)})</li>"
-            for r in rows[rows["passed"]].itertuples()
+            f"<li class='fit'>{_e(_lead_name(found, r['profile'], secret))} (#{int(r['rank'])})</li>"
+            for r in recs
+            if r["passed"]
         )
         lack = "".join(
-            f"<li>{_e(_lead_name(found, r.profile, secret))}: {_e(r.lacks)}</li>"
-            for r in rows[~rows["passed"]].head(3).itertuples()
+            f"<li>{_e(_lead_name(found, r['profile'], secret))}: {_e(r['lacks'])}</li>"
+            for r in [r for r in recs if not r["passed"]][:3]
         )
-        title = site.get(s.NAME) or pid
         out.append(
-            f"<tr><td>{i + 1}</td><td>{_e(title)}<div class='muted'>{_e(pid)}</div></td>"
-            f"<td>{_e(round(float(site[s.AREA_HA]), 1))}</td><td><ul>{fit or '—'}</ul></td>"
+            f"<tr><td>{i + 1}</td><td>{_e(title or pid)}<div class='muted'>{_e(pid)}</div></td>"
+            f"<td>{_e(round(float(area), 1))}</td><td><ul>{fit or '—'}</ul></td>"
             f"<td><ul>{lack}</ul></td></tr>"
         )
     out.append(
@@ -163,8 +165,28 @@ def write_sheets(
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    tables = dict(tuple(found.table.groupby(s.MUNICIPALITY_CODE)))
+    site_groups = dict(tuple(sites.groupby(sites[s.MUNICIPALITY_CODE].astype(str))))
+    per = binding[binding["scope"] == "municipality"]
+    bindings = dict(tuple(per.groupby("code")))
     for code in codes:
-        page = render_sheet(code, found, binding, overview, sites, layers, names=names, confidential=confidential)
+        part = FitResult(
+            table=tables.get(code, found.table.iloc[:0]),
+            gaps=found.gaps.iloc[:0],
+            profiles=found.profiles,
+            sectors=found.sectors,
+            confidential=found.confidential,
+        )
+        page = render_sheet(
+            code,
+            part,
+            bindings.get(code, per.iloc[:0]),
+            overview,
+            site_groups.get(code, sites.iloc[:0]),
+            layers,
+            names=names,
+            confidential=confidential,
+        )
         safe = "".join(ch for ch in code if ch.isalnum())[:12] or "kommun"
         written.append(write_text_atomic(folder / f"{safe}.html", page))
         if pdf:

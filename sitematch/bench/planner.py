@@ -1,0 +1,120 @@
+"""Timing the planner's questions (``sitematch fit`` / ``sitematch gaps``) for ``make bench``.
+
+- On the bundled region: ``sitematch gaps scenarios/*.yaml`` from a shell (wall time, every
+  file it writes: tables, chart, kartbild, the municipality sheets), best of 2.
+- On synthetic national data (``synthetic.py``, 100,000 sites by default) with the six sector
+  archetypes in ``scenarios/``: one full evaluation per profile, then fit over every site, the
+  gap summary and the smallest changes — against one ordinary match per profile (what an
+  adviser's six runs cost).
+
+Writes ``bench/planner.md``; :func:`sitematch.bench.report.report` includes it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sitematch import settings
+
+SECTION = "## Planner: fit and gaps (issue 23)"
+
+
+def _scenarios() -> list[Path]:
+    from sitematch.cli_planner import bundled_scenarios
+
+    return sorted(bundled_scenarios().glob("*.yaml"))
+
+
+def gaps_command_seconds(repeats: int = 2) -> float:
+    """Wall time of ``sitematch gaps <the six archetypes>`` on the bundled region, from a shell."""
+    best = float("inf")
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "sitematch.cli", "gaps", *map(str, _scenarios()), "--out", str(Path(tmp) / "g")],
+                check=True,
+                capture_output=True,
+                cwd=tmp,
+            )
+            best = min(best, time.perf_counter() - t)
+    return best
+
+
+def synthetic_seconds(n: int, say: Callable[[str], None] = print) -> dict[str, float]:
+    """Planner vs one match per profile on ``n`` synthetic sites × the six archetypes (warm indexes)."""
+    from sitematch.bench.synthetic import synthetic_layers
+    from sitematch.match import match
+    from sitematch.planner import evaluate_profiles, fit, gap_summary, smallest_changes
+    from sitematch.profile import load_profile
+
+    layers = synthetic_layers(n)
+    profiles = [load_profile(p, registry=layers.registry) for p in _scenarios()]
+    say(f"planner: warming indexes on {n:,} sites")
+    match(profiles[0], layers)  # indexes and screens are built once per layer set: not timed
+    out: dict[str, float] = {"n": float(n), "profiles": float(len(profiles))}
+    t = time.perf_counter()
+    for p in profiles:
+        match(p, layers)
+    out["matches_s"] = time.perf_counter() - t
+    say("planner: one full evaluation per profile")
+    t = time.perf_counter()
+    results = evaluate_profiles(profiles, layers)
+    out["evaluate_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    found = fit(results)
+    out["fit_s"] = time.perf_counter() - t
+    out["fit_rows"] = float(len(found.table))
+    t = time.perf_counter()
+    gap_summary(results, layers.municipality_names)
+    out["gaps_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    smallest_changes(results, layers)
+    out["changes_s"] = time.perf_counter() - t
+    out["staged_above"] = float(settings.staged_above)
+    return out
+
+
+def planner_lines(gaps_s: float, syn: dict[str, float]) -> list[str]:
+    """The report's section."""
+    total = syn["evaluate_s"] + syn["fit_s"] + syn["gaps_s"] + syn["changes_s"]
+    n, k = int(syn["n"]), int(syn["profiles"])
+    return [
+        SECTION,
+        "",
+        f"`sitematch gaps scenarios/*.yaml` on the bundled region, from a shell, writing every table, the chart, "
+        f"the kartbild and the municipality sheets (HTML), best of 2: **{gaps_s:.1f} s** "
+        f"({'met' if gaps_s < 10 else 'NOT met'}: under 10 s).",
+        "",
+        f"{n:,} synthetic sites × {k} sector archetypes (`sitematch/bench/planner.py`), indexes warm: "
+        f"one full evaluation per profile {syn['evaluate_s']:.2f} s; then fit over every site "
+        f"({int(syn['fit_rows']):,} site × profile rows, with every gap in words) {syn['fit_s']:.2f} s; the gap "
+        f"summary {syn['gaps_s']:.2f} s; the smallest changes {syn['changes_s']:.2f} s — **{total:.2f} s** in "
+        f"all, against **{syn['matches_s']:.2f} s** for one ordinary match per profile "
+        f"(staged above {int(syn['staged_above']):,} sites; the planner evaluates fully, every requirement for "
+        'every site, so that "excludes on its own" and "only miss" are known everywhere).',
+        "",
+    ]
+
+
+def bench_planner(n: int = 100_000, *, out: Path = Path("bench/planner.md"), say: Callable[[str], None] = print) -> str:
+    """Run both timings and write ``out``; return the section's text."""
+    say("planner: sitematch gaps on the bundled region")
+    gaps_s = gaps_command_seconds()
+    syn = synthetic_seconds(n, say)
+    text = "\n".join(planner_lines(gaps_s, syn))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return text
+
+
+def planner_section(path: Path) -> list[str]:
+    """The section written by :func:`bench_planner` (``bench/planner.md``), or nothing if absent."""
+    if not path.is_file():
+        return []
+    return [*path.read_text(encoding="utf-8").splitlines(), ""]
