@@ -321,3 +321,17 @@ def test_pareto_front_is_the_non_dominated_set() -> None:
     rows2 = [{"plot_id": p, "area_ha": a, "distance_to_port_m": g, "passed": True} for p, a, g, _ in rows[:3]]
     front2 = pareto_front(_result(profile, rows2), "area_ha", "distance_to_port_m")
     assert sorted(front2["plot_id"]) == ["p2", "p3"]
+
+
+def test_fit_map_outlines_an_assembled_site_with_its_parts(parcels: LayerSet, tmp_path) -> None:
+    from sitematch.planner.maps import fit_map, write_map_html
+    from sitematch.planner.write import site_frame
+
+    results = evaluate_profiles([_assembling()], parcels)
+    found = fit(results, ["1980:A1+1980:A2", "1980:A3"])
+    every = site_frame(results)
+    shown = every[every["plot_id"].isin(["1980:A1+1980:A2", "1980:A3"])]
+    page = write_map_html(fit_map(found, shown, parcels, parts_of=every), tmp_path / "m.html").read_text("utf-8")
+    assert "Assembled sites (parts outlined)" in page and "Parts of assembled sites" in page
+    assert "part: 1980:A1" in page and "part: 1980:A2" in page
+    assert "assembled from 1980:A1, 1980:A2" in page

@@ -21,7 +21,16 @@ from sitematch import schema as s
 from sitematch._io import write_text_atomic
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import make_offline
-from sitematch.export._map_parts import CSS, Panel, esc, municipalities_layer, place_labels, to_display, with_csp
+from sitematch.export._map_parts import (
+    CSS,
+    Panel,
+    esc,
+    municipalities_layer,
+    place_labels,
+    to_display,
+    tooltip_layer,
+    with_csp,
+)
 from sitematch.layers.layerset import LayerSet
 from sitematch.planner.assembly import ID_JOIN
 from sitematch.planner.fit import FitResult
@@ -72,7 +81,12 @@ def _fit_popup(found: FitResult, plot_id: str, title: str, confidential: set[str
 
 
 def fit_map(
-    found: FitResult, sites: gpd.GeoDataFrame, layers: LayerSet, *, confidential: set[str] | None = None
+    found: FitResult,
+    sites: gpd.GeoDataFrame,
+    layers: LayerSet,
+    *,
+    confidential: set[str] | None = None,
+    parts_of: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The fit map of some sites (a layer per how many profiles they fit).
 
@@ -85,6 +99,8 @@ def fit_map(
         The region (the offline base).
     confidential : set of str, optional
         Profile names to show only by their sector.
+    parts_of : geopandas.GeoDataFrame, optional
+        Where to find the parts of assembled sites (default ``sites``).
     """
     secret = confidential or set()
     m = _base(layers)
@@ -141,6 +157,19 @@ def fit_map(
                 popup=folium.Popup(popup, max_width=POPUP["max_width"]),
             ).add_to(group)
         group.add_to(m)
+    if assembled.any():  # each assembled site's parts, outlined (the union hides where touching parts meet)
+        part_ids = sorted({p for pid in sites.loc[assembled, s.PLOT_ID].astype(str) for p in pid.split(ID_JOIN)})
+        parts = parts_of if parts_of is not None else sites
+        parts = parts[parts[s.PLOT_ID].astype(str).isin(part_ids)].drop_duplicates(s.PLOT_ID)
+        if len(parts):
+            group = folium.FeatureGroup(name="Parts of assembled sites", show=True)
+            tooltip_layer(
+                to_display(parts[[s.GEOMETRY]], 5.0),
+                parts[s.PLOT_ID].map(lambda p: f"part: {esc(p)}"),
+                name="parts",
+                style=lambda _f: {"color": "#6b46c1", "weight": 1.5, "fill": False},
+            ).add_to(group)
+            group.add_to(m)
     legend = "".join(
         f"<div><span class='sm-key' style='background:{c}'></span> {label}</div>"
         for c, label in zip(FIT_COLOURS, ("fits no profile", "fits 1", "fits 2", "fits 3 or more"), strict=True)

@@ -52,8 +52,8 @@ def write_fit(
     out = [_write_table(table, folder / "fit.csv", dialect), _write_table(found.gaps, folder / "fit_gaps.csv", dialect)]
     matrix = opportunity_matrix(found).reset_index()
     out.append(_write_table(matrix, folder / "opportunity_matrix.csv", dialect))
-    sites = site_frame(results)
-    sites = sites[sites[s.PLOT_ID].isin(set(found.table[s.PLOT_ID]))]
+    every = site_frame(results)
+    sites = every[every[s.PLOT_ID].isin(set(found.table[s.PLOT_ID]))]
     if pictures:
         say("opportunity matrix picture")
         labels = {str(p): f"{p} {_cut(str(n), 28)}" for p, n in zip(sites[s.PLOT_ID], sites[s.NAME], strict=True)}
@@ -61,7 +61,9 @@ def write_fit(
     if with_map:
         say("fit map")
         out.append(
-            write_map_html(fit_map(found, sites, layers, confidential=found.confidential), folder / "fit_map.html")
+            write_map_html(
+                fit_map(found, sites, layers, confidential=found.confidential, parts_of=every), folder / "fit_map.html"
+            )
         )
     return out
 
