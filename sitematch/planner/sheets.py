@@ -17,7 +17,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
-from sitematch.export._svgmap import overview_map
+from sitematch.export._svgmap import _Canvas
 from sitematch.layers.layerset import LayerSet
 from sitematch.planner.fit import FitResult
 
@@ -117,7 +117,7 @@ def render_sheet(
             (str(i + 1), g, "#276749" if any(r["passed"] for r in by_site.get(str(pid), [])) else "#a0aec0")
             for i, (pid, g) in enumerate(zip(mine[s.PLOT_ID], mine.geometry, strict=True))
         ]
-        out.append(f"<div class='map'>{overview_map(layers, marks, width=560)}</div>")
+        out.append(f"<div class='map'>{municipality_map(layers, code, marks)}</div>")
     out.append("<h2>Områdena</h2><table><tr><th>#</th><th>område</th><th>ha</th><th>passar</th><th>saknar</th></tr>")
     titles = mine[s.NAME].tolist() if s.NAME in mine.columns else [None] * len(mine)
     for i, (pid, title, area) in enumerate(zip(mine[s.PLOT_ID].astype(str), titles, mine[s.AREA_HA], strict=True)):
@@ -141,6 +141,34 @@ def render_sheet(
         "formuleringar från matchningen). Eldata är indikativa och daterade.</p></body></html>"
     )
     return "".join(out)
+
+
+def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object, str]], width: int = 560) -> str:
+    """An SVG map of one municipality (its neighbours faint) with its plots numbered: (label, geometry, colour)."""
+    import numpy as np
+    import shapely
+
+    munis = layers.get("municipalities")
+    geoms = [g for _, g, _ in marks]
+    own = None
+    if munis is not None:
+        hit = munis[munis[s.MUNICIPALITY_CODE].astype(str) == code]
+        own = hit.geometry.iloc[0] if len(hit) else None
+    area = own if own is not None else shapely.GeometryCollection(geoms).buffer(5000)
+    canvas = _Canvas(tuple(area.buffer(2000).bounds), width, int(width * 0.7))  # type: ignore[arg-type]
+    if munis is not None:
+        near = munis.iloc[munis.sindex.query(canvas.box, predicate="intersects")]
+        simple = near.geometry.simplify(150).to_numpy()
+        mine = (near[s.MUNICIPALITY_CODE].astype(str) == code).to_numpy()
+        canvas.shapes(simple[~mine], 'fill="#f7fafc" stroke="#cbd5e0" stroke-width="0.6"')
+        canvas.shapes(simple[mine], 'fill="#ebf4ff" stroke="#4299e1" stroke-width="1.2"')
+    for label, geom, colour in reversed(marks):
+        point = geom.representative_point()  # type: ignore[attr-defined]
+        canvas.points([point], colour, 6)
+        ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
+        canvas.label(x + 7, y + 4, label, 10, "bold")
+    canvas.scale_bar()
+    return canvas.svg("the municipality's plots")
 
 
 def write_sheets(
