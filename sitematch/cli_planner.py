@@ -320,8 +320,10 @@ def _print_gaps(summary: Any, changes: Any, layers: Any, profiles: list[Any], sh
     screen.print(f"  {legend}. *: no site misses only that one (it excludes the most land).", highlight=False)
     del registry
     if len(changes):
-        screen.print("[bold]Smallest changes that would open most land[/]", highlight=False)
-        for r in changes.head(shown).itertuples():
+        from sitematch.planner.changes import headline_changes
+
+        screen.print("[bold]Smallest changes that would open most land[/] (all in changes.csv)", highlight=False)
+        for r in headline_changes(changes, shown).itertuples():
             screen.print(f"  • {plain(r.change)} ({r.ha:.0f} ha)", highlight=False)
 
 

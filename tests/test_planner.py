@@ -150,6 +150,7 @@ def test_one_substation_upgrade_opens_exactly_three_plots() -> None:
     assert row["plot_ids"] == "1980:F1, 1980:F2, 1980:F3"
     assert row["ha"] == pytest.approx(66.0)
     assert row["change"] == "+30 MW at S2 would let 3 plots pass 1 profile"
+    assert row["pairs"] == 3
 
 
 def test_plan_change_suggestion_names_the_plots(four: LayerSet) -> None:

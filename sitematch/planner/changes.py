@@ -26,7 +26,19 @@ from sitematch.planner.shortfalls import PLAN_CRITERIA
 from sitematch.result import CHECK_PREFIX, N_MISSED, MatchResult
 
 #: Columns of :func:`smallest_changes`.
-CHANGE_COLUMNS = ("kind", "where", "change", "amount", "unit", "plots", "plot_ids", "profiles", "profile_names", "ha")
+CHANGE_COLUMNS = (
+    "kind",
+    "where",
+    "change",
+    "amount",
+    "unit",
+    "plots",
+    "plot_ids",
+    "profiles",
+    "profile_names",
+    "ha",
+    "pairs",
+)
 
 
 def _only_miss(result: MatchResult, key: str) -> np.ndarray:
@@ -99,6 +111,7 @@ def grid_upgrades(results: Sequence[MatchResult], layers: LayerSet) -> pd.DataFr
                     len(profiles),
                     "; ".join(profiles),
                     ha,
+                    len({(it[1], it[2]) for it in opened}),
                 )
             )
     return pd.DataFrame(rows_out, columns=list(CHANGE_COLUMNS))
@@ -123,7 +136,8 @@ def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, s
                 strict=True,
             ):
                 k = (muni, req.column, value, target)
-                entry = opened.setdefault(k, {"plots": {}, "profiles": set()})
+                entry = opened.setdefault(k, {"plots": {}, "profiles": set(), "pairs": 0})
+                entry["pairs"] = int(entry["pairs"]) + 1  # type: ignore[call-overload]
                 entry["plots"][pid] = float(area)  # type: ignore[index]
                 entry["profiles"].add(result.profile.name)  # type: ignore[union-attr]
     rows = []
@@ -147,6 +161,7 @@ def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, s
                 len(profiles),
                 "; ".join(profiles),
                 sum(plots.values()),
+                int(e["pairs"]),  # type: ignore[call-overload]
             )
         )
     return pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
@@ -176,3 +191,26 @@ def smallest_changes(results: Sequence[MatchResult], layers: LayerSet) -> pd.Dat
     out["_amount"] = out["amount"].fillna(0.0)
     out = out.sort_values(["plots", "profiles", "_amount", "where"], ascending=[False, False, True, True])
     return out.drop(columns="_amount").reset_index(drop=True)
+
+
+def headline_changes(changes: pd.DataFrame, n: int = 8) -> pd.DataFrame:
+    """A short list for people: per place, its smallest step and the step opening the most
+    (site, profile) pairs; places opening the most first.
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        :func:`smallest_changes`.
+    n : int
+        Rows at most.
+    """
+    if changes.empty:
+        return changes
+    keep = []
+    order = changes.groupby("where")["pairs"].max().sort_values(ascending=False, kind="stable").index
+    for where in order:
+        rows = changes[changes["where"] == where]
+        smallest = rows.sort_values(["amount", "pairs"], ascending=[True, False]).index[0]
+        most = rows.sort_values(["pairs", "amount"], ascending=[False, True]).index[0]
+        keep += [smallest] if smallest == most else [smallest, most]
+    return changes.loc[keep].head(n)

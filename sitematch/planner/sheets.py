@@ -103,10 +103,12 @@ def render_sheet(
     if len(rows):
         items = []
         for r in rows.itertuples():
+            n_only = f"{r.only_miss} område{'n' if r.only_miss != 1 else ''}"
+            n_excl = f"{r.excluded} område{'n' if r.excluded != 1 else ''}"
             if r.only_miss:
-                what = f"{_e(r.requirement_words)} — enda bristen för {r.only_miss_ha:.0f} ha ({r.only_miss} områden)"
+                what = f"{_e(r.requirement_words)} — enda bristen för {r.only_miss_ha:.0f} ha ({n_only})"
             else:
-                what = f"{_e(r.requirement_words)} — utesluter {r.excluded_ha:.0f} ha ({r.excluded} områden)"
+                what = f"{_e(r.requirement_words)} — utesluter {r.excluded_ha:.0f} ha ({n_excl})"
             items.append(f"<li><b>{_e(_lead_name(found, r.profile, secret))}</b>: {what}</li>")
         out.append(f"<h2>Vad som håller tillbaka (det avgörande kravet per typ)</h2><ul>{''.join(items)}</ul>")
     by_site: dict[str, list[dict]] = {}

@@ -62,8 +62,9 @@ def gap_words(req: Requirement, value: object, outcome: str, why: str = "") -> t
         if c.display == "distance":
             what = label.removeprefix("distance to ")
             return amount, f"{what} {format_value(c, amount)} too far"
-        if c.display == "class":
-            return amount, f"{label} {format_value(c, x)}, needs {req.describe().split(' ', 1)[-1].lower()}"
+        if c.display == "class":  # "MIFO risk class 2, needs at least class 3"
+            word = "at least" if req.op == "min" else "at most"
+            return amount, f"{label.removesuffix(' class')} {format_value(c, x)}, needs {word} {format_value(c, t)}"
         if req.op == "min":
             return amount, f"needs {format_value(c, amount)} more {label}"
         return amount, f"{label} {format_value(c, amount)} over the limit"
