@@ -12,6 +12,7 @@ Writes ``bench/planner.md``; :func:`sitematch.bench.report.report` includes it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -80,8 +81,8 @@ def synthetic_seconds(n: int, say: Callable[[str], None] = print) -> dict[str, f
     return out
 
 
-def planner_lines(gaps_s: float, syn: dict[str, float]) -> list[str]:
-    """The report's section."""
+def planner_lines(gaps_s: float, syn: dict[str, float], load: float | None = None) -> list[str]:
+    """The report's section (``load``: the machine's 1-minute load average when measured)."""
     total = syn["evaluate_s"] + syn["fit_s"] + syn["gaps_s"] + syn["changes_s"]
     n, k = int(syn["n"]), int(syn["profiles"])
     return [
@@ -107,7 +108,7 @@ def bench_planner(n: int = 100_000, *, out: Path = Path("bench/planner.md"), say
     say("planner: sitematch gaps on the bundled region")
     gaps_s = gaps_command_seconds()
     syn = synthetic_seconds(n, say)
-    text = "\n".join(planner_lines(gaps_s, syn))
+    text = "\n".join(planner_lines(gaps_s, syn, os.getloadavg()[0]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return text
