@@ -100,6 +100,11 @@ def planner_lines(gaps_s: float, syn: dict[str, float], load: float | None = Non
         f"(staged above {int(syn['staged_above']):,} sites; the planner evaluates fully, every requirement for "
         'every site, so that "excludes on its own" and "only miss" are known everywhere).',
         "",
+        *(
+            [f"Measured with a 1-minute load average of {load:.1f} on {os.cpu_count()} cores (a shared machine).", ""]
+            if load is not None
+            else []
+        ),
     ]
 
 
