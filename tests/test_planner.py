@@ -336,3 +336,20 @@ def test_fit_map_outlines_an_assembled_site_with_its_parts(parcels: LayerSet, tm
     assert "Assembled sites (parts outlined)" in page and "Parts of assembled sites" in page
     assert "part: 1980:A1" in page and "part: 1980:A2" in page
     assert "assembled from 1980:A1, 1980:A2" in page
+
+
+def test_headline_changes_keep_the_smallest_step_and_the_biggest_per_place() -> None:
+    from sitematch.planner.changes import CHANGE_COLUMNS, headline_changes
+
+    rows = [  # (where, amount, pairs)
+        ("S1", 3.0, 10),
+        ("S1", 15.0, 12),
+        ("S1", 55.0, 20),
+        ("S2", 5.0, 4),
+        ("S2", 9.0, 4),  # as many pairs as the smaller step: not shown
+    ]
+    frame = pd.DataFrame(
+        [{**dict.fromkeys(CHANGE_COLUMNS, ""), "where": w, "amount": a, "pairs": p} for w, a, p in rows]
+    )
+    head = headline_changes(frame)
+    assert list(zip(head["where"], head["amount"], strict=True)) == [("S1", 3.0), ("S1", 55.0), ("S2", 5.0)]
