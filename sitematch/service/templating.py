@@ -25,7 +25,7 @@ PAGE_CSP = (
 MENU = {
     "adviser": [("/match", "Match a lead"), ("/brownfield", "Brownfield")],
     "municipality": [("/municipality", "Our plots")],
-    "planner": [("/brownfield", "Brownfield")],
+    "planner": [("/brownfield", "Brownfield"), ("/planner/gaps", "What holds the region back")],
     "admin": [("/match", "Match a lead"), ("/brownfield", "Brownfield"), ("/accounts", "Accounts")],
 }
 
