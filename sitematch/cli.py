@@ -508,6 +508,7 @@ def _register_groups() -> None:
     """Add the command groups that live in their own modules."""
     from sitematch.bench.cli import bench
     from sitematch.cli_leads import leads
+    from sitematch.cli_planner import fit_cmd, gaps_cmd, robustness_cmd
     from sitematch.cli_plots import plots
     from sitematch.importers import cli as importers_cli
     from sitematch.service.cli import serve, users
@@ -517,6 +518,9 @@ def _register_groups() -> None:
     main.add_command(bench)
     main.add_command(serve)
     main.add_command(users)
+    main.add_command(fit_cmd)
+    main.add_command(gaps_cmd)
+    main.add_command(robustness_cmd)
     layers_group.add_command(importers_cli.import_cmd)
 
 

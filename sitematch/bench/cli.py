@@ -19,7 +19,12 @@ import click
 @click.option(
     "--dask-size", default=1_000_000, show_default=True, help="Plots for the Dask run, 1 and 2 workers (0: skip)."
 )
-def bench(sizes: str, out: Path, reference_limit: int, dask_size: int) -> None:
+@click.option(
+    "--planner-only",
+    is_flag=True,
+    help="Time only sitematch fit/gaps (bench/planner.md) and update that section of the report.",
+)
+def bench(sizes: str, out: Path, reference_limit: int, dask_size: int, planner_only: bool) -> None:
     """Time the engine against the obvious geopandas approach and write bench/results.md.
 
     \b
@@ -27,6 +32,21 @@ def bench(sizes: str, out: Path, reference_limit: int, dask_size: int) -> None:
       sitematch bench --sizes 10000,100000 --out /tmp/results.md
     """
     from sitematch.bench.run import run_bench
+
+    if planner_only:
+        from sitematch.bench.planner import SECTION, bench_planner
+
+        section = bench_planner(100_000, out=out.parent / "planner.md", say=lambda m: click.echo(f"… {m}", err=True))
+        text = out.read_text(encoding="utf-8") if out.is_file() else ""
+        if SECTION in text:  # replace the old section (up to the next heading)
+            head, rest = text.split(SECTION, 1)
+            tail = rest.split("\n## ", 1)
+            text = head + section + ("\n\n## " + tail[1] if len(tail) > 1 else "\n")
+        else:
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
+        out.write_text(text, encoding="utf-8")
+        click.echo(section)
+        return
 
     try:
         ns = tuple(int(x.replace("_", "")) for x in sizes.split(","))

@@ -216,6 +216,9 @@ def report(
         lines += report_lines(drive)
     lines += ["## Targets (issue 16)", "", *targets(timings, dask, startup), ""]
     lines += service_section(Path("bench/service.md"))
+    from sitematch.bench.planner import planner_section
+
+    lines += planner_section(Path("bench/planner.md"))
     return "\n".join(lines)
 
 

@@ -283,6 +283,9 @@ def run_bench(
     startup = startup_seconds()
     say(f"drive time: {drive_time_n:,} plots")
     drive = bench_drive_time(drive_time_n)
+    from sitematch.bench.planner import bench_planner
+
+    bench_planner(100_000, out=out.parent / "planner.md", say=say)
     text = report(timings, dask=dask, dask_n=dask_n, startup=startup, drive=drive)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

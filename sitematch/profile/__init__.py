@@ -30,10 +30,11 @@ Modules: :mod:`.model` (Profile, Requirement, Preference, Region, Parameters, Le
 
 from sitematch.profile.build import build_profile
 from sitematch.profile.jsonschema import profile_schema
-from sitematch.profile.model import Constraint, Lead, Parameters, Preference, Profile, Region, Requirement
+from sitematch.profile.model import Assembly, Constraint, Lead, Parameters, Preference, Profile, Region, Requirement
 from sitematch.profile.reader import load_profile, parse_profile, parse_profile_json
 
 __all__ = [
+    "Assembly",
     "Constraint",
     "Lead",
     "Parameters",

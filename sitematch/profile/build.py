@@ -15,7 +15,7 @@ from typing import Any
 from sitematch._suggest import did_you_mean
 from sitematch.criteria import BUILTIN, IF_UNKNOWN, WRONG_UNIT_SUFFIXES, Criterion, Registry
 from sitematch.errors import ProfileError
-from sitematch.profile.model import Lead, Parameters, Preference, Profile, Region, Requirement
+from sitematch.profile.model import Assembly, Lead, Parameters, Preference, Profile, Region, Requirement
 
 TOP_KEYS = (
     "name",
@@ -27,7 +27,9 @@ TOP_KEYS = (
     "requirements",
     "preferences",
     "near_miss_tolerance",
+    "assembly",
 )
+ASSEMBLY_KEYS = ("max_gap_m",)
 REGION_KEYS = ("members_only", "include_municipalities", "exclude_municipalities", "counties")
 PREFERENCE_KEYS = ("weight", "full_at", "zero_at", "shape", "scores")
 LEAD_KEYS = ("reference", "via", "company", "contact", "received", "confidential")
@@ -379,6 +381,7 @@ def build_profile(
     tol = b.number(("near_miss_tolerance",), raw.get("near_miss_tolerance", 0.25))
     if not 0 <= tol <= 1:
         raise b.error(("near_miss_tolerance",), f"a fraction between 0 and 1 (0.25 = within 25 %), got {tol!r}")
+    assembly = _assembly(b, raw.get("assembly"))
     lead = b.lead(raw.get("lead"))
     region = b.region(raw.get("region"))
     parameters, given = b.parameters(raw.get("parameters"))
@@ -397,7 +400,25 @@ def build_profile(
         requirements=requirements,
         preferences=preferences,
         near_miss_tolerance=tol,
+        assembly=assembly,
         path=path,
         given_parameters=given,
         warnings=tuple(b.warnings),
     )
+
+
+def _assembly(b: _Builder, raw: Any) -> Assembly | None:
+    """``assembly: {max_gap_m: 200}``: neighbouring plots offered together (absent: none)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise b.error(("assembly",), f"expected a mapping like {{max_gap_m: 200}}, got {_short(raw)}")
+    for k in raw:
+        if str(k) not in ASSEMBLY_KEYS:
+            raise b.unknown_key(("assembly", str(k)), str(k), list(ASSEMBLY_KEYS))
+    gap = b.number(("assembly", "max_gap_m"), raw.get("max_gap_m", 200))
+    if not 0 <= gap <= 5000:
+        raise b.error(
+            ("assembly", "max_gap_m"), f"metres between 0 and 5000 (plots that far apart are not one site), got {gap!r}"
+        )
+    return Assembly(max_gap_m=float(gap))

@@ -145,5 +145,11 @@ def profile_schema(registry: Registry | None = None) -> dict[str, Any]:
                 "additionalProperties": False,
             },
             "near_miss_tolerance": {"type": "number", "minimum": 0, "maximum": 1},
+            "assembly": {
+                "type": "object",
+                "description": "offer neighbouring plots together to reach the minimum area",
+                "properties": {"max_gap_m": {"type": "number", "minimum": 0, "maximum": 5000}},
+                "additionalProperties": False,
+            },
         },
     }

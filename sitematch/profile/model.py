@@ -235,6 +235,21 @@ class Lead:
 
 
 @dataclass(frozen=True)
+class Assembly:
+    """Plot assembly: neighbouring plots may be offered together to reach the lead's minimum area.
+
+    Two plots join when they are in the same municipality, at most ``max_gap_m`` apart, and
+    compatible in zoning and plan status (see :func:`sitematch.planner.assembled_sites`).
+    """
+
+    max_gap_m: float = 200.0
+
+    def to_data(self) -> dict[str, Any]:
+        """The option as a profile writes it."""
+        return {"max_gap_m": self.max_gap_m}
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated investor requirement profile."""
 
@@ -248,6 +263,7 @@ class Profile:
     requirements: tuple[Requirement, ...] = ()
     preferences: tuple[Preference, ...] = ()
     near_miss_tolerance: float = 0.25
+    assembly: Assembly | None = None
     path: Path | None = None
     given_parameters: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -267,7 +283,7 @@ class Profile:
 
     def to_data(self) -> dict[str, Any]:
         """The profile as plain data, as it would be written (YAML or JSON); reads back the same."""
-        return {
+        data = {
             "name": self.name,
             "sector": self.sector,
             "description": self.description,
@@ -278,6 +294,9 @@ class Profile:
             "preferences": {p.column: p.to_data() for p in self.preferences},
             "near_miss_tolerance": self.near_miss_tolerance,
         }
+        if self.assembly is not None:  # only when set: the digests of profiles without it stay as they were
+            data["assembly"] = self.assembly.to_data()
+        return data
 
     def digest(self) -> str:
         """A short hash of the profile's content (name and requirements included; file path not)."""

@@ -23,13 +23,20 @@ PAGE_CSP = (
 )
 #: The pages each role starts from, in the order the menu shows them.
 MENU = {
-    "adviser": [("/match", "Match a lead"), ("/leads", "Leads"), ("/brownfield", "Brownfield"), ("/kpi", "Figures")],
+    "adviser": [
+        ("/match", "Match a lead"),
+        ("/leads", "Leads"),
+        ("/brownfield", "Brownfield"),
+        ("/planner/gaps", "Gaps"),
+        ("/kpi", "Figures"),
+    ],
     "municipality": [("/municipality", "Our plots"), ("/requests", "Förfrågningar")],
-    "planner": [("/brownfield", "Brownfield"), ("/kpi", "Figures")],
+    "planner": [("/brownfield", "Brownfield"), ("/planner/gaps", "What holds the region back"), ("/kpi", "Figures")],
     "admin": [
         ("/match", "Match a lead"),
         ("/leads", "Leads"),
         ("/brownfield", "Brownfield"),
+        ("/planner/gaps", "Gaps"),
         ("/kpi", "Figures"),
         ("/accounts", "Accounts"),
     ],

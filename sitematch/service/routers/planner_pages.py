@@ -51,3 +51,25 @@ async def brownfield_page(
     sites = await run_in_threadpool(brownfield, svc, who)
     n_profiles = len(svc.records.profiles(who.user))
     return render(request, "brownfield.html", {"sites": sites, "n_profiles": n_profiles}, caller=who)
+
+
+def gaps(svc: Service, who: Caller) -> dict[str, Any]:
+    """The gap summary of the stored profiles the caller may see (kept until the data change)."""
+    from sitematch.service.planner_cache import gap_view
+
+    profiles = [p.profile(svc.registry) for p in svc.records.profiles(who.user)]
+
+    def work(step: Any) -> dict[str, Any]:
+        layers = open_layers(svc.config.layers, svc.config.store)
+        step("layers")
+        return gap_view(layers, profiles)
+
+    return run_limited(work, "the gap summary")  # type: ignore[no-any-return]
+
+
+@router.get("/planner/gaps", response_class=HTMLResponse)
+async def gaps_page(
+    request: Request, svc: Service = Depends(service), who: Caller = Depends(PLANNER_PAGE)
+) -> HTMLResponse:
+    view = await run_in_threadpool(gaps, svc, who)
+    return render(request, "planner_gaps.html", view, caller=who)
