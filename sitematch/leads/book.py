@@ -13,14 +13,16 @@ Nothing here decides who may see what: the service checks roles before calling, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from sitematch._sqlite import transaction, use_wal
 from sitematch.leads import outbox
 from sitematch.leads.answers import check_detail
 from sitematch.leads.model import ANSWERS, SOURCES, Lead, LeadError, LeadNotFoundError, StatusChange, check_step
@@ -100,6 +102,9 @@ class LeadBook:
     connect : callable
         Returns a context manager yielding a :class:`sqlite3.Connection` (rows as
         :class:`sqlite3.Row`) inside one transaction — e.g. ``Database.connect`` of the service.
+    read : callable, optional
+        The same for a read-only snapshot that takes no write lock (``Database.read``); default
+        ``connect``.
 
     Examples
     --------
@@ -110,8 +115,9 @@ class LeadBook:
     ('new', ['new'])
     """
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, read: Connect | None = None) -> None:
         self.connect = connect
+        self.read = read or connect
         with self.connect() as con:
             for statement in SCHEMA:
                 con.execute(statement)
@@ -163,7 +169,7 @@ class LeadBook:
 
     def lead(self, lead_id: str) -> Lead:
         """One lead with its history; LeadError (not found) when there is none."""
-        with self.connect() as con:
+        with self.read() as con:
             row = con.execute("SELECT * FROM leads WHERE id = ?", (lead_id,)).fetchone()
             if row is None:
                 raise LeadNotFoundError(f"no lead {lead_id!r}", key="lead")
@@ -174,7 +180,7 @@ class LeadBook:
 
     def leads(self) -> list[Lead]:
         """Every lead, newest first (the caller filters by who may see them)."""
-        with self.connect() as con:
+        with self.read() as con:
             rows = con.execute("SELECT * FROM leads ORDER BY created_at DESC, id").fetchall()
             history = con.execute("SELECT lead_id, status, at, by, reason FROM lead_history ORDER BY id").fetchall()
         by_lead: dict[str, list[StatusChange]] = {}
@@ -213,7 +219,7 @@ class LeadBook:
 
     def profiles(self, lead_id: str) -> list[dict[str, Any]]:
         """Every version of the lead's profile, oldest first: ``{version, at, by, data}``."""
-        with self.connect() as con:
+        with self.read() as con:
             rows = con.execute(
                 "SELECT version, at, by, data FROM lead_profiles WHERE lead_id = ? ORDER BY version", (lead_id,)
             ).fetchall()
@@ -229,13 +235,13 @@ class LeadBook:
 
     def lead_of_match(self, match_id: str) -> str | None:
         """The lead a stored match was made for, if any."""
-        with self.connect() as con:
+        with self.read() as con:
             row = con.execute("SELECT lead_id FROM lead_matches WHERE match_id = ?", (match_id,)).fetchone()
         return None if row is None else str(row["lead_id"])
 
     def matches(self, lead_id: str) -> list[str]:
         """The lead's match ids, oldest first."""
-        with self.connect() as con:
+        with self.read() as con:
             rows = con.execute(
                 "SELECT match_id FROM lead_matches WHERE lead_id = ? ORDER BY at, match_id", (lead_id,)
             ).fetchall()
@@ -259,7 +265,7 @@ class LeadBook:
 
     def notifications(self, recipient: str) -> list[dict[str, Any]]:
         """Everything ``recipient`` was told, newest first (the page shows them: no e-mail needed)."""
-        with self.connect() as con:
+        with self.read() as con:
             rows = con.execute(
                 "SELECT text, link, at FROM notifications WHERE recipient = ? ORDER BY id DESC", (recipient,)
             ).fetchall()
@@ -336,7 +342,7 @@ class LeadBook:
             where.append("municipality_code = ?")
             args.append(municipality_code)
         sql = "SELECT * FROM lead_requests" + (f" WHERE {' AND '.join(where)}" if where else "")
-        with self.connect() as con:
+        with self.read() as con:
             rows = con.execute(sql + " ORDER BY created_at, municipality_code, id", args).fetchall()
             answers = con.execute("SELECT * FROM request_answers").fetchall()
         by_request: dict[str, dict[str, dict[str, Any]]] = {}
@@ -352,7 +358,7 @@ class LeadBook:
 
     def request(self, request_id: str) -> Request:
         """One request with its answers; LeadError when there is none."""
-        with self.connect() as con:
+        with self.read() as con:
             row = con.execute("SELECT * FROM lead_requests WHERE id = ?", (request_id,)).fetchone()
             if row is None:
                 raise LeadNotFoundError(f"no request {request_id!r}", key="request")
@@ -463,7 +469,7 @@ class LeadBook:
 
     def shares(self, lead_id: str) -> list[dict[str, Any]]:
         """The lead's shared links (never their tokens), with how often each was opened."""
-        with self.connect() as con:
+        with self.read() as con:
             rows = con.execute(
                 "SELECT s.id, s.match_id, s.plot_ids, s.created_by, s.created_at, s.expires_at, s.revoked_at, "
                 "(SELECT count(*) FROM share_opens o WHERE o.share_id = s.id) AS opened, "
@@ -541,27 +547,10 @@ def _request(row: sqlite3.Row, answers: dict[str, dict[str, Any]]) -> Request:
 
 
 def sqlite_connect(path: str) -> Connect:
-    """A ``connect`` for :class:`LeadBook` on a SQLite file (WAL; one ``BEGIN IMMEDIATE`` per block).
+    """A ``connect`` for :class:`LeadBook` on a SQLite file (WAL; one write transaction per block).
 
-    The service passes its own database's ``connect``; this one is for the command line and tests.
+    The service passes its own database's ``connect`` and ``read``; this one is for the command line
+    and tests.
     """
-    import contextlib
-
-    with contextlib.closing(sqlite3.connect(path, timeout=30)) as con:
-        con.execute("PRAGMA journal_mode=WAL")
-
-    @contextlib.contextmanager
-    def connect() -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(path, timeout=30, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
-
-    return connect
+    use_wal(path)
+    return functools.partial(transaction, path)

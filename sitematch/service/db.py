@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
+from sitematch._sqlite import transaction, use_wal
 from sitematch.errors import SitematchError
 
 SCHEMA = (
@@ -68,8 +68,7 @@ class Database:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as con:
-                con.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer (outside a transaction)
+            use_wal(self.path)  # readers never wait for a writer (outside a transaction)
             with self.connect() as con:
                 for statement in SCHEMA:
                     con.execute(statement)
@@ -85,30 +84,10 @@ class Database:
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A read-only snapshot: never waits for a writer (WAL), and takes no write lock."""
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        try:
-            con.execute("BEGIN")
-            yield con
-            con.execute("COMMIT")
-        finally:
-            con.close()
+        return transaction(self.path, write=False)
 
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One transaction: committed when the block succeeds, rolled back otherwise."""
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA foreign_keys=ON")
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
+        return transaction(self.path)

@@ -81,7 +81,7 @@ class Service:
     @cached_property
     def leads(self) -> LeadBook:
         """The lead log (its tables and outbox live in the service database)."""
-        return LeadBook(self.db.connect)
+        return LeadBook(self.db.connect, self.db.read)
 
     def start_outbox(self) -> threading.Event:
         """The lead process's background work in one thread: send the outbox's due messages (when an
