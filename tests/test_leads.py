@@ -20,6 +20,7 @@ from sitematch import schema as s
 from sitematch.leads import LeadBook, LeadError, OutboxSender, kpi, plan_requests, sqlite_connect
 from sitematch.leads.book import municipality_recipient, user_recipient
 from sitematch.leads.outbox import pending
+from tests._smtp import Inbox
 
 COMPANY = "Hemligbolaget Nordic AB"
 CONTACT = "Greta Hemlig, greta@hemligbolaget.example"
@@ -52,15 +53,6 @@ def _lead(book: LeadBook, **kw):
     )
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,7 +63,7 @@ def _free_port() -> int:
 def smtp():
     """A real SMTP server on loopback (aiosmtpd), started and stopped by the test."""
     port = _free_port()
-    inbox = _Inbox()
+    inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield controller, inbox, port
@@ -226,7 +218,7 @@ def test_smtp_server_down_then_back_delivers_once(book, result):
     assert sender.send_due() == 0
     (waiting,) = pending(book.connect)
     assert waiting["attempts"] == 1 and waiting["last_error"]
-    inbox = _Inbox()
+    inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

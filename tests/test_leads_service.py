@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 
 from tests._postgis import postgis_url  # noqa: F401 - the fixture
 from tests._service import EXAMPLE_CSV, free_port, post_login, serve
+from tests._smtp import Inbox
 from tests.test_service_load import _fresh_database
 
 pytestmark = pytest.mark.slow
@@ -31,15 +32,6 @@ PROFILE = {
     "preferences": {"area_ha": {"weight": 1, "full_at": 30, "zero_at": 5}},
     "near_miss_tolerance": 0.25,
 }
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
 
 
 def _wait_for(predicate, what: str, limit_s: float = 120) -> None:

@@ -169,3 +169,28 @@ def shortlist_changes(svc: Service, before_match: str, after_match: str) -> list
     return compare_shortlists(
         [{k: r.get(k) for k in keep} for r in before], [{k: r.get(k) for k in keep} for r in after]
     )
+
+
+def compared_match_id(book: LeadBook, lead: Lead) -> str:
+    """The match a re-ranking is compared with: the one the latest requests were made from, else the
+    lead's latest match (422 when the lead has none)."""
+    asked = [r.match_id for r in book.requests(lead_id=lead.id)]
+    matches = book.matches(lead.id)
+    before = asked[-1] if asked else (matches[-1] if matches else None)
+    if before is None:
+        raise ServiceError("match the lead first", key="match_id")
+    return before
+
+
+def share(
+    svc: Service, book: LeadBook, user: User, lead: Lead, match_id: str, plot_ids: list[str], days: int
+) -> tuple[str, str]:
+    """A link to chosen ranked sites of one of the lead's matches: ``(share id, token)``."""
+    if match_id not in book.matches(lead.id):
+        raise ServiceError(f"match {match_id[:64]} is not one of this lead's matches", key="match_id")
+    ranked = {r["plot_id"] for r in read_result(svc.matches_dir / match_id)["ranked"]}
+    outside = [p for p in plot_ids if p not in ranked]
+    if outside:
+        raise ServiceError(f"{', '.join(outside)[:100]}: not ranked in this match", key="plot_ids")
+    with found():
+        return book.create_share(lead.id, match_id, plot_ids, user.username, days)

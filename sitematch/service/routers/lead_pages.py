@@ -203,11 +203,8 @@ async def lead_rerank_page(
     who: Caller = Depends(ADVISER_PAGE),
 ) -> HTMLResponse:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
-    asked = [r.match_id for r in b.requests(lead_id=lead.id)]
-    before = asked[-1] if asked else (b.matches(lead.id) or [None])[-1]
     try:
-        if before is None:
-            raise LeadError("match the lead first", key="match_id")
+        before = app.compared_match_id(b, lead)
         out = await run_in_threadpool(run_lead_match, svc, b, who.user, lead)
     except SitematchError as exc:
         return _lead_action_error(request, svc, b, lead_id, who, exc)
@@ -227,11 +224,7 @@ def lead_share_page(
         if not matches:
             raise LeadError("match the lead first", key="match_id")
         ids = [p.strip() for p in plot_ids.replace("\n", ",").split(",") if p.strip()]
-        ranked = {r["plot_id"] for r in read_result(svc.matches_dir / matches[-1])["ranked"]}
-        outside = [p for p in ids if p not in ranked]
-        if outside:
-            raise LeadError(f"{', '.join(outside)[:100]}: not ranked in the latest match", key="plot_ids")
-        share_id, token = b.create_share(lead.id, matches[-1], ids, who.user.username, days)
+        share_id, token = app.share(svc, b, who.user, lead, matches[-1], ids, days)
     except SitematchError as exc:
         return _lead_action_error(request, svc, b, lead_id, who, exc)
     request.state.audit = {"lead": lead.id, "share": share_id}

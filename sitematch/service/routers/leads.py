@@ -229,10 +229,7 @@ def rerank(
     who: Caller = Depends(ADVISER),
 ) -> dict[str, Any]:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
-    asked = [r.match_id for r in b.requests(lead_id=lead.id)]
-    before = asked[-1] if asked else (b.matches(lead.id) or [None])[-1]
-    if before is None:
-        raise ServiceError("match the lead first", key="match_id")
+    before = app.compared_match_id(b, lead)
     out = run_lead_match(svc, b, who.user, lead)
     request.state.audit = {"lead": lead.id, "match": out["id"]}
     return {"match": out, "before": before, "changes": app.shortlist_changes(svc, before, out["id"])}
@@ -244,16 +241,7 @@ def share(
     who: Caller = Depends(ADVISER),
 ) -> dict[str, Any]:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
-    if body.match_id not in b.matches(lead.id):
-        raise ServiceError(f"match {body.match_id[:64]} is not one of this lead's matches", key="match_id")
-    from sitematch.service.runs import read_result
-
-    ranked = {r["plot_id"] for r in read_result(svc.matches_dir / body.match_id)["ranked"]}
-    outside = [p for p in body.plot_ids if p not in ranked]
-    if outside:
-        raise ServiceError(f"{', '.join(outside)[:100]}: not ranked in this match", key="plot_ids")
-    with app.found():
-        share_id, token = b.create_share(lead.id, body.match_id, body.plot_ids, who.user.username, body.days)
+    share_id, token = app.share(svc, b, who.user, lead, body.match_id, body.plot_ids, body.days)
     request.state.audit = {"lead": lead.id, "share": share_id}
     return {"id": share_id, "link": f"/shared/{token}", "token": token}
 
