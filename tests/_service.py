@@ -105,6 +105,7 @@ def serve(
     workers: int = 1,
     log_level: str | None = None,
     env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     """Run ``sitematch serve`` in its own process on a free loopback port until the block ends.
 
@@ -125,6 +126,7 @@ def serve(
         cmd += ["--profiles", str(profiles)]
     if log_level is not None:
         cmd += ["--log-level", log_level]
+    cmd += list(args)
     _leftovers.reap()  # servers a killed test run left behind
     # its own process group (stopped whole), and SIGTERM from the kernel if this test process dies
     with log.open("wb") as out:

@@ -61,6 +61,12 @@ def test_the_built_wheel_matches_from_a_folder_outside_the_repository(tmp_path: 
         check=True,
     ).stdout
     assert where.startswith(str(site)) and "_region" in where
+    archetypes = subprocess.run(  # the planner's sector archetypes ship too: the repository's scenarios/
+        [str(python), "-c", "from sitematch.cli_planner import bundled_scenarios as b; "
+         "print(*sorted(p.name for p in b().glob('*.yaml')))"],
+        cwd=work, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert archetypes == sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
     res = subprocess.run(
         [str(python), "-m", "sitematch.cli", "match", "lead.yaml", "--no-map"],
         cwd=work,

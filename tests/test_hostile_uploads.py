@@ -367,8 +367,13 @@ def _expected_problems(records: list[dict]) -> set[tuple[int, str]]:
     bad = set()
     for i, rec in enumerate(records, start=1):
         name = (rec.get("Benämning") or "").strip()
+        hidden = any(
+            ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+            or c in "\u200e\u200f\u061c"
+            for c in name
+        )  # fmt: skip
         checks = {
-            "name": len(name) > 1000,
+            "name": len(name) > 1000 or hidden,  # too long, or a control / bidi character (issue 20)
             "price_sek_m2": (rec.get("Pris_kr_m2") or 0) < 0,
             "owner": rec.get("Ägare") == "bolaget",
             "ready": rec.get("Byggklar") == "kanske",

@@ -3,7 +3,6 @@ the repository at 80 columns; and what they write."""
 
 from __future__ import annotations
 
-import filecmp
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from sitematch.cli import main
-from sitematch.cli_planner import bundled_scenarios
 from sitematch.layers.region import open_region
 from sitematch.profile import load_profile
 
@@ -24,13 +22,6 @@ def _run(args: list[str], folder: Path, monkeypatch: pytest.MonkeyPatch) -> obje
     monkeypatch.chdir(folder)
     monkeypatch.setenv("COLUMNS", "80")
     return CliRunner().invoke(main, args, catch_exceptions=False)
-
-
-def test_bundled_scenarios_are_the_repository_scenarios() -> None:
-    bundled = sorted(p.name for p in bundled_scenarios().glob("*.yaml"))
-    assert bundled == [p.name for p in SCENARIOS]
-    for p in SCENARIOS:
-        assert filecmp.cmp(p, bundled_scenarios() / p.name, shallow=False), f"{p.name} differs from its bundled copy"
 
 
 def test_every_archetype_has_a_sector() -> None:

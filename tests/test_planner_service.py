@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sitematch.service import planner_cache
 from sitematch.service.app import create_app
 from sitematch.service.state import ServiceConfig
-from tests._service import PASSWORD, add_accounts
+from tests._service import add_accounts, post_login
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -34,7 +34,7 @@ def app(tmp_path_factory):
 
 def _login(app, user: str) -> TestClient:
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": ""})
+    r = post_login(client, user)
     assert r.status_code == 303, r.text
     return client
 

@@ -173,7 +173,7 @@ async def lead_match_page(
 ) -> Response:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
     try:
-        out = await run_in_threadpool(run_lead_match, svc, b, who.user, lead)
+        out = await run_lead_match(request, svc, b, who.user, lead)
     except SitematchError as exc:
         return _lead_action_error(request, svc, b, lead_id, who, exc)
     request.state.audit = {"lead": lead.id, "match": out["id"]}
@@ -205,7 +205,7 @@ async def lead_rerank_page(
     lead = app.visible_lead(b, who.user, lead_id)
     try:
         before = app.compared_match_id(b, lead)
-        out = await run_in_threadpool(run_lead_match, svc, b, who.user, lead)
+        out = await run_lead_match(request, svc, b, who.user, lead)
     except SitematchError as exc:
         return _lead_action_error(request, svc, b, lead_id, who, exc)
     request.state.audit = {"lead": lead.id, "match": out["id"]}

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from sitematch import settings
 from sitematch.leads import Lead, LeadBook, kpi
@@ -118,10 +119,12 @@ def create_lead(svc: Service, b: LeadBook, user: Any, body: LeadIn) -> Lead:
         )  # fmt: skip
 
 
-def run_lead_match(svc: Service, b: LeadBook, user: Any, lead: Lead) -> dict[str, Any]:
-    """Match the lead's latest profile on today's data and keep the match with the lead."""
-    stored, result = start_match(svc, user, profile_id=None, data=app.profile_data(b, lead))
-    b.record_match(lead.id, stored.id, user.username)
+async def run_lead_match(request: Request, svc: Service, b: LeadBook, user: Any, lead: Lead) -> dict[str, Any]:
+    """Match the lead's latest profile on today's data (in the service's match pool) and keep the match
+    with the lead."""
+    data = await run_in_threadpool(app.profile_data, b, lead)
+    stored, result = await start_match(request, svc, user, profile_id=None, data=data)
+    await run_in_threadpool(b.record_match, lead.id, stored.id, user.username)
     return {**summary(stored), "ranked": result["ranked"][:10], "near_misses": result["near_misses"][:10]}
 
 
@@ -189,12 +192,12 @@ def put_profile(
 
 
 @router.post("/leads/{lead_id}/matches", status_code=201, summary="Match the lead's latest profile")
-def match_lead(
+async def match_lead(
     request: Request, lead_id: str, svc: Service = Depends(service), b: LeadBook = Depends(book),
     who: Caller = Depends(ADVISER),
 ) -> dict[str, Any]:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
-    out = run_lead_match(svc, b, who.user, lead)
+    out = await run_lead_match(request, svc, b, who.user, lead)
     request.state.audit = {"lead": lead.id, "match": out["id"]}
     return out
 
@@ -224,13 +227,13 @@ def post_requests(
 
 
 @router.post("/leads/{lead_id}/rerank", status_code=201, summary="Match again on the answered data; what changed")
-def rerank(
+async def rerank(
     request: Request, lead_id: str, svc: Service = Depends(service), b: LeadBook = Depends(book),
     who: Caller = Depends(ADVISER),
 ) -> dict[str, Any]:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
     before = app.compared_match_id(b, lead)
-    out = run_lead_match(svc, b, who.user, lead)
+    out = await run_lead_match(request, svc, b, who.user, lead)
     request.state.audit = {"lead": lead.id, "match": out["id"]}
     return {"match": out, "before": before, "changes": app.shortlist_changes(svc, before, out["id"])}
 
