@@ -3,8 +3,8 @@
 First, in the same run and on the same server, a lone match is timed (the median of three, with
 nothing else going on); under load a match's p50 is to stay within :data:`WITHIN` times that
 (reported; asserted within :data:`GUARD` times, a guard that holds on a machine loaded by other
-work). What does not depend on the machine's load is asserted tightly: the CPU time a match takes
-in its worker process under load stays within :data:`CPU_GUARD` times a lone one's.
+work). What depends little on the machine's load is asserted more tightly: the CPU time a match
+takes in its worker process under load stays within :data:`CPU_GUARD` times a lone one's.
 
 On loopback only, and it stops by itself (a deadline, and a timeout on every request). Once with
 the GeoPackage store, once with PostGIS (a throwaway server on loopback). A quarter of the clients
@@ -51,7 +51,9 @@ WITHIN = 3.0
 GUARD = 15.0
 #: A match's CPU time (in its worker process) under load may be at most this many times a lone one's:
 #: the work of a match does not grow with the load (no region read again, no lock or GIL to fight).
-CPU_GUARD = 2.0
+#: Not 1: CPU seconds do grow on a busy machine (shared caches, a hyper-thread sibling at work, the
+#: clock lowered): 2.2 times was seen once with eight other test runs on the same two cores.
+CPU_GUARD = 3.0
 #: Lone matches timed before the load (their median is "a lone match").
 LONE_RUNS = 3
 HEADER = "Objekt_ID,Benämning,Användning,Planstatus,Ägare,Areal_ha,Byggklar,Pris_kr_kvm,lon,lat\n"
