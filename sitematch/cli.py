@@ -337,9 +337,7 @@ def _match_on_dask(
         )
     with tempfile.TemporaryDirectory(prefix="sitematch-plots-") as tmp:
         folder = write_partitioned(layers["plots"], Path(tmp) / "plots.parquet")
-        return match_distributed(
-            profile, folder, path, scheduler_address=scheduler, n_workers=workers, exact=exact
-        )
+        return match_distributed(profile, folder, path, scheduler_address=scheduler, n_workers=workers, exact=exact)
 
 
 def _registry(layers_path: Path | None) -> Any:

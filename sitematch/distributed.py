@@ -360,7 +360,8 @@ def match_distributed(
     layers_path = Path(layers_path).resolve()
     layers = layers if layers is not None else region_layers(layers_path)
     in_region = _in_region(manifest.municipality_counts(), layers, profile)
-    plan = plan_for(profile, in_region, staged_for(exact))  # one plan for every partition: the one a single process makes
+    # one plan for every partition: the one a single process makes
+    plan = plan_for(profile, in_region, staged_for(exact))
     cache = settings.screen_cache_dir
     own = client is None
     cluster = None

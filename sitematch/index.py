@@ -80,7 +80,8 @@ def _k_then_ball(
     """Every (centre, point) pair with the point within ``radius`` of the centre, grouped by centre.
 
     ``dk``, ``jk`` are each centre's ``k`` nearest points (one KD query for all); only centres
-    whose ``k``-th nearest is still within their radius need a ball query of their own.
+    whose ``k``-th nearest is still within their radius are asked again, for twice as many
+    (arrays throughout: no Python list per centre).
     """
     k = dk.shape[1]
     valid = dk <= radius[:, None]
@@ -88,12 +89,18 @@ def _k_then_ball(
     valid[over] = False
     rows = [np.repeat(np.arange(len(centre)), valid.sum(axis=1))]
     points = [jk[valid]]
-    if over.any():
-        which = np.flatnonzero(over)
-        hits = kd.query_ball_point(centre[which], radius[which], workers=-1)
-        counts = np.fromiter(map(len, hits), np.intp, len(hits))
-        rows.append(np.repeat(which, counts))
-        points.append(np.fromiter((p for h in hits for p in h), np.intp, int(counts.sum())))
+    which = np.flatnonzero(over)
+    while len(which):  # twice as many nearest, for the centres that may have more within their radius
+        k = min(2 * k, kd.n)
+        r = radius[which]
+        dk, jk = kd.query(centre[which], k=k, distance_upper_bound=float(r.max()) * (1 + 1e-12), workers=-1)
+        dk, jk = np.asarray(dk).reshape(len(which), k), np.asarray(jk).reshape(len(which), k)
+        valid = dk <= r[:, None]
+        over = valid[:, -1] & (k < kd.n)
+        valid[over] = False
+        rows.append(np.repeat(which, valid.sum(axis=1)))
+        points.append(jk[valid])
+        which = which[over]
     return np.concatenate(rows).astype(np.intp), np.concatenate(points).astype(np.intp)
 
 
@@ -187,7 +194,7 @@ class LineProbes:
             out.append((chunk[r], j, dd))
         if not out:
             return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-        return tuple(np.concatenate(x) for x in zip(*out))  # type: ignore[return-value]
+        return tuple(np.concatenate(x) for x in zip(*out, strict=True))  # type: ignore[return-value]
 
     def nearest(
         self, sites: NDArray[np.object_], tree: shapely.STRtree
@@ -358,7 +365,7 @@ class NearestIndex:
             out.append((chunk[r], j, dd))
         if not out:
             return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-        return tuple(np.concatenate(x) for x in zip(*out))  # type: ignore[return-value]
+        return tuple(np.concatenate(x) for x in zip(*out, strict=True))  # type: ignore[return-value]
 
     def within(self, sites: NDArray[np.object_], distance_m: float) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """All (site, geometry) pairs closer than ``distance_m``, as two index arrays."""

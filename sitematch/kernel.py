@@ -111,8 +111,12 @@ class Sites:
         q = ((c - lo) / span * 65535).astype(np.uint64)
         return ok[np.argsort(_spread(q[:, 0]) | (_spread(q[:, 1]) << np.uint64(1)), kind="stable")]
 
-    def lower_bound(self, site: NDArray[np.intp], dx: NDArray[np.float64], dy: NDArray[np.float64]) -> NDArray[np.float64]:
-        """A lower bound of the distance from ``site`` to a convex set whose nearest point to the centre is ``centre + (dx, dy)``.
+    def lower_bound(
+        self, site: NDArray[np.intp], dx: NDArray[np.float64], dy: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Lower bounds of the distance from sites to convex sets (points, segments).
+
+        ``(dx, dy)`` leads from the site's centre to the set's point nearest to it.
 
         With ``u`` the unit vector towards that point at distance ``p``, every point of the set
         lies at least ``p`` along ``u`` from the centre, and every point of the site at most
@@ -182,7 +186,9 @@ def _point_segment_sq(
     return dx * dx + dy * dy
 
 
-def _orient(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+def _orient(
+    ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, px: np.ndarray, py: np.ndarray
+) -> np.ndarray:
     """Sign of the turn a → b → p (+1 left, -1 right, 0 collinear)."""
     return np.sign((bx - ax) * (py - ay) - (by - ay) * (px - ax))
 
@@ -309,7 +315,7 @@ def segment_distance(
 def nearest_per_site(
     site: NDArray[np.intp], target: NDArray[np.intp], distance: NDArray[np.float64]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-    """For pairs grouped by ``site`` (each site's pairs together): each site's least distance and its target (ties to the lowest target).
+    """Each site's least distance and its target (ties to the lowest target), from pairs grouped by site.
 
     Returns (site, target, distance), one row per site that has pairs.
     """
@@ -327,7 +333,7 @@ _memo: tuple[NDArray[np.object_], object, Sites] | None = None
 
 
 def sites_of(geoms: NDArray[np.object_]) -> Sites | None:
-    """:meth:`Sites.of`, remembered for the last (largest) batch of sites: later calls on it or on a subset take rows.
+    """:meth:`Sites.of`, remembered for the last (largest) batch: calls on it or a subset take its rows.
 
     An evaluation measures criterion after criterion on the same sites (or on some of them);
     their edges are extracted once. Rows are matched by the identity of the geometry objects,

@@ -21,7 +21,7 @@ def layers():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(PROFILES))
 def test_all_exact_equals_the_reference_on_every_site(layers, name: str) -> None:
-    """10,000 sites (staged by default at this size): with exact='all' no bounds, and the reference's values everywhere."""
+    """10,000 sites (staged by default): exact='all' gives no bounds, and the reference's values everywhere."""
     profile = parse_profile(PROFILES[name])
     result = match(profile, layers, exact="all")
     ours = result.sites.set_index("plot_id")

@@ -18,7 +18,9 @@ def polygons(draw: st.DrawFn) -> shapely.Geometry:
     """A valid polygon: a star-shaped ring around a centre, sometimes with a hole, sometimes two parts."""
 
     def ring(cx: float, cy: float, r_min: float, r_max: float, k: int) -> np.ndarray:
-        angles = np.sort(np.array(draw(st.lists(st.floats(0, 2 * np.pi, exclude_max=True), min_size=k, max_size=k, unique=True))))
+        angles = np.sort(
+            np.array(draw(st.lists(st.floats(0, 2 * np.pi, exclude_max=True), min_size=k, max_size=k, unique=True)))
+        )
         radii = np.array(draw(st.lists(st.floats(r_min, r_max), min_size=k, max_size=k)))
         return np.column_stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)])
 
@@ -39,8 +41,8 @@ def polygons(draw: st.DrawFn) -> shapely.Geometry:
 @settings(max_examples=300, deadline=None)
 def test_segment_distance_equals_geos(poly: shapely.Geometry, segs: list, north: float) -> None:
     """Random polygons (holes, multi-parts) and segments, near, far, across and inside: GEOS within 1e-6 m."""
-    poly = shapely.transform(poly, lambda xy: xy + [500_000.0, north])
-    s = np.array(segs) + [500_000.0, north, 500_000.0, north]
+    poly = shapely.transform(poly, lambda xy: xy + np.array([500_000.0, north]))
+    s = np.array(segs) + np.array([500_000.0, north, 500_000.0, north])
     lines = shapely.linestrings(s.reshape(-1, 2, 2))
     sites = Sites.of(np.array([poly]))
     got = segment_distance(sites, np.zeros(len(s), np.intp), s[:, 0], s[:, 1], s[:, 2], s[:, 3])
@@ -52,15 +54,18 @@ def test_segment_distance_equals_geos(poly: shapely.Geometry, segs: list, north:
 @settings(max_examples=300, deadline=None)
 def test_point_distance_equals_geos(poly: shapely.Geometry, pts: list, north: float) -> None:
     """Points outside, inside, in holes and in the other part: GEOS within 1e-6 m."""
-    poly = shapely.transform(poly, lambda xy: xy + [500_000.0, north])
-    p = np.array(pts) + [500_000.0, north]
+    poly = shapely.transform(poly, lambda xy: xy + np.array([500_000.0, north]))
+    p = np.array(pts) + np.array([500_000.0, north])
     sites = Sites.of(np.array([poly]))
     got = point_distance(sites, np.zeros(len(p), np.intp), p[:, 0], p[:, 1])
     want = shapely.distance(poly, shapely.points(p))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
 
 
-@given(st.lists(st.tuples(coord, coord), min_size=2, max_size=6), st.lists(st.tuples(coord, coord, coord, coord), min_size=1, max_size=10))
+@given(
+    st.lists(st.tuples(coord, coord), min_size=2, max_size=6),
+    st.lists(st.tuples(coord, coord, coord, coord), min_size=1, max_size=10),
+)
 @settings(max_examples=200, deadline=None)
 def test_line_sites_equal_geos(site_coords: list, segs: list) -> None:
     """Sites that are lines (no area): distance to segments as GEOS gives it."""
@@ -81,7 +86,9 @@ def test_hand_computed_cases() -> None:
     seg = np.array([[2.0, 2.0, 3.0, 3.0], [-5.0, 5.0, 15.0, 5.0], [13.0, 14.0, 13.0, 20.0], [20.0, 0.0, 20.0, 10.0]])
     got = segment_distance(sites, np.zeros(4, np.intp), *seg.T)
     assert got.tolist() == [0.0, 0.0, 5.0, 10.0]
-    assert point_distance(sites, np.array([1, 1, 0]), np.array([5.0, 5.0, 5.0]), np.array([5.0, 2.0, 5.0])).tolist() == [1.0, 0.0, 0.0]
+    assert point_distance(
+        sites, np.array([1, 1, 0]), np.array([5.0, 5.0, 5.0]), np.array([5.0, 2.0, 5.0])
+    ).tolist() == [1.0, 0.0, 0.0]
 
 
 def test_many_sites_in_chunks(monkeypatch) -> None:
