@@ -97,14 +97,47 @@ def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
     frame = frame.assign(**{c: frame[c].round(6) for c in floats})  # whole figures, no float noise
     frame.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in frame.columns]
     with atomic_target(Path(path)) as tmp:
-        spreadsheet_safe(frame).to_csv(
-            tmp,
-            index=False,
-            sep=options["sep"],
-            decimal=options["decimal"],
-            encoding=options["encoding"],
-        )
+        safe = spreadsheet_safe(frame)
+        if dialect != "plain" or not _write_arrow_csv(safe, tmp):
+            safe.to_csv(
+                tmp,
+                index=False,
+                sep=options["sep"],
+                decimal=options["decimal"],
+                encoding=options["encoding"],
+            )
     return Path(path)
+
+
+def _write_arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
+    """Write the plain dialect through Arrow's CSV writer (a million rows in seconds); False if Arrow cannot.
+
+    Values read back as pandas writes them: yes/no as ``True``/``False``, whole numbers in float
+    columns as ``5.0``, missing values empty; text is quoted.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        arrays = []
+        for name in frame.columns:
+            arr = pa.array(frame[name], from_pandas=True)
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.cast(arr.type.value_type)
+            if pa.types.is_boolean(arr.type):
+                arr = pc.if_else(arr, "True", "False")
+            elif pa.types.is_floating(arr.type):
+                arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)  # NaN: empty, as pandas
+                text = arr.cast(pa.string())
+                whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
+                arr = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0"), ""), text)
+            arrays.append(arr)
+        table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+        pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+    except (pa.ArrowException, TypeError, ValueError):
+        return False
+    return True
 
 
 def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain") -> Path:
@@ -148,6 +181,8 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
     table = ranking_table(result)
     with atomic_target(Path(path)) as tmp:
         for layer, rows in (("ranked", table[table[PASSED]]), ("excluded", table[~table[PASSED]])):
-            pyogrio.write_dataframe(for_ogr(rows), tmp, layer=layer, driver="GPKG", promote_to_multi=True)
+            pyogrio.write_dataframe(
+                for_ogr(rows), tmp, layer=layer, driver="GPKG", promote_to_multi=True, use_arrow=True
+            )
         pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
     return Path(path)
