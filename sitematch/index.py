@@ -243,22 +243,38 @@ class NearestIndex:
     n: int
     kd: cKDTree | None = None
     probes: LineProbes | None = None
+    shape: str | None = None  # "points" or "segments" when every part is one: KD-tree or probes on demand
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_]) -> NearestIndex:
-        """Index ``geoms``; lines are indexed segment by segment, points also in a KD-tree."""
+        """Index ``geoms``; lines are indexed segment by segment, points also in a KD-tree.
+
+        The KD-tree (points) and the probes (segments) are built at the first query of at least
+        :data:`sitematch.settings.kernel_min_sites` sites: a small region's queries go through
+        the STRtree alone, and a fresh process answering one never loads SciPy.
+        """
         geoms = np.asarray(geoms, dtype=object)
         parts, owner = explode_segments(geoms)
-        kd = probes = None
+        shape = None
         if len(parts) and not shapely.is_empty(parts).any():
             kinds = shapely.get_type_id(parts)
             if (kinds == 0).all():
-                from scipy.spatial import cKDTree
-
-                kd = cKDTree(shapely.get_coordinates(parts))
+                shape = "points"
             elif (kinds == 1).all() and (shapely.get_num_coordinates(parts) == 2).all():
-                probes = LineProbes.build(parts)
-        return cls(shapely.STRtree(parts), owner, len(geoms), kd, probes)
+                shape = "segments"
+        return cls(shapely.STRtree(parts), owner, len(geoms), shape=shape)
+
+    def _trees(self, n_sites: int) -> None:
+        """Build the KD-tree or the probes once a query is large enough to gain from them."""
+        if n_sites < settings.kernel_min_sites or self.kd is not None or self.probes is not None:
+            return
+        parts = self.tree.geometries
+        if self.shape == "points":
+            from scipy.spatial import cKDTree  # scipy loads when a large query needs it, not at import
+
+            self.kd = cKDTree(shapely.get_coordinates(parts))
+        elif self.shape == "segments":
+            self.probes = LineProbes.build(parts)
 
     def nearest(
         self, sites: NDArray[np.object_], max_distance_m: float | None = None
@@ -284,6 +300,7 @@ class NearestIndex:
         which = np.full(len(sites), -1, dtype=np.intp)
         if self.n == 0 or len(sites) == 0:
             return dist, which
+        self._trees(len(sites))
         edges = kernel.sites_of(sites) if (self.kd is not None or self.probes is not None) else None
         if self.kd is not None:
             site_i, part_i, d = self._nearest_points(sites) if edges is None else self._nearest_points_exact(edges)
@@ -389,6 +406,7 @@ class NearestIndex:
         values = np.asarray(values, dtype=float)
         if how not in ("sum", "max"):
             raise ValueError(f"how must be 'sum' or 'max', not {how!r}")
+        self._trees(len(sites))
         edges = kernel.sites_of(sites) if self.kd is not None and len(sites) and self.n else None
         if edges is not None:
             return self._aggregate_points_exact(edges, distance_m, values[self.owner], how)
