@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sitematch.bench.run import Timing
 
@@ -110,3 +111,74 @@ def put_section(path: Path, lines: list[str]) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return text
+
+
+def cli_seconds(repeats: int = 5) -> dict[str, float]:
+    """A fresh ``sitematch match … --no-map --no-pdf`` on the bundled region: cold, then the median of ``repeats`` warm.
+
+    *cold*: the first run with an empty region cache (:mod:`sitematch.layers.disk_cache`); *warm*:
+    later runs, the cache filled. Wall seconds, and the CPU seconds of the same runs (user +
+    system, from the children's resource usage) — on a shared machine the CPU figure is the
+    steadier one.
+    """
+    import resource
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    exe = Path(sys.executable).with_name("sitematch")
+    root = Path(__file__).resolve().parents[2]
+    scenario = root / "scenarios" / "logistics_warehouse.yaml"
+    if not (scenario.is_file() and (root / "layers").is_dir()):
+        return {}
+    with tempfile.TemporaryDirectory(prefix="sitematch-bench-") as tmp:
+        import os
+
+        env = {**os.environ, "SITEMATCH_LAYERS_CACHE": str(Path(tmp) / "cache")}
+        cmd = [str(exe), "match", str(scenario), "--layers", str(root / "layers"), "--no-map", "--no-pdf",
+               "--out", str(Path(tmp) / "out")]  # fmt: skip
+        walls, cpus = [], []
+        for _ in range(repeats + 1):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, cwd=tmp, env=env)
+            walls.append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {
+        "cold": walls[0],
+        "cold CPU": cpus[0],
+        "warm median of 5": statistics.median(walls[1:]),
+        "warm CPU median": statistics.median(cpus[1:]),
+    }
+
+
+def run_all_exact(
+    sizes: tuple[int, ...],
+    *,
+    out: Path,
+    reference_limit: int = 100_000,
+    repeats: int = 2,
+    say: Any = print,
+) -> str:
+    """Only the all-exact part of the bench (and the CLI figures); its section replaces the old one in ``out``."""
+    import tempfile
+
+    from sitematch.bench.profiles import PROFILES
+    from sitematch.bench.report import machine
+    from sitematch.bench.run import bench_size
+    from sitematch.profile import parse_profile
+
+    profiles = {name: parse_profile(text, where=f"{name} profile", slug=name) for name, text in PROFILES.items()}
+    timings: list[Timing] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            timings += bench_size(
+                n, profiles, reference_limit=reference_limit, repeats=repeats, work=Path(tmp), say=say,
+                parts=("all-exact",),
+            )  # fmt: skip
+    say("CLI start-up, cold and warm")
+    startup = cli_seconds()
+    return put_section(out, exact_section(timings, startup, machine()))

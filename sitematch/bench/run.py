@@ -364,6 +364,11 @@ def run_bench(
     say(f"drive time: {drive_time_n:,} plots")
     drive = bench_drive_time(drive_time_n)
     text = report(timings, dask=dask, dask_n=dask_n, startup=startup, drive=drive)
+    from sitematch.bench.exact_report import cli_seconds, exact_section
+    from sitematch.bench.report import machine
+
+    say("CLI start-up, cold and warm (region cache)")
+    text += "\n" + "\n".join(exact_section(timings, cli_seconds(), machine())) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return text
