@@ -28,6 +28,7 @@ COLOURS = {
     "member": "#2b6cb0",
 }
 
+
 class _LazyColormap:
     """A ``branca`` linear colour map built at its first use (a match without a map never loads branca)."""
 
