@@ -14,8 +14,9 @@ ten times faster than a tree search from each polygon, with the same values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import shapely
@@ -66,6 +67,8 @@ def explode_segments(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], N
     return np.concatenate([segments, geoms[others]]), np.concatenate([owner, others])
 
 
+T = TypeVar("T")
+
 #: Sites queried at once (bounds the k-nearest arrays: sites × k).
 _SITE_CHUNK = 1 << 18
 
@@ -102,6 +105,32 @@ def _k_then_ball(
         points.append(jk[valid])
         which = which[over]
     return np.concatenate(rows).astype(np.intp), np.concatenate(points).astype(np.intp)
+
+
+def _map_chunks(work: Callable[[NDArray[np.intp]], T], order: NDArray[np.intp]) -> list[T]:
+    """``work`` over chunks of ``order`` (at most :data:`_SITE_CHUNK` sites), on two threads when large.
+
+    NumPy and the KD-tree release the GIL in their loops, so two chunks run at once on two cores.
+    """
+    if not len(order):
+        return []
+    size = min(_SITE_CHUNK, max(-(-len(order) // 2), 1 << 14))
+    chunks = [order[lo : lo + size] for lo in range(0, len(order), size)]
+    if len(chunks) == 1:
+        return [work(chunks[0])]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(work, chunks))
+
+
+def _joined(
+    parts: list[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]],
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    if not parts:
+        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+    a, b, c = zip(*parts, strict=True)
+    return np.concatenate(a), np.concatenate(b), np.concatenate(c)
 
 
 def _knearest(kd: cKDTree, centre: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
@@ -169,11 +198,9 @@ class LineProbes:
         """
         assert self.ends is not None
         e = self.ends
-        out: list[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]] = []
-        order = sites.present()
         k = min(16, self.kd.n)
-        for lo in range(0, len(order), _SITE_CHUNK):
-            chunk = order[lo : lo + _SITE_CHUNK]
+
+        def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
             dk, jk = _knearest(self.kd, centre, k)
             seg0 = self.segment[jk[:, 0]]
@@ -191,10 +218,9 @@ class LineProbes:
             if max_distance_m is not None:
                 inside = dd <= max_distance_m
                 r, j, dd = r[inside], j[inside], dd[inside]
-            out.append((chunk[r], j, dd))
-        if not out:
-            return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-        return tuple(np.concatenate(x) for x in zip(*out, strict=True))  # type: ignore[return-value]
+            return chunk[r], j, dd
+
+        return _joined(_map_chunks(one, sites.present()))
 
     def nearest(
         self, sites: NDArray[np.object_], tree: shapely.STRtree
@@ -364,11 +390,9 @@ class NearestIndex:
         """
         assert self.kd is not None
         xy = self.kd.data
-        out: list[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]] = []
-        order = sites.present()
         k = min(4, len(xy))
-        for lo in range(0, len(order), _SITE_CHUNK):
-            chunk = order[lo : lo + _SITE_CHUNK]
+
+        def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
             dk, jk = _knearest(self.kd, centre, k)
             upper = kernel.point_distance(sites, chunk, xy[jk[:, 0], 0], xy[jk[:, 0], 1])
@@ -379,10 +403,9 @@ class NearestIndex:
             row, pt = row[keep], pt[keep]
             d = kernel.point_distance(sites, chunk[row], xy[pt, 0], xy[pt, 1])
             r, j, dd = kernel.nearest_per_site(row, pt, d)
-            out.append((chunk[r], j, dd))
-        if not out:
-            return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-        return tuple(np.concatenate(x) for x in zip(*out, strict=True))  # type: ignore[return-value]
+            return chunk[r], j, dd
+
+        return _joined(_map_chunks(one, sites.present()))
 
     def within(self, sites: NDArray[np.object_], distance_m: float) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """All (site, geometry) pairs closer than ``distance_m``, as two index arrays."""
@@ -437,10 +460,9 @@ class NearestIndex:
         xy = self.kd.data
         n = len(sites.reach)
         out = np.zeros(n)
-        order = sites.present()
         k = min(32, len(xy))
-        for lo in range(0, len(order), _SITE_CHUNK):
-            chunk = order[lo : lo + _SITE_CHUNK]
+
+        def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
             centre = sites.centre[chunk]
             radius = distance_m + sites.reach[chunk] + 1e-9 * (1 + distance_m) + 1e-6
             dk, jk = self.kd.query(centre, k=k, distance_upper_bound=float(radius.max()), workers=-1)
@@ -454,7 +476,9 @@ class NearestIndex:
             hit = sure.copy()
             o = np.flatnonzero(open_)
             hit[o] = kernel.point_distance(sites, chunk[row[o]], xy[pt[o], 0], xy[pt[o], 1]) <= distance_m
-            si, pj = chunk[row[hit]], pt[hit]
+            return chunk[row[hit]], pt[hit]
+
+        for si, pj in _map_chunks(one, sites.present()):
             if how == "sum":
                 out += np.bincount(si, weights=values[pj], minlength=n)
             else:

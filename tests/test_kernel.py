@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import sitematch.kernel as kernel_module
 from sitematch.kernel import Sites, nearest_per_site, point_distance, segment_distance
 
 coord = st.floats(-1000.0, 1000.0, allow_nan=False, allow_infinity=False)
@@ -114,3 +116,45 @@ def test_nearest_per_site_ties_to_lowest_target() -> None:
 
 def test_unsupported_geometry_is_refused() -> None:
     assert Sites.of(np.array([shapely.GeometryCollection([shapely.Point(0, 0)])])) is None
+
+
+def _random_layers(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x0, y0 = 500_000.0, 6_500_000.0
+    xy = rng.uniform(0, 50_000, (400, 2))
+    side = rng.uniform(20, 800, 400)
+    sites = shapely.box(x0 + xy[:, 0], y0 + xy[:, 1], x0 + xy[:, 0] + side, y0 + xy[:, 1] + side * 0.7)
+    sites[::7] = shapely.buffer(shapely.points(x0 + xy[::7, 0], y0 + xy[::7, 1]), 150)  # round plots too
+    points = shapely.points(rng.uniform(x0, x0 + 50_000, 60), rng.uniform(y0, y0 + 50_000, 60))
+    walks = [np.cumsum(rng.normal(0, 400, (40, 2)), axis=0) + rng.uniform(0, 50_000, 2) for _ in range(8)]
+    lines = shapely.linestrings([w + np.array([x0, y0]) for w in walks])
+    return sites, points, lines
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_index_through_the_kernel_equals_geos(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NearestIndex with KD candidates and the kernel gives GEOS's nearest distances, owners and radius sums."""
+    from sitematch import settings as config
+    from sitematch.index import NearestIndex
+
+    sites, points, lines = _random_layers(seed)
+    values = np.arange(len(points), dtype=float) + 1
+    got: dict[str, list] = {}
+    for mode, smallest in (("kernel", 0), ("geos", 10**9)):
+        monkeypatch.setattr(config, "kernel_min_sites", smallest)
+        kernel_module.forget()
+        p_idx, l_idx = NearestIndex.build(points), NearestIndex.build(lines)
+        got[mode] = [
+            *p_idx.nearest(sites),
+            *l_idx.nearest(sites),
+            *l_idx.nearest(sites, max_distance_m=1500.0),
+            p_idx.aggregate_within(sites, 8000.0, values, "sum"),
+            p_idx.aggregate_within(sites, 8000.0, values, "max"),
+        ]
+        assert (p_idx.kd is not None) == (mode == "kernel") and (l_idx.probes is not None) == (mode == "kernel")
+    for i, (a, b) in enumerate(zip(got["kernel"], got["geos"], strict=True)):
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6, err_msg=str(i))
+        else:
+            assert a.tolist() == b.tolist(), i
+    assert np.isinf(got["kernel"][4]).any() and np.isfinite(got["kernel"][4]).any()  # the bound cuts some
