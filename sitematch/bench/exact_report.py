@@ -181,4 +181,27 @@ def run_all_exact(
             )  # fmt: skip
     say("CLI start-up, cold and warm")
     startup = cli_seconds()
+    timings = _merged(out.with_name("all_exact.json"), timings)
     return put_section(out, exact_section(timings, startup, machine()))
+
+
+def _merged(path: Path, timings: list[Timing]) -> list[Timing]:
+    """These timings with those of earlier runs at other sizes (kept in ``path``), by size and profile."""
+    import dataclasses
+    import json
+
+    kept: list[Timing] = []
+    if path.is_file():
+        sizes = {r.n for r in timings}
+        kept = [Timing(**row) for row in json.loads(path.read_text(encoding="utf-8")) if row["n"] not in sizes]
+    rows = sorted(
+        [*kept, *timings],
+        key=lambda r: (
+            r.n,
+            list(("selective", "full-measure", "regional")).index(r.profile)
+            if r.profile in ("selective", "full-measure", "regional")
+            else 9,
+        ),
+    )
+    path.write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=1, default=str), encoding="utf-8")
+    return rows
