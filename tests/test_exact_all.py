@@ -57,3 +57,27 @@ def test_exact_modes() -> None:
         staged_for("some")
     with pytest.raises(ValueError, match="cannot be staged"):
         staged_for("all", True)
+
+
+def test_cli_exact_all_writes_every_site_exact(tmp_path, monkeypatch) -> None:
+    """`sitematch match --exact all` on the bundled region, staged from 10 sites: every row exact, every pass ranked."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from sitematch import settings
+    from sitematch.cli import main
+
+    monkeypatch.setattr(settings, "staged_above", 10)
+    monkeypatch.setattr(settings, "exact_top", 1)
+    monkeypatch.setattr(settings, "layers_cache_dir", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    args = ["match", "scenarios/logistics_warehouse.yaml", "--no-map", "--no-pdf", "--out", str(out)]
+    res = CliRunner().invoke(main, [*args, "--exact", "all"])
+    assert res.exit_code == 0, res.output
+    (csv,) = out.glob("*/ranking.csv")
+    table = pd.read_csv(csv)
+    assert table["exact"].all()
+    assert table.loc[table["passed"], "rank"].notna().all() and table["passed"].sum() >= 2
+    assert not [c for c in table.columns if c.startswith(("lower_", "upper_"))]
+    bad = CliRunner().invoke(main, [*args, "--exact", "some"])
+    assert bad.exit_code == 2 and "'some' is not one of 'top', 'all'" in bad.output
