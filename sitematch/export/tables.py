@@ -76,7 +76,8 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
         per-requirement words are in ``missed``.
     """
     rows = pd.concat([result.ranked, result.excluded])
-    names = rows[s.MUNICIPALITY_CODE].astype(str).map(result.run.municipality)
+    codes = rows[s.MUNICIPALITY_CODE].astype(str)
+    names = codes.map({c: result.run.municipality(c) for c in codes.unique()})  # once per municipality
     rows = rows.assign(**{s.MUNICIPALITY_NAME: names})
     lead = [c for c in LEAD_COLUMNS if c in rows.columns]
     points = [c for c in rows.columns if c.startswith(POINTS_PREFIX)]
