@@ -120,6 +120,8 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _formula_like(values: np.ndarray) -> np.ndarray:
     """Where ``values`` (objects) are text starting with one of :data:`FORMULA_STARTS` (vectorised through Arrow)."""
+    if len(values) < 20_000:  # a small column: one look at each value is quick enough
+        return np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values))
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -99,7 +99,7 @@ def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
     frame.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in frame.columns]
     with atomic_target(Path(path)) as tmp:
         safe = spreadsheet_safe(frame)
-        if dialect != "plain" or not _write_arrow_csv(safe, tmp):
+        if dialect != "plain" or len(safe) < ARROW_CSV_ROWS or not _write_arrow_csv(safe, tmp):
             safe.to_csv(
                 tmp,
                 index=False,
@@ -108,6 +108,10 @@ def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
                 encoding=options["encoding"],
             )
     return Path(path)
+
+
+#: From this many rows the plain dialect is written through Arrow (smaller tables through pandas, as before).
+ARROW_CSV_ROWS = 20_000
 
 
 def _write_arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
