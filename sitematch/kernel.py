@@ -70,20 +70,23 @@ class Sites:
         kinds = shapely.get_type_id(geoms)
         if not np.isin(kinds[~shapely.is_missing(geoms)], SUPPORTED).all():
             return None
-        parts, part_site = shapely.get_parts(geoms, return_index=True)
-        pk = shapely.get_type_id(parts)
-        poly = pk == 3
-        rings, ring_part = shapely.get_rings(parts[poly], return_index=True)
-        chains = np.concatenate([rings, parts[~poly]])
-        chain_site = np.concatenate([part_site[poly][ring_part], part_site[~poly]])
+        if (kinds == 3).all() and not (shapely.get_num_interior_rings(geoms) > 0).any():
+            chains, chain_site = geoms, np.arange(n)  # plain polygons (plots): each its own ring
+        else:
+            parts, part_site = shapely.get_parts(geoms, return_index=True)
+            poly = shapely.get_type_id(parts) == 3
+            rings, ring_part = shapely.get_rings(parts[poly], return_index=True)
+            chains = np.concatenate([rings, parts[~poly]])
+            chain_site = np.concatenate([part_site[poly][ring_part], part_site[~poly]])
         coords, which = shapely.get_coordinates(chains, return_index=True)
         single = shapely.get_num_coordinates(chains) == 1  # points: an edge from the point to itself
         same = which[1:] == which[:-1]
         a = np.concatenate([coords[:-1][same], coords[single[which]]])
         b = np.concatenate([coords[1:][same], coords[single[which]]])
         owner = chain_site[np.concatenate([which[:-1][same], which[single[which]]])]
-        order = np.argsort(owner, kind="stable")
-        a, b, owner = a[order], b[order], owner[order]
+        if len(owner) and (owner[1:] < owner[:-1]).any():
+            order = np.argsort(owner, kind="stable")
+            a, b, owner = a[order], b[order], owner[order]
         start = np.searchsorted(owner, np.arange(n + 1)).astype(np.intp)
         area = np.isin(kinds, (3, 6))
         bounds = shapely.bounds(geoms)
