@@ -70,7 +70,7 @@ def explode_segments(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], N
 T = TypeVar("T")
 
 #: Sites queried at once (bounds the k-nearest arrays: sites × k).
-_SITE_CHUNK = 1 << 18
+_SITE_CHUNK = 1 << 17
 
 
 def _k_then_ball(
