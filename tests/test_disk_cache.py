@@ -102,3 +102,15 @@ def test_two_processes_building_at_once_leave_one_whole_entry(region: Path, tmp_
     assert len(files) == 1 and files[0].startswith("region-") and files[0].endswith(".pickle")
     again = subprocess.run([sys.executable, "-c", code, str(region)], env=env, capture_output=True, text=True)
     assert again.stdout == outs[0]
+
+
+def test_the_folder_keeps_the_latest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regions read from many temporary folders do not fill the cache: the KEEP newest entries stay."""
+    monkeypatch.setattr(settings, "layers_cache_dir", str(tmp_path / "cache"))
+    monkeypatch.setattr(disk_cache, "KEEP", 2)
+    source = ROOT / "layers"
+    for i in range(4):
+        folder = tmp_path / f"r{i}"
+        shutil.copytree(source, folder)
+        disk_cache.read_region(folder)
+    assert len(list((tmp_path / "cache").glob("region-*.pickle"))) == 2

@@ -15,7 +15,7 @@ file it rests on is unchanged.
   the new one, never half of either; two writers each write a whole entry and the last rename
   wins.
 - A damaged or unreadable entry is ignored (and replaced); a cache folder that cannot be written
-  only costs the time saved.
+  only costs the time saved. The folder keeps the :data:`KEEP` most recently written entries.
 
 The cache folder holds pickles this process trusts as much as its own code: it is the user's
 own cache folder (``~/.cache/sitematch/layers``), not a place others write to.
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Bumped when what is kept changes shape: entries of another format are ignored.
 FORMAT = 1
+#: Entries kept in the folder; older ones are removed when a new one is written.
+KEEP = 8
 
 
 def cache_dir() -> Path | None:
@@ -136,5 +138,18 @@ def _write(entry: Path, kept: dict[str, Any]) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _prune(entry.parent)
     except (OSError, pickle.PicklingError) as exc:  # the cache only saves time
         log.info("cannot keep the region in %s: %s", entry.parent, exc)
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the ``keep`` most recently written entries (regions read once from a temporary folder)."""
+    entries = []
+    for p in folder.glob("region-*.pickle"):
+        try:
+            entries.append((p.stat().st_mtime_ns, p))
+        except OSError:
+            continue
+    for _, p in sorted(entries, reverse=True)[KEEP:]:
+        p.unlink(missing_ok=True)
