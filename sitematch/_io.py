@@ -110,14 +110,28 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str", "category"):
             values = out[col].to_numpy(dtype=object)
-            risky = np.fromiter(
-                (isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values)
-            )
+            risky = _formula_like(values)
             if risky.any():
                 values = values.copy()
                 values[risky] = ["'" + v for v in values[risky]]
                 out[col] = values
     return out
+
+
+def _formula_like(values: np.ndarray) -> np.ndarray:
+    """Where ``values`` (objects) are text starting with one of :data:`FORMULA_STARTS` (vectorised through Arrow)."""
+    if len(values) < 20_000:  # a small column: one look at each value is quick enough
+        return np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(values, pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, TypeError):  # not all text: look at each value
+        return np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), bool, len(values))
+    starts = "".join("\\t" if c == "\t" else "\\r" if c == "\r" else "\\" + c for c in FORMULA_STARTS)
+    hit = pc.match_substring_regex(arr, f"^[{starts}]")
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def reduce_frozen(obj: object) -> tuple[object, tuple[object, ...]]:

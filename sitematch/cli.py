@@ -219,6 +219,15 @@ def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--no-map", is_flag=True, help="Skip the map (tables only).")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF dossier (dossier.html is still written).")
 @click.option(
+    "--exact",
+    "exact",
+    type=click.Choice(["top", "all"]),
+    default="top",
+    show_default=True,
+    help="top: the best sites and the near misses exact, the rest of a large run bounded (fast). "
+    "all: every site's every value, score and rank exact (for region-wide tables of all plots).",
+)
+@click.option(
     "--excel", is_flag=True, help="Write the CSV files for Excel with Swedish settings (BOM, ';', decimal comma)."
 )
 @click.option(
@@ -246,6 +255,7 @@ def match_cmd(
     no_map: bool,
     no_pdf: bool,
     excel: bool,
+    exact: str,
     scheduler: str | None,
     workers: int | None,
 ) -> None:
@@ -256,6 +266,7 @@ def match_cmd(
       sitematch match scenarios/battery_plant.yaml --top 5
       sitematch match lead.yaml --store plots.gpkg --excel
       sitematch match lead.yaml --plots plots.parquet/ --workers 2
+      sitematch match lead.yaml --exact all --no-map --no-pdf
     """
     from sitematch.errors import SitematchError
     from sitematch.export import ExportOptions, default_formats, folder_name, write_all
@@ -294,9 +305,9 @@ def match_cmd(
 
             if scheduler or workers:
                 step("dask")
-                result = _match_on_dask(profile, layers, layers_path, plots_folder, scheduler, workers)
+                result = _match_on_dask(profile, layers, layers_path, plots_folder, scheduler, workers, exact)
             else:
-                result = match(profile, layers, progress=step)
+                result = match(profile, layers, progress=step, exact=exact)
             target = out_dir / folder_name(profile)
             write_all(
                 result,
@@ -344,6 +355,7 @@ def _match_on_dask(
     plots_folder: Path | None,
     scheduler: str | None,
     workers: int | None,
+    exact: str = "top",
 ) -> Any:
     """:func:`sitematch.distributed.match_distributed`; without a plots folder, on the region's plots
     partitioned to a temporary folder (on this machine: a remote cluster needs a shared folder)."""
@@ -356,11 +368,11 @@ def _match_on_dask(
     path = (layers_path or settings.layers_path()).resolve()
     if plots_folder is not None:
         return match_distributed(
-            profile, plots_folder, path, layers=layers, scheduler_address=scheduler, n_workers=workers
+            profile, plots_folder, path, layers=layers, scheduler_address=scheduler, n_workers=workers, exact=exact
         )
     with tempfile.TemporaryDirectory(prefix="sitematch-plots-") as tmp:
         folder = write_partitioned(layers["plots"], Path(tmp) / "plots.parquet")
-        return match_distributed(profile, folder, path, scheduler_address=scheduler, n_workers=workers)
+        return match_distributed(profile, folder, path, scheduler_address=scheduler, n_workers=workers, exact=exact)
 
 
 def _registry(layers_path: Path | None) -> Any:

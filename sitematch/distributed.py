@@ -48,7 +48,7 @@ from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError, SitematchError
 from sitematch.evaluate import Plan
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import plan_for, rankable, ranked_result, region_mask, score_sites
+from sitematch.match import plan_for, rankable, ranked_result, region_mask, score_sites, staged_for
 from sitematch.partition import read_manifest, read_partition
 from sitematch.profile import Profile
 from sitematch.result import (
@@ -316,6 +316,7 @@ def match_distributed(
     scheduler_address: str | None = None,
     n_workers: int | None = None,
     client: Any | None = None,
+    exact: str = "top",
 ) -> MatchResult:
     """Score and rank the plots of a partitioned folder on a Dask cluster.
 
@@ -338,6 +339,8 @@ def match_distributed(
         (default 2).
     client : distributed.Client, optional
         Use this client (and its cluster) instead; it is left open.
+    exact : {"top", "all"}
+        As :func:`sitematch.match.match`: ``"all"`` evaluates every site in full.
 
     Returns
     -------
@@ -357,7 +360,8 @@ def match_distributed(
     layers_path = Path(layers_path).resolve()
     layers = layers if layers is not None else region_layers(layers_path)
     in_region = _in_region(manifest.municipality_counts(), layers, profile)
-    plan = plan_for(profile, in_region)  # one plan for every partition: the one a single process makes
+    # one plan for every partition: the one a single process makes
+    plan = plan_for(profile, in_region, staged_for(exact))
     cache = settings.screen_cache_dir
     own = client is None
     cluster = None

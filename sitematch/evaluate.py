@@ -28,8 +28,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from sitematch import kernel, settings
 from sitematch import schema as s
-from sitematch import settings
 from sitematch.criteria import Criterion, Registry
 from sitematch.errors import LayerError, ProfileError
 from sitematch.features import check_sites
@@ -524,6 +524,7 @@ def evaluate(
     out[SCORE] = np.where(passed & score_exact, np.round(score, 6), np.nan)
     m.finish(out)
     _label_bounds(m, out, registry, passed & ~score_exact, p_lo, p_hi)
+    kernel.forget()  # the sites' edges (sitematch.kernel) served this evaluation only
     log.info(
         "%s evaluation of %d sites: %d pass, %d near misses",
         "staged" if plan.staged else "full",

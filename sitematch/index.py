@@ -14,8 +14,9 @@ ten times faster than a tree search from each polygon, with the same values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import shapely
@@ -24,7 +25,8 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
-from sitematch import settings
+from sitematch import kernel, settings
+from sitematch.kernel import Sites
 
 
 def explode_segments(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
@@ -65,6 +67,91 @@ def explode_segments(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], N
     return np.concatenate([segments, geoms[others]]), np.concatenate([owner, others])
 
 
+T = TypeVar("T")
+
+#: Sites queried at once (bounds the k-nearest arrays: sites × k).
+_SITE_CHUNK = 1 << 17
+
+
+def _k_then_ball(
+    kd: cKDTree,
+    centre: NDArray[np.float64],
+    radius: NDArray[np.float64],
+    dk: NDArray[np.float64],
+    jk: NDArray[np.intp],
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Every (centre, point) pair with the point within ``radius`` of the centre, grouped by centre.
+
+    ``dk``, ``jk`` are each centre's ``k`` nearest points (one KD query for all); only centres
+    whose ``k``-th nearest is still within their radius are asked again, for twice as many
+    (arrays throughout: no Python list per centre).
+    """
+    k = dk.shape[1]
+    valid = dk <= radius[:, None]
+    over = valid[:, -1] & (k < kd.n)
+    valid[over] = False
+    rows = [np.repeat(np.arange(len(centre)), valid.sum(axis=1))]
+    points = [jk[valid]]
+    which = np.flatnonzero(over)
+    while len(which):  # twice as many nearest, for the centres that may have more within their radius
+        k = min(2 * k, kd.n)
+        r = radius[which]
+        dk, jk = kd.query(centre[which], k=k, distance_upper_bound=float(r.max()) * (1 + 1e-12), workers=-1)
+        dk, jk = np.asarray(dk).reshape(len(which), k), np.asarray(jk).reshape(len(which), k)
+        valid = dk <= r[:, None]
+        over = valid[:, -1] & (k < kd.n)
+        valid[over] = False
+        rows.append(np.repeat(which, valid.sum(axis=1)))
+        points.append(jk[valid])
+        which = which[over]
+    return np.concatenate(rows).astype(np.intp), np.concatenate(points).astype(np.intp)
+
+
+def _map_chunks(work: Callable[[NDArray[np.intp]], T], order: NDArray[np.intp]) -> list[T]:
+    """``work`` over chunks of ``order`` (at most :data:`_SITE_CHUNK` sites), on two threads when large.
+
+    NumPy and the KD-tree release the GIL in their loops, so two chunks run at once on two cores.
+    """
+    if not len(order):
+        return []
+    size = min(_SITE_CHUNK, max(-(-len(order) // 2), 1 << 14))
+    chunks = [order[lo : lo + size] for lo in range(0, len(order), size)]
+    if len(chunks) == 1:
+        return [work(chunks[0])]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(work, chunks))
+
+
+def _joined(
+    parts: list[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]],
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    if not parts:
+        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+    a, b, c = zip(*parts, strict=True)
+    return np.concatenate(a), np.concatenate(b), np.concatenate(c)
+
+
+def _knearest(kd: cKDTree, centre: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """The ``k`` nearest points of each centre (``inf`` and ``kd.n`` past the last point), as 2-D arrays."""
+    dk, jk = kd.query(centre, k=k, workers=-1)
+    return np.asarray(dk).reshape(len(centre), k), np.asarray(jk).reshape(len(centre), k)
+
+
+def _foot_offset(
+    px: NDArray[np.float64], py: NDArray[np.float64], e: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """From each point to the nearest point of its segment ``e`` (x0, y0, x1, y1): (dx, dy)."""
+    vx, vy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
+    wx, wy = px - e[:, 0], py - e[:, 1]
+    vv = vx * vx + vy * vy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tt = np.clip((wx * vx + wy * vy) / vv, 0.0, 1.0)
+    tt[vv == 0] = 0.0
+    return tt * vx - wx, tt * vy - wy
+
+
 @dataclass
 class LineProbes:
     """Points every ``spacing_m`` (250 m: measured fastest) along each segment, in a KD-tree: exact nearest segments.
@@ -81,6 +168,7 @@ class LineProbes:
     kd: cKDTree
     segment: NDArray[np.intp]
     half_m: float
+    ends: NDArray[np.float64] | None = None  # (segment, 4): x0, y0, x1, y1 of every segment
 
     @classmethod
     def build(cls, segments: NDArray[np.object_], spacing_m: float = 250.0) -> LineProbes:
@@ -95,7 +183,44 @@ class LineProbes:
         points = start[seg] + vec[seg] * frac[:, None]
         from scipy.spatial import cKDTree  # scipy loads when a layer is indexed, not at import
 
-        return cls(cKDTree(points), seg, float((length / pieces).max()) / 2)
+        return cls(cKDTree(points), seg, float((length / pieces).max()) / 2, coords.reshape(-1, 4))
+
+    def nearest_exact(
+        self, sites: Sites, max_distance_m: float | None = None
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+        """As :meth:`nearest`, with the NumPy kernel (:mod:`sitematch.kernel`) instead of GEOS.
+
+        ``U`` is the exact distance to the segment of the probe nearest the site's centre (or
+        the search limit if less). Candidates are the segments of the probes within
+        ``U + half_m + reach`` of the centre; a candidate whose lower bound
+        (:meth:`~sitematch.kernel.Sites.lower_bound`) exceeds ``U`` cannot be nearer and is not
+        measured. Sites with nothing within ``max_distance_m`` are left out.
+        """
+        assert self.ends is not None
+        e = self.ends
+        k = min(16, self.kd.n)
+
+        def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+            centre, reach = sites.centre[chunk], sites.reach[chunk]
+            dk, jk = _knearest(self.kd, centre, k)
+            seg0 = self.segment[jk[:, 0]]
+            upper = kernel.segment_distance(sites, chunk, e[seg0, 0], e[seg0, 1], e[seg0, 2], e[seg0, 3])
+            if max_distance_m is not None:
+                upper = np.minimum(upper, max_distance_m)
+            slack = 1e-9 * (1 + upper) + 1e-6  # generous against rounding
+            row, probe = _k_then_ball(self.kd, centre, upper + self.half_m + reach + slack, dk, jk)
+            seg = self.segment[probe]
+            dx, dy = _foot_offset(centre[row, 0], centre[row, 1], e[seg])
+            keep = sites.lower_bound(chunk[row], dx, dy) <= upper[row] + slack[row]
+            row, seg = row[keep], seg[keep]
+            d = kernel.segment_distance(sites, chunk[row], e[seg, 0], e[seg, 1], e[seg, 2], e[seg, 3])
+            r, j, dd = kernel.nearest_per_site(row, seg, d)
+            if max_distance_m is not None:
+                inside = dd <= max_distance_m
+                r, j, dd = r[inside], j[inside], dd[inside]
+            return chunk[r], j, dd
+
+        return _joined(_map_chunks(one, sites.present()))
 
     def nearest(
         self, sites: NDArray[np.object_], tree: shapely.STRtree
@@ -144,22 +269,38 @@ class NearestIndex:
     n: int
     kd: cKDTree | None = None
     probes: LineProbes | None = None
+    shape: str | None = None  # "points" or "segments" when every part is one: KD-tree or probes on demand
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_]) -> NearestIndex:
-        """Index ``geoms``; lines are indexed segment by segment, points also in a KD-tree."""
+        """Index ``geoms``; lines are indexed segment by segment, points also in a KD-tree.
+
+        The KD-tree (points) and the probes (segments) are built at the first query of at least
+        :data:`sitematch.settings.kernel_min_sites` sites: a small region's queries go through
+        the STRtree alone, and a fresh process answering one never loads SciPy.
+        """
         geoms = np.asarray(geoms, dtype=object)
         parts, owner = explode_segments(geoms)
-        kd = probes = None
+        shape = None
         if len(parts) and not shapely.is_empty(parts).any():
             kinds = shapely.get_type_id(parts)
             if (kinds == 0).all():
-                from scipy.spatial import cKDTree
-
-                kd = cKDTree(shapely.get_coordinates(parts))
+                shape = "points"
             elif (kinds == 1).all() and (shapely.get_num_coordinates(parts) == 2).all():
-                probes = LineProbes.build(parts)
-        return cls(shapely.STRtree(parts), owner, len(geoms), kd, probes)
+                shape = "segments"
+        return cls(shapely.STRtree(parts), owner, len(geoms), shape=shape)
+
+    def _trees(self, n_sites: int) -> None:
+        """Build the KD-tree or the probes once a query is large enough to gain from them."""
+        if n_sites < settings.kernel_min_sites or self.kd is not None or self.probes is not None:
+            return
+        parts = self.tree.geometries
+        if self.shape == "points":
+            from scipy.spatial import cKDTree  # scipy loads when a large query needs it, not at import
+
+            self.kd = cKDTree(shapely.get_coordinates(parts))
+        elif self.shape == "segments":
+            self.probes = LineProbes.build(parts)
 
     def nearest(
         self, sites: NDArray[np.object_], max_distance_m: float | None = None
@@ -185,13 +326,17 @@ class NearestIndex:
         which = np.full(len(sites), -1, dtype=np.intp)
         if self.n == 0 or len(sites) == 0:
             return dist, which
+        self._trees(len(sites))
+        edges = kernel.sites_of(sites) if (self.kd is not None or self.probes is not None) else None
         if self.kd is not None:
-            site_i, part_i, d = self._nearest_points(sites)
+            site_i, part_i, d = self._nearest_points(sites) if edges is None else self._nearest_points_exact(edges)
             keep = d <= (np.inf if max_distance_m is None else max_distance_m)
             dist[site_i[keep]] = d[keep]
             which[site_i[keep]] = self.owner[part_i[keep]]
             return dist, which
-        if self.probes is not None and max_distance_m is None:  # unbounded: far sites are slow in the tree
+        if self.probes is not None and edges is not None:  # the NumPy kernel over the probes' candidates
+            site_i, part_i, d = self.probes.nearest_exact(edges, max_distance_m)
+        elif self.probes is not None and max_distance_m is None:  # unbounded: far sites are slow in the tree
             site_i, part_i, d = self.probes.nearest(sites, self.tree)
         else:
             (site_i, part_i), d = self.tree.query_nearest(
@@ -236,6 +381,32 @@ class NearestIndex:
         best = np.r_[True, si[1:] != si[:-1]]
         return ok[si[best]], pj[best], d[best]
 
+    def _nearest_points_exact(self, sites: Sites) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+        """:meth:`_nearest_points` with the NumPy kernel: exact distances without GEOS.
+
+        ``U`` is the exact distance to the point nearest the site's centre; every point nearer
+        the site lies within ``U + reach`` of the centre, and of those only points whose lower
+        bound (:meth:`~sitematch.kernel.Sites.lower_bound`) is within ``U`` are measured.
+        """
+        assert self.kd is not None
+        xy = self.kd.data
+        k = min(4, len(xy))
+
+        def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+            centre, reach = sites.centre[chunk], sites.reach[chunk]
+            dk, jk = _knearest(self.kd, centre, k)
+            upper = kernel.point_distance(sites, chunk, xy[jk[:, 0], 0], xy[jk[:, 0], 1])
+            slack = 1e-9 * (1 + upper) + 1e-6  # generous against rounding
+            row, pt = _k_then_ball(self.kd, centre, upper + reach + slack, dk, jk)
+            keep = sites.lower_bound(chunk[row], xy[pt, 0] - centre[row, 0], xy[pt, 1] - centre[row, 1])
+            keep = keep <= upper[row] + slack[row]
+            row, pt = row[keep], pt[keep]
+            d = kernel.point_distance(sites, chunk[row], xy[pt, 0], xy[pt, 1])
+            r, j, dd = kernel.nearest_per_site(row, pt, d)
+            return chunk[r], j, dd
+
+        return _joined(_map_chunks(one, sites.present()))
+
     def within(self, sites: NDArray[np.object_], distance_m: float) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """All (site, geometry) pairs closer than ``distance_m``, as two index arrays."""
         sites = np.asarray(sites, dtype=object)
@@ -256,6 +427,12 @@ class NearestIndex:
         sites = np.asarray(sites, dtype=object)
         out = np.zeros(len(sites))
         values = np.asarray(values, dtype=float)
+        if how not in ("sum", "max"):
+            raise ValueError(f"how must be 'sum' or 'max', not {how!r}")
+        self._trees(len(sites))
+        edges = kernel.sites_of(sites) if self.kd is not None and len(sites) and self.n else None
+        if edges is not None:
+            return self._aggregate_points_exact(edges, distance_m, values[self.owner], how)
         chunk_size = settings.radius_chunk
         for start in range(0, len(sites), chunk_size):
             chunk = sites[start : start + chunk_size]
@@ -266,4 +443,44 @@ class NearestIndex:
                 np.maximum.at(out, start + site_i, values[geom_i])
             else:
                 raise ValueError(f"how must be 'sum' or 'max', not {how!r}")
+        return out
+
+    def _aggregate_points_exact(
+        self, sites: Sites, distance_m: float, values: NDArray[np.float64], how: str
+    ) -> NDArray[np.float64]:
+        """Sum or max over a point layer's points within ``distance_m`` of each site, with the NumPy kernel.
+
+        Candidates are the points within ``distance_m`` plus the site's reach of its centre; a
+        point counts when its exact distance is at most ``distance_m``, as GEOS's ``dwithin``
+        decides. The kernel runs only where the bounds leave that open: a point within
+        ``distance_m`` of a centre that lies in its site is in; one whose lower bound is beyond
+        is out.
+        """
+        assert self.kd is not None
+        xy = self.kd.data
+        n = len(sites.reach)
+        out = np.zeros(n)
+        k = min(32, len(xy))
+
+        def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+            centre = sites.centre[chunk]
+            radius = distance_m + sites.reach[chunk] + 1e-9 * (1 + distance_m) + 1e-6
+            dk, jk = self.kd.query(centre, k=k, distance_upper_bound=float(radius.max()), workers=-1)
+            dk, jk = np.asarray(dk).reshape(len(chunk), k), np.asarray(jk).reshape(len(chunk), k)
+            row, pt = _k_then_ball(self.kd, centre, radius, dk, jk)
+            dx, dy = xy[pt, 0] - centre[row, 0], xy[pt, 1] - centre[row, 1]
+            lower = sites.lower_bound(chunk[row], dx, dy)
+            centred = kernel.point_distance(sites, chunk, centre[:, 0], centre[:, 1]) == 0
+            sure = centred[row] & (np.hypot(dx, dy) <= distance_m)
+            open_ = ~sure & (lower <= distance_m + 1e-6)
+            hit = sure.copy()
+            o = np.flatnonzero(open_)
+            hit[o] = kernel.point_distance(sites, chunk[row[o]], xy[pt[o], 0], xy[pt[o], 1]) <= distance_m
+            return chunk[row[hit]], pt[hit]
+
+        for si, pj in _map_chunks(one, sites.present()):
+            if how == "sum":
+                out += np.bincount(si, weights=values[pj], minlength=n)
+            else:
+                np.maximum.at(out, si, values[pj])
         return out

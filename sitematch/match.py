@@ -94,6 +94,7 @@ def match(
     sites: gpd.GeoDataFrame | None = None,
     staged: bool | None = None,
     progress: Callable[[str], None] | None = None,
+    exact: str = "top",
 ) -> MatchResult:
     """Score and rank every candidate site in the profile's region.
 
@@ -109,6 +110,11 @@ def match(
         Force staged (True) or full (False) evaluation; default by the number of sites.
     progress : callable, optional
         Called with the name of each step as it starts.
+    exact : {"top", "all"}
+        ``"top"`` (default): large runs are staged — the best ranked sites and the near misses
+        are exact in every value, further sites may carry proven bounds (``exact = False``).
+        ``"all"``: every site gets every value, score and rank exactly (a full evaluation,
+        through the NumPy kernel of :mod:`sitematch.kernel`); ``staged`` must then not be True.
 
     Returns
     -------
@@ -131,6 +137,7 @@ def match(
         if "plots" not in layers:
             raise LayerError(f"{layers.origin}: has no plots to match; upload plots or give a plots layer")
         sites = layers["plots"]
+    staged = staged_for(exact, staged)
     step = progress or (lambda _name: None)
     step("region")
     mask = region_mask(sites, layers, profile)
@@ -139,6 +146,27 @@ def match(
     scored = evaluate(in_region, layers, profile, plan, progress=step)
     step("rank")
     return ranked_result(profile, scored, layers, plan=plan, sites_total=len(sites), outside_region=int((~mask).sum()))
+
+
+#: The values of ``exact`` (:func:`match`, ``sitematch match --exact``).
+EXACT_MODES = ("top", "all")
+
+
+def staged_for(exact: str, staged: bool | None = None) -> bool | None:
+    """The ``staged`` choice an ``exact`` mode makes: ``"all"`` is a full evaluation.
+
+    Examples
+    --------
+    >>> staged_for("all"), staged_for("top"), staged_for("top", True)
+    (False, None, True)
+    """
+    if exact not in EXACT_MODES:
+        raise ValueError(f"exact must be one of {', '.join(EXACT_MODES)}, not {exact!r}")
+    if exact == "all":
+        if staged:
+            raise ValueError("exact='all' evaluates every site in full; it cannot be staged")
+        return False
+    return staged
 
 
 def rankable(scored: pd.DataFrame) -> np.ndarray:

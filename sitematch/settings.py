@@ -11,6 +11,15 @@ staged_above : int
     (the same results for ranked sites and near misses; see :mod:`sitematch.evaluate`). Default 5000.
 radius_chunk : int
     Sites per chunk in within-radius queries, which can return many pairs per site. Default 100 000.
+kernel_min_sites : int
+    Queries of at least this many sites go through KD-tree candidates and the NumPy kernel
+    (:mod:`sitematch.kernel`); smaller ones through the STRtree (GEOS), which needs no SciPy.
+    Both give the same distances (to 1e-6 m). Default 2000.
+layers_cache_dir : str or None
+    A folder where a region read from files is kept, validated, between processes, keyed by
+    the files' paths, sizes and modification times and the catalogue (:mod:`sitematch.layers.disk_cache`):
+    ``$SITEMATCH_LAYERS_CACHE``; default ``$XDG_CACHE_HOME/sitematch/layers`` (``~/.cache``);
+    ``off`` turns it off.
 logistic_steepness : float
     Steepness of the logistic value function between its breakpoints. Default 10.
 exact_top : int
@@ -190,11 +199,13 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
 
 staged_above: int = env_int("SITEMATCH_STAGED_ABOVE", 5000)
 radius_chunk: int = 100_000
+kernel_min_sites: int = 2000
 logistic_steepness: float = 10.0
 exact_top: int = env_int("SITEMATCH_EXACT_TOP", 1000, minimum=1)
 screen_cell_m: float = 250.0
 screen_radius_cap_m: float = 1000.0
 screen_cache_dir: str | None = os.environ.get("SITEMATCH_SCREEN_CACHE")
+layers_cache_dir: str | None = os.environ.get("SITEMATCH_LAYERS_CACHE")
 
 boundary_tolerance_m: float = 2000.0
 lock_timeout_s: float = 120.0

@@ -24,7 +24,14 @@ import click
     is_flag=True,
     help="Time only sitematch fit/gaps (bench/planner.md) and update that section of the report.",
 )
-def bench(sizes: str, out: Path, reference_limit: int, dask_size: int, planner_only: bool) -> None:
+@click.option(
+    "--only",
+    type=click.Choice(["all-exact"]),
+    default=None,
+    help="Run only this part: all-exact — the all-exact mode against the reference and the peer, the "
+    "CLI's cold and warm start, writing every site at 1M; its section replaces the old one in --out.",
+)
+def bench(sizes: str, out: Path, reference_limit: int, dask_size: int, planner_only: bool, only: str | None) -> None:
     """Time the engine against the obvious geopandas approach and write bench/results.md.
 
     \b
@@ -52,6 +59,13 @@ def bench(sizes: str, out: Path, reference_limit: int, dask_size: int, planner_o
         ns = tuple(int(x.replace("_", "")) for x in sizes.split(","))
     except ValueError:
         raise click.BadParameter(f"{sizes!r}: give plot counts like 10000,100000") from None
+    if only == "all-exact":
+        from sitematch.bench.exact_report import run_all_exact
+
+        text = run_all_exact(ns, out=out, reference_limit=reference_limit, say=lambda m: click.echo(f"… {m}", err=True))
+        click.echo(text)
+        click.echo(f"written to {out}")
+        return
     text = run_bench(
         ns, out=out, reference_limit=reference_limit, dask_n=dask_size, say=lambda m: click.echo(f"… {m}", err=True)
     )

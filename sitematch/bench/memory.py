@@ -69,8 +69,10 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def fresh_process_peak_gb(n: int, profile_name: str) -> dict[str, float]:
+def fresh_process_peak_gb(n: int, profile_name: str, exact: str = "top") -> dict[str, float]:
     """Peak memory of a fresh process that generates ``n`` synthetic plots, indexes them and matches.
+
+    ``exact``: the mode of the match (``"all"``: every value exact; screens are then not built).
 
     Returns ``peak_gb`` (the process's maximum resident set: data, indexes, screens and the match)
     and ``before_match_gb`` (resident once the data and indexes are in memory).
@@ -80,7 +82,7 @@ def fresh_process_peak_gb(n: int, profile_name: str) -> dict[str, float]:
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "sitematch.bench.memory", str(n), profile_name],
+        [sys.executable, "-m", "sitematch.bench.memory", str(n), profile_name, exact],
         capture_output=True,
         text=True,
         check=True,
@@ -88,7 +90,7 @@ def fresh_process_peak_gb(n: int, profile_name: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _probe(n: int, profile_name: str) -> None:  # pragma: no cover - run by fresh_process_peak_gb
+def _probe(n: int, profile_name: str, exact: str = "top") -> None:  # pragma: no cover - run by fresh_process_peak_gb
     import json
 
     from sitematch.bench.profiles import PROFILES
@@ -101,14 +103,14 @@ def _probe(n: int, profile_name: str) -> None:  # pragma: no cover - run by fres
     with PeakRss() as mem:
         profile = parse_profile(PROFILES[profile_name])
         layers = synthetic_layers(n)
-        build_indexes(layers, profile.parameters, screens=True)
+        build_indexes(layers, profile.parameters, screens=exact != "all")
         release_freed_memory()
         before = rss_bytes()
-        match(profile, layers)
+        match(profile, layers, exact=exact)
     print(json.dumps({"peak_gb": mem.peak_gb, "before_match_gb": before / 1e9}))
 
 
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    _probe(int(sys.argv[1]), sys.argv[2])
+    _probe(int(sys.argv[1]), sys.argv[2], *sys.argv[3:4])

@@ -75,6 +75,24 @@ class Timing:
     html_mb: float = 0.0
     render_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: All-exact mode (``match(..., exact="all")``): best wall time, its CPU time, peak RSS, and
+    #: the largest difference of any value of any compared site from the reference's (``nan``: not run).
+    exact_all_s: float = math.nan
+    exact_all_cpu_s: float = math.nan
+    exact_all_peak_gb: float = math.nan
+    exact_all_diff_m: float = math.nan
+    exact_all_same: bool = False
+    export_csv_s: float = math.nan
+    export_gpkg_s: float = math.nan
+
+    @property
+    def ratio_peer_all(self) -> float:
+        """How many times faster all-exact is than the peer (scaled to all sites)."""
+        return self.peer_s * self.scale / self.exact_all_s if self.exact_all_s else math.nan
+
+    @property
+    def ratio_reference_all(self) -> float:
+        return self.reference_s * self.scale / self.exact_all_s if self.exact_all_s else math.nan
 
     @property
     def scale(self) -> float:
@@ -135,17 +153,56 @@ def compare(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tupl
     return worst, same_passed and ours == theirs
 
 
-def _time_engine(profile: Profile, layers: LayerSet, repeats: int) -> tuple[MatchResult, float, float]:
-    best, peak, result = math.inf, 0.0, None
+def _time_engine(
+    profile: Profile, layers: LayerSet, repeats: int, exact: str = "top"
+) -> tuple[MatchResult, float, float, float]:
+    """The best of ``repeats`` runs: the result, wall seconds, peak GB, and the CPU seconds of that run."""
+    best, peak, cpu, result = math.inf, 0.0, math.inf, None
     for _ in range(repeats):
+        result = None  # the previous run's result is not this run's memory
         release_freed_memory()  # what earlier runs freed is not this run's peak
         with PeakRss() as mem:
-            t = time.perf_counter()
-            result = match(profile, layers)
-            best = min(best, time.perf_counter() - t)
+            t, c = time.perf_counter(), time.process_time()
+            result = match(profile, layers, exact=exact)
+            wall, used = time.perf_counter() - t, time.process_time() - c
+        if wall < best:
+            best, cpu = wall, used
         peak = max(peak, mem.peak_gb)
     assert result is not None
-    return result, best, peak
+    return result, best, peak, cpu
+
+
+def compare_all(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tuple[float, bool]:
+    """All-exact: the largest |difference| from the reference over every value of every site in ``ids``.
+
+    Every value must be given (a value missing or beyond a search counts as an infinite
+    difference); the ranking agrees when the same sites pass, every passing site is ranked and
+    they come in the reference's order.
+    """
+    a = result.sites.set_index(s.PLOT_ID).loc[ids]
+    b = ref.set_index(s.PLOT_ID).loc[ids]
+    worst = 0.0
+    for col in b.columns:
+        if col.startswith("distance_to_") or col in (s.GRID_CAPACITY_MW, s.LABOUR_POOL_POPULATION):
+            x, y = a[col].to_numpy(float, na_value=np.nan), b[col].to_numpy(float, na_value=np.nan)
+            worst = max(worst, float(np.max(np.abs(x - y), initial=0.0)) if np.isfinite(x).all() else math.inf)
+    passed = a["passed"].to_numpy(bool)
+    same = bool((passed == b["passed"].to_numpy(bool)).all()) and bool(a[RANK].notna().to_numpy()[passed].all())
+    ours = a.index[passed][np.argsort(a[RANK].to_numpy(float)[passed], kind="stable")].tolist()
+    theirs = b.loc[a.index[passed]].sort_values("rank").index.tolist()
+    return worst, same and ours == theirs and bool(a["exact"].all())
+
+
+def export_seconds(result: MatchResult, work: Path) -> tuple[float, float]:
+    """Seconds to write every site of ``result`` as ``ranking.csv`` and as ``ranking.gpkg``."""
+    from sitematch.export.tables import write_gpkg
+
+    t = time.perf_counter()
+    write_csv(result, work / "all_sites.csv")
+    csv_s = time.perf_counter() - t
+    t = time.perf_counter()
+    write_gpkg(result, work / "all_sites.gpkg")
+    return csv_s, time.perf_counter() - t
 
 
 def bench_size(
@@ -157,8 +214,14 @@ def bench_size(
     work: Path,
     say: Callable[[str], None],
     fresh_peak: bool = False,
+    parts: tuple[str, ...] = ("default", "all-exact"),
 ) -> list[Timing]:
-    """Measure every profile at one size; see the module docstring."""
+    """Measure every profile at one size; see the module docstring.
+
+    ``parts``: ``"default"`` times the default mode (with exports, the map and its render),
+    ``"all-exact"`` the all-exact mode (and, at the largest size of a run, writing every site
+    as CSV and GeoPackage); the reference and the peer run either way.
+    """
     say(f"{n:,} plots: generating the synthetic national data")
     layers = synthetic_layers(n)
     sites = layers["plots"]
@@ -168,20 +231,34 @@ def bench_size(
         t = time.perf_counter()
         build_indexes(layers, profile.parameters, screens=True)
         r.index_s = time.perf_counter() - t
-        say(f"{n:,} plots, {name}: the engine (best of {repeats})")
-        result, r.ours_s, r.peak_gb = _time_engine(profile, layers, repeats)
         in_region = sites[region_mask(sites, layers, profile)]
         r.sites = len(in_region)
-        r.ranked, r.near_misses = len(result.ranked), len(result.near_misses)
-        r.proven = int(result.sites[RANK].notna().sum())
+        result = exact_result = None
+        if "default" in parts:
+            say(f"{n:,} plots, {name}: the engine (best of {repeats})")
+            result, r.ours_s, r.peak_gb, _ = _time_engine(profile, layers, repeats)
+            r.ranked, r.near_misses = len(result.ranked), len(result.near_misses)
+            r.proven = int(result.sites[RANK].notna().sum())
 
-        say(f"{n:,} plots, {name}: export of the top 500 and the map in Chromium")
-        t = time.perf_counter()
-        html = write_map(result, layers, work / f"map_{name}_{n}.html", max_polygons=500)
-        write_csv(replace(result, sites=result.ranked.head(500)), work / f"top500_{name}_{n}.csv")
-        r.export_s = time.perf_counter() - t
-        r.html_mb = html.stat().st_size / 1e6
-        r.render_s = _render_seconds(html)
+            say(f"{n:,} plots, {name}: export of the top 500 and the map in Chromium")
+            t = time.perf_counter()
+            html = write_map(result, layers, work / f"map_{name}_{n}.html", max_polygons=500)
+            write_csv(replace(result, sites=result.ranked.head(500)), work / f"top500_{name}_{n}.csv")
+            r.export_s = time.perf_counter() - t
+            r.html_mb = html.stat().st_size / 1e6
+            r.render_s = _render_seconds(html)
+        if "all-exact" in parts:
+            result = None
+            say(f"{n:,} plots, {name}: all-exact (best of {repeats})")
+            exact_result, r.exact_all_s, r.exact_all_peak_gb, r.exact_all_cpu_s = _time_engine(
+                profile, layers, repeats, exact="all"
+            )
+            if "default" not in parts:
+                r.ranked, r.near_misses = len(exact_result.ranked), len(exact_result.near_misses)
+                r.proven = int(exact_result.sites[RANK].notna().sum())
+            if name == "full-measure" and n == 1_000_000:
+                say(f"{n:,} plots, {name}: writing every site as CSV and GeoPackage")
+                r.export_csv_s, r.export_gpkg_s = export_seconds(exact_result, work)
 
         ids = in_region[s.PLOT_ID].to_numpy()
         if len(ids) > reference_limit:
@@ -201,10 +278,13 @@ def bench_size(
         peer = reference_match(sample, layers, profile, segment_lines=True)
         r.peer_s = time.perf_counter() - t
         ref[s.PLOT_ID] = peer[s.PLOT_ID] = sample[s.PLOT_ID].to_numpy()
-        r.max_distance_diff_m, r.same_ranking = compare(result, ref, ids)
-        diff_peer, same_peer = compare(result, peer, ids)
-        r.max_distance_diff_m = max(r.max_distance_diff_m, diff_peer)
-        r.same_ranking &= same_peer
+        if result is not None:
+            r.max_distance_diff_m, r.same_ranking = compare(result, ref, ids)
+            diff_peer, same_peer = compare(result, peer, ids)
+            r.max_distance_diff_m = max(r.max_distance_diff_m, diff_peer)
+            r.same_ranking &= same_peer
+        if exact_result is not None:
+            r.exact_all_diff_m, r.exact_all_same = compare_all(exact_result, ref, ids)
         out.append(r)
     if fresh_peak:
         for r in out:
@@ -287,6 +367,11 @@ def run_bench(
 
     bench_planner(100_000, out=out.parent / "planner.md", say=say)
     text = report(timings, dask=dask, dask_n=dask_n, startup=startup, drive=drive)
+    from sitematch.bench.exact_report import cli_seconds, exact_section
+    from sitematch.bench.report import machine
+
+    say("CLI start-up, cold and warm (region cache)")
+    text += "\n" + "\n".join(exact_section(timings, cli_seconds(), machine())) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return text

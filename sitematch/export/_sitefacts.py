@@ -5,7 +5,8 @@ The dossier (HTML and PDF) imports only this, so writing it does not load the we
 
 from __future__ import annotations
 
-import branca.colormap as cm
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 
@@ -27,8 +28,33 @@ COLOURS = {
     "member": "#2b6cb0",
 }
 
+
+class _LazyColormap:
+    """A ``branca`` linear colour map built at its first use (a match without a map never loads branca)."""
+
+    def __init__(self, colours: list[str], vmin: float, vmax: float) -> None:
+        self._args = (colours, vmin, vmax)
+        self._map: Any = None
+
+    def _get(self) -> Any:
+        if self._map is None:
+            import branca.colormap as cm
+
+            colours, vmin, vmax = self._args
+            self._map = cm.LinearColormap(colours, vmin=vmin, vmax=vmax)
+        return self._map
+
+    def __call__(self, value: float) -> str:
+        return self._get()(value)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._get(), name)
+
+
 #: Score colours, 0 (red) to 100 (green).
-SCORE_COLOURS = cm.LinearColormap(["#d7301f", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"], vmin=0, vmax=100)
+SCORE_COLOURS = _LazyColormap(["#d7301f", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"], vmin=0, vmax=100)
 
 
 def title_of(row: pd.Series) -> str:

@@ -82,7 +82,8 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
         per-requirement words are in ``missed``.
     """
     rows = pd.concat([result.ranked, result.excluded])
-    names = rows[s.MUNICIPALITY_CODE].astype(str).map(result.run.municipality)
+    codes = rows[s.MUNICIPALITY_CODE].astype(str)
+    names = codes.map({c: result.run.municipality(c) for c in codes.unique()})  # once per municipality
     rows = rows.assign(**{s.MUNICIPALITY_NAME: names})
     lead = [c for c in LEAD_COLUMNS if c in rows.columns]
     points = [c for c in rows.columns if c.startswith(POINTS_PREFIX)]
@@ -106,14 +107,50 @@ def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
     if dialect == "excel":
         frame = excel_cells(frame)
     with atomic_target(Path(path)) as tmp:
-        frame.to_csv(
-            tmp,
-            index=False,
-            sep=options["sep"],
-            decimal=options["decimal"],
-            encoding=options["encoding"],
-        )
+        if dialect != "plain" or len(frame) < ARROW_CSV_ROWS or not _write_arrow_csv(frame, tmp):
+            frame.to_csv(
+                tmp,
+                index=False,
+                sep=options["sep"],
+                decimal=options["decimal"],
+                encoding=options["encoding"],
+            )
     return Path(path)
+
+
+#: From this many rows the plain dialect is written through Arrow (smaller tables through pandas, as before).
+ARROW_CSV_ROWS = 20_000
+
+
+def _write_arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
+    """Write the plain dialect through Arrow's CSV writer (a million rows in seconds); False if Arrow cannot.
+
+    Values read back as pandas writes them: yes/no as ``True``/``False``, whole numbers in float
+    columns as ``5.0``, missing values empty; text is quoted.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        arrays = []
+        for name in frame.columns:
+            arr = pa.array(frame[name], from_pandas=True)
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.cast(arr.type.value_type)
+            if pa.types.is_boolean(arr.type):
+                arr = pc.if_else(arr, "True", "False")
+            elif pa.types.is_floating(arr.type):
+                arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)  # NaN: empty, as pandas
+                text = arr.cast(pa.string())
+                whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
+                arr = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0"), ""), text)
+            arrays.append(arr)
+        table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+        pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+    except (pa.ArrowException, TypeError, ValueError):
+        return False
+    return True
 
 
 def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain") -> Path:
@@ -157,7 +194,9 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
     table = ranking_table(result)
     with atomic_target(Path(path)) as tmp:
         for layer, rows in (("ranked", table[table[PASSED]]), ("excluded", table[~table[PASSED]])):
-            pyogrio.write_dataframe(for_ogr(rows), tmp, layer=layer, driver="GPKG", promote_to_multi=True)
+            pyogrio.write_dataframe(
+                for_ogr(rows), tmp, layer=layer, driver="GPKG", promote_to_multi=True, use_arrow=True
+            )
         pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
     return Path(path)
 

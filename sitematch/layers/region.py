@@ -49,7 +49,9 @@ def open_region(layers: str | Path | None = None, *, store: str | None = None, p
     """
     if plots not in PLOTS_MODES:
         raise SitematchError(f"plots must be one of {', '.join(PLOTS_MODES)}, not {plots!r}", option="plots")
-    region = LayerSet.from_path(Path(layers) if layers else settings.layers_path())
+    from sitematch.layers.disk_cache import read_region
+
+    region = read_region(Path(layers) if layers else settings.layers_path())
     if store is None:
         return region
     from sitematch.store import open_store
