@@ -8,6 +8,7 @@ local CRSs.
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 import zipfile
 from pathlib import Path
@@ -352,3 +353,22 @@ def test_the_example_upload_keeps_its_price() -> None:
     raw, notes = read_upload(Path(__file__).parent.parent / "docs" / "examples" / "tomter_1980.csv")
     plots, report = validate_upload(raw, municipality_code="1980", filename="tomter_1980.csv", notes=notes)
     assert report.ok and plots["price_sek_m2"].tolist()[0] == 450.0 and plots["price_sek_m2"].isna().tolist()[1]
+
+
+def test_a_ring_that_does_not_close_is_refused_naming_its_row(tmp_path: Path, boundaries: gpd.GeoDataFrame) -> None:
+    """GDAL reads it, GEOS cannot build it: a clear refusal naming the row, never a traceback."""
+    ring_open = [[16.50, 59.62], [16.51, 59.62], [16.51, 59.63], [16.50, 59.63]]  # last point is not the first
+    ring_closed = [*ring_open, ring_open[0]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"Objekt_ID": ref, "Användning": "J", "Planstatus": "antagen", "Ägare": "kommun"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+        for ref, ring in (("A1", ring_closed), ("A2", ring_open))
+    ]
+    path = tmp_path / "tomter.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(UploadError) as refused:
+        check_file(path, municipality_code="1980", boundaries=boundaries)
+    assert "row(s) '2'" in str(refused.value) and "ring must end where it starts" in str(refused.value)

@@ -168,7 +168,7 @@ def preload() -> list[str]:
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     name = getattr(spec, "name", None)
     main = [name] if isinstance(name, str) and name and not name.endswith("__main__") else []
-    return [*PRELOAD, *main]
+    return ["sitematch.upload._quiet", *PRELOAD, *main]
 
 
 def _context() -> Any:

@@ -122,6 +122,23 @@ def _unreadable(name: str, suffix: str, exc: Exception, local: str, head: bytes)
     return UploadError(f"{name}: not a readable {FORMATS[suffix]} file ({detail}); {_EXPORT_AGAIN}", where=name)
 
 
+def _unbuildable(name: str, source: str, layer: str, driver: str, exc: Exception) -> UploadError:
+    """An UploadError naming the rows whose geometry cannot be built (e.g. a ring that is not closed)."""
+    detail = str(exc).split(":", 1)[-1].strip() or type(exc).__name__
+    try:
+        again = pyogrio.read_dataframe(source, layer=layer, on_invalid="ignore", **OPEN_OPTIONS.get(driver, {}))
+        rows = [i + 1 for i, g in enumerate(again.geometry) if g is None]
+    except (pyogrio.errors.DataSourceError, shapely.errors.GEOSException):
+        rows = []
+    where = f"row(s) {shown_list([str(r) for r in rows], 10)}" if rows else "at least one row"
+    return UploadError(
+        f"{name}: the geometry of {where} cannot be built ({shown(detail, 120)}); a polygon's ring must end "
+        "where it starts. Repair the geometries in your GIS (QGIS: Vector > Geometry Tools > Fix Geometries) "
+        "and export again",
+        where=name,
+    )
+
+
 def _read_gdal(
     source: str, name: str, suffix: str, layers: list[str] | None, head: bytes
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -140,6 +157,8 @@ def _read_gdal(
             gdf = pyogrio.read_dataframe(source, layer=spatial[0], **OPEN_OPTIONS.get(driver, {}))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
         raise _unreadable(name, suffix, exc, source, head) from None
+    except shapely.errors.GEOSException as exc:  # GDAL read it, GEOS cannot build it (an unclosed ring…)
+        raise _unbuildable(name, source, spatial[0], driver, exc) from None
     if driver == "LIBKML":
         gdf = gdf.drop(columns=[c for c in KML_PRESENTATION if c in gdf.columns])
     measured = any("(M)" in str(w.message) for w in caught)
