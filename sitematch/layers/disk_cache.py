@@ -101,22 +101,25 @@ def read_region(path: str | Path) -> LayerSet:
     LayerSet
         The same layers :meth:`LayerSet.from_path` reads (with an empty index cache).
     """
-    path = Path(path).resolve()
+    given = Path(path)  # the region keeps the name it was asked by (``_region``, not where that leads)
+    path = given.resolve()
     folder = cache_dir()
     if folder is None:
-        return LayerSet.from_path(path)
+        return LayerSet.from_path(given)
     entry = _entry_path(folder, path)
     try:
         with open(entry, "rb") as f:
             kept = pickle.load(f)
         if kept["format"] == FORMAT and kept["files"] == _restat(kept["files"]) and kept["folder"] == stamp(path):
             log.info("region %s from the disk cache %s", path, entry)
-            return kept["layers"]
+            layers: LayerSet = kept["layers"]
+            layers.origin = str(given)
+            return layers
     except FileNotFoundError:
         pass
     except Exception as exc:  # a damaged or foreign entry: read the region anew
         log.info("disk cache entry %s unusable (%s): reading the region", entry, type(exc).__name__)
-    layers = LayerSet.from_path(path)
+    layers = LayerSet.from_path(given)
     _write(entry, {"format": FORMAT, "files": stamp(path, layers), "folder": stamp(path), "layers": layers})
     return layers
 
