@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -78,3 +79,15 @@ class MessagesGroup(click.Group):
         except SitematchError as exc:
             err.print(Text.assemble(("error: ", "bold red"), error_text(exc)), soft_wrap=True, highlight=False)
             sys.exit(1)
+
+
+def layers_option(f: Any) -> Any:
+    """The ``--layers`` option of every command that reads a region."""
+    return click.option(
+        "--layers",
+        "layers_path",
+        default=None,
+        show_default="$SITEMATCH_LAYERS, the config file, or the bundled region",
+        type=click.Path(path_type=Path),
+        help="Region: a folder with layers.yaml, a GeoPackage, or a folder of files by kind.",
+    )(f)

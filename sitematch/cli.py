@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from sitematch._terminal import MessagesGroup, plain
+from sitematch._terminal import layers_option as _layers_option
 
 console = Console(stderr=True)
 
@@ -181,17 +182,6 @@ def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, 
     if verify:
         lines.append((2, f"{verify} ranked site(s) have values to verify (listed in the dossier)"))
     return lines
-
-
-def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--layers",
-        "layers_path",
-        default=None,
-        show_default="$SITEMATCH_LAYERS, the config file, or the bundled region",
-        type=click.Path(path_type=Path),
-        help="Region: a folder with layers.yaml, a GeoPackage, or a folder of files by kind.",
-    )(f)
 
 
 @main.command("match")

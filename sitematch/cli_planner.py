@@ -6,7 +6,6 @@ table that fits 80 columns, write the files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sitematch._terminal import layers_option as _layers_option
 from sitematch._terminal import plain
 
 console = Console(stderr=True)
@@ -81,17 +81,6 @@ def _evaluate(layers: Any, profiles: list[Any]) -> list[Any]:
 
     with console.status("evaluating") as status:
         return evaluate_profiles(profiles, layers, progress=lambda name: status.update(f"evaluating {plain(name)}"))
-
-
-def _layers_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--layers",
-        "layers_path",
-        default=None,
-        show_default="$SITEMATCH_LAYERS, the config file, or the bundled region",
-        type=click.Path(path_type=Path),
-        help="Region: a folder with layers.yaml, a GeoPackage, or a folder of files by kind.",
-    )(f)
 
 
 def _short(name: str, width: int) -> str:
