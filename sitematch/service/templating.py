@@ -17,6 +17,9 @@ from sitematch.service.auth import CSRF_FIELD, Caller
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+if "_" not in templates.env.globals:  # new template text is written {{ _("English text") }}
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -30,8 +33,18 @@ MENU = {
         ("/planner/gaps", "Gaps"),
         ("/kpi", "Figures"),
     ],
-    "municipality": [("/municipality", "Our plots"), ("/requests", "Förfrågningar")],
-    "planner": [("/brownfield", "Brownfield"), ("/planner/gaps", "What holds the region back"), ("/kpi", "Figures")],
+    "municipality": [
+        ("/municipality", "Our plots"),
+        ("/municipality/fit", "Leads our plots fit"),
+        ("/requests", "Förfrågningar"),
+    ],
+    "planner": [
+        ("/brownfield", "Brownfield"),
+        ("/planner/gaps", "What holds the region back"),
+        ("/planner/matrix", "Opportunities"),
+        ("/planner/sheets", "Municipality sheets"),
+        ("/kpi", "Figures"),
+    ],
     "admin": [
         ("/match", "Match a lead"),
         ("/leads", "Leads"),

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from sitematch import schema as s
 from sitematch._yaml import read_yaml
 from sitematch.errors import UploadError
+from sitematch.service.accounts import User
 from sitematch.service.auth import MUNICIPALITY_PAGE, Caller, own_municipality, page_caller
 from sitematch.service.errors import ServiceError
 from sitematch.service.geojson import redact
@@ -185,3 +186,111 @@ def history_page(
     for row in rows:
         row[EXTRAS] = extras_of(row.get(EXTRAS))
     return render(request, "history.html", {"plot_id": plot_id, "versions": rows}, caller=who)
+
+
+# -- which leads its plots fit, and how its land could fit more ------------------------------------
+def _fit_code(who: Caller, code: str | None) -> str:
+    """The municipality a fit view is for: the caller's own (asking for another is 403), or an admin's choice."""
+    if who.user.municipality and code and code != who.user.municipality:
+        own_municipality(who.user, code[:8], f"municipality {code[:8]!r}'s view")
+    return _code(who, code)
+
+
+def municipality_job(svc: Service, what: str, job: Any) -> Any:
+    """``job(layers, profiles, step)`` over every stored profile as a municipality may see it (confidential
+    leads named only by sector), in a worker slot within the service's time limit."""
+    from sitematch.service import planner_views
+    from sitematch.service.runs import open_layers, run_limited
+
+    profiles = planner_views.municipality_profiles(svc)
+
+    def work(step: Any) -> Any:
+        layers = open_layers(svc.config.layers, svc.config.store)
+        step("layers")
+        return job(layers, profiles, step)
+
+    return run_limited(work, what)
+
+
+def _fits(svc: Service, code: str) -> list[dict[str, Any]]:
+    from sitematch.service import planner_views
+
+    return municipality_job(  # type: ignore[no-any-return]
+        svc,
+        "the leads your plots fit",
+        lambda layers, profiles, step: planner_views.plot_fits(layers, profiles, code, step),
+    )
+
+
+@router.get("/municipality/fit", response_class=HTMLResponse)
+async def fit_page(
+    request: Request,
+    code: str | None = None,
+    svc: Service = Depends(service),
+    who: Caller = Depends(MUNICIPALITY_PAGE),
+) -> HTMLResponse:
+    municipality = _fit_code(who, code)
+    plots = await run_in_threadpool(_fits, svc, municipality)
+    n_leads = len(svc.records.profiles(User("(count)", "admin")))
+    suffix = "" if who.user.municipality else f"?code={municipality}"
+    context = {"code": municipality, "name": svc.region.municipality_names.get(municipality, municipality),
+               "plots": plots, "n_leads": n_leads, "suffix": suffix}  # fmt: skip
+    return render(request, "municipality_fit.html", context, caller=who)
+
+
+@router.get("/municipality/fit.json")
+async def fit_json(
+    code: str | None = None, svc: Service = Depends(service), who: Caller = Depends(MUNICIPALITY_PAGE)
+) -> dict[str, Any]:
+    municipality = _fit_code(who, code)
+    return {"municipality_code": municipality, "plots": await run_in_threadpool(_fits, svc, municipality)}
+
+
+@router.get("/municipality/fit.csv")
+async def fit_csv(
+    code: str | None = None, svc: Service = Depends(service), who: Caller = Depends(MUNICIPALITY_PAGE)
+) -> Response:
+    from sitematch.service import planner_views
+
+    municipality = _fit_code(who, code)
+    rows = await run_in_threadpool(_fits, svc, municipality)
+    name = f"fit_{municipality}.csv"
+    return Response(
+        planner_views.csv_bytes(planner_views.fit_table(rows)),
+        media_type="text/csv; charset=utf-8",
+        headers={**file_headers(name), "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/municipality/fit/map.html", response_class=HTMLResponse)
+async def fit_map_page(
+    code: str | None = None, svc: Service = Depends(service), who: Caller = Depends(MUNICIPALITY_PAGE)
+) -> HTMLResponse:
+    from sitematch.service import planner_views
+
+    municipality = _fit_code(who, code)
+    page = await run_in_threadpool(
+        municipality_job, svc, "the map of the leads your plots fit",
+        lambda layers, profiles, step: planner_views.municipality_fit_map(layers, profiles, municipality, step),
+    )  # fmt: skip
+    return HTMLResponse(page, headers=file_headers("map.html"))
+
+
+@router.get("/municipality/more", response_class=HTMLResponse)
+async def more_page(
+    request: Request,
+    code: str | None = None,
+    svc: Service = Depends(service),
+    who: Caller = Depends(MUNICIPALITY_PAGE),
+) -> HTMLResponse:
+    from sitematch.service import planner_views
+
+    municipality = _fit_code(who, code)
+    view = await run_in_threadpool(
+        municipality_job, svc, "how your land could fit more leads",
+        lambda layers, profiles, step: planner_views.more_leads(layers, profiles, municipality, step),
+    )  # fmt: skip
+    suffix = "" if who.user.municipality else f"?code={municipality}"
+    context = {"code": municipality, "name": svc.region.municipality_names.get(municipality, municipality),
+               "suffix": suffix, **view}  # fmt: skip
+    return render(request, "municipality_more.html", context, caller=who)
