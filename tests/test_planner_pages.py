@@ -183,7 +183,9 @@ def test_brownfield_filters_sort_and_csv_agree(env) -> None:
     every = _rows(pia, "/brownfield.csv")
     assert every and all(r["plot_id"] for r in every)
     big = _rows(pia, "/brownfield.csv?min_area_ha=10&sort=area")
-    expected = sorted((r for r in every if float(r["area_ha"]) >= 10), key=lambda r: (-float(r["area_ha"]), r["plot_id"]))
+    expected = sorted(
+        (r for r in every if float(r["area_ha"]) >= 10), key=lambda r: (-float(r["area_ha"]), r["plot_id"])
+    )
     assert [r["plot_id"] for r in big] == [r["plot_id"] for r in expected]
     low_risk = _rows(pia, "/brownfield.csv?mifo=3")
     assert [r["plot_id"] for r in low_risk] == [r["plot_id"] for r in every if r["mifo_risk_class"] in ("3", "4")]
