@@ -169,6 +169,9 @@ def render_dossier(
     worded = {r.key: describe(r) for r in result.profile.requirements}
     steps = [{**f, "requirement": worded.get(f["key"], f["requirement"])} for f in funnel(result).to_dict("records")]
     why = binding(result)
+    from sitematch.export._robustness import robustness
+
+    robust = robustness(result, {str(x["plot_id"]): str(x["title"]) for x in shortlist}, top=top_n)
     return _TEMPLATE.render(
         p=result.profile,
         run=result.run,
@@ -185,6 +188,8 @@ def render_dossier(
         overview=overview,
         shortlist=shortlist,
         near=near,
+        robust_text=robust["text"],
+        robust_chart=Markup(robust["chart"]),
         sources=result.provenance.to_dict("records"),
     )
 
