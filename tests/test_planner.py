@@ -353,3 +353,26 @@ def test_headline_changes_keep_the_smallest_step_and_the_biggest_per_place() -> 
     )
     head = headline_changes(frame)
     assert list(zip(head["where"], head["amount"], strict=True)) == [("S1", 3.0), ("S1", 55.0), ("S2", 5.0)]
+
+
+def test_match_map_outlines_an_assembled_site_with_its_parts_and_keeps_the_single_plots(
+    parcels: LayerSet, tmp_path
+) -> None:
+    from sitematch.export.map import write_map
+
+    (result,) = evaluate_profiles([_assembling()], parcels)  # A1 + A2 (22 ha) is the one site passing 20 ha
+    page = write_map(result, parcels, tmp_path / "map.html").read_text("utf-8")
+    assert "Assembled sites and their parts (1)" in page
+    assert "assembled site 1980:A1+1980:A2: 1980:A1, 1980:A2" in page
+    assert "part of 1980:A1+1980:A2: 1980:A1" in page and "part of 1980:A1+1980:A2: 1980:A2" in page
+    assert "part of 1980:A1+1980:A2: 1980:A3" not in page  # A3 is no part of it
+    assert page.count("1980:A3") >= 1  # the single plots stay on the map
+
+
+def test_match_map_without_assembled_sites_has_no_such_layer(parcels: LayerSet, tmp_path) -> None:
+    from sitematch import match
+    from sitematch.export.map import write_map
+
+    profile = build_profile({"name": "Small lead", "requirements": {"min_area_ha": 5}})
+    page = write_map(match(profile, parcels), parcels, tmp_path / "map.html").read_text("utf-8")
+    assert "Assembled sites and their parts" not in page

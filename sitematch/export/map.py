@@ -214,6 +214,41 @@ def _near_rings(rows: gpd.GeoDataFrame, group: folium.FeatureGroup) -> None:
     ).add_to(group)
 
 
+#: The outline of assembled sites and their parts (as on the planner's fit map).
+ASSEMBLED_COLOUR = "#6b46c1"
+
+
+def _assembled_layer(result: MatchResult, shown: gpd.GeoDataFrame) -> folium.FeatureGroup | None:
+    """Assembled sites among ``shown`` outlined (dashed), each with its parts (thin): a union hides
+    where touching parts meet. None when no shown site is assembled (see ``assembly:`` in a profile)."""
+    from sitematch.planner.assembly import PARTS
+
+    if PARTS not in shown.columns:
+        return None
+    made = shown[shown[PARTS].fillna("").astype(str) != ""]
+    if made.empty:
+        return None
+    ids, named = made[s.PLOT_ID].astype(str), made[PARTS].astype(str)
+    parts_of = {pid: [p.strip() for p in v.split(",")] for pid, v in zip(ids, named, strict=True)}
+    owner = {part: pid for pid, parts in parts_of.items() for part in parts}
+    parts = result.sites[result.sites[s.PLOT_ID].astype(str).isin(owner)].drop_duplicates(s.PLOT_ID)
+    group = folium.FeatureGroup(name=f"Assembled sites and their parts ({len(made)})", show=True)
+    tooltip_layer(
+        to_display(made[[s.GEOMETRY]], 1.0),
+        made[s.PLOT_ID].map(lambda p: f"assembled site {esc(p)}: {esc(', '.join(parts_of[str(p)]))}"),
+        name="assembled sites",
+        style=lambda _f: {"color": ASSEMBLED_COLOUR, "weight": 3, "dashArray": "6 4", "fill": False},
+    ).add_to(group)
+    if len(parts):
+        tooltip_layer(
+            to_display(parts[[s.GEOMETRY]], 1.0),
+            parts[s.PLOT_ID].map(lambda p: f"part of {esc(owner[str(p)])}: {esc(p)}"),
+            name="parts of assembled sites",
+            style=lambda _f: {"color": ASSEMBLED_COLOUR, "weight": 1.5, "fill": False},
+        ).add_to(group)
+    return group
+
+
 def requirements_html(result: MatchResult) -> str:
     """The lead's panel: requirements, preferences, the funnel and why few sites pass (escaped)."""
     from sitematch.funnel import binding, funnel
@@ -312,6 +347,9 @@ def build_map(
     )
     _badges(polygons.head(settings.map_max_labels), popups[: settings.map_max_labels], ranked_group)
     ranked_group.add_to(m)
+    assembled = _assembled_layer(result, pd.concat([polygons, near]))
+    if assembled is not None:
+        assembled.add_to(m)
     if len(beyond):
         pts = gpd.GeoSeries(
             beyond.geometry.head(settings.map_max_points).representative_point(), crs=beyond.crs
