@@ -46,6 +46,7 @@ PLOTS = (
     "Objekt_ID,Benämning,Användning,Planstatus,Ägare,Areal_ha,Byggklar,Pris_kr_kvm,lon,lat\n"
     "T-1,Testtomt stor,J,laga_kraft,kommun,12.5,ja,450,16.5050,59.6290\n"
     "T-2,Testtomt liten,J,laga_kraft,kommun,3.0,ja,450,16.4700,59.5900\n"
+    'T-3,"<img src=x onerror=alert(1)> & co",J,laga_kraft,kommun,1.0,ja,450,16.4800,59.6000\n'
 )
 SECRETS = ("Hemliga", "Voltverket", "Volta", "eva@volta", "VH-9", "Öppna Lager", "OL-1")
 
@@ -93,6 +94,8 @@ def test_leads_my_plots_fit_hides_the_confidential_lead_and_is_computed_once_per
         for secret in SECRETS:
             assert secret not in text
     assert "Confidential lead 1 (battery manufacturing)" in page.text
+    assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt; &amp; co" in page.text
+    assert "<img src=x" not in fit_map.text  # escaped in the map's popups too
 
     plots = {p["plot_id"]: p for p in data["plots"]}
     big, small = plots["1980:T-1"], plots["1980:T-2"]

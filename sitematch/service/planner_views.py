@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
@@ -53,14 +54,16 @@ def municipality_profiles(svc: Any) -> list[Profile]:
     name and sector, without company or contact; a confidential one becomes "Confidential lead N
     (sector)" with no lead details and no description (N by its random id: neutral).
     """
-    out, n = [], 0
-    for stored in svc.records.profiles(_EVERY):
-        p = stored.profile(svc.registry)
-        if stored.confidential:
-            n += 1
+    stored = svc.records.profiles(_EVERY)
+    # numbered by their random ids, not by name: the order says nothing about the names
+    number = {p.id: i for i, p in enumerate(sorted((p for p in stored if p.confidential), key=lambda p: p.id), 1)}
+    out = []
+    for one in stored:
+        p = one.profile(svc.registry)
+        if one.confidential:
             sector = p.sector or "unstated sector"
             p = dataclasses.replace(
-                p, name=f"Confidential lead {n} ({sector})", description="", lead=Lead(confidential=True)
+                p, name=f"Confidential lead {number[one.id]} ({sector})", description="", lead=Lead(confidential=True)
             )
         else:
             p = dataclasses.replace(p, lead=dataclasses.replace(p.lead, company="", contact=""))
@@ -286,12 +289,14 @@ def matrix(layers: LayerSet, profiles: list[Profile], step: Step | None = None) 
         ).index  # fmt: skip
         sites = _site_frame(results).set_index(s.PLOT_ID)
         names = layers.municipality_names
+        values = scores.loc[order].to_numpy(dtype=float)
+        missed = misses.loc[order].to_numpy(dtype=float)
         rows = []
-        for pid in order:
-            cells = []
-            for p in found.profiles:
-                v = scores.at[pid, p]
-                cells.append({"score": None if pd.isna(v) else round(float(v)), "missed": plain(misses.at[pid, p])})
+        for i, pid in enumerate(order):
+            cells = [
+                {"score": None if np.isnan(v) else round(float(v)), "missed": None if np.isnan(m) else int(m)}
+                for v, m in zip(values[i], missed[i], strict=True)
+            ]
             code = str(sites.at[pid, s.MUNICIPALITY_CODE]) if pid in sites.index else ""
             rows.append({"plot_id": str(pid), "name": plain(sites.at[pid, s.NAME]) if pid in sites.index else None,
                          "municipality": names.get(code, code), "fits": int(n_fits[pid]), "cells": cells})  # fmt: skip
