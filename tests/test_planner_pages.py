@@ -198,3 +198,17 @@ def test_brownfield_filters_sort_and_csv_agree(env) -> None:
     assert shown == [r["plot_id"] for r in every if r["fits"]]
     assert pia.get("/brownfield?sort=nonsense").status_code == 422
     assert pia.get("/brownfield?mifo=9").status_code == 422
+
+
+def test_every_page_answers_without_stored_profiles(tmp_path) -> None:
+    app = create_app(ServiceConfig(store=str(tmp_path / "plots.gpkg"), data_dir=tmp_path / "data"))
+    add_accounts(tmp_path / "data")
+    anna, pia = _login(app, "anna"), _login(app, "pia")
+    for url in ("/municipality/fit", "/municipality/fit.csv", "/municipality/fit.json", "/municipality/more",
+                "/municipality/fit/map.html"):  # fmt: skip
+        assert anna.get(url).status_code == 200, url
+    for url in ("/planner/gaps", "/planner/kartbild.html", "/planner/sheets", "/planner/matrix", "/planner/matrix.csv",
+                "/brownfield", "/brownfield.csv", "/brownfield/map.html"):  # fmt: skip
+        assert pia.get(url).status_code == 200, url
+    assert "no profiles or no sites" in pia.get("/planner/kartbild.html").text
+    assert pia.get("/planner/sheets/1980.html").status_code == 404  # no sheet without profiles

@@ -221,6 +221,9 @@ def kartbild(
     if munis is None:
         return m
     munis = munis[munis[s.MUNICIPALITY_CODE].astype(str).isin(overview.index)]
+    if munis.empty or "one_miss_ha" not in overview.columns:  # no profiles, or no sites: nothing to colour
+        Panel("<b>Kartbild</b>: no profiles or no sites to show", "bottomright", "sm-legend").add_to(m)
+        return m
     codes = munis[s.MUNICIPALITY_CODE].astype(str)
     per = binding[binding["scope"] == "municipality"]
 
