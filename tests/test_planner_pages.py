@@ -212,3 +212,13 @@ def test_every_page_answers_without_stored_profiles(tmp_path) -> None:
         assert pia.get(url).status_code == 200, url
     assert "no profiles or no sites" in pia.get("/planner/kartbild.html").text
     assert pia.get("/planner/sheets/1980.html").status_code == 404  # no sheet without profiles
+
+
+def test_a_page_past_the_services_time_limit_is_503_not_a_hang(env, monkeypatch) -> None:
+    from sitematch import settings
+
+    pia, anna = _login(env["app"], "pia"), _login(env["app"], "anna")
+    monkeypatch.setattr(settings, "service_match_timeout_s", 0.0)  # every step is past the limit
+    r = pia.get("/planner/matrix")
+    assert r.status_code == 503 and "took longer than the service" in r.text
+    assert anna.get("/municipality/fit").status_code == 503
