@@ -203,11 +203,15 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
         layers = str(svc.config.layers) if svc.config.layers else None
         pool().warm("warm", {"layers": layers, "store": svc.config.store})  # workers read the region now
-        from sitematch.upload._sandbox import start
+        from sitematch.service import priority
+        from sitematch.upload._sandbox import lower_priority, start
 
+        lower_priority(settings.service_upload_nice)  # uploads give way to matches when the cores are busy
         start()  # and the upload reader's fork server loads its libraries
+        await priority.run_upload(priority.warm_uploads)  # the municipalities' boundaries, read before the first upload
         yield
         pool().close()
+        priority.close()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -23,6 +23,7 @@ refused rather than read unprotected.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -129,8 +130,13 @@ def _quiet_child() -> None:
     warnings.simplefilter("ignore")
 
 
-def _child(conn: Any, target: Callable[..., Any], args: tuple, drivers: tuple[str, ...], what: str) -> None:
+def _child(
+    conn: Any, target: Callable[..., Any], args: tuple, drivers: tuple[str, ...], what: str, nice: int = 0
+) -> None:
     _quiet_child()
+    if nice > 0:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     try:
         lock_down(drivers)
         value = target(*args)
@@ -156,6 +162,17 @@ def network_message(what: str, url: str) -> str:
 
 
 _started = False
+_nice = 0
+
+
+def lower_priority(increment: int) -> None:
+    """Run every later reader process ``increment`` lower in processor priority (its ``nice``; 0: as the caller).
+
+    The service lowers its uploads so that matches go first when the cores are busy
+    (:mod:`sitematch.service.priority`).
+    """
+    global _nice
+    _nice = max(0, min(19, int(increment)))
 
 
 def preload() -> list[str]:
@@ -219,7 +236,7 @@ def run_isolated(target: Callable[..., Any], *args: Any, drivers: Iterable[str],
     """
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(sender, target, args, tuple(drivers), what), daemon=True)
+    proc = ctx.Process(target=_child, args=(sender, target, args, tuple(drivers), what, _nice), daemon=True)
     proc.start()
     sender.close()
     try:

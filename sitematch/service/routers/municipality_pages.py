@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from sitematch import schema as s
 from sitematch._yaml import read_yaml
@@ -21,6 +20,7 @@ from sitematch.service.errors import ServiceError
 from sitematch.service.geojson import redact
 from sitematch.service.mappings import SavedMappings
 from sitematch.service.maps import plots_map
+from sitematch.service.priority import run_upload
 from sitematch.service.routers.matches import file_headers
 from sitematch.service.routers.plots import plot_owner, readable, store_plots, store_upload
 from sitematch.service.runs import plain
@@ -143,7 +143,7 @@ async def upload_page(
         if raw_file is not None and len(raw_file) > MAX_MAPPING_BYTES:
             raise UploadError(f"the mapping file is larger than {MAX_MAPPING_BYTES:,} bytes; is it the right file?")
         mapping = page_mapping(form, mapping_text, raw_file)
-        answer = await run_in_threadpool(
+        answer = await run_upload(
             store_upload, svc, who.user, file, mapping.encode("utf-8") if mapping else None, municipality=municipality,
             crs=crs, accept_valid=accept_valid, repair=repair,
         )  # fmt: skip

@@ -22,6 +22,7 @@ from sitematch.service.accounts import User
 from sitematch.service.auth import MUNICIPALITY, Caller, caller, own_municipality
 from sitematch.service.errors import NotFoundError, ServiceError, UnsupportedMediaError
 from sitematch.service.geojson import features, redact
+from sitematch.service.priority import run_upload
 from sitematch.service.runs import fits, open_layers, plain, run_limited
 from sitematch.service.state import Service, service, upload_prefix
 from sitematch.service.uploads import save
@@ -115,7 +116,7 @@ def store_upload(
 
 
 @router.post("", status_code=201, summary="Upload plots (multipart): validated whole, stored all or nothing")
-def upload(
+async def upload(
     request: Request,
     who: Caller = Depends(MUNICIPALITY),
     _form: None = Depends(multipart),
@@ -127,14 +128,14 @@ def upload(
     mapping: UploadFile | None = File(default=None, description="YAML mapping your columns to sitematch's"),
     svc: Service = Depends(service),
 ) -> dict[str, Any]:
-    answer = store_upload(svc, who.user, file, mapping, municipality=municipality, crs=crs,
-                          accept_valid=accept_valid, repair=repair)  # fmt: skip
+    answer = await run_upload(store_upload, svc, who.user, file, mapping, municipality=municipality, crs=crs,
+                              accept_valid=accept_valid, repair=repair)  # fmt: skip
     request.state.audit = {k: answer["summary"][k] for k in ("municipality_code", "inserted", "updated")}
     return answer  # type: ignore[no-any-return]
 
 
 @router.post("/check", summary="Dry run: validate a file and report every problem by row and field")
-def check(
+async def check(
     who: Caller = Depends(MUNICIPALITY),
     _form: None = Depends(multipart),
     file: UploadFile = File(),
@@ -150,7 +151,7 @@ def check(
         report = check_file(path, municipality_code=code, crs=crs or None, mapping=mapping_path, repair=repair)
         return json.loads(report.to_json())  # type: ignore[no-any-return]
 
-    return _with_file(svc, file, mapping, work)  # type: ignore[no-any-return]
+    return await run_upload(_with_file, svc, file, mapping, work)  # type: ignore[no-any-return]
 
 
 @router.get("", summary="Plots as GeoJSON (CRS84); a municipality sees its own")
