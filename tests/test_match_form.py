@@ -232,8 +232,12 @@ def test_keep_as_profile_needs_an_adviser_and_the_csrf_token(app, bo) -> None:
     r = pia.post("/match", data={"name": "Planner", "req.min_area_ha": "5", "action": "save", "csrf_token": pia_csrf})
     assert r.status_code == 403
     assert "No token" not in client.get("/match").text and "Planner" not in client.get("/match").text
-    r = client.post("/match", data={"name": "Kept lead", "req.min_area_ha": "5", "req.zoning": ["J", "Z"],
+    r = client.post("/match", data={"name": "Kept lead", "req.min_area_ha": "5", "save.advisers": "pia",
                                     "action": "save", "csrf_token": csrf})  # fmt: skip
+    assert r.status_code == 422 and "not an adviser" in Page(r.text).messages["save.advisers"]
+    assert Page(r.text).value("save.advisers") == "pia"
+    r = client.post("/match", data={"name": "Kept lead", "req.min_area_ha": "5", "req.zoning": ["J", "Z"],
+                                    "save.advisers": "cy", "action": "save", "csrf_token": csrf})  # fmt: skip
     assert r.status_code == 303
     page = client.get(r.headers["location"])
     assert "Kept as a stored profile: Kept lead" in page.text
@@ -241,7 +245,7 @@ def test_keep_as_profile_needs_an_adviser_and_the_csrf_token(app, bo) -> None:
     assert form.value("req.min_area_ha") == "5" and ("req.zoning", "J") in form.fields
     assert ("req.zoning", "E") not in form.fields
     listed = client.get("/api/profiles").json()
-    assert any(p["name"] == "Kept lead" and p["created_by"] == "bo" for p in listed)
+    assert [(p["created_by"], p["advisers"]) for p in listed if p["name"] == "Kept lead"] == [("bo", ["cy"])]
 
 
 # -- what the form cannot read: 422, the typed values, a message, the menu ---------------------------

@@ -66,7 +66,8 @@ REGION_CODES = ("include_municipalities", "exclude_municipalities", "counties")
 #: The form's longest text field value kept (longer is refused with a message, not cut silently).
 MAX_FIELD_CHARS = 2000
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
-_SPLIT = re.compile(r"[\s,;]+")
+#: What separates codes or names typed in one field.
+SPLIT = re.compile(r"[\s,;]+")
 
 
 # -- numbers -----------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[di
                     added.append(f"{op}_{c.name}")
         elif c.kind == "category":
             chosen = state.get(f"req.{c.name}") or []
-            codes = [v for text in chosen for v in _SPLIT.split(text) if v] if not c.values else list(chosen)
+            codes = [v for text in chosen for v in SPLIT.split(text) if v] if not c.values else list(chosen)
             if codes:
                 reqs[c.name] = codes
                 added.append(c.name)
@@ -312,7 +313,7 @@ def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[di
         data["preferences"] = prefs
     region: dict[str, Any] = {"members_only": bool(first(state, "region.members_only"))}
     for k in REGION_CODES:
-        codes = [v for v in _SPLIT.split(first(state, f"region.{k}")) if v]
+        codes = [v for v in SPLIT.split(first(state, f"region.{k}")) if v]
         if codes:
             region[k] = codes
     data["region"] = region

@@ -19,6 +19,7 @@ from sitematch.service import forms
 from sitematch.service.auth import ADVISER_PAGE, Caller, page_caller
 from sitematch.service.errors import ServiceError
 from sitematch.service.routers.matches import links, start_match, summary, visible_match
+from sitematch.service.routers.profiles import _check_advisers as check_advisers
 from sitematch.service.routers.profiles import parse
 from sitematch.service.runs import for_municipality, read_result
 from sitematch.service.state import Service, service
@@ -95,6 +96,7 @@ def match_page(
     stored.check(who.user, "profile")
     try:
         state, notes = forms.form_values(stored.profile(svc.registry))
+        state["save.advisers"] = [", ".join(stored.advisers)]
     except ProfileError as exc:  # kept before the region's criteria changed
         errors = {"": f"profile {stored.name!r} no longer fits the region's criteria: {exc}"}
         return _form_page(request, svc, who, forms.starter_values(svc.registry), errors=errors, status=422)
@@ -126,7 +128,14 @@ async def post_match_page(
             profile = await run_in_threadpool(parse, svc, data)
         except ProfileError as exc:
             return _form_page(request, svc, who, state, picked=picked, errors=_refused(exc, svc), status=422)
-        stored = await run_in_threadpool(svc.records.add_profile, profile, created_by=who.user.username)
+        advisers = [a for a in forms.SPLIT.split(forms.first(state, "save.advisers")) if a]
+        try:
+            check_advisers(svc, advisers)
+        except ServiceError as exc:
+            return _form_page(request, svc, who, state, picked=picked, errors={"save.advisers": str(exc)}, status=422)
+        stored = await run_in_threadpool(
+            svc.records.add_profile, profile, created_by=who.user.username, advisers=tuple(advisers)
+        )
         request.state.audit = {"profile": stored.id, "confidential": stored.confidential}
         return RedirectResponse(f"/match?profile={stored.id}&saved=1", status_code=303)
     try:
