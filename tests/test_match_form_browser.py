@@ -112,6 +112,10 @@ def test_words_in_a_number_field_come_back_with_the_typed_value_and_a_message(ad
     assert page.is_visible("input[name='pref.price_sek_m2.full_at']")
     _no_sideways_scroll(page)
     shot("stored-profile")
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    _no_sideways_scroll(page)  # every group, the region's codes, the parameters and the paste box open
+    page.locator("#region").scroll_into_view_if_needed()
+    shot("region-open")
     page.fill("input[name='req.min_area_ha']", "tio")
     page.fill("input[name='pref.price_sek_m2.full_at']", "10 ha")
     with page.expect_response(lambda r: r.url == f"{server.url}/match" and r.request.method == "POST") as answer:

@@ -70,7 +70,7 @@ def _form_page(
         "picked": picked,
         "form": forms.View(state, errors, svc.registry),
         "region": _members(svc),
-        "parameters": list(svc.registry.parameters.values()),
+        "parameters": [(p, forms.show_number(p.default)) for p in svc.registry.parameters.values()],
         "if_unknown_words": forms.IF_UNKNOWN_WORDS,
         "shapes": forms.SHAPES,
         "general": errors.pop("", ""),
