@@ -168,9 +168,8 @@ def test_adviser_edits_a_profile_runs_the_match_sees_the_map_and_downloads_the_d
     bo.page.wait_for_load_state()
     assert bo.page.input_value("input[name=name]") == "Regional distribution centre"
     bo.page.fill("input[name=name]", "Browser lead")
-    bo.page.fill("input[name=min_area_ha]", "12")
-    weight = bo.page.locator("input[name$='.weight']").first
-    weight.fill("4")
+    bo.page.fill("input[name='req.min_area_ha']", "12")
+    bo.page.fill("input[name='pref.distance_to_motorway_junction_m.weight']", "4")
     bo.shot("match-form")
     bo.page.click("#run-match")
     bo.page.wait_for_url(re.compile(r".*/matches/[0-9a-f]{16}$"), timeout=60_000)

@@ -1,31 +1,47 @@
-"""The adviser's profile form: a profile's data as form fields, and form fields back into profile data.
+"""The adviser's match form: every criterion of the region, the region, the parameters — a whole profile.
 
-The form edits what advisers change most — name, area, grid capacity, distances, zoning, the
-weights and breakpoints of the preferences — on top of a base profile (a stored one, or
-:data:`STARTER`) that the form carries as JSON. Validation is the library's
-(:func:`sitematch.profile.build_profile`): the form only moves values.
+The form is a profile written as form fields, with nothing kept aside: :func:`form_values` turns a
+validated profile into the fields' values (so a stored profile shows *all* it asks for), and
+:func:`profile_data` turns the typed values back into profile data, which the library's one
+validation (:func:`sitematch.profile.build_profile`) then checks. The form itself only reads
+numbers (``"10,5"`` and ``"3 000"`` are numbers; ``"tio"`` and ``"10 ha"`` are not) and says, next
+to each field, what it could not read; every other rule and message is the library's
+(:func:`field_of` finds the field a :class:`~sitematch.errors.ProfileError` names).
+
+Field names (``state`` maps each to the list of values typed or ticked):
+
+=============================  ==================================================================
+``name``, ``sector``,          the lead's name and text
+``description``, ``lead.*``
+``req.min_<c>``, ``req.max_<c>``  a numeric requirement (empty: none)
+``req.<c>``                    a category's allowed codes (ticked, or typed when it declares none);
+                               a flag's ``yes`` / ``no``
+``unknown.<c>``                what a requirement on ``c`` does with a site without a value
+``pref.<c>.weight`` …          a preference (empty weight: none): ``full_at``, ``zero_at``,
+                               ``shape``; ``score.<code>`` (or ``scores``: ``code: score, …``)
+``region.*``, ``param.<p>``,   the region, the parameters, the near-miss tolerance, plot assembly
+``near_miss_tolerance``,
+``assembly.max_gap_m``
+=============================  ==================================================================
 """
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Mapping
+import contextlib
+import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sitematch.criteria import Registry
+from sitematch.criteria import Criterion, Registry, format_code
+from sitematch.errors import ProfileError
+from sitematch.profile import Profile, build_profile
+from sitematch.profile.build import LEAD_KEYS, unit_words
 
-#: The numeric requirements the form shows (empty: not required).
-REQUIREMENTS = (
-    "min_area_ha",
-    "min_grid_capacity_mw",
-    "max_distance_to_motorway_junction_m",
-    "max_distance_to_rail_m",
-    "max_distance_to_port_m",
-)
-#: The category requirement the form shows as check boxes.
-CATEGORY = "zoning"
+#: The values of the form's fields, by field name (a list: check boxes send several).
+State = dict[str, list[str]]
+
 #: A profile to start from when none is picked.
 STARTER: dict[str, Any] = {
     "name": "New lead",
@@ -36,129 +52,408 @@ STARTER: dict[str, Any] = {
         "area_ha": {"weight": 1, "zero_at": 10, "full_at": 40},
     },
 }
+#: The groups criteria are shown in, in order (see :func:`group_of`).
+GROUPS = (
+    ("plot", "The plot"),
+    ("plan", "Plan, owner and place"),
+    ("flags", "Yes or no"),
+    ("distances", "Distances"),
+    ("around", "Capacity and surroundings"),
+)
+IF_UNKNOWN_WORDS = {"fail": "excluded", "pass": "passes", "verify": "passes, to verify"}
+SHAPES = ("linear", "logistic")
+REGION_CODES = ("include_municipalities", "exclude_municipalities", "counties")
+#: The form's longest text field value kept (longer is refused with a message, not cut silently).
+MAX_FIELD_CHARS = 2000
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+#: What separates codes or names typed in one field.
+SPLIT = re.compile(r"[\s,;]+")
+
+
+# -- numbers -----------------------------------------------------------------------------------------
+def read_number(text: str) -> float | None:
+    """A number as people type it, or None for an empty field; ValueError if it is not one.
+
+    Spaces (thousands) are ignored and a decimal comma is a decimal point; the unit is never typed
+    (it is shown next to the field).
+
+    Examples
+    --------
+    >>> read_number("3 000"), read_number("10,5"), read_number(" "), read_number("-2")
+    (3000.0, 10.5, None, -2.0)
+    >>> read_number("10 ha")
+    Traceback (most recent call last):
+    ValueError: not a number
+    """
+    plain = _SPACES.sub("", text)
+    if not plain:
+        return None
+    plain = plain.replace(",", ".").replace("\u2212", "-")
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", plain):
+        raise ValueError("not a number")
+    value = float(plain)
+    if not math.isfinite(value):
+        raise ValueError("not a number")
+    return value
+
+
+def show_number(value: Any) -> str:
+    """A number as the form shows it: ``10``, ``2.5``, ``400000`` (never ``4e+05``).
+
+    Examples
+    --------
+    >>> show_number(400000.0), show_number(2.5), show_number(None)
+    ('400000', '2.5', '')
+    """
+    if value is None or value == "":
+        return ""
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v)
+
+
+def _number_error(text: str, unit: str) -> str:
+    where = f" in {unit}" if unit else ""
+    return f"“{text.strip()[:60]}” is not a number: write a plain number{where} (the unit is given), e.g. 10 or 2,5"
+
+
+# -- the criteria as the form shows them ----------------------------------------------------------
+def group_of(c: Criterion) -> str:
+    """The group a criterion is shown in: the plot's own numbers, plan and place, yes/no,
+    distances, or what is within reach (capacity, labour)."""
+    if c.kind == "category":
+        return "plan"
+    if c.kind == "flag":
+        return "flags"
+    if not c.measured:
+        return "plot"
+    return "distances" if c.unit == "m" else "around"
 
 
 @dataclass(frozen=True)
-class Field:
-    """One input of the form."""
+class Row:
+    """One criterion as the form shows it."""
 
     name: str
     label: str
-    value: str
-    unit: str = ""
+    kind: str
+    unit: str
+    description: str
+    default_if_unknown: str
+    codes: tuple[tuple[str, str], ...]  # (code, words) of a category's declared values
+    typed_codes: bool  # a category without declared values: codes are typed
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    if value is None or value == "":
-        return ""
-    return f"{float(value):g}"
+def rows(registry: Registry) -> list[tuple[str, str, list[Row]]]:
+    """The registry's criteria by group: ``(group, title, rows)``, groups in :data:`GROUPS` order."""
+    by: dict[str, list[Row]] = {g: [] for g, _ in GROUPS}
+    for c in registry:
+        codes = tuple((v, format_code(c, v)) for v in c.values) if c.kind == "category" else ()
+        by[group_of(c)].append(
+            Row(
+                c.name,
+                c.label,
+                c.kind,
+                unit_words(c) if c.kind == "numeric" else "",
+                c.description,
+                c.if_unknown,
+                codes,
+                c.kind == "category" and not c.values,
+            )
+        )
+    return [(g, title, by[g]) for g, title in GROUPS if by[g]]
 
 
-def _label(registry: Registry, criterion: str) -> tuple[str, str]:
-    if criterion not in registry:
-        return criterion, ""
-    c = registry[criterion]
-    return c.label, c.unit
+# -- profile → form -------------------------------------------------------------------------------
+def form_values(profile: Profile) -> tuple[State, list[str]]:
+    """The form's values for a validated profile: everything it asks for, and notes on what the form
+    shows differently (one "if unknown" per criterion)."""
+    state: State = {"name": [profile.name], "sector": [profile.sector], "description": [profile.description]}
+    for k in LEAD_KEYS:
+        value = getattr(profile.lead, k)
+        if k == "confidential":
+            if value:
+                state["lead.confidential"] = ["on"]
+        elif value:
+            state[f"lead.{k}"] = [str(value)]
+    notes: list[str] = []
+    policies: dict[str, str] = {}
+    for r in profile.requirements:
+        c = r.criterion
+        if r.op in ("min", "max"):
+            state[f"req.{r.key}"] = [show_number(r.value)]
+        elif r.op == "in":
+            state[f"req.{c.name}"] = list(r.value) if c.values else [", ".join(r.value)]
+        else:
+            state[f"req.{c.name}"] = ["yes" if r.value else "no"]
+        if c.name in policies and policies[c.name] != r.if_unknown:
+            notes.append(f"{c.label}: its requirements had different policies for unknown values; the form shows one")
+        policies.setdefault(c.name, r.if_unknown)
+        if r.if_unknown != c.if_unknown:
+            state[f"unknown.{c.name}"] = [r.if_unknown]
+    for p in profile.preferences:
+        c, key = p.criterion, f"pref.{p.criterion.name}"
+        state[f"{key}.weight"] = [show_number(p.weight)]
+        if p.shape != "table":
+            state[f"{key}.full_at"] = [show_number(p.full_at)]
+            state[f"{key}.zero_at"] = [show_number(p.zero_at)]
+            state[f"{key}.shape"] = [p.shape]
+        elif c.kind == "category" and not c.values:
+            state[f"{key}.scores"] = [", ".join(f"{k}: {show_number(v)}" for k, v in p.scores.items())]
+        else:
+            for k, v in p.scores.items():
+                state[f"{key}.score.{k}"] = [show_number(v)]
+    region = profile.region
+    if region.members_only:
+        state["region.members_only"] = ["on"]
+    for k in REGION_CODES:
+        state[f"region.{k}"] = [", ".join(getattr(region, k))]
+    for k in profile.given_parameters:
+        state[f"param.{k}"] = [show_number(profile.parameters[k])]
+    state["near_miss_tolerance"] = [show_number(profile.near_miss_tolerance)]
+    if profile.assembly is not None:
+        state["assembly.max_gap_m"] = [show_number(profile.assembly.max_gap_m)]
+    return state, notes
 
 
-def fields(data: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
-    """What the form shows for profile ``data``: lead fields, requirements, zoning, preferences.
+def starter_values(registry: Registry) -> State:
+    """The form's values for a new lead (:data:`STARTER`)."""
+    return form_values(build_profile(STARTER, registry=registry, where="the starter profile"))[0]
+
+
+def state_of(items: Iterable[tuple[str, Any]]) -> State:
+    """The form's values from a posted form's (name, value) pairs (files and the CSRF token left out)."""
+    state: State = {}
+    for key, value in items:
+        if isinstance(value, str) and key != "csrf_token":
+            state.setdefault(key, []).append(value)
+    return state
+
+
+# -- form → profile ----------------------------------------------------------------------------------
+def first(state: Mapping[str, list[str]], key: str) -> str:
+    """The first value of a field (empty if it was not sent)."""
+    values = state.get(key) or [""]
+    return values[0]
+
+
+def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[dict[str, Any], dict[str, str]]:
+    """Profile data from the form's values, and what the form could not read, by field name.
+
+    Only numbers are read here; everything else the profile says is checked by the library.
 
     Examples
     --------
     >>> from sitematch.criteria import BUILTIN
-    >>> f = fields(STARTER, BUILTIN)
-    >>> [(r.name, r.value) for r in f["requirements"]][:2]
-    [('min_area_ha', '10'), ('min_grid_capacity_mw', '')]
-    >>> f["zoning"][:2], f["preferences"][0]["criterion"]
-    ([('J', True), ('Z', True)], 'distance_to_motorway_junction_m')
+    >>> data, errors = profile_data({"name": ["Plant"], "req.min_area_ha": ["25"], "req.zoning": ["J"],
+    ...                              "pref.area_ha.weight": ["2"], "pref.area_ha.full_at": ["40"],
+    ...                              "pref.area_ha.zero_at": ["tio"]}, BUILTIN)
+    >>> data["requirements"], list(errors)
+    ({'min_area_ha': 25.0, 'zoning': ['J']}, ['pref.area_ha.zero_at'])
+    >>> errors["pref.area_ha.zero_at"][:50]
+    '“tio” is not a number: write a plain number in hec'
     """
-    reqs = data.get("requirements") or {}
-    lead = data.get("lead") or {}
-    requirements = []
-    for key in REQUIREMENTS:
-        criterion = key.split("_", 1)[1]
-        label, unit = _label(registry, criterion)
-        word = "at least" if key.startswith("min_") else "at most"
-        requirements.append(Field(key, f"{label} {word}", _number(reqs.get(key)), unit))
-    chosen = reqs.get(CATEGORY) or []
-    chosen = chosen.get("value", []) if isinstance(chosen, Mapping) else chosen
-    chosen = [chosen] if isinstance(chosen, str) else list(chosen)
-    zoning_values = registry[CATEGORY].values if CATEGORY in registry else ()
-    prefs = []
-    for criterion, pref in (data.get("preferences") or {}).items():
-        label, unit = _label(registry, criterion)
-        numeric = "full_at" in pref
-        prefs.append(
-            {
-                "criterion": criterion,
-                "label": label,
-                "unit": unit,
-                "weight": _number(pref.get("weight")),
-                "full_at": _number(pref.get("full_at")) if numeric else None,
-                "zero_at": _number(pref.get("zero_at")) if numeric else None,
-            }
-        )
-    return {
-        "name": str(data.get("name", "")),
-        "sector": str(data.get("sector", "")),
-        "reference": str(lead.get("reference", "")),
-        "confidential": bool(lead.get("confidential", False)),
-        "requirements": requirements,
-        "zoning": [(v, v in chosen) for v in zoning_values],
-        "preferences": prefs,
-        "base": json.dumps(data, ensure_ascii=False),
-    }
+    errors: dict[str, str] = {}
+
+    def number(key: str, unit: str = "") -> float | None:
+        text = first(state, key)
+        try:
+            return read_number(text)
+        except ValueError:
+            errors[key] = _number_error(text, unit)
+            return None
+
+    for key, values in state.items():
+        if any(len(v) > MAX_FIELD_CHARS for v in values) and key != "paste":
+            errors[key] = f"more than {MAX_FIELD_CHARS:,} characters"
+    data: dict[str, Any] = {"name": first(state, "name").strip()}
+    for key in ("sector", "description"):
+        if first(state, key).strip():
+            data[key] = first(state, key).strip()
+    lead: dict[str, Any] = {k: first(state, f"lead.{k}").strip() for k in LEAD_KEYS if k != "confidential"}
+    lead = {k: v for k, v in lead.items() if v}
+    if first(state, "lead.confidential"):
+        lead["confidential"] = True
+    if lead:
+        data["lead"] = lead
+    reqs: dict[str, Any] = {}
+    prefs: dict[str, Any] = {}
+    for c in registry:
+        unit = unit_words(c) if c.kind == "numeric" else ""
+        policy = first(state, f"unknown.{c.name}")
+        added: list[str] = []
+        if c.kind == "numeric":
+            for op in ("min", "max"):
+                value = number(f"req.{op}_{c.name}", unit)
+                if value is not None:
+                    reqs[f"{op}_{c.name}"] = value
+                    added.append(f"{op}_{c.name}")
+        elif c.kind == "category":
+            chosen = state.get(f"req.{c.name}") or []
+            codes = [v for text in chosen for v in SPLIT.split(text) if v] if not c.values else list(chosen)
+            if codes:
+                reqs[c.name] = codes
+                added.append(c.name)
+        else:
+            said = first(state, f"req.{c.name}")
+            if said in ("yes", "no"):
+                key = c.allowed_key if said == "no" and c.allowed_key else c.name
+                reqs[key] = said == "yes"
+                added.append(key)
+        if policy:
+            for key in added:
+                reqs[key] = {"value": reqs[key], "if_unknown": policy}
+        pref = _preference(state, c, unit, number, errors)
+        if pref is not None:
+            prefs[c.name] = pref
+    if reqs:
+        data["requirements"] = reqs
+    if prefs:
+        data["preferences"] = prefs
+    region: dict[str, Any] = {"members_only": bool(first(state, "region.members_only"))}
+    for k in REGION_CODES:
+        codes = [v for v in SPLIT.split(first(state, f"region.{k}")) if v]
+        if codes:
+            region[k] = codes
+    data["region"] = region
+    params = {}
+    for p in registry.parameters.values():
+        value = number(f"param.{p.name}", "metres" if p.unit == "m" else p.unit)
+        if value is not None:
+            params[p.name] = value
+    if params:
+        data["parameters"] = params
+    tolerance = number("near_miss_tolerance")
+    if tolerance is not None:
+        data["near_miss_tolerance"] = tolerance
+    gap = number("assembly.max_gap_m", "metres")
+    if gap is not None:
+        data["assembly"] = {"max_gap_m": gap}
+    return data, errors
 
 
-def _float(form: Mapping[str, str], key: str) -> float | str | None:
-    text = (form.get(key) or "").strip().replace(",", ".").replace(" ", "")
-    if not text:
+def _preference(
+    state: Mapping[str, list[str]], c: Criterion, unit: str, number: Any, errors: dict[str, str]
+) -> dict[str, Any] | None:
+    key = f"pref.{c.name}"
+    weight = number(f"{key}.weight")
+    if c.kind == "numeric":
+        parts = {bp: number(f"{key}.{bp}", unit) for bp in ("full_at", "zero_at")}
+        given = {k: v for k, v in parts.items() if v is not None}
+        if weight is None:
+            if given and f"{key}.weight" not in errors:
+                errors[f"{key}.weight"] = "give a weight (0 leaves it out of the score), or clear full at and zero at"
+            return None
+        return {"weight": weight, **given, "shape": first(state, f"{key}.shape") or "linear"}
+    scores: dict[str, Any] = {}
+    if c.kind == "category" and not c.values:
+        text = first(state, f"{key}.scores")
+        for item in (t for t in re.split(r"[,;\n]+", text) if t.strip()):
+            code, sep, score = item.partition(":")
+            value: float | None = None
+            with contextlib.suppress(ValueError):
+                value = read_number(score) if sep else None
+            if value is None:
+                errors[f"{key}.scores"] = f"“{item.strip()[:40]}”: write code: score, e.g. 0114: 1, 0180: 0,5"
+                continue
+            scores[code.strip()] = value
+    else:
+        codes = ("true", "false") if c.kind == "flag" else c.values
+        for code in codes:
+            value = number(f"{key}.score.{code}")
+            if value is not None:
+                scores[code] = value
+    if weight is None:
+        if scores and f"{key}.weight" not in errors:
+            errors[f"{key}.weight"] = "give a weight (0 leaves it out of the score), or clear the scores"
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return text  # the library says what is wrong with it, naming the key
+    return {"weight": weight, "scores": scores}
 
 
-def apply(base: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
-    """Profile data: ``base`` with the form's values put in.
+# -- the library's messages, next to their fields -----------------------------------------------------
+def field_of(key: str | None, registry: Registry) -> str:
+    """The form field a :class:`~sitematch.errors.ProfileError`'s key names (``""``: the form as a whole).
 
     Examples
     --------
-    >>> data = apply(STARTER, {"name": "Plant", "min_area_ha": "25", "max_distance_to_rail_m": "3 000",
-    ...                        "zoning": "J", "pref.area_ha.weight": "3"})
-    >>> data["requirements"], data["preferences"]["area_ha"]["weight"]
-    ({'min_area_ha': 25.0, 'zoning': ['J'], 'max_distance_to_rail_m': 3000.0}, 3.0)
+    >>> from sitematch.criteria import BUILTIN
+    >>> field_of("requirements.min_area_ha", BUILTIN), field_of("preferences.area_ha.full_at", BUILTIN)
+    ('req.min_area_ha', 'pref.area_ha.full_at')
+    >>> field_of("requirements.brownfield_allowed", BUILTIN), field_of("region.counties", BUILTIN)
+    ('req.brownfield', 'region.counties')
     """
-    data = copy.deepcopy(dict(base))
-    data["name"] = (form.get("name") or "").strip()
-    if form.get("sector", "").strip():
-        data["sector"] = form["sector"].strip()
-    lead = dict(data.get("lead") or {})
-    lead["reference"] = (form.get("reference") or "").strip()
-    lead["confidential"] = form.get("confidential") in ("on", "true", "1")
-    data["lead"] = {k: v for k, v in lead.items() if v not in ("", None)}
-    reqs = dict(data.get("requirements") or {})
-    for key in REQUIREMENTS:
-        value = _float(form, key)
-        if value is None:
-            reqs.pop(key, None)
-        else:
-            reqs[key] = value
-    chosen = form.getlist(CATEGORY) if hasattr(form, "getlist") else [v for v in [form.get(CATEGORY)] if v]
-    if chosen:
-        reqs[CATEGORY] = list(chosen)
-    else:
-        reqs.pop(CATEGORY, None)
-    data["requirements"] = reqs
-    prefs = copy.deepcopy(dict(data.get("preferences") or {}))
-    for criterion, pref in prefs.items():
-        for part in ("weight", "full_at", "zero_at"):
-            value = _float(form, f"pref.{criterion}.{part}")
-            if value is not None and (part == "weight" or part in pref):
-                pref[part] = value
-    data["preferences"] = prefs
-    return data
+    if not key:
+        return ""
+    parts = key.split(".")
+    head, rest = parts[0], parts[1:]
+    if head == "requirements" and rest:
+        found = registry.requirement_keys().get(rest[0])
+        if found is None:
+            return ""
+        c, op = found
+        if rest[1:2] == ["if_unknown"]:
+            return f"unknown.{c.name}"
+        return f"req.{rest[0]}" if op in ("min", "max") else f"req.{c.name}"
+    if head == "preferences":
+        if not rest or rest[0] not in registry:
+            return "preferences"
+        c = registry[rest[0]]
+        if len(rest) == 1:
+            return f"pref.{c.name}.weight"
+        if rest[1] == "scores":
+            if c.kind == "category" and not c.values:
+                return f"pref.{c.name}.scores"
+            return f"pref.{c.name}.score.{rest[2]}" if len(rest) > 2 else f"pref.{c.name}.weight"
+        return f"pref.{c.name}.{rest[1]}"
+    if head == "region":
+        return f"region.{rest[0]}" if rest else "region.members_only"
+    if head == "parameters":
+        return f"param.{rest[0]}" if rest else ""
+    if head == "lead":
+        return f"lead.{rest[0]}" if rest else ""
+    if head == "assembly":
+        return "assembly.max_gap_m"
+    return head if head in ("name", "sector", "description", "near_miss_tolerance") else ""
+
+
+def message_of(exc: ProfileError) -> str:
+    """A ProfileError's message without the "where: 'key': " it starts with (the field shows where)."""
+    text = str(exc)
+    prefix = f"{exc.where}: '{exc.key}': " if exc.key else f"{exc.where}: "
+    return text[len(prefix) :] if exc.where and text.startswith(prefix) else text
+
+
+@dataclass
+class View:
+    """What the template reads: the typed values, the messages by field, the criteria rows."""
+
+    state: State
+    errors: dict[str, str]
+    registry: Registry
+
+    def value(self, key: str) -> str:
+        """The (first) value of a field, as typed."""
+        return first(self.state, key)
+
+    def values(self, key: str) -> list[str]:
+        """Every value of a field (ticked check boxes)."""
+        return list(self.state.get(key) or [])
+
+    def on(self, key: str, value: str = "on") -> bool:
+        """Whether a check box (or option) is chosen."""
+        return value in (self.state.get(key) or [])
+
+    def error(self, key: str) -> str:
+        """The message for a field (empty: none)."""
+        return self.errors.get(key, "")
+
+    def has_any(self, prefix: str) -> bool:
+        """Whether any field starting with ``prefix`` has a value or a message (opens its section)."""
+        return any(k.startswith(prefix) and any(v.strip() for v in vs) for k, vs in self.state.items()) or any(
+            k.startswith(prefix) for k in self.errors
+        )
+
+    def groups(self) -> list[tuple[str, str, list[Row]]]:
+        """The criteria by group."""
+        return rows(self.registry)

@@ -264,6 +264,12 @@ class MatchPool:
             self._alive -= 1
             self.stats["recycled"] += 1
 
+    def snapshot(self) -> dict[str, int]:
+        """How busy the pool is now: ``busy`` workers (running a match, or reading the region at
+        start), matches ``waiting`` for one, and its ``workers``."""
+        with self._lock:
+            return {"busy": self._alive - len(self._idle), "waiting": len(self._queue), "workers": self.workers}
+
     # -- running ------------------------------------------------------------------------------
     async def run(
         self,
