@@ -8,7 +8,7 @@ answering button is on screen horizontally. On a phone the menu folds behind a b
 Then the confirmations: with JavaScript the browser asks (dismissed: nothing happens; accepted: done),
 without JavaScript the server's page asks (cancel: nothing happens; confirm: done, the reason kept).
 Only loopback is reachable; any JavaScript error fails. With ``SITEMATCH_SCREENSHOTS=docs/service``
-the screenshots are kept.
+a few screenshots are kept (:data:`KEPT`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ PROFILE = {
     "requirements": {"min_area_ha": 5},
     "preferences": {"area_ha": {"weight": 1, "full_at": 30, "zero_at": 5}},
 }
+#: The screenshots kept for the documentation (the others are for looking at after a run).
+KEPT = {"phone-anna-municipality", "phone-root-menu", "phone-root-accounts", "phone-nojs-confirm"}
 #: Buttons that destroy or answer: each must be on screen (horizontally) wherever it is shown.
 ACTIONS = (
     "form[data-confirm] button[type=submit], button.withdraw, #confirm-yes, #send-answers, "
@@ -59,7 +61,8 @@ def shots(tmp_path_factory):
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         for png in folder.glob("*.png"):
-            shutil.copy(png, Path(keep) / png.name)
+            if png.stem in KEPT:
+                shutil.copy(png, Path(keep) / png.name)
 
 
 @pytest.fixture(scope="module")

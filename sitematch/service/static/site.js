@@ -56,6 +56,7 @@
         if (name && !cell.hasAttribute('data-label') && (cell.colSpan || 1) === 1) {
           cell.setAttribute('data-label', name);
         }
+        if (!cell.children.length && !cell.textContent.trim()) { cell.classList.add('blank'); }
         col += cell.colSpan || 1;
       }
     }
