@@ -8,7 +8,8 @@ answering button is on screen horizontally. On a phone the menu folds behind a b
 Then the confirmations: with JavaScript the browser asks (dismissed: nothing happens; accepted: done),
 without JavaScript the server's page asks (cancel: nothing happens; confirm: done, the reason kept).
 Only loopback is reachable; any JavaScript error fails. With ``SITEMATCH_SCREENSHOTS=docs/service``
-a few screenshots are kept (:data:`KEPT`).
+a few screenshots are kept (:data:`KEPT`; all of them with
+``SITEMATCH_SCREENSHOTS_ALL=1``).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def shots(tmp_path_factory):
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         for png in folder.glob("*.png"):
-            if png.stem in KEPT:
+            if png.stem in KEPT or os.environ.get("SITEMATCH_SCREENSHOTS_ALL"):
                 shutil.copy(png, Path(keep) / png.name)
 
 
@@ -159,7 +160,13 @@ def pages_of(world) -> dict[str, list[str]]:
     """Each role's pages beyond its menu: detail pages and pages reached from other pages."""
     history = "/plots/1980:%C3%85-1/history"
     lead, match, request = f"/leads/{world['lead']}", f"/matches/{world['match']}", f"/requests/{world['request']}"
-    ogc = ["/ogc/?f=html", "/ogc/collections?f=html"]
+    ogc = [
+        "/ogc/?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/plots/items?f=html",
+        "/ogc/collections/plots/items/1980:%C3%85-1?f=html",
+        f"/ogc/collections/match-{world['match']}/items?f=html",
+    ]
     return {
         "root": [lead, match, history, "/municipality?code=1980", "/tokens", "/accounts", "/leads/nosuch", *ogc],
         "bo": [lead, match, history, "/tokens", "/kpi", *ogc],
