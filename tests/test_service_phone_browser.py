@@ -19,6 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
@@ -91,6 +92,7 @@ def world(tmp_path_factory):
             "share": share["link"],
             "share_id": share["id"],
             "request": requests[0]["id"],
+            "ranked": ranked,
             "bad_csv": bad,
         }
 
@@ -304,18 +306,20 @@ def test_without_javascript_the_server_asks_and_keeps_the_reason(browser, world,
     box = row.locator("button.withdraw").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS["phone"]["width"]
     row.locator("input[name=reason]").fill("sold to Nordic Cells")
-    row.locator("button.withdraw").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.locator("button.withdraw").click()
     assert page.inner_text("h1") == "Withdraw plot 1980:Å-1?"
     assert "sold to Nordic Cells" in page.inner_text("#confirm")
     fits(page, "no-js confirm")
     page.screenshot(path=str(shots / "phone-nojs-confirm.png"))
-    page.click("#confirm-no")  # cancel: back, nothing changed
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#confirm-no")  # cancel: back, nothing changed
     assert page.url.endswith("/municipality") and "active" in page.inner_text("tr[data-plot='1980:Å-1']")
     row.locator("input[name=reason]").fill("sold to Nordic Cells")
-    row.locator("button.withdraw").click()
-    page.wait_for_load_state()
+    row.locator("button.withdraw").scroll_into_view_if_needed()
+    with page.expect_navigation():
+        row.locator("button.withdraw").click()
+    assert page.locator("#confirm-yes").count() == 1, page.inner_text("main")[:500]
     page.click("#confirm-yes")
     page.wait_for_load_state()
     assert page.url.endswith("/municipality") and "withdrawn" in page.inner_text("tr[data-plot='1980:Å-1']")
@@ -334,3 +338,19 @@ def test_without_javascript_the_server_asks_and_keeps_the_reason(browser, world,
     pia.page.wait_for_load_state()
     assert pia.page.url.endswith("/tokens") and pia.page.locator("form[action$='/revoke']").count() == before - 1
     pia.close()
+
+    chosen = world["ranked"][3:5]
+    body = {"match_id": world["match"], "plot_ids": chosen, "days": 7}
+    share = server.client("bo").post(f"/api/leads/{world['lead']}/shares", json=body).json()
+    bo = Person(browser, server, VIEWPORTS["laptop"], javascript=False)
+    bo.login("bo")
+    bo.page.goto(f"{server.url}/leads/{world['lead']}")
+    bo.page.click(f"form[action$='/shares/{share['id']}/revoke'] button")
+    bo.page.wait_for_load_state()
+    assert bo.page.inner_text("h1") == f"Withdraw the shared link {', '.join(chosen)}?"
+    assert httpx.get(server.url + share["link"]).status_code == 200  # asked, not yet withdrawn
+    bo.page.click("#confirm-yes")
+    bo.page.wait_for_load_state()
+    assert f"/leads/{world['lead']}" in bo.page.url
+    assert bo.page.goto(server.url + share["link"]).status == 404
+    bo.close()
