@@ -155,12 +155,12 @@ def start(who: Caller = Depends(page_caller)) -> Response:
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(request: Request, svc: Service = Depends(service), who: Caller = Depends(ADMIN_PAGE)) -> HTMLResponse:
-    # a lock lasts at most service_login_lockout_s (minutes): the time of day says enough
     return _accounts(request, svc, who)
 
 
 def _accounts(request: Request, svc: Service, who: Caller, *, status: int = 200, **extra: Any) -> HTMLResponse:
     """The accounts page; after a refused form, with its error and what was typed (never the password)."""
+    # a lock lasts at most service_login_lockout_s (minutes): the time of day says enough
     locked = {name: f"{iso(until)[11:19]} UTC" for name, until in svc.accounts.locked(svc.logins.clock()).items()}
     context = {"accounts": svc.accounts.all(), "locked": locked, "form": {}, **extra}
     return render(request, "accounts.html", context, caller=who, status=status)
