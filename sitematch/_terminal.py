@@ -54,6 +54,34 @@ def plain(value: object) -> str:
     return escape(clean(value))
 
 
+def code_word(field: str, value: object, criterion: Any = None) -> str:
+    """A category's code as the short word a terminal table has room for: zoning ``J`` → ``industri``,
+    plan status ``laga_kraft`` → ``laga kraft``, owner ``kommun`` → ``kommun``; the code itself when
+    no words are known; empty for a missing value.
+
+    The words are the criterion's own ``value_words`` when ``criterion`` declares them, else the
+    built-in words (:data:`sitematch.criteria.format.CODE_WORDS`), cut to their first term.
+
+    Examples
+    --------
+    >>> code_word("zoning", "J"), code_word("plan_status", "laga_kraft"), code_word("owner", "okand")
+    ('industri', 'laga kraft', 'okänd')
+    >>> code_word("zoning", "X9"), code_word("zoning", None)
+    ('X9', '')
+    """
+    from sitematch.criteria.format import CODE_WORDS  # pandas: imported when there is a table to show
+
+    if clean(value) == "":
+        return ""
+    code = clean(value)
+    declared = getattr(criterion, "value_words", None) or {}
+    words = str(declared.get(code) or CODE_WORDS.get(field, {}).get(code) or "")
+    if not words:
+        return code
+    short = re.sub(r"\s*\([^)]*\)\s*$", "", words.split(" / ")[0]).strip()
+    return clean(short) or code
+
+
 def flag(option: str) -> str:
     """The command-line flag for a library setting (``accept_valid`` → ``--accept-valid``)."""
     return "--" + option.replace("_", "-")

@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sitematch._terminal import MessagesGroup, plain
+from sitematch._terminal import MessagesGroup, code_word, plain
 from sitematch._terminal import layers_option as _layers_option
 
 console = Console(stderr=True)
@@ -100,7 +100,9 @@ def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
 
     cols: list[tuple[str, Callable[[Any], str]]] = []
     for c in terminal_criteria(result.profile):
-        if c.name in result.ranked.columns:
+        if c.name in result.ranked.columns and c.kind == "category":  # words, not codes: J → industri
+            cols.append((plain(c.short_label), lambda row, c=c: plain(code_word(c.name, row[c.name], c))))
+        elif c.name in result.ranked.columns:
             cols.append((plain(c.short_label), lambda row, c=c: plain(format_value(c, row[c.name]))))
     cols.append(("municipality", lambda row: plain(result.run.municipality(row[s.MUNICIPALITY_CODE]))))
     return cols
@@ -123,13 +125,14 @@ def _top_table(result: Any, top: int, width: int) -> Table:
     rows = [(str(row["rank"]), f"{row['score']:.1f}", plain(row[s.PLOT_ID])) for _, row in ranked.iterrows()]
     used = 4 + sum(max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(("rank", "score", "plot")))
     cells: list[list[str]] = [list(r) for r in rows]
+    words = {plain(c.short_label) for c in terminal_criteria(result.profile) if c.kind == "category"}
     for header, cell in _columns(result):
         values = [cell(row) for _, row in ranked.iterrows()]
         need = min(max([len(header), *(len(v) for v in values)]), 16) + 3
         if used + need > width:  # the rest weigh less: never keep a lighter column for a heavier one
             break
         used += need
-        left = header == "municipality"
+        left = header == "municipality" or header in words
         t.add_column(header, justify="left" if left else "right", no_wrap=True, overflow="ellipsis", max_width=16)
         for row_cells, value in zip(cells, values, strict=True):
             row_cells.append(value)

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from sitematch import schema as s
 from sitematch import settings
-from sitematch._terminal import MessagesGroup, clean, flag
+from sitematch._terminal import MessagesGroup, clean, code_word, flag
 
 out = Console(width=None if Console().is_terminal else 120)
 err = Console(stderr=True)
@@ -157,9 +157,9 @@ def list_cmd(store: str, municipality: str | None, status: str) -> None:
             r[s.PLOT_ID],
             r[s.NAME],
             f"{r[s.AREA_HA]:g}",
-            r[s.ZONING],
-            r[s.PLAN_STATUS],
-            r[s.OWNER],
+            code_word(s.ZONING, r[s.ZONING]),  # words, not codes (J → industri)
+            code_word(s.PLAN_STATUS, r[s.PLAN_STATUS]),
+            code_word(s.OWNER, r[s.OWNER]),
             r.get("status", "active"),
         )
         for _, r in gdf.iterrows()
@@ -176,7 +176,8 @@ def history_cmd(store: str, plot_id: str) -> None:
 
     h = open_store(store, create=False).history(plot_id)
     shown = ("version", "status", "uploaded_at", "uploader", "name", "area_ha", "zoning", "plan_status", "valid_to")
-    out.print(_table(f"{plot_id}: {len(h)} versions", shown, (r[list(shown)] for _, r in h.iterrows())))
+    rows = ([code_word(c, r[c]) if c in (s.ZONING, s.PLAN_STATUS) else r[c] for c in shown] for _, r in h.iterrows())
+    out.print(_table(f"{plot_id}: {len(h)} versions", shown, rows))
 
 
 @plots.command("withdraw")

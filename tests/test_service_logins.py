@@ -278,7 +278,10 @@ def test_rotating_a_token_replaces_it(app, tmp_path) -> None:
     # on the page
     client, csrf = _session(app, "bo")
     assert f'action="/tokens/{new["id"]}/rotate"' in client.get("/tokens").text
-    page = client.post(f"/tokens/{new['id']}/rotate", data={"csrf_token": csrf})
+    asked = client.post(f"/tokens/{new['id']}/rotate", data={"csrf_token": csrf})  # asks first: nothing changes
+    assert asked.status_code == 200 and "Rotate the API token tests?" in asked.text
+    assert api.get("/api/me", headers=auth(new["token"])).status_code == 200
+    page = client.post(f"/tokens/{new['id']}/rotate", data={"csrf_token": csrf, "confirm": "yes"})
     newest = re.search(r"<code>(smt_[^<]+)</code>", page.text).group(1)
     assert api.get("/api/me", headers=auth(new["token"])).status_code == 401
     assert api.get("/api/me", headers=auth(newest)).status_code == 200

@@ -62,8 +62,13 @@ def test_a_form_without_the_csrf_token_changes_nothing(app) -> None:
     r = client.post("/accounts", data={"username": "eve", "role": "adviser", "password": "a long password",
                                        "csrf_token": csrf})  # fmt: skip
     assert r.status_code == 409 and "already an account" in r.text  # an error page, not a trace
-    assert client.post("/accounts/eve/delete", data={"csrf_token": csrf}).status_code == 303
-    assert client.post("/accounts/eve/delete", data={"csrf_token": csrf}).status_code == 404
+    asked = client.post("/accounts/eve/delete", data={"csrf_token": csrf})  # asks first, deletes nothing
+    assert asked.status_code == 200 and "Delete the account eve?" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    assert "eve" in client.get("/accounts").text
+    assert client.post("/accounts/eve/delete", data={"csrf_token": csrf, "confirm": "yes"}).status_code == 303
+    assert client.post("/accounts/eve/delete", data={"csrf_token": csrf, "confirm": "yes"}).status_code == 404
+    assert client.post("/accounts/eve/delete", data={"csrf_token": csrf}).status_code == 404  # no page asks for nothing
 
 
 def test_roles_on_pages(app) -> None:
@@ -74,6 +79,8 @@ def test_roles_on_pages(app) -> None:
     r = client.post("/plots/0180:X/withdraw", data={"csrf_token": csrf})
     assert r.status_code == 403 and "belongs to municipality 0180" in r.text
     r = client.post("/plots/1980:nosuch/withdraw", data={"csrf_token": csrf})
+    assert r.status_code == 404
+    r = client.post("/plots/1980:nosuch/withdraw", data={"csrf_token": csrf, "confirm": "yes"})
     assert r.status_code == 404
     assert client.get("/nosuch").status_code == 404
     planner, _ = _login(app, "pia")
@@ -91,7 +98,10 @@ def test_tokens_page_and_logout(app) -> None:
     mine = TestClient(app).get("/api/tokens", headers={"Authorization": f"Bearer {token}"}).json()
     token_id = next(t["id"] for t in mine if t["name"] == "script")
     assert f'action="/tokens/{token_id}/revoke"' in client.get("/tokens").text
-    assert client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf}).status_code == 303
+    asked = client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf})
+    assert asked.status_code == 200 and "Revoke the API token script?" in asked.text
+    assert TestClient(app).get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200  # not yet
+    assert client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf, "confirm": "yes"}).status_code == 303
     assert TestClient(app).get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
     assert client.get("/tokens").status_code == 303  # logged out: back to the login page
@@ -113,3 +123,22 @@ def test_users_command(tmp_path, monkeypatch) -> None:
     assert runner.invoke(main, ["users", "remove", "anna", *data]).exit_code == 0
     assert runner.invoke(main, ["users", "remove", "anna", *data]).exit_code == 1
     assert "reverse proxy" in runner.invoke(main, ["serve", "--help"]).output
+
+
+def test_a_refused_account_form_keeps_what_was_typed_and_the_menu(app) -> None:
+    client, csrf = _login(app, "root")
+    form = {"username": "kim", "role": "wizard", "password": "a secret long pass", "csrf_token": csrf}
+    r = client.post("/accounts", data=form)
+    assert 400 <= r.status_code < 500 and 'id="account-error"' in r.text
+    assert 'name="username" required value="kim"' in r.text and 'value="wizard"' in r.text
+    assert "a secret long pass" not in r.text  # never the password
+    assert 'href="/kpi"' in r.text and 'action="/logout"' in r.text  # the menu, and the way out
+    assert "kim" not in client.get("/accounts").text.split('id="accounts"')[1].split("</table>")[0]
+
+
+def test_an_error_page_keeps_the_menu_when_logged_in(app) -> None:
+    client, _ = _login(app, "bo")
+    r = client.get("/leads/nosuch")
+    assert r.status_code == 404 and 'href="/match"' in r.text and 'action="/logout"' in r.text
+    anonymous = TestClient(app, base_url="https://testserver").get("/nosuch")
+    assert anonymous.status_code == 404 and 'action="/logout"' not in anonymous.text

@@ -13,7 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from sitematch.service.auth import CSRF_FIELD, Caller
+from sitematch.errors import SitematchError
+from sitematch.service.auth import COOKIE, CSRF_FIELD, Caller
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -81,9 +82,27 @@ def render(
     return response
 
 
+def session_caller(request: Request) -> Caller | None:
+    """The logged-in person of a page's request, for an error page's menu (None without a valid session).
+
+    Only reads: an error page keeps the menu and the log-out form, so a refused form never leaves
+    its person on a page with no way on.
+    """
+    cookie = request.cookies.get(COOKIE)
+    svc = getattr(request.app.state, "service", None)
+    if not cookie or svc is None:
+        return None
+    try:
+        found = svc.accounts.session(cookie)
+    except SitematchError:
+        return None
+    return None if found is None else Caller(found[0], "session", found[1])
+
+
 def error_page(request: Request, body: dict[str, Any], status: int, headers: dict[str, str]) -> HTMLResponse:
     """An error as a page (the JSON body's message, never a trace)."""
-    response = render(request, "error.html", {"error": body, "status": status}, status=status)
+    response = render(request, "error.html", {"error": body, "status": status}, caller=session_caller(request),
+                      status=status)  # fmt: skip
     for key, value in headers.items():
         if key.lower() != "www-authenticate":
             response.headers[key] = value

@@ -22,6 +22,8 @@ from sitematch.leads.answers import NOTED, UPDATABLE
 from sitematch.leads.model import ANSWER_WORDS, ANSWERS, NEXT, SOURCES, STATUS_WORDS
 from sitematch.service import leads as app
 from sitematch.service.auth import ADVISER_PAGE, MUNICIPALITY_PAGE, Caller, role
+from sitematch.service.confirm import CONFIRM_FIELD, confirm_page, is_confirmed
+from sitematch.service.errors import NotFoundError
 from sitematch.service.routers.leads import LeadIn, RequestsIn, book, create_lead, kpi_tables, run_lead_match
 from sitematch.service.routers.leads import send_requests as send_lead_requests
 from sitematch.service.routers.matches import file_headers
@@ -144,9 +146,10 @@ def lead_page(
 
 
 def _lead_action_error(
-    request: Request, svc: Service, b: LeadBook, lead_id: str, who: Caller, exc: SitematchError
+    request: Request, svc: Service, b: LeadBook, lead_id: str, who: Caller, exc: SitematchError, **typed: Any
 ) -> HTMLResponse:
-    context = {**_lead_context(svc, b, lead_id, who), "error": str(exc)}
+    """The lead's page again with the error, and what was typed in the form kept (``typed``)."""
+    context = {**_lead_context(svc, b, lead_id, who), "error": str(exc), **typed}
     from sitematch.service.errors import status_of
 
     return render(request, "lead.html", context, caller=who, status=status_of(exc))
@@ -226,7 +229,7 @@ def lead_share_page(
         ids = [p.strip() for p in plot_ids.replace("\n", ",").split(",") if p.strip()]
         share_id, token = app.share(svc, b, who.user, lead, matches[-1], ids, days)
     except SitematchError as exc:
-        return _lead_action_error(request, svc, b, lead_id, who, exc)
+        return _lead_action_error(request, svc, b, lead_id, who, exc, share_ids=plot_ids, share_days=days)
     request.state.audit = {"lead": lead.id, "share": share_id}
     context = {**_lead_context(svc, b, lead_id, who), "new_link": f"/shared/{token}"}
     return render(request, "lead.html", context, caller=who, status=201)
@@ -234,9 +237,16 @@ def lead_share_page(
 
 @router.post("/leads/{lead_id}/shares/{share_id}/revoke")
 def lead_revoke_page(
-    request: Request, lead_id: str, share_id: str, b: LeadBook = Depends(book), who: Caller = Depends(ADVISER_PAGE)
-) -> Response:
+    request: Request, lead_id: str, share_id: str, b: LeadBook = Depends(book), who: Caller = Depends(ADVISER_PAGE),
+    confirm: str = Form(default="", alias=CONFIRM_FIELD, max_length=8),
+) -> Response:  # fmt: skip
     lead = app.visible_lead(b, who.user, lead_id)
+    if not is_confirmed(confirm):  # asks first, naming the link by its sites (404 for no active link)
+        found = [sh for sh in b.shares(lead.id) if sh["id"] == share_id and not sh["revoked_at"]]
+        if not found:
+            raise NotFoundError(f"no active shared link {share_id[:40]!r} for this lead", key="share")
+        name = ", ".join(found[0]["plot_ids"])
+        return confirm_page(request, who, "revoke_share", name=name, back=f"/leads/{lead.id}#shares")
     with app.found():
         b.revoke_share(lead.id, share_id)
     request.state.audit = {"lead": lead.id, "share": share_id, "revoked": True}

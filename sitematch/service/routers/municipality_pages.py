@@ -16,6 +16,7 @@ from sitematch._yaml import read_yaml
 from sitematch.errors import UploadError
 from sitematch.service.accounts import User
 from sitematch.service.auth import MUNICIPALITY_PAGE, Caller, own_municipality, page_caller
+from sitematch.service.confirm import CONFIRM_FIELD, confirm_page, is_confirmed
 from sitematch.service.errors import ServiceError
 from sitematch.service.geojson import redact
 from sitematch.service.mappings import SavedMappings
@@ -150,7 +151,8 @@ async def upload_page(
     except UploadError as exc:
         report = exc.report.to_json() if exc.report is not None else None
         return _page(request, svc, who, municipality, status=422, refused=str(exc).split("\n")[0],
-                     report=json.loads(report) if report else None, mapping_text=mapping or mapping_text)  # fmt: skip
+                     report=json.loads(report) if report else None, mapping_text=mapping or mapping_text,
+                     typed={"crs": crs, "repair": repair, "accept_valid": accept_valid})  # fmt: skip
     request.state.audit = {k: answer["summary"][k] for k in ("municipality_code", "inserted", "updated")}
     saved_note = None
     if save_mapping and mapping:
@@ -165,14 +167,19 @@ def withdraw_page(
     request: Request,
     plot_id: str,
     reason: str = Form(default="", max_length=500),
+    confirm: str = Form(default="", alias=CONFIRM_FIELD, max_length=8),
     svc: Service = Depends(service),
     who: Caller = Depends(MUNICIPALITY_PAGE),
 ) -> Response:
     code = plot_owner(plot_id)
     own_municipality(who.user, code, f"plot {plot_id[:60]!r}")
-    open_store(svc.config.store, create=False).withdraw(plot_id, uploader=who.user.username, reason=reason)
-    request.state.audit = {"plot": plot_id}
+    store = open_store(svc.config.store, create=False)
     target = "/municipality" + ("" if who.user.municipality else f"?code={code}")
+    if not is_confirmed(confirm):  # asks first; 404 for a plot the store does not hold
+        store.history(plot_id)
+        return confirm_page(request, who, "withdraw_plot", name=plot_id, back=target, fields={"reason": reason})
+    store.withdraw(plot_id, uploader=who.user.username, reason=reason)
+    request.state.audit = {"plot": plot_id}
     return RedirectResponse(target, status_code=303)
 
 

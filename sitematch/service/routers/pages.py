@@ -17,8 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sitematch import settings
+from sitematch.errors import SitematchError
 from sitematch.service.accounts import iso
 from sitematch.service.auth import ADMIN_PAGE, COOKIE, CSRF_FIELD, Caller, page_caller
+from sitematch.service.confirm import CONFIRM_FIELD, confirm_page, is_confirmed
+from sitematch.service.errors import NotFoundError, status_of
 from sitematch.service.logins import LoginsBusyError, TooManyLoginsError
 from sitematch.service.routers import adviser_pages, lead_pages, municipality_pages, planner_pages
 from sitematch.service.state import Service, service
@@ -152,9 +155,15 @@ def start(who: Caller = Depends(page_caller)) -> Response:
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(request: Request, svc: Service = Depends(service), who: Caller = Depends(ADMIN_PAGE)) -> HTMLResponse:
+    return _accounts(request, svc, who)
+
+
+def _accounts(request: Request, svc: Service, who: Caller, *, status: int = 200, **extra: Any) -> HTMLResponse:
+    """The accounts page; after a refused form, with its error and what was typed (never the password)."""
     # a lock lasts at most service_login_lockout_s (minutes): the time of day says enough
     locked = {name: f"{iso(until)[11:19]} UTC" for name, until in svc.accounts.locked(svc.logins.clock()).items()}
-    return render(request, "accounts.html", {"accounts": svc.accounts.all(), "locked": locked}, caller=who)
+    context = {"accounts": svc.accounts.all(), "locked": locked, "form": {}, **extra}
+    return render(request, "accounts.html", context, caller=who, status=status)
 
 
 @router.post("/accounts/{username}/unlock")
@@ -176,15 +185,27 @@ def add_account(
     svc: Service = Depends(service),
     who: Caller = Depends(ADMIN_PAGE),
 ) -> Response:
-    user = svc.accounts.add(username, account_role, password)
+    try:
+        user = svc.accounts.add(username, account_role, password)
+    except SitematchError as exc:  # the form again: the message, the menu, what was typed
+        typed = {"username": username, "role": account_role}
+        return _accounts(request, svc, who, status=status_of(exc), error=exc.message, form=typed)
     request.state.audit = {"account": user.username, "role": user.role}
     return RedirectResponse("/accounts", status_code=303)
 
 
 @router.post("/accounts/{username}/delete")
 def remove_account(
-    request: Request, username: str, svc: Service = Depends(service), who: Caller = Depends(ADMIN_PAGE)
+    request: Request,
+    username: str,
+    confirm: str = Form(default="", alias=CONFIRM_FIELD, max_length=8),
+    svc: Service = Depends(service),
+    who: Caller = Depends(ADMIN_PAGE),
 ) -> Response:
+    if not is_confirmed(confirm):  # asks first (and 404 for no such account)
+        if svc.accounts.get(username) is None:
+            raise NotFoundError(f"no account {username[:64]!r}")
+        return confirm_page(request, who, "delete_account", name=username, back="/accounts")
     svc.accounts.remove(username)
     request.state.audit = {"account": username}
     return RedirectResponse("/accounts", status_code=303)
@@ -197,6 +218,14 @@ def _tokens(request: Request, svc: Service, who: Caller, *, status: int = 200, *
         **extra,
     }
     return render(request, "tokens.html", context, caller=who, status=status)
+
+
+def _token_name(svc: Service, who: Caller, token_id: str) -> str:
+    """The name of one of the caller's tokens; NotFoundError (404) if it has no such token."""
+    for t in svc.accounts.tokens(who.user.username):
+        if t["id"] == token_id:
+            return str(t["name"])
+    raise NotFoundError(f"no token {token_id[:40]!r} of yours")
 
 
 @router.get("/tokens", response_class=HTMLResponse)
@@ -218,8 +247,15 @@ def add_token(
 
 @router.post("/tokens/{token_id}/rotate", response_class=HTMLResponse)
 def rotate_token(
-    request: Request, token_id: str, svc: Service = Depends(service), who: Caller = Depends(page_caller)
+    request: Request,
+    token_id: str,
+    confirm: str = Form(default="", alias=CONFIRM_FIELD, max_length=8),
+    svc: Service = Depends(service),
+    who: Caller = Depends(page_caller),
 ) -> HTMLResponse:
+    if not is_confirmed(confirm):
+        name = _token_name(svc, who, token_id)
+        return confirm_page(request, who, "rotate_token", name=name, back="/tokens")
     new_id, token = svc.accounts.rotate_token(who.user.username, token_id)
     request.state.audit = {"token": new_id, "replaces": token_id[:20]}
     return _tokens(request, svc, who, new_token=token)
@@ -227,8 +263,15 @@ def rotate_token(
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, token_id: str, svc: Service = Depends(service), who: Caller = Depends(page_caller)
+    request: Request,
+    token_id: str,
+    confirm: str = Form(default="", alias=CONFIRM_FIELD, max_length=8),
+    svc: Service = Depends(service),
+    who: Caller = Depends(page_caller),
 ) -> Response:
+    if not is_confirmed(confirm):
+        name = _token_name(svc, who, token_id)
+        return confirm_page(request, who, "revoke_token", name=name, back="/tokens")
     svc.accounts.revoke_token(who.user.username, token_id)
     request.state.audit = {"token": token_id}
     return RedirectResponse("/tokens", status_code=303)
