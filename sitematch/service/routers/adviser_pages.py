@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sitematch.errors import ProfileError
 from sitematch.service import forms
 from sitematch.service.auth import ADVISER_PAGE, Caller, page_caller
-from sitematch.service.routers.matches import links, start_match, summary, visible_match
+from sitematch.service.matches import links, start_match, summary, visible_match
 from sitematch.service.runs import for_municipality, read_result
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render

@@ -20,8 +20,8 @@ from sitematch.service.errors import ServiceError
 from sitematch.service.geojson import redact
 from sitematch.service.mappings import SavedMappings
 from sitematch.service.maps import plots_map
-from sitematch.service.routers.matches import file_headers
-from sitematch.service.routers.plots import plot_owner, readable, store_plots, store_upload
+from sitematch.service.matches import file_headers
+from sitematch.service.plots import plot_owner, readable, store_plots, store_upload
 from sitematch.service.runs import plain
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render

@@ -7,15 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 
-from sitematch.profile import Profile, build_profile, profile_schema
+from sitematch.profile import Profile, profile_schema
 from sitematch.service.auth import ADMIN, ADVISER, Caller, caller
 from sitematch.service.errors import ServiceError
+from sitematch.service.profiles import PROFILE_DOC, parse
 from sitematch.service.records import profile_data_for
 from sitematch.service.state import Service, service
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
-
-PROFILE_DOC = "A requirement profile as JSON: its schema is at /api/profiles/schema."
 
 
 class NewProfile(BaseModel):
@@ -29,11 +28,6 @@ class Advisers(BaseModel):
     """The advisers a stored profile is assigned to."""
 
     advisers: list[str] = Field(max_length=50)
-
-
-def parse(svc: Service, data: Any, slug: str = "lead") -> Profile:
-    """Validate posted profile data with the region's criteria (422 naming the key if it is wrong)."""
-    return build_profile(data, where="the profile", slug=slug, registry=svc.registry)
 
 
 def described(profile: Profile) -> dict[str, Any]:
