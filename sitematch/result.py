@@ -293,7 +293,7 @@ class MatchResult:
             return near
         rest = self.excluded[~self.excluded[NEAR_MISS].to_numpy(dtype=bool)]
         rest = rest[np.isfinite(pd.to_numeric(rest[SHORTFALL]).to_numpy(dtype=float))]
-        return pd.concat([near, rest.head(n - len(near))])  # type: ignore[return-value]
+        return pd.concat([near, rest.head(n - len(near))])
 
     def _words(self, row: pd.Series, outcomes: tuple[str, ...]) -> list[str]:
         out = []

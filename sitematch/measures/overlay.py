@@ -65,7 +65,7 @@ class Overlay(Measure):
             return shapely.STRtree(geoms), geoms, positions
 
         key = (self.layer, "overlay", dissolve, tuple((c.text(), c.resolved(params)) for c in self.where))
-        return ctx.cached(key, build)  # type: ignore[no-any-return]
+        return ctx.cached(key, build)
 
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
         n = len(sites)

@@ -141,7 +141,7 @@ class TravelTime(Measure):
                 roads[s.ONEWAY].fillna(0).to_numpy(dtype=np.int64),
             )
 
-        return ctx.cached((self.layer, "roadgraph"), build)  # type: ignore[no-any-return]
+        return ctx.cached((self.layer, "roadgraph"), build)
 
     def _targets(self, ctx: MeasureContext, graph: RoadGraph) -> tuple[Snapped, np.ndarray] | None:
         gdf = ctx.layer(self.targets)

@@ -139,7 +139,7 @@ def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, s
                 entry = opened.setdefault(k, {"plots": {}, "profiles": set(), "pairs": 0})
                 entry["pairs"] = int(entry["pairs"]) + 1  # type: ignore[call-overload]
                 entry["plots"][pid] = float(area)  # type: ignore[index]
-                entry["profiles"].add(result.profile.name)  # type: ignore[union-attr]
+                entry["profiles"].add(result.profile.name)
     rows = []
     for (muni, column, value, target), e in opened.items():
         plots: dict[str, float] = e["plots"]  # type: ignore[assignment]

@@ -157,7 +157,7 @@ def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object,
         hit = munis[munis[s.MUNICIPALITY_CODE].astype(str) == code]
         own = hit.geometry.iloc[0] if len(hit) else None
     area = own if own is not None else shapely.GeometryCollection(geoms).buffer(5000)
-    canvas = _Canvas(tuple(area.buffer(2000).bounds), width, int(width * 0.7))  # type: ignore[arg-type]
+    canvas = _Canvas(tuple(area.buffer(2000).bounds), width, int(width * 0.7))
     if munis is not None:
         near = munis.iloc[munis.sindex.query(canvas.box, predicate="intersects")]
         simple = near.geometry.simplify(150).to_numpy()

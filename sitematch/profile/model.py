@@ -42,7 +42,7 @@ class Parameters(Mapping[str, float]):
         object.__setattr__(self, "_values", {k: float(v) for k, v in merged.items()})
 
     def __getitem__(self, name: str) -> float:
-        return self._values[name]  # type: ignore[no-any-return]
+        return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -54,7 +54,7 @@ class Parameters(Mapping[str, float]):
         if name.startswith("_"):
             raise AttributeError(name)
         try:
-            return self._values[name]  # type: ignore[no-any-return]
+            return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
 

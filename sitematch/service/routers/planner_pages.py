@@ -41,7 +41,7 @@ def brownfield(svc: Service, who: Caller) -> list[dict[str, Any]]:
             for _, row in sites.sort_values(s.PLOT_ID).iterrows()
         ]
 
-    return run_limited(work, "the brownfield page")  # type: ignore[no-any-return]
+    return run_limited(work, "the brownfield page")
 
 
 @router.get("/brownfield", response_class=HTMLResponse)
@@ -64,7 +64,7 @@ def gaps(svc: Service, who: Caller) -> dict[str, Any]:
         step("layers")
         return gap_view(layers, profiles)
 
-    return run_limited(work, "the gap summary")  # type: ignore[no-any-return]
+    return run_limited(work, "the gap summary")
 
 
 @router.get("/planner/gaps", response_class=HTMLResponse)
