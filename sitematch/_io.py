@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ def _umask() -> int:
     return mask
 
 
-def is_missing(value: object) -> bool:
+def is_missing(value: Any) -> bool:
     """True for None, NaN, NA and NaT: a cell with no value (lists and text are never missing).
 
     Examples
@@ -85,7 +86,9 @@ def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         kind = str(out[col].dtype)
         if kind in ("string", "str", "category"):
-            out[col] = pd.Series(out[col].to_numpy(dtype=object, na_value=None), index=out.index, dtype=object)
+            values = out[col].to_numpy(dtype=object)
+            values[pd.isna(values)] = None
+            out[col] = pd.Series(values, index=out.index, dtype=object)
         elif kind == "boolean" and not out[col].isna().any():
             out[col] = out[col].astype(bool)
     return out

@@ -389,5 +389,5 @@ def robustness_cmd(
         screen.print(
             f"[bold]Pareto front on {plain(pareto[0])} and {plain(pareto[1])}[/] ({len(front)} sites)", highlight=False
         )
-        for r in front.itertuples(index=False):
-            screen.print(f"  {plain(r[0])}: {r[1]:g}, {r[2]:g}", highlight=False)
+        for point in front.itertuples(index=False):
+            screen.print(f"  {plain(point[0])}: {point[1]:g}, {point[2]:g}", highlight=False)

@@ -77,7 +77,7 @@ def render_sheet(
     name = names.get(code, code)
     mine = sites[sites[s.MUNICIPALITY_CODE].astype(str) == code].drop_duplicates(s.PLOT_ID)
     t = found.table[found.table[s.MUNICIPALITY_CODE] == code]
-    o = overview.loc[code] if code in overview.index else None
+    o = overview.loc[[code]].iloc[0] if code in overview.index else None
     out = [
         "<!doctype html><html lang='sv'><head><meta charset='utf-8'>",
         f"<title>Kommunblad — {_e(name)}</title><style>{_CSS}</style></head><body>",
@@ -95,13 +95,13 @@ def render_sheet(
     strengths = t[t["passed"]].groupby("profile")["plot_id"].count().sort_values(ascending=False)
     if len(strengths):
         items = "".join(
-            f"<li>{_e(_lead_name(found, p, secret))}: {n} område{'n' if n != 1 else ''}</li>"
+            f"<li>{_e(_lead_name(found, str(p), secret))}: {n} område{'n' if n != 1 else ''}</li>"
             for p, n in strengths.items()
         )
         out.append(f"<h2>Styrkor: vad marken passar för</h2><ul>{items}</ul>")
     rows = binding[(binding["scope"] == "municipality") & (binding["code"] == code)]
     if len(rows):
-        items = []
+        held: list[str] = []
         for r in rows.itertuples():
             n_only = f"{r.only_miss} område{'n' if r.only_miss != 1 else ''}"
             n_excl = f"{r.excluded} område{'n' if r.excluded != 1 else ''}"
@@ -109,8 +109,8 @@ def render_sheet(
                 what = f"{_e(r.requirement_words)} — enda bristen för {r.only_miss_ha:.0f} ha ({n_only})"
             else:
                 what = f"{_e(r.requirement_words)} — utesluter {r.excluded_ha:.0f} ha ({n_excl})"
-            items.append(f"<li><b>{_e(_lead_name(found, r.profile, secret))}</b>: {what}</li>")
-        out.append(f"<h2>Vad som håller tillbaka (det avgörande kravet per typ)</h2><ul>{''.join(items)}</ul>")
+            held.append(f"<li><b>{_e(_lead_name(found, str(r.profile), secret))}</b>: {what}</li>")
+        out.append(f"<h2>Vad som håller tillbaka (det avgörande kravet per typ)</h2><ul>{''.join(held)}</ul>")
     by_site: dict[str, list[dict]] = {}
     for rec in t.to_dict("records"):
         by_site.setdefault(str(rec[s.PLOT_ID]), []).append(rec)

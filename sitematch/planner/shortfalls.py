@@ -156,9 +156,10 @@ def _gaps(req: Requirement, values: pd.Series, outcome: np.ndarray, why: pd.Seri
     idx = np.flatnonzero(known)
     if len(idx):
         codes, distinct = pd.factorize(values.iloc[idx].astype(str))
+        first = np.unique(codes, return_index=True)[1]  # where each distinct value first occurs
         said = np.array(
-            [gap_words(req, v, "failed", why.iloc[idx[list(codes).index(k)]])[1] for k, v in enumerate(distinct)],
-            dtype=object,
+            [gap_words(req, v, "failed", why.iloc[idx[first[k]]])[1] for k, v in enumerate(distinct)],
+            dtype=np.object_,
         )
         words[idx] = said[codes]
     return amount, words

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 import fastapi
@@ -266,7 +266,7 @@ def send_requests(svc: Service, b: LeadBook, user: User, lead: Lead, body: Reque
         return b.send_requests(lead.id, match_id, planned, body.reply_by, user.username)
 
 
-def kpi_tables(b: LeadBook, start: str | None, end: str | None) -> list[tuple[str, list[dict[str, Any]]]]:
+def kpi_tables(b: LeadBook, start: str | None, end: str | None) -> list[tuple[str, list[dict[Hashable, Any]]]]:
     """The figures of a period as (name, rows) — for the API, the page and the CSV files."""
     kpi.check_period(start, end)
     leads = [x for x in b.leads() if kpi.in_period(x.created_at, start, end)]

@@ -84,13 +84,13 @@ def store_upload(
     Raises UploadError (422, with the report) when the file is refused; the store is then untouched.
     """
     code = upload_code(user, municipality)
-    options = {"municipality_code": code, "crs": crs or None, "repair": repair}
 
     def work(path: Path, mapping_path: Path | None) -> dict[str, Any]:
         store = open_store(svc.config.store)
         reports: list[ValidationReport] = []  # the file is read and validated once, in upload_file
-        summary = upload_file(store, path, uploader=user.username, mapping=mapping_path,
-                              accept_valid=accept_valid, on_report=reports.append, **options)  # fmt: skip
+        summary = upload_file(store, path, municipality_code=code, uploader=user.username, crs=crs or None,
+                              mapping=mapping_path, accept_valid=accept_valid, repair=repair,
+                              on_report=reports.append)  # fmt: skip
         report = reports[0]
         return {"summary": asdict(summary), "message": summary.describe(), "report": json.loads(report.to_json())}
 

@@ -121,7 +121,7 @@ def store_version(store: str) -> tuple | None:
     if "://" in store:
         return None
     path = Path(store)
-    out = []
+    out: list[tuple[int, int] | None] = []
     for f in (path, path.with_name(path.name + "-wal")):
         try:
             st = f.stat()

@@ -183,7 +183,7 @@ def _no_other_parameters(request: Request, allowed: tuple[str, ...] = ("f",)) ->
 def landing(request: Request, who: Caller = Depends(caller)) -> Response:
     _no_other_parameters(request)
     html = wants_html(request)
-    body = {
+    body: dict[str, Any] = {
         "title": "sitematch: establishment land",
         "description": "Municipalities' available plots and the ranked sites of stored matches, as OGC API Features.",
         "links": [
