@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,11 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return Path(path)
 
 
-def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
+#: A frame type kept through a copy (a GeoDataFrame stays one).
+FrameT = TypeVar("FrameT", bound=pd.DataFrame)
+
+
+def for_ogr(frame: FrameT) -> FrameT:
     """A copy GDAL writes with the right field types, missing values as NULL (never the text ``"<NA>"``).
 
     Text columns become objects with None for missing; yes/no columns with no missing value become

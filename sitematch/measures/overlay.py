@@ -71,7 +71,10 @@ class Overlay(Measure):
         n = len(sites)
         gdf = ctx.layer(self.layer)
         if gdf is None:
-            empty = {"share": np.full(n, np.nan), "any": pd.array([pd.NA] * n, dtype="boolean")}
+            empty: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {
+                "share": np.full(n, np.nan),
+                "any": pd.array([pd.NA] * n, dtype="boolean"),
+            }
             return Measured(empty.get(self.how, pd.Series(pd.NA, index=sites.index, dtype="string")))
         geoms = sites.geometry.to_numpy()
         tree, polys, positions = self._polygons(ctx, dissolve=self.how != "largest_overlap")

@@ -154,8 +154,8 @@ class TravelTime(Measure):
             if self.column
             else np.ones(len(rows))
         )
-        key = (self.targets, "snapped", self.layer, self.access_speed_kmh, self.min_access_min, self.how)
-        key += (self.max_access_m,)
+        key: tuple[Any, ...] = (self.targets, "snapped", self.layer, self.access_speed_kmh)
+        key += (self.min_access_min, self.how, self.max_access_m)
         key += tuple((c.text(), c.resolved(params)) for c in self.where)
         floor = self.min_access_min if self.how == "reach" else 0.0
         geoms = gdf.geometry.to_numpy()[rows]

@@ -34,6 +34,7 @@ class Parameters(Mapping[str, float]):
     """
 
     __slots__ = ("_values",)
+    _values: dict[str, float]
 
     def __init__(self, values: Mapping[str, float] | None = None, **kwargs: float) -> None:
         merged = BUILTIN.defaults()
