@@ -7,12 +7,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 def _umask() -> int:
@@ -141,7 +144,7 @@ def _formula_like(values: np.ndarray) -> np.ndarray:
     return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def reduce_frozen(obj: object) -> tuple[object, tuple[object, ...]]:
+def reduce_frozen(obj: DataclassInstance) -> tuple[object, tuple[object, ...]]:
     """``__reduce__`` for a frozen dataclass holding read-only mappings (which pickle cannot copy).
 
     Each ``MappingProxyType`` field is passed on as a plain dict; ``__post_init__`` makes it
@@ -150,5 +153,5 @@ def reduce_frozen(obj: object) -> tuple[object, tuple[object, ...]]:
     from dataclasses import fields
     from types import MappingProxyType
 
-    values = (getattr(obj, f.name) for f in fields(obj))  # type: ignore[arg-type]
+    values = (getattr(obj, f.name) for f in fields(obj))
     return type(obj), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values)

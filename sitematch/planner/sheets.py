@@ -12,6 +12,7 @@ import datetime as dt
 import html
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,9 @@ from sitematch._io import write_text_atomic
 from sitematch.export._svgmap import _Canvas
 from sitematch.layers.layerset import LayerSet
 from sitematch.planner.fit import FitResult
+
+if TYPE_CHECKING:
+    import shapely
 
 _CSS = """
 body{font:11pt/1.45 system-ui,sans-serif;color:#1a202c;max-width:60em;margin:1.5em auto;padding:0 1em}
@@ -145,7 +149,9 @@ def render_sheet(
     return "".join(out)
 
 
-def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object, str]], width: int = 560) -> str:
+def municipality_map(
+    layers: LayerSet, code: str, marks: list[tuple[str, shapely.Geometry, str]], width: int = 560
+) -> str:
     """An SVG map of one municipality (its neighbours faint) with its plots numbered: (label, geometry, colour)."""
     import numpy as np
     import shapely
@@ -165,7 +171,7 @@ def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object,
         canvas.shapes(simple[~mine], 'fill="#f7fafc" stroke="#cbd5e0" stroke-width="0.6"')
         canvas.shapes(simple[mine], 'fill="#ebf4ff" stroke="#4299e1" stroke-width="1.2"')
     for label, geom, colour in reversed(marks):
-        point = geom.representative_point()  # type: ignore[attr-defined]
+        point = geom.representative_point()
         canvas.points([point], colour, 6)
         ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
         canvas.label(x + 7, y + 4, label, 10, "bold")
