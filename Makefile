@@ -38,6 +38,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check sitematch tests scripts
 	$(BIN)/ruff format --check sitematch tests scripts
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format sitematch tests scripts
@@ -52,4 +53,4 @@ layers: install
 	$(BIN)/sitematch layers build-demo
 
 clean:
-	rm -rf out bench/out .pytest_cache .ruff_cache
+	rm -rf out bench/out .pytest_cache .ruff_cache .mypy_cache

@@ -7,11 +7,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 def _umask() -> int:
@@ -27,7 +31,7 @@ def _umask() -> int:
     return mask
 
 
-def is_missing(value: object) -> bool:
+def is_missing(value: Any) -> bool:
     """True for None, NaN, NA and NaT: a cell with no value (lists and text are never missing).
 
     Examples
@@ -66,7 +70,11 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return Path(path)
 
 
-def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
+#: A frame type kept through a copy (a GeoDataFrame stays one).
+FrameT = TypeVar("FrameT", bound=pd.DataFrame)
+
+
+def for_ogr(frame: FrameT) -> FrameT:
     """A copy GDAL writes with the right field types, missing values as NULL (never the text ``"<NA>"``).
 
     Text columns become objects with None for missing; yes/no columns with no missing value become
@@ -85,7 +93,9 @@ def for_ogr(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         kind = str(out[col].dtype)
         if kind in ("string", "str", "category"):
-            out[col] = pd.Series(out[col].to_numpy(dtype=object, na_value=None), index=out.index, dtype=object)
+            values = out[col].to_numpy(dtype=object)
+            values[pd.isna(values)] = None
+            out[col] = pd.Series(values, index=out.index, dtype=object)
         elif kind == "boolean" and not out[col].isna().any():
             out[col] = out[col].astype(bool)
     return out
@@ -134,7 +144,7 @@ def _formula_like(values: np.ndarray) -> np.ndarray:
     return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def reduce_frozen(obj: object) -> tuple[object, tuple[object, ...]]:
+def reduce_frozen(obj: DataclassInstance) -> tuple[object, tuple[object, ...]]:
     """``__reduce__`` for a frozen dataclass holding read-only mappings (which pickle cannot copy).
 
     Each ``MappingProxyType`` field is passed on as a plain dict; ``__post_init__`` makes it
@@ -143,5 +153,5 @@ def reduce_frozen(obj: object) -> tuple[object, tuple[object, ...]]:
     from dataclasses import fields
     from types import MappingProxyType
 
-    values = (getattr(obj, f.name) for f in fields(obj))  # type: ignore[arg-type]
+    values = (getattr(obj, f.name) for f in fields(obj))
     return type(obj), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values)

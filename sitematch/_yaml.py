@@ -50,7 +50,8 @@ class _BoundedLoader(yaml.SafeLoader):
         try:
             if self._depth > self.max_depth:
                 raise _RefusedError(self.peek_event().start_mark, f"nested deeper than {self.max_depth} levels")
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            # types-PyYAML types index as int; PyYAML also passes None and, for a mapping value, its key node
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self._depth -= 1
 

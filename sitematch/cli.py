@@ -90,6 +90,11 @@ def terminal_criteria(profile: Any) -> list[Any]:
     return [order[n] for n in ranked]
 
 
+def _cell(criterion: Any, format_value: Callable[[Any, Any], str]) -> Callable[[Any], str]:
+    """A results-table cell: the criterion's value in a row, formatted."""
+    return lambda row: plain(format_value(criterion, row[criterion.name]))
+
+
 def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
     """The optional columns of the results table, most important first: (header, cell).
 
@@ -101,9 +106,9 @@ def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
     cols: list[tuple[str, Callable[[Any], str]]] = []
     for c in terminal_criteria(result.profile):
         if c.name in result.ranked.columns and c.kind == "category":  # words, not codes: J → industri
-            cols.append((plain(c.short_label), lambda row, c=c: plain(code_word(c.name, row[c.name], c))))
+            cols.append((plain(c.short_label), _cell(c, lambda c, v: code_word(c.name, v, c))))
         elif c.name in result.ranked.columns:
-            cols.append((plain(c.short_label), lambda row, c=c: plain(format_value(c, row[c.name]))))
+            cols.append((plain(c.short_label), _cell(c, format_value)))
     cols.append(("municipality", lambda row: plain(result.run.municipality(row[s.MUNICIPALITY_CODE]))))
     return cols
 
@@ -290,11 +295,14 @@ def match_cmd(
     steps_per_profile = 3 + len(loaded[0].requirements) + len(loaded[0].preferences) + len(formats)
     with _progress() as bar:
         task = bar.add_task("matching", total=len(loaded) * steps_per_profile)
-        results = []
+        results: list[tuple[Any, Path]] = []
         for profile in loaded:
 
             def step(name: str, profile: Any = profile) -> None:
                 bar.update(task, description=plain(f"{folder_name(profile)}: {name}"), advance=1)
+
+            def writing(name: str, step: Callable[[str], None] = step) -> None:
+                step(f"writing {name}")
 
             if scheduler or workers:
                 step("dask")
@@ -308,7 +316,7 @@ def match_cmd(
                 target,
                 formats,
                 options=options,
-                progress=lambda name, step=step: step(f"writing {name}"),
+                progress=writing,
             )
             bar.update(task, completed=(len(results) + 1) * steps_per_profile)
             results.append((result, target))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich import box
@@ -12,8 +13,11 @@ from rich.table import Table
 from sitematch import settings
 from sitematch._terminal import plain
 
+if TYPE_CHECKING:  # imported where used: `sitematch --help` does not load the lead log
+    from sitematch.leads import LeadBook
 
-def _book(data: Path | None) -> object:
+
+def _book(data: Path | None) -> LeadBook:
     from sitematch.leads import LeadBook, sqlite_connect
 
     folder = Path(data or settings.service_data_dir)
@@ -63,7 +67,7 @@ def list_cmd(data: Path | None) -> None:
     t = Table(title="Leads", box=box.SIMPLE_HEAD)
     for c in ("id", "reference", "sector", "source", "status"):
         t.add_column(c, overflow="fold", no_wrap=c in ("id", "reference", "status"))
-    for lead in _book(data).leads():  # type: ignore[attr-defined]
+    for lead in _book(data).leads():
         t.add_row(lead.id, plain(lead.reference), plain(lead.sector), lead.source, lead.status)
     _out().print(t)
 
@@ -79,7 +83,7 @@ def show(lead_id: str, data: Path | None) -> None:
     from sitematch.leads import LeadError
 
     try:
-        lead = book.lead(lead_id)  # type: ignore[attr-defined]
+        lead = book.lead(lead_id)
     except LeadError as exc:
         raise click.ClickException(str(exc)) from None
     out = _out()
@@ -90,12 +94,12 @@ def show(lead_id: str, data: Path | None) -> None:
     for step in lead.history:
         t.add_row(step.at, step.status, plain(step.by), plain(step.reason))
     out.print(t)
-    versions = book.profiles(lead.id)  # type: ignore[attr-defined]
-    out.print(f"Profile versions: {len(versions)}; matches: {len(book.matches(lead.id))}", markup=False)  # type: ignore[attr-defined]
+    versions = book.profiles(lead.id)
+    out.print(f"Profile versions: {len(versions)}; matches: {len(book.matches(lead.id))}", markup=False)
     r = Table(title="Requests")
     for c in ("municipality", "sent", "reply by", "answered", "sites", "answers"):
         r.add_column(c, overflow="fold")
-    for req in book.requests(lead_id=lead.id):  # type: ignore[attr-defined]
+    for req in book.requests(lead_id=lead.id):
         sent = [a["answer"] for a in req.answers.values() if a["state"] == "sent"]
         name = plain(req.body.get("municipality_name", ""))
         r.add_row(
@@ -122,5 +126,5 @@ def export(start: str | None, end: str | None, out_dir: Path, excel: bool, data:
     start, end = _date(start, "--from"), _date(end, "--to")
     if start and end and start > end:
         raise click.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
-    for path in write_report(_book(data), out_dir, start=start, end=end, dialect="excel" if excel else "plain"):  # type: ignore[arg-type]
+    for path in write_report(_book(data), out_dir, start=start, end=end, dialect="excel" if excel else "plain"):
         click.echo(f"wrote {path}")

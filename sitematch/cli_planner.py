@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from sitematch._terminal import layers_option as _layers_option
@@ -359,15 +359,16 @@ def robustness_cmd(
     t = Table(
         title=f"{plain(loaded.name)}: rank ranges with weights ±{change:g} %", title_justify="left", show_edge=False
     )
-    for c, j in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("rank", "right"),
         ("site", "left"),
         ("municipality", "left"),
         ("score", "right"),
         ("one at a time", "right"),
         ("jointly", "right"),
-    ):
-        t.add_column(c, justify=j, no_wrap=c != "site", overflow="fold", max_width=18 if c == "site" else None)  # type: ignore[arg-type]
+    )
+    for c, j in columns:
+        t.add_column(c, justify=j, no_wrap=c != "site", overflow="fold", max_width=18 if c == "site" else None)
     for r in ranges:
         row = sites.loc[r.plot_id]
         t.add_row(
@@ -389,5 +390,5 @@ def robustness_cmd(
         screen.print(
             f"[bold]Pareto front on {plain(pareto[0])} and {plain(pareto[1])}[/] ({len(front)} sites)", highlight=False
         )
-        for r in front.itertuples(index=False):
-            screen.print(f"  {plain(r[0])}: {r[1]:g}, {r[2]:g}", highlight=False)
+        for point in front.itertuples(index=False):
+            screen.print(f"  {plain(point[0])}: {point[1]:g}, {point[2]:g}", highlight=False)

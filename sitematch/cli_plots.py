@@ -13,7 +13,7 @@ import getpass
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
@@ -146,11 +146,11 @@ def upload_cmd(
 @store_option
 @click.option("--municipality", "-m", default=None, help="Only this kommunkod.")
 @click.option("--status", type=click.Choice(["active", "withdrawn", "all"]), default="active", show_default=True)
-def list_cmd(store: str, municipality: str | None, status: str) -> None:
+def list_cmd(store: str, municipality: str | None, status: Literal["active", "withdrawn", "all"]) -> None:
     """List the plots in the store."""
     from sitematch.store import open_store
 
-    gdf = open_store(store, create=False).plots(status=status, municipality_code=municipality)  # type: ignore[arg-type]
+    gdf = open_store(store, create=False).plots(status=status, municipality_code=municipality)
     shown = (s.PLOT_ID, s.NAME, s.AREA_HA, s.ZONING, s.PLAN_STATUS, s.OWNER, "status")
     rows = (
         (

@@ -241,7 +241,7 @@ def _in_region(counts: pd.Series, layers: LayerSet, profile: Profile) -> int:
     """Sites in the profile's region, from plot counts by kommunkod (no plots read)."""
     if not len(counts):
         return 0
-    codes = pd.DataFrame({s.MUNICIPALITY_CODE: pd.array(counts.index.astype(str), dtype="string")})
+    codes = pd.DataFrame({s.MUNICIPALITY_CODE: pd.array(counts.index.astype(str).to_numpy(), dtype="string")})
     return int(counts.to_numpy()[region_mask(codes, layers, profile)].sum())
 
 
@@ -365,7 +365,7 @@ def match_distributed(
     cache = settings.screen_cache_dir
     own = client is None
     cluster = None
-    if own:
+    if client is None:
         client, cluster = _client(scheduler_address, n_workers)
     try:
         workers = len(client.scheduler_info()["workers"]) or 1

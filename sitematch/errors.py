@@ -25,7 +25,7 @@ broad ``Exception``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 
 class SitematchError(Exception):
@@ -88,10 +88,17 @@ class CRSError(LayerError):
     """A layer has no coordinate reference system, or one sitematch cannot use."""
 
 
+class Report(Protocol):
+    """What an :class:`UploadError` carries: a validation report that can say itself as JSON
+    (:class:`sitematch.upload.ValidationReport`)."""
+
+    def to_json(self) -> str: ...
+
+
 class UploadError(SitematchError, ValueError):
     """An uploaded plot file was refused; ``report`` lists every problem found."""
 
-    def __init__(self, message: str, report: object | None = None, **fields: Any) -> None:
+    def __init__(self, message: str, report: Report | None = None, **fields: Any) -> None:
         super().__init__(message, **fields)
         self.report = report
 

@@ -169,7 +169,7 @@ class _Measurements:
         self.lo: dict[str, np.ndarray] = {}
         self.hi: dict[str, np.ndarray] = {}
         self.cols: dict[str, np.ndarray] = {}
-        self.dtypes: dict[str, object] = {}
+        self.dtypes: dict[str, np.dtype | pd.api.extensions.ExtensionDtype] = {}
         self._screens: dict[str, Screen | None] = {}
         self._boxes: SiteBoxes | None = None
 
@@ -273,7 +273,9 @@ class _Measurements:
         if len(which):
             col = self.cols[name]
             if isinstance(values, pd.Series | pd.api.extensions.ExtensionArray):
-                values = values.to_numpy(dtype=col.dtype, na_value=np.nan if col.dtype == float else None)
+                na_value = np.nan if col.dtype == float else None
+                # pandas takes na_value=None (missing text as None); pandas-stubs allows only non-None scalars
+                values = values.to_numpy(dtype=col.dtype, na_value=na_value)  # type: ignore[arg-type]
             col[which] = values
 
     def finish(self, out: pd.DataFrame) -> None:
@@ -282,7 +284,7 @@ class _Measurements:
             out[name] = _series(values, out.index, self.dtypes[name])
 
 
-def _series(values: np.ndarray, index: pd.Index, dtype: object) -> pd.Series:
+def _series(values: np.ndarray, index: pd.Index, dtype: np.dtype | pd.api.extensions.ExtensionDtype) -> pd.Series:
     """A column from an array; text straight through Arrow (a million names in milliseconds)."""
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and dtype.na_value is pd.NA:
         import pyarrow as pa
@@ -507,7 +509,7 @@ def evaluate(
     said_verify = np.zeros(n, dtype=bool)
     nothing = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object), np.empty(0, dtype=bool))
     for req in profile.requirements:  # results read in the profile's order
-        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(outcome[req.key], categories=OUTCOMES)
+        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(outcome[req.key], categories=pd.Index(OUTCOMES))
         out[f"{SHORTFALL_PREFIX}{req.key}"] = short[req.key]
         why = np.full(n, "", dtype=object)
         rows, words, miss = said.get(req.key, nothing)

@@ -139,15 +139,14 @@ def binding(result: MatchResult) -> Binding | None:
     if key is None:
         return None
     table = funnel(result).set_index("key")
-    top = table.loc[key]
     req = next(r for r in result.profile.requirements if r.key == key)
     site, gap = _nearest_gap(result, req)
     return Binding(
         req,
-        int(top["excludes"]),
-        float(top["excludes_share"]),
+        int(table["excludes"][key]),
+        float(table["excludes_share"][key]),
         len(result.sites),
-        bool(top["exact"]),
+        bool(table["exact"][key]),
         gap,
         site,
     )

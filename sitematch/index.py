@@ -398,8 +398,8 @@ class NearestIndex:
             upper = kernel.point_distance(sites, chunk, xy[jk[:, 0], 0], xy[jk[:, 0], 1])
             slack = 1e-9 * (1 + upper) + 1e-6  # generous against rounding
             row, pt = _k_then_ball(self.kd, centre, upper + reach + slack, dk, jk)
-            keep = sites.lower_bound(chunk[row], xy[pt, 0] - centre[row, 0], xy[pt, 1] - centre[row, 1])
-            keep = keep <= upper[row] + slack[row]
+            bound = sites.lower_bound(chunk[row], xy[pt, 0] - centre[row, 0], xy[pt, 1] - centre[row, 1])
+            keep = bound <= upper[row] + slack[row]
             row, pt = row[keep], pt[keep]
             d = kernel.point_distance(sites, chunk[row], xy[pt, 0], xy[pt, 1])
             r, j, dd = kernel.nearest_per_site(row, pt, d)
@@ -457,7 +457,8 @@ class NearestIndex:
         is out.
         """
         assert self.kd is not None
-        xy = self.kd.data
+        kd = self.kd
+        xy = kd.data
         n = len(sites.reach)
         out = np.zeros(n)
         k = min(32, len(xy))
@@ -465,7 +466,7 @@ class NearestIndex:
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
             centre = sites.centre[chunk]
             radius = distance_m + sites.reach[chunk] + 1e-9 * (1 + distance_m) + 1e-6
-            dk, jk = self.kd.query(centre, k=k, distance_upper_bound=float(radius.max()), workers=-1)
+            dk, jk = kd.query(centre, k=k, distance_upper_bound=float(radius.max()), workers=-1)
             dk, jk = np.asarray(dk).reshape(len(chunk), k), np.asarray(jk).reshape(len(chunk), k)
             row, pt = _k_then_ball(self.kd, centre, radius, dk, jk)
             dx, dy = xy[pt, 0] - centre[row, 0], xy[pt, 1] - centre[row, 1]

@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,13 +203,19 @@ def _part_meta(p: Partition) -> dict[str, object]:
     return {"rows": p.rows, "bbox": list(p.bbox), "municipality_counts": dict(p.municipality_counts)}
 
 
+def _bbox(values: Iterable[float]) -> tuple[float, float, float, float]:
+    """``(xmin, ymin, xmax, ymax)`` as floats."""
+    xmin, ymin, xmax, ymax = (float(v) for v in values)
+    return xmin, ymin, xmax, ymax
+
+
 def _write_part(part: gpd.GeoDataFrame, path: Path) -> Partition:
     import pyarrow.parquet as pq
     from geopandas.io.arrow import _geopandas_to_arrow  # GeoParquet metadata as to_parquet writes it
 
-    bbox = tuple(float(v) for v in part.total_bounds) if len(part) else (np.nan,) * 4
+    bbox = _bbox(part.total_bounds if len(part) else (np.nan,) * 4)
     codes = part[s.MUNICIPALITY_CODE].astype(str).value_counts() if s.MUNICIPALITY_CODE in part.columns else {}
-    info = Partition(path, len(part), bbox, {str(k): int(v) for k, v in dict(codes).items()})  # type: ignore[arg-type]
+    info = Partition(path, len(part), bbox, {str(k): int(v) for k, v in dict(codes).items()})
     table = _geopandas_to_arrow(part, index=False)
     meta = {"format_version": FORMAT_VERSION, "crs": "EPSG:3006", **_part_meta(info)}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: json.dumps(meta).encode()})
@@ -259,7 +265,7 @@ def read_manifest(folder: str | Path) -> PartitionedPlots:
             Partition(
                 folder / p["file"],
                 int(p["rows"]),
-                tuple(float(v) for v in p["bbox"]),  # type: ignore[arg-type]
+                _bbox(p["bbox"]),
                 {str(k): int(v) for k, v in p["municipality_counts"].items()},
             )
             for p in meta["parts"]

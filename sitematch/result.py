@@ -60,6 +60,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -262,8 +263,8 @@ class MatchResult:
 
     def _closest_order(self, frame: pd.DataFrame) -> pd.Index:
         unknown = pd.Series(False, index=frame.index)
-        for key in self.requirement_keys():
-            column = frame.get(f"{CHECK_PREFIX}{key}")
+        for req_key in self.requirement_keys():
+            column = frame.get(f"{CHECK_PREFIX}{req_key}")
             if column is not None:
                 unknown |= (column.astype("string") == OUTCOMES[UNKNOWN]).fillna(False).astype(bool)
         binding = self.binding_key
@@ -293,9 +294,9 @@ class MatchResult:
             return near
         rest = self.excluded[~self.excluded[NEAR_MISS].to_numpy(dtype=bool)]
         rest = rest[np.isfinite(pd.to_numeric(rest[SHORTFALL]).to_numpy(dtype=float))]
-        return pd.concat([near, rest.head(n - len(near))])  # type: ignore[return-value]
+        return pd.concat([near, rest.head(n - len(near))])
 
-    def _words(self, row: pd.Series, outcomes: tuple[str, ...]) -> list[str]:
+    def _words(self, row: pd.Series | Mapping[str, Any], outcomes: tuple[str, ...]) -> list[str]:
         out = []
         for req in self.profile.requirements:
             if row.get(f"{CHECK_PREFIX}{req.key}") in outcomes:
@@ -304,11 +305,11 @@ class MatchResult:
                     out.append(words)
         return out
 
-    def misses(self, row: pd.Series) -> list[str]:
+    def misses(self, row: pd.Series | Mapping[str, Any]) -> list[str]:
         """What one site (a row of :attr:`sites`) missed, one entry per failed requirement, in profile order."""
         return self._words(row, ("failed", "unknown"))
 
-    def to_verify(self, row: pd.Series) -> list[str]:
+    def to_verify(self, row: pd.Series | Mapping[str, Any]) -> list[str]:
         """What to ask about one site: requirements it passes only because a value is unknown."""
         return self._words(row, ("to verify",))
 
@@ -327,7 +328,7 @@ class MatchResult:
         """
         return self.breakdown_row(self.sites.loc[self.sites[s.PLOT_ID] == plot_id].iloc[0])
 
-    def breakdown_row(self, row: pd.Series) -> list[CriterionBreakdown]:
+    def breakdown_row(self, row: pd.Series | Mapping[str, Any]) -> list[CriterionBreakdown]:
         """The per-preference explanation of one row of :attr:`sites` (see :meth:`breakdown`)."""
         total = self.profile.total_weight or 1.0
         out = []

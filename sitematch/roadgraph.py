@@ -43,7 +43,7 @@ NODE_TOLERANCE_M = 0.01
 _MIN_WEIGHT = 1e-9  # SciPy treats zero-weight entries of a sparse graph as missing edges
 
 
-def _minutes(length_m: NDArray[np.float64], speed_kmh: NDArray[np.float64]) -> NDArray[np.float64]:
+def _minutes(length_m: NDArray[np.float64], speed_kmh: NDArray[np.float64] | float) -> NDArray[np.float64]:
     return length_m / (speed_kmh * 1000.0 / 60.0)
 
 

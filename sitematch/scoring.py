@@ -136,8 +136,8 @@ def _numeric_check(req: Requirement, values: pd.Series, cap: float | None) -> tu
         v, at = np.unique(x[measured], return_inverse=True)
         said = f"{crit.label} " + pd.Series(format_values(crit, v), dtype=object) + f", needs {word} {need}"
         if crit.display != "class":  # "class 1 short" says nothing; a class is named, not measured
-            gap = pd.Series(format_values(crit, np.abs(v - t)), dtype=object)
-            said = said + " (" + gap + (" short)" if req.op == "min" else " over)")
+            gap_text = pd.Series(format_values(crit, np.abs(v - t)), dtype=object)
+            said = said + " (" + gap_text + (" short)" if req.op == "min" else " over)")
         text[measured] = said.to_numpy(dtype=object)[at]
     return known, fails, short, text
 
@@ -190,9 +190,9 @@ def check_requirement(
         short = np.where(fails, np.inf, 0.0)
     else:  # op == "eq": a yes/no flag
         want = bool(req.value)
-        vals = values.astype("boolean")
-        known = vals.notna().to_numpy()
-        fails = known & ~(vals == want).fillna(False).to_numpy(dtype=bool)
+        flags = values.astype("boolean")
+        known = flags.notna().to_numpy()
+        fails = known & ~(flags == want).fillna(False).to_numpy(dtype=bool)
         need = "yes" if want else "no"
         if req.key == crit.allowed_key and crit.refusal:
             msg = crit.refusal

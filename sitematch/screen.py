@@ -98,7 +98,7 @@ class Grid:
     def centres(self, axis: str) -> NDArray[np.float64]:
         """Cell-centre coordinates along ``"x"`` or ``"y"``."""
         n, origin = (self.nx, self.x0) if axis == "x" else (self.ny, self.y0)
-        return origin + (np.arange(n) + 0.5) * self.cell
+        return origin + (np.arange(n, dtype=np.float64) + 0.5) * self.cell
 
 
 @dataclass

@@ -25,6 +25,7 @@ from sitematch.features import compute_features
 from sitematch.layers.catalogue import parse_catalogue
 from sitematch.layers.layerset import LayerSet
 from sitematch.measures import MeasureContext
+from sitematch.measures.travel_time import TravelTime
 
 SOURCE = "synthetic: sitematch drive-time benchmark, not real"
 #: South-west corner of the synthetic region in EPSG:3006 (Mälardalen).
@@ -136,9 +137,14 @@ def bench_drive_time(n: int = 10_000, *, size_km: int = 100) -> DriveTimeResult:
     layers = synthetic_region(n, size_km=size_km)
     plots = layers["plots"]
     junction, pool = "drive_time_to_motorway_junction_min", "labour_pool_within_30_min"
+    measure = layers.registry[junction].measure
+    if not isinstance(measure, TravelTime):
+        raise TypeError(f"{junction} is measured by {type(measure).__name__}, not a drive time")
     t = time.perf_counter()
-    graph = layers.registry[junction].measure.graph(MeasureContext(layers, {}))  # type: ignore[attr-defined]
+    graph = measure.graph(MeasureContext(layers, {}))
     graph_s = time.perf_counter() - t
+    if graph is None:
+        raise ValueError("the synthetic region has no road network")
     t = time.perf_counter()
     minutes = compute_features(plots, layers, columns=[junction])[junction]
     junction_s = time.perf_counter() - t

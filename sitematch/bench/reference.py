@@ -125,7 +125,7 @@ def reference_features(
     params = dict(profile.parameters)
     out = pd.DataFrame(index=sites.index)
     for criterion in profile.criteria:
-        spec = criterion.spec()
+        spec: dict[str, Any] = criterion.spec()
         name, measure = spec["name"], spec["measure"]
         if measure == "attribute":
             out[name] = sites[spec["column"]]
@@ -185,7 +185,10 @@ def reference_match(
             keys = v.map(lambda x: ("true" if x else "false") if isinstance(x, bool | np.bool_) else str(x))
             val = keys.map({str(k): float(w) for k, w in p.scores.items()}).fillna(0.0)
         else:
-            t = ((pd.to_numeric(v) - p.zero_at) / (p.full_at - p.zero_at)).clip(0, 1)
+            zero, full = p.zero_at, p.full_at
+            if zero is None or full is None:  # a numeric preference has both (the profile checks it)
+                raise ValueError(f"preference {p.criterion.name!r} has no full_at or zero_at")
+            t = ((pd.to_numeric(v) - zero) / (full - zero)).clip(0, 1)
             if p.shape == "logistic":
                 k = 10.0
                 lo, hi = 1 / (1 + np.exp(k / 2)), 1 / (1 + np.exp(-k / 2))

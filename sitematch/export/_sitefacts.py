@@ -5,6 +5,7 @@ The dossier (HTML and PDF) imports only this, so writing it does not load the we
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -57,7 +58,7 @@ class _LazyColormap:
 SCORE_COLOURS = _LazyColormap(["#d7301f", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"], vmin=0, vmax=100)
 
 
-def title_of(row: pd.Series) -> str:
+def title_of(row: pd.Series | Mapping[str, Any]) -> str:
     """A site's name, or its plot id when it has none."""
     name = row.get(s.NAME)
     return name if isinstance(name, str) and name.strip() else str(row[s.PLOT_ID])
@@ -79,7 +80,7 @@ def coordinates_text(e: float, n: float, lat: float, lon: float) -> str:
     return f"N {grouped(n)} · E {grouped(e)} (SWEREF 99 TM) · {lat:.5f}° N, {lon:.5f}° E"
 
 
-def site_status(row: pd.Series) -> str:
+def site_status(row: pd.Series | Mapping[str, Any]) -> str:
     """Greenfield, or brownfield with its MIFO risk class (or that it was not assessed)."""
     flag = row.get(s.BROWNFIELD)
     if flag is None or pd.isna(flag):
@@ -87,5 +88,6 @@ def site_status(row: pd.Series) -> str:
     if not bool(flag):
         return "greenfield"
     mifo = row.get(s.MIFO_RISK_CLASS)
-    known = mifo is not None and pd.notna(mifo)
-    return f"brownfield · MIFO risk class {int(mifo)}" if known else "brownfield · MIFO class not assessed"
+    if mifo is None or pd.isna(mifo):
+        return "brownfield · MIFO class not assessed"
+    return f"brownfield · MIFO risk class {int(mifo)}"

@@ -277,7 +277,7 @@ def overview_map(
         bounds = tuple(munis.total_bounds)
     else:
         bounds = (0.0, 0.0, 1.0, 1.0)
-    canvas = _Canvas(bounds, width, int(width * 0.75))  # type: ignore[arg-type]
+    canvas = _Canvas(bounds, width, int(width * 0.75))
     if munis is not None:
         member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
         simple = munis.geometry.simplify(1000).to_numpy()

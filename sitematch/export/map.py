@@ -67,7 +67,11 @@ SITE_SIMPLIFY_M = 5.0
 #: Badges always drawn on their own (never clustered).
 ALWAYS_SHOWN = 10
 #: Popups keep clear of the panels: padding (pixels) from the top-left and bottom-right corners.
-POPUP_OPTIONS = {"max_width": 330, "auto_pan_padding_top_left": [360, 64], "auto_pan_padding_bottom_right": [270, 40]}
+POPUP_OPTIONS: dict[str, Any] = {
+    "max_width": 330,
+    "auto_pan_padding_top_left": [360, 64],
+    "auto_pan_padding_bottom_right": [270, 40],
+}
 
 
 def _text_colour(background: str) -> str:
@@ -264,7 +268,7 @@ def requirements_html(result: MatchResult) -> str:
     steps = funnel(result)
     short = {r.key: r.criterion.short_label.lstrip("→ ") for r in p.requirements}
     chain = " → ".join(
-        [f"{len(result.sites)} sites", *(f"{r.remaining} {esc(short[r.key])}" for r in steps.itertuples())]
+        [f"{len(result.sites)} sites", *(f"{r.remaining} {esc(short[str(r.key)])}" for r in steps.itertuples())]
     )
     return (
         f"<details open><summary><b>{esc(p.name)}</b></summary><div class='sm-muted'>{esc(p.sector)}</div>"

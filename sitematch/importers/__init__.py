@@ -74,7 +74,7 @@ def importer_class(name: str) -> type[Importer]:
     if name in table:
         return table[name]
     if is_dotted(name):
-        return load_dotted(name, Importer, "an importer", SourceError)  # type: ignore[no-any-return]
+        return load_dotted(name, Importer, "an importer", SourceError)
     raise SourceError(
         f"no importer called {name!r}; the sources are: {', '.join(table)} (or an importer's dotted path, "
         "e.g. mypackage.myimporter)"

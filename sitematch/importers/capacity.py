@@ -23,7 +23,7 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import pandas as pd
@@ -70,7 +70,7 @@ class CapacityImporter(Importer):
     licence = "as given by the grid company"
     suffixes = (".csv", ".gpkg", ".geojson")
     writes = ("substations",)
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         "columns": {
             "substation_id": ["substation_id", "station_id", "osm_id", "id"],
             "substation_name": ["substation", "substation_name", "station", "namn", "name"],
@@ -134,7 +134,7 @@ class CapacityImporter(Importer):
         by_name: dict[str, int] = {}
         for i, n in enumerate(subs["_name"]):
             by_name.setdefault(name_key(n), i)
-        pos = [by_id.get(str(r.substation_id)) if pd.notna(r.substation_id) else None for r in rec.itertuples()]
+        pos = [by_id.get(str(v)) if pd.notna(v) else None for v in rec["substation_id"]]
         pos = [
             p if p is not None else by_name.get(name_key(n)) if name_key(n) else None
             for p, n in zip(pos, rec["substation_name"], strict=True)

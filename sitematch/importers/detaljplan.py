@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -184,7 +184,7 @@ plan_uses:
         ),
     }
     mapping_keys = ("catalogue", "catalogue_file", "catalogue_fields", "codes", "status")
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         # Boverket catalogue UUID → code; fill from Boverket's catalogue (catalogue_file) for real plans.
         "catalogue": {},
         "catalogue_fields": {"id": "id", "code": "bestammelsekod"},

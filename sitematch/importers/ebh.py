@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import pandas as pd
@@ -95,7 +95,7 @@ contaminated_sites:
             },
         ),
     }
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         # Field names are not confirmed: the first present of each list is used.
         "columns": {
             s.SITE_ID: ["EBH_ID", "EBHID", "ObjektID", "Objekt_ID", "ID", "Id"],

@@ -33,7 +33,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -218,7 +218,7 @@ industrial_land:
         ),
     }
     mapping_keys = ("speeds", "maxspeed", "sidings")
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         # Drivable highway classes and the speed (km/h) a way gets when it has no usable maxspeed.
         "speeds": {
             "motorway": 110,
@@ -265,15 +265,15 @@ industrial_land:
             date = date or header.get("osmosis_replication_timestamp", "")[:10] or None
             self._read_file(path, layers)
         source, licence, date = self.provenance(date, "the extract's header (osmosis_replication_timestamp)")
-        out = [
+        imported = [
             ImportedLayer(kind, self._to_working(kind, c.frame(), str(files[0])), source, licence, date)
             for kind, c in layers.items()
             if c.rows
         ]
-        for layer in out:
+        for layer in imported:
             if layer.kind == "roads":
                 layer.description = f"the drivable road network (OpenStreetMap); {self.roads_extent}"
-        return out
+        return imported
 
     def _to_working(self, kind: str, gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
         try:
@@ -299,7 +299,7 @@ industrial_land:
         every = int(self.option("progress_every", 100_000))
         processor = (
             osmium.FileProcessor(str(path))
-            .with_locations(osmium.index.create_map(str(self.option("node_cache", "flex_mem"))))
+            .with_locations(str(self.option("node_cache", "flex_mem")))
             .with_areas()
             .with_filter(osmium.filter.KeyFilter(*_KEYS))
         )

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -101,7 +101,7 @@ population_grid:
             },
         ),
     }
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         "columns": {
             s.CELL_ID: ["rutid_scb", "Rutid_scb", "RUTID_SCB", "rutid", "Ruta"],
             s.POPULATION: ["beftotalt", "Beftotalt", "BEFTOTALT", "pop"],
@@ -166,7 +166,7 @@ deso_areas:
             },
         ),
     }
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         "columns": {
             s.DESO_CODE: ["deso", "Deso", "DESO", "desokod"],
             s.MUNICIPALITY_CODE: ["kommunkod", "Kommunkod", "KOMMUNKOD", "kommun"],

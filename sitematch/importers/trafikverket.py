@@ -22,7 +22,7 @@ Licence: Trafikverket's open data, CC0.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -65,7 +65,7 @@ class NvdbImporter(Importer):
     licence = _LICENCE
     suffixes = (".gdb", ".gpkg")
     writes = ("roads", "motorways")  # roads: declared by the OpenStreetMap importer
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         "columns": {
             "motorway": "Motorvag",
             "speed_forward": "F_Hogst_225",
@@ -147,7 +147,7 @@ class RailImporter(Importer):
     licence = _LICENCE
     suffixes = (".shp", ".zip", ".gpkg")
     writes = ("rail", "freight_terminals")
-    default_mapping: dict[str, Any] = {  # noqa: RUF012
+    default_mapping: ClassVar[dict[str, Any]] = {
         # Not confirmed: the first present of each list is used.
         "columns": {
             s.LINE_NAME: ["Bandelnamn", "BANDELNAMN", "Linjenamn", "Namn", "NAMN"],

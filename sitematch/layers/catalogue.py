@@ -302,7 +302,7 @@ class _Reader(KindReader):
             )
         for clause in getattr(measure, "where", ()):
             dtype = dtypes.get(clause.column)
-            value = clause.value if clause.parameter is None else 0.0
+            value: Any = clause.value if clause.parameter is None else 0.0
             sample = value[0] if clause.op == "in" and value else value
             wants = "bool" if isinstance(sample, bool) else ("number" if isinstance(sample, float) else "str")
             has = {"float": "number", "int": "number", "bool": "bool"}.get(dtype or "", "str")

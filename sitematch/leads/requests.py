@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from sitematch import schema as s
+from sitematch._io import is_missing
 from sitematch.result import RANK, SCORE, MatchResult
 
 
@@ -75,11 +74,11 @@ class PlannedRequest:
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)  # type: ignore[arg-type]
+    return "" if is_missing(value) else str(value)
 
 
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+def _number(value: Any) -> float | None:
+    return None if is_missing(value) else float(value)
 
 
 def plan_requests(result: MatchResult, *, ranked_top: int | None = None) -> list[PlannedRequest]:

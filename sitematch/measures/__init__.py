@@ -46,7 +46,7 @@ def measure_class(name: str) -> type[Measure]:
     from sitematch._plugins import is_dotted, load_dotted
 
     if is_dotted(name):
-        return load_dotted(name, Measure, "a measure", CatalogueError)  # type: ignore[no-any-return]
+        return load_dotted(name, Measure, "a measure", CatalogueError)
     raise CatalogueError(f"unknown measure {name!r}; known: {', '.join(sorted(table))} (or a dotted path)")
 
 

@@ -35,8 +35,8 @@ class Measured:
         Companion columns by name (e.g. ``nearest_port``: the name of the port measured to).
     """
 
-    values: np.ndarray | pd.Series
-    extra: dict[str, np.ndarray | pd.Series] = field(default_factory=dict)
+    values: np.ndarray | pd.Series | pd.api.extensions.ExtensionArray
+    extra: Mapping[str, np.ndarray | pd.Series] = field(default_factory=dict)
 
 
 @dataclass

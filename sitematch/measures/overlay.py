@@ -65,13 +65,16 @@ class Overlay(Measure):
             return shapely.STRtree(geoms), geoms, positions
 
         key = (self.layer, "overlay", dissolve, tuple((c.text(), c.resolved(params)) for c in self.where))
-        return ctx.cached(key, build)  # type: ignore[no-any-return]
+        return ctx.cached(key, build)
 
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
         n = len(sites)
         gdf = ctx.layer(self.layer)
         if gdf is None:
-            empty = {"share": np.full(n, np.nan), "any": pd.array([pd.NA] * n, dtype="boolean")}
+            empty: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {
+                "share": np.full(n, np.nan),
+                "any": pd.array([pd.NA] * n, dtype="boolean"),
+            }
             return Measured(empty.get(self.how, pd.Series(pd.NA, index=sites.index, dtype="string")))
         geoms = sites.geometry.to_numpy()
         tree, polys, positions = self._polygons(ctx, dissolve=self.how != "largest_overlap")

@@ -141,7 +141,7 @@ class TravelTime(Measure):
                 roads[s.ONEWAY].fillna(0).to_numpy(dtype=np.int64),
             )
 
-        return ctx.cached((self.layer, "roadgraph"), build)  # type: ignore[no-any-return]
+        return ctx.cached((self.layer, "roadgraph"), build)
 
     def _targets(self, ctx: MeasureContext, graph: RoadGraph) -> tuple[Snapped, np.ndarray] | None:
         gdf = ctx.layer(self.targets)
@@ -154,8 +154,8 @@ class TravelTime(Measure):
             if self.column
             else np.ones(len(rows))
         )
-        key = (self.targets, "snapped", self.layer, self.access_speed_kmh, self.min_access_min, self.how)
-        key += (self.max_access_m,)
+        key: tuple[Any, ...] = (self.targets, "snapped", self.layer, self.access_speed_kmh)
+        key += (self.min_access_min, self.how, self.max_access_m)
         key += tuple((c.text(), c.resolved(params)) for c in self.where)
         floor = self.min_access_min if self.how == "reach" else 0.0
         geoms = gdf.geometry.to_numpy()[rows]

@@ -14,6 +14,7 @@ risk class the worst (lowest). The single plots stay candidates too.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -80,7 +81,7 @@ def candidate_pairs(sites: gpd.GeoDataFrame, profile: Profile) -> np.ndarray:
     return np.column_stack([i[ok], j[ok]]).astype(np.intp)
 
 
-def _least_certain(a: object, b: object) -> object:
+def _least_certain(a: Any, b: Any) -> Any:
     order = {v: k for k, v in enumerate(s.PLAN_STATUSES)}  # ingen_plan (least certain) first
     if pd.isna(a) or pd.isna(b):
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -117,10 +118,19 @@ def grid_upgrades(results: Sequence[MatchResult], layers: LayerSet) -> pd.DataFr
     return pd.DataFrame(rows_out, columns=list(CHANGE_COLUMNS))
 
 
+@dataclass
+class _Opened:
+    """The plots one plan change would let pass, the profiles they would pass, and (plot, profile) pairs."""
+
+    plots: dict[str, float] = field(default_factory=dict)
+    profiles: set[str] = field(default_factory=set)
+    pairs: int = 0
+
+
 def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, str] | None = None) -> pd.DataFrame:
     """Plan changes (zoning, plan status) that alone would let plots pass, per municipality and change."""
     names = municipality_names or {}
-    opened: dict[tuple[str, str, str, str], dict[str, object]] = {}
+    opened: dict[tuple[str, str, str, str], _Opened] = {}
     for result in results:
         for req in result.profile.requirements:
             if req.op != "in" or req.column not in PLAN_CRITERIA:
@@ -136,19 +146,19 @@ def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, s
                 strict=True,
             ):
                 k = (muni, req.column, value, target)
-                entry = opened.setdefault(k, {"plots": {}, "profiles": set(), "pairs": 0})
-                entry["pairs"] = int(entry["pairs"]) + 1  # type: ignore[call-overload]
-                entry["plots"][pid] = float(area)  # type: ignore[index]
-                entry["profiles"].add(result.profile.name)  # type: ignore[union-attr]
-    rows = []
+                entry = opened.setdefault(k, _Opened())
+                entry.pairs += 1
+                entry.plots[pid] = float(area)
+                entry.profiles.add(result.profile.name)
+    table = []
     for (muni, column, value, target), e in opened.items():
-        plots: dict[str, float] = e["plots"]  # type: ignore[assignment]
-        profiles = sorted(e["profiles"])  # type: ignore[call-overload]
+        plots = e.plots
+        profiles = sorted(e.profiles)
         where = names.get(muni, muni)
         what = "zoning" if column == s.ZONING else "plan status"
         n = len(plots)
         them = "them" if n != 1 else "it"
-        rows.append(
+        table.append(
             (
                 "plan",
                 where,
@@ -161,10 +171,10 @@ def plan_changes(results: Sequence[MatchResult], municipality_names: dict[str, s
                 len(profiles),
                 "; ".join(profiles),
                 sum(plots.values()),
-                int(e["pairs"]),  # type: ignore[call-overload]
+                e.pairs,
             )
         )
-    return pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+    return pd.DataFrame(table, columns=list(CHANGE_COLUMNS))
 
 
 def smallest_changes(results: Sequence[MatchResult], layers: LayerSet) -> pd.DataFrame:

@@ -80,19 +80,21 @@ def heat_map(
     n, k = scores.shape
     fig, ax = plt.subplots(figsize=(1.6 + 1.1 * k, 1.4 + 0.28 * n))
     cmap = plt.get_cmap("YlGn").with_extremes(bad="#e2e8f0")
-    data = np.ma.masked_invalid(scores.to_numpy(dtype=float))
+    values = scores.to_numpy(dtype=float, na_value=np.nan)
+    missed = misses.to_numpy(dtype=float, na_value=np.nan)
+    data = np.ma.masked_invalid(values)
     im = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=100)
     for i in range(n):
         for j in range(k):
-            v = scores.iat[i, j]
-            if pd.notna(v):
+            v = values[i, j]
+            if not np.isnan(v):
                 ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > 60 else "black")
             else:
-                miss = misses.iat[i, j]
+                miss = missed[i, j]
                 ax.text(
                     j,
                     i,
-                    f"−{int(miss)}" if pd.notna(miss) else "",
+                    f"−{int(miss)}" if not np.isnan(miss) else "",
                     ha="center",
                     va="center",
                     fontsize=7,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -38,7 +39,7 @@ from sitematch.planner.fit import FitResult
 #: Fill colours by how many profiles a site fits (0, 1, 2, 3+); a choropleth's classes.
 FIT_COLOURS = ("#cbd5e0", "#c6f6d5", "#68d391", "#276749")
 CLASS_COLOURS = ("#f7fafc", "#fefcbf", "#fbd38d", "#ed8936", "#c05621")
-POPUP = {"max_width": 340, "auto_pan": True, "auto_pan_padding": [20, 20]}
+POPUP: dict[str, Any] = {"max_width": 340, "auto_pan": True, "auto_pan_padding": [20, 20]}
 
 
 def _base(layers: LayerSet) -> folium.Map:
@@ -68,14 +69,14 @@ def _fit_popup(found: FitResult, plot_id: str, title: str, confidential: set[str
         parts.append(f"<div>assembled from {esc(', '.join(plot_id.split(ID_JOIN)))}</div>")
     if len(fits):
         items = "".join(
-            f"<li>{esc(name(r.profile))}: #{int(r.rank)} of {int(r.ranked_of)}, score {r.score:.1f}</li>"
-            for r in fits.itertuples()
+            f"<li>{esc(name(r['profile']))}: #{int(r['rank'])} of {int(r['ranked_of'])}, score {r['score']:.1f}</li>"
+            for r in fits.to_dict("records")
         )
         parts.append(f"<div><b>Fits</b><ul>{items}</ul></div>")
     else:
         parts.append("<div><b>Fits no profile</b></div>")
     if len(lacks):
-        items = "".join(f"<li>{esc(name(r.profile))}: {esc(r.lacks)}</li>" for r in lacks.itertuples())
+        items = "".join(f"<li>{esc(name(r['profile']))}: {esc(r['lacks'])}</li>" for r in lacks.to_dict("records"))
         parts.append(f"<div><b>What it lacks</b><ul>{items}</ul></div>")
     return "".join(parts) + "</div>"
 
@@ -228,7 +229,7 @@ def kartbild(
     per = binding[binding["scope"] == "municipality"]
 
     def popup(code: str) -> str:
-        o = overview.loc[code]
+        o = overview.loc[[code]].iloc[0]
         name = names.get(code, code)
         lines = [
             f"<div class='sm-popup'><b>{esc(name)}</b> <span class='sm-muted'>{esc(code)}</span>",
@@ -240,9 +241,8 @@ def kartbild(
         if len(rows):
             items = []
             for r in rows.itertuples():
-                who = (
-                    f"a confidential lead ({(sectors or {}).get(r.profile, '')})" if r.profile in secret else r.profile
-                )
+                profile = str(r.profile)
+                who = f"a confidential lead ({(sectors or {}).get(profile, '')})" if profile in secret else profile
                 what = (
                     f"{r.requirement_words}: the only miss for {r.only_miss_ha:.0f} ha"
                     if r.only_miss

@@ -12,6 +12,7 @@ import datetime as dt
 import html
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,9 @@ from sitematch._io import write_text_atomic
 from sitematch.export._svgmap import _Canvas
 from sitematch.layers.layerset import LayerSet
 from sitematch.planner.fit import FitResult
+
+if TYPE_CHECKING:
+    import shapely
 
 _CSS = """
 body{font:11pt/1.45 system-ui,sans-serif;color:#1a202c;max-width:60em;margin:1.5em auto;padding:0 1em}
@@ -77,7 +81,7 @@ def render_sheet(
     name = names.get(code, code)
     mine = sites[sites[s.MUNICIPALITY_CODE].astype(str) == code].drop_duplicates(s.PLOT_ID)
     t = found.table[found.table[s.MUNICIPALITY_CODE] == code]
-    o = overview.loc[code] if code in overview.index else None
+    o = overview.loc[[code]].iloc[0] if code in overview.index else None
     out = [
         "<!doctype html><html lang='sv'><head><meta charset='utf-8'>",
         f"<title>Kommunblad — {_e(name)}</title><style>{_CSS}</style></head><body>",
@@ -95,13 +99,13 @@ def render_sheet(
     strengths = t[t["passed"]].groupby("profile")["plot_id"].count().sort_values(ascending=False)
     if len(strengths):
         items = "".join(
-            f"<li>{_e(_lead_name(found, p, secret))}: {n} område{'n' if n != 1 else ''}</li>"
+            f"<li>{_e(_lead_name(found, str(p), secret))}: {n} område{'n' if n != 1 else ''}</li>"
             for p, n in strengths.items()
         )
         out.append(f"<h2>Styrkor: vad marken passar för</h2><ul>{items}</ul>")
     rows = binding[(binding["scope"] == "municipality") & (binding["code"] == code)]
     if len(rows):
-        items = []
+        held: list[str] = []
         for r in rows.itertuples():
             n_only = f"{r.only_miss} område{'n' if r.only_miss != 1 else ''}"
             n_excl = f"{r.excluded} område{'n' if r.excluded != 1 else ''}"
@@ -109,8 +113,8 @@ def render_sheet(
                 what = f"{_e(r.requirement_words)} — enda bristen för {r.only_miss_ha:.0f} ha ({n_only})"
             else:
                 what = f"{_e(r.requirement_words)} — utesluter {r.excluded_ha:.0f} ha ({n_excl})"
-            items.append(f"<li><b>{_e(_lead_name(found, r.profile, secret))}</b>: {what}</li>")
-        out.append(f"<h2>Vad som håller tillbaka (det avgörande kravet per typ)</h2><ul>{''.join(items)}</ul>")
+            held.append(f"<li><b>{_e(_lead_name(found, str(r.profile), secret))}</b>: {what}</li>")
+        out.append(f"<h2>Vad som håller tillbaka (det avgörande kravet per typ)</h2><ul>{''.join(held)}</ul>")
     by_site: dict[str, list[dict]] = {}
     for rec in t.to_dict("records"):
         by_site.setdefault(str(rec[s.PLOT_ID]), []).append(rec)
@@ -145,7 +149,9 @@ def render_sheet(
     return "".join(out)
 
 
-def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object, str]], width: int = 560) -> str:
+def municipality_map(
+    layers: LayerSet, code: str, marks: list[tuple[str, shapely.Geometry, str]], width: int = 560
+) -> str:
     """An SVG map of one municipality (its neighbours faint) with its plots numbered: (label, geometry, colour)."""
     import numpy as np
     import shapely
@@ -157,7 +163,7 @@ def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object,
         hit = munis[munis[s.MUNICIPALITY_CODE].astype(str) == code]
         own = hit.geometry.iloc[0] if len(hit) else None
     area = own if own is not None else shapely.GeometryCollection(geoms).buffer(5000)
-    canvas = _Canvas(tuple(area.buffer(2000).bounds), width, int(width * 0.7))  # type: ignore[arg-type]
+    canvas = _Canvas(tuple(area.buffer(2000).bounds), width, int(width * 0.7))
     if munis is not None:
         near = munis.iloc[munis.sindex.query(canvas.box, predicate="intersects")]
         simple = near.geometry.simplify(150).to_numpy()
@@ -165,7 +171,7 @@ def municipality_map(layers: LayerSet, code: str, marks: list[tuple[str, object,
         canvas.shapes(simple[~mine], 'fill="#f7fafc" stroke="#cbd5e0" stroke-width="0.6"')
         canvas.shapes(simple[mine], 'fill="#ebf4ff" stroke="#4299e1" stroke-width="1.2"')
     for label, geom, colour in reversed(marks):
-        point = geom.representative_point()  # type: ignore[attr-defined]
+        point = geom.representative_point()
         canvas.points([point], colour, 6)
         ((x, y),) = canvas.xy(np.array([[point.x, point.y]]))
         canvas.label(x + 7, y + 4, label, 10, "bold")

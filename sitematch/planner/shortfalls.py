@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -35,7 +37,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
 
 
-def gap_words(req: Requirement, value: object, outcome: str, why: str = "") -> tuple[float, str]:
+def gap_words(req: Requirement, value: Any, outcome: str, why: str = "") -> tuple[float, str]:
     """The gap of one site on one failed requirement: (missing amount in the criterion's unit, words).
 
     The amount is NaN for categories, flags and unknown values.
@@ -55,7 +57,7 @@ def gap_words(req: Requirement, value: object, outcome: str, why: str = "") -> t
     if outcome == "unknown":
         return np.nan, f"{label} unknown: ask the municipality ({_lower_first(req.describe())})"
     if req.numeric:
-        x, t = float(value), float(req.value)  # type: ignore[arg-type]
+        x, t = float(value), float(req.value)
         if not np.isfinite(x):
             return np.inf, f"{label}: none within reach ({_lower_first(req.describe())})"
         amount = t - x if req.op == "min" else x - t
@@ -156,9 +158,10 @@ def _gaps(req: Requirement, values: pd.Series, outcome: np.ndarray, why: pd.Seri
     idx = np.flatnonzero(known)
     if len(idx):
         codes, distinct = pd.factorize(values.iloc[idx].astype(str))
+        first = np.unique(codes, return_index=True)[1]  # where each distinct value first occurs
         said = np.array(
-            [gap_words(req, v, "failed", why.iloc[idx[list(codes).index(k)]])[1] for k, v in enumerate(distinct)],
-            dtype=object,
+            [gap_words(req, v, "failed", why.iloc[idx[first[k]]])[1] for k, v in enumerate(distinct)],
+            dtype=np.object_,
         )
         words[idx] = said[codes]
     return amount, words

@@ -34,6 +34,7 @@ class Parameters(Mapping[str, float]):
     """
 
     __slots__ = ("_values",)
+    _values: dict[str, float]
 
     def __init__(self, values: Mapping[str, float] | None = None, **kwargs: float) -> None:
         merged = BUILTIN.defaults()
@@ -42,7 +43,7 @@ class Parameters(Mapping[str, float]):
         object.__setattr__(self, "_values", {k: float(v) for k, v in merged.items()})
 
     def __getitem__(self, name: str) -> float:
-        return self._values[name]  # type: ignore[no-any-return]
+        return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -54,7 +55,7 @@ class Parameters(Mapping[str, float]):
         if name.startswith("_"):
             raise AttributeError(name)
         try:
-            return self._values[name]  # type: ignore[no-any-return]
+            return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
 

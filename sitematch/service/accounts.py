@@ -29,6 +29,7 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import overload
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -100,6 +101,10 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@overload
+def iso(epoch_s: float) -> str: ...
+@overload
+def iso(epoch_s: None) -> None: ...
 def iso(epoch_s: float | None) -> str | None:
     """An epoch time as ISO 8601 UTC to the second (None stays None).
 

@@ -34,7 +34,20 @@ from sitematch.errors import SitematchError
 from sitematch.service import audit, openapi
 from sitematch.service.auth import LoginRequiredError
 from sitematch.service.errors import TooLargeError, error_body, status_of
-from sitematch.service.routers import accounts, layers, leads, matches, ogc, pages, plots, profiles
+from sitematch.service.routers import (
+    accounts,
+    adviser_pages,
+    layers,
+    lead_pages,
+    leads,
+    matches,
+    municipality_pages,
+    ogc,
+    pages,
+    planner_pages,
+    plots,
+    profiles,
+)
 from sitematch.service.state import Service, ServiceConfig
 from sitematch.service.templating import error_page
 
@@ -229,7 +242,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     routers = (layers.router, profiles.router, matches.router, plots.router, accounts.router, leads.router, ogc.router)
     for router in routers:
         app.include_router(router)
-    app.include_router(pages.router)
+    # The pages (outside the OpenAPI document): each role's work first, then log in/out, accounts, tokens.
+    for module in (adviser_pages, municipality_pages, planner_pages, lead_pages, pages):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SitematchError, on_sitematch_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

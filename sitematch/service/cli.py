@@ -6,14 +6,19 @@ import getpass
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sitematch import settings
 from sitematch._terminal import MessagesGroup, clean
 
+if TYPE_CHECKING:  # imported where used: `sitematch --help` does not load the service
+    from sitematch.service.accounts import Accounts
+    from sitematch.service.state import ServiceConfig
 
-def _config(layers: Path | None, store: str | None, data: Path | None, profiles: Path | None) -> object:
+
+def _config(layers: Path | None, store: str | None, data: Path | None, profiles: Path | None) -> ServiceConfig:
     from sitematch.service.state import ServiceConfig
 
     config = ServiceConfig(layers=layers)
@@ -91,7 +96,7 @@ def serve(
     level = getattr(logging, log_level.upper())
     logging.getLogger().setLevel(level)
     logging.getLogger("sitematch").setLevel(level)
-    app = create_app(config)  # type: ignore[arg-type]  # a bad configuration is refused before listening
+    app = create_app(config)  # a bad configuration is refused before listening
     if workers > 1:  # each worker process builds its app from the same settings, passed in the environment
         for name, value in (("LAYERS", layers), ("STORE", store), ("DATA", data), ("PROFILES", profiles)):
             if value:
@@ -120,7 +125,7 @@ def users() -> None:
     """
 
 
-def _accounts(data: Path | None) -> object:
+def _accounts(data: Path | None) -> Accounts:
     from sitematch.service.accounts import Accounts
     from sitematch.service.db import Database
 
@@ -143,7 +148,7 @@ def add_cmd(username: str, role: str, password_file: Path | None, data: Path | N
         password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
     else:
         password = settings.secret("password") or getpass.getpass(f"password for {username}: ")
-    user = _accounts(data).add(username, role, password)  # type: ignore[attr-defined]
+    user = _accounts(data).add(username, role, password)
     click.echo(f"added {clean(user.username)} ({user.role})")
 
 
@@ -152,7 +157,7 @@ def add_cmd(username: str, role: str, password_file: Path | None, data: Path | N
 @_data_option
 def remove_cmd(username: str, data: Path | None) -> None:
     """Delete an account, its tokens and sessions."""
-    _accounts(data).remove(username)  # type: ignore[attr-defined]
+    _accounts(data).remove(username)
     click.echo(f"removed {clean(username)}")
 
 
@@ -163,8 +168,8 @@ def list_cmd(data: Path | None) -> None:
     import time
 
     accounts = _accounts(data)
-    locked = accounts.locked(time.time())  # type: ignore[attr-defined]
-    for user in accounts.all():  # type: ignore[attr-defined]
+    locked = accounts.locked(time.time())
+    for user in accounts.all():
         note = "\tlocked" if user.username in locked else ""
         click.echo(f"{clean(user.username)}\t{user.role}{note}")
 
@@ -187,10 +192,10 @@ def token_cmd(username: str, name: str, days: float | None, rotate: str | None, 
     """Create an API token for USERNAME and print it (once: only its hash is kept)."""
     accounts = _accounts(data)
     if rotate:
-        token_id, token = accounts.rotate_token(username, rotate, days=days)  # type: ignore[attr-defined]
+        token_id, token = accounts.rotate_token(username, rotate, days=days)
     else:
-        token_id, token = accounts.create_token(username, name, days=days)  # type: ignore[attr-defined]
-    expires = next(t["expires_at"] for t in accounts.tokens(username) if t["id"] == token_id)  # type: ignore[attr-defined]
+        token_id, token = accounts.create_token(username, name, days=days)
+    expires = next(t["expires_at"] for t in accounts.tokens(username) if t["id"] == token_id)
     click.echo(token)
     click.echo(
         f"token {token_id} for {clean(username)}, expires {expires}; send it as: Authorization: Bearer <token>",
@@ -203,5 +208,5 @@ def token_cmd(username: str, name: str, days: float | None, rotate: str | None, 
 @_data_option
 def unlock_cmd(username: str, data: Path | None) -> None:
     """Lift USERNAME's login lock after failed logins (a running service sees it at once)."""
-    _accounts(data).unlock(username)  # type: ignore[attr-defined]
+    _accounts(data).unlock(username)
     click.echo(f"unlocked {clean(username)}")

@@ -158,4 +158,4 @@ def error_body(exc: SitematchError) -> dict[str, Any]:
         import json
 
         body["report"] = json.loads(report.to_json())
-    return _scrubbed(body)  # type: ignore[no-any-return]
+    return _scrubbed(body)

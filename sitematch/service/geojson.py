@@ -46,7 +46,7 @@ def features(gdf: gpd.GeoDataFrame, id_column: str = s.PLOT_ID, crs: OfferedCrs 
         if isinstance(extras, str):  # a plot's extra attributes: a JSON object, served as one
             with contextlib.suppress(ValueError):
                 f["properties"][_EXTRAS] = json.loads(extras)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def redact(gdf: gpd.GeoDataFrame, user: User) -> gpd.GeoDataFrame:

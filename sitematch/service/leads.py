@@ -11,20 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
+import fastapi
 import geopandas as gpd
+from fastapi import Depends
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from sitematch import schema as s
-from sitematch.leads import Lead, LeadBook, LeadNotFoundError, Request
+from sitematch.leads import Lead, LeadBook, LeadNotFoundError, Request, kpi
 from sitematch.leads.answers import compare_shortlists, updated_plots
+from sitematch.leads.model import SOURCES
 from sitematch.leads.requests import PlannedRequest, plan_from_data
 from sitematch.service.accounts import User
 from sitematch.service.errors import ForbiddenError, NotFoundError, ServiceError
+from sitematch.service.matches import start_match, summary
+from sitematch.service.profiles import parse
 from sitematch.service.records import Lead as Visibility
 from sitematch.service.runs import read_result
-from sitematch.service.state import Service
+from sitematch.service.state import Service, service
 from sitematch.store import open_store
 
 
@@ -103,8 +110,6 @@ def profile_data(book: LeadBook, lead: Lead) -> dict[str, Any]:
 
 def plan(svc: Service, book: LeadBook, lead: Lead, match_id: str) -> list[PlannedRequest]:
     """The requests one of the lead's matches calls for (municipalities with ranked sites or near misses)."""
-    from sitematch.service.routers.profiles import parse
-
     if match_id not in book.matches(lead.id):
         raise NotFoundError(f"match {match_id} is not one of this lead's matches", key="match_id")
     data = read_result(svc.matches_dir / match_id)
@@ -194,3 +199,80 @@ def share(
         raise ServiceError(f"{', '.join(outside)[:100]}: not ranked in this match", key="plot_ids")
     with found():
         return book.create_share(lead.id, match_id, plot_ids, user.username, days)
+
+
+def book(svc: Service = Depends(service)) -> LeadBook:
+    """The dependency that gives a route the lead log."""
+    return svc.leads
+
+
+class LeadIn(BaseModel):
+    """A new lead: who asks (confidential when needed) and what they need (a profile)."""
+
+    reference: str = Field(min_length=1, max_length=100)
+    sector: str = Field(default="", max_length=200)
+    source: str = Field(default="direct", description=f"One of: {', '.join(SOURCES)}")
+    company: str = Field(default="", max_length=300)
+    contact: str = Field(default="", max_length=300)
+    confidential: bool = False
+    advisers: list[str] = Field(default_factory=list, max_length=20)
+    profile: dict[str, Any] = Field(description="A requirement profile (as `sitematch profile schema` describes)")
+
+
+class RequestsIn(BaseModel):
+    """Send requests from one of the lead's matches."""
+
+    match_id: str | None = Field(default=None, max_length=64, description="Default: the lead's latest match")
+    reply_by: str = Field(description="YYYY-MM-DD")
+    municipalities: list[str] | None = Field(
+        default=None, description="Only these of the municipalities with ranked sites or near misses"
+    )
+
+
+def create_lead(svc: Service, b: LeadBook, user: User, body: LeadIn) -> Lead:
+    """Check the profile, then record the lead."""
+    parse(svc, {**body.profile, "lead": {"reference": body.reference}}, slug="lead")  # refused here, not at match
+    with found():
+        return b.create_lead(
+            user.username, reference=body.reference, sector=body.sector, source=body.source, profile=body.profile,
+            company=body.company, contact=body.contact, confidential=body.confidential, advisers=body.advisers,
+        )  # fmt: skip
+
+
+async def run_lead_match(request: fastapi.Request, svc: Service, b: LeadBook, user: User, lead: Lead) -> dict[str, Any]:
+    """Match the lead's latest profile on today's data (in the service's match pool) and keep the match
+    with the lead."""
+    data = await run_in_threadpool(profile_data, b, lead)
+    stored, result = await start_match(request, svc, user, profile_id=None, data=data)
+    await run_in_threadpool(b.record_match, lead.id, stored.id, user.username)
+    return {**summary(stored), "ranked": result["ranked"][:10], "near_misses": result["near_misses"][:10]}
+
+
+def send_requests(svc: Service, b: LeadBook, user: User, lead: Lead, body: RequestsIn) -> list[str]:
+    """Requests to the municipalities the match calls for (or the chosen ones among them)."""
+    matches = b.matches(lead.id)
+    match_id = body.match_id or (matches[-1] if matches else None)
+    if match_id is None:
+        raise ServiceError("match the lead first: requests are made from a match", key="match_id")
+    planned = plan(svc, b, lead, match_id)
+    if body.municipalities is not None:
+        unknown = sorted(set(body.municipalities) - {p.municipality_code for p in planned})
+        if unknown:
+            raise ServiceError(
+                f"{', '.join(unknown)[:100]} has no ranked site or near miss in this match", key="municipalities"
+            )
+        planned = [p for p in planned if p.municipality_code in body.municipalities]
+    with found():
+        return b.send_requests(lead.id, match_id, planned, body.reply_by, user.username)
+
+
+def kpi_tables(b: LeadBook, start: str | None, end: str | None) -> list[tuple[str, list[dict[Hashable, Any]]]]:
+    """The figures of a period as (name, rows) — for the API, the page and the CSV files."""
+    kpi.check_period(start, end)
+    leads = [x for x in b.leads() if kpi.in_period(x.created_at, start, end)]
+    return [
+        ("municipalities", kpi.by_municipality(b.requests(), start, end).to_dict("records")),
+        ("sectors", kpi.by_group(leads, "sector").to_dict("records")),
+        ("sources", kpi.by_group(leads, "source").to_dict("records")),
+        ("leads", kpi.by_lead(leads).drop(columns=["lead_id"]).to_dict("records")),
+    ]

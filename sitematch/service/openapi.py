@@ -228,6 +228,7 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = openapi_30(app)
         return app.openapi_schema
 
+    # FastAPI's documented way to replace the OpenAPI document is to assign app.openapi; its type says method
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/docs", include_in_schema=False)

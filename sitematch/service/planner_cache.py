@@ -191,7 +191,7 @@ def _compute(layers: LayerSet, profiles: list[Profile], results: list[MatchResul
                 "fits_ha": round(float(o["fits_ha"]), 1),
                 "one_miss_ha": round(float(o["one_miss_ha"]), 1),
                 "binding": [
-                    labels[p.name].get(rows.loc[p.name, "requirement"], "") if p.name in rows.index else ""
+                    labels[p.name].get(rows["requirement"][p.name], "") if p.name in rows.index else ""
                     for p in profiles
                 ],
             }
@@ -201,13 +201,15 @@ def _compute(layers: LayerSet, profiles: list[Profile], results: list[MatchResul
         "binding": [
             {
                 "profile": p.name,
-                "requirement": region.loc[p.name, "requirement_words"] if p.name in region.index else "",
-                "only_miss_ha": round(float(region.loc[p.name, "only_miss_ha"]), 1) if p.name in region.index else 0,
-                "only_miss": int(region.loc[p.name, "only_miss"]) if p.name in region.index else 0,
-                "excluded_ha": round(float(region.loc[p.name, "excluded_ha"]), 1) if p.name in region.index else 0,
+                "requirement": region["requirement_words"][p.name] if p.name in region.index else "",
+                "only_miss_ha": round(float(region["only_miss_ha"][p.name]), 1) if p.name in region.index else 0,
+                "only_miss": int(region["only_miss"][p.name]) if p.name in region.index else 0,
+                "excluded_ha": round(float(region["excluded_ha"][p.name]), 1) if p.name in region.index else 0,
             }
             for p in profiles
         ],
-        "changes": [{"change": r.change, "ha": round(float(r.ha), 1)} for r in changes.itertuples()],
+        "changes": [
+            {"change": c, "ha": round(float(ha), 1)} for c, ha in zip(changes["change"], changes["ha"], strict=True)
+        ],
         "municipalities": munis,
     }

@@ -81,7 +81,7 @@ def _resolve(name: str) -> Callable[..., Any]:
     import importlib
 
     module, _, function = JOBS[name].partition(":")
-    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), function)
 
 
 def _progress(deadline_at: float, timeout_s: float, cancel: Any) -> Callable[[str], None]:

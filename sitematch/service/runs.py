@@ -121,7 +121,7 @@ def store_version(store: str) -> tuple | None:
     if "://" in store:
         return None
     path = Path(store)
-    out = []
+    out: list[tuple[int, int] | None] = []
     for f in (path, path.with_name(path.name + "-wal")):
         try:
             st = f.stat()
@@ -207,7 +207,7 @@ def run_match(
 
     if step is not None:
         return work(step)
-    return run_limited(work)  # type: ignore[no-any-return]
+    return run_limited(work)
 
 
 def answer(data: dict[str, Any]) -> dict[str, Any]:
@@ -269,7 +269,7 @@ async def match_in_pool(
         "store": store,
         "folder": str(folder),
     }
-    return await pool().run(  # type: ignore[no-any-return]
+    return await pool().run(
         owner,
         "match",
         kwargs,
@@ -355,7 +355,7 @@ def result_data(result: MatchResult) -> dict[str, Any]:
 
 def read_result(folder: Path) -> dict[str, Any]:
     """A stored match's ``result.json``."""
-    return json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
 
 
 def for_municipality(data: dict[str, Any], code: str) -> dict[str, Any]:

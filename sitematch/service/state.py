@@ -167,4 +167,4 @@ def clean_uploads(folder: Path) -> int:
 
 def service(request: Request) -> Service:
     """The dependency that gives a route the running service."""
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service

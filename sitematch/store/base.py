@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sitematch import schema as s
+from sitematch._io import is_missing
 from sitematch.crs import WORKING_CRS
 from sitematch.errors import UploadError
 from sitematch.store.rules import refusals, shown, text_problem
@@ -211,7 +212,7 @@ def extras_text(value: object) -> str | None:
     """Extras as stored: JSON object text, None when there are none (a driver may hand back a dict)."""
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False) if value else None
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or value in ("", "{}"):
+    if is_missing(value) or value in ("", "{}"):
         return None
     return str(value)
 

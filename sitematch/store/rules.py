@@ -7,6 +7,7 @@ the store would refuse. The rules are vectorised over the whole frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -48,7 +49,7 @@ def shown(value: object, limit: int = 60) -> str:
     return f"{text[: limit - 1] + '…'!r} ({len(text):,} characters)"
 
 
-def shown_list(values: list[object], limit: int = 20) -> str:
+def shown_list(values: Sequence[object], limit: int = 20) -> str:
     """Values (e.g. a file's column names) for a message: each :func:`shown`, at most ``limit``."""
     text = ", ".join(shown(v, 40) for v in values[:limit])
     return text + (f" and {len(values) - limit:,} more" if len(values) > limit else "")

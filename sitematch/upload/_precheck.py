@@ -170,7 +170,7 @@ def geopackage_layers(path: Path, name: str) -> list[str]:
 
 
 def _is_virtual(sql: str | None) -> bool:
-    return bool(sql) and sql.lstrip().upper().startswith("CREATE VIRTUAL TABLE")
+    return sql is not None and sql.lstrip().upper().startswith("CREATE VIRTUAL TABLE")
 
 
 def _read_schema(path: Path, name: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:

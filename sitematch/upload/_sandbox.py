@@ -116,7 +116,7 @@ def lock_down(drivers: Iterable[str]) -> list[str]:
         _refused_urls.append(url.decode("utf-8", "replace"))
         result = lib.CPLCalloc(1, 512)  # a zeroed CPLHTTPResult: its first member, nStatus, set to failure
         ctypes.c_int.from_address(result).value = 1
-        return result  # type: ignore[no-any-return]
+        return result
 
     _keep_alive.append(refuse)
     lib.CPLHTTPSetFetchCallback(refuse, None)

@@ -25,6 +25,7 @@ import shapely
 
 from sitematch import schema as s
 from sitematch import settings
+from sitematch._io import is_missing
 from sitematch.criteria import CRITERIA
 from sitematch.crs import WORKING_CRS, to_working_crs
 from sitematch.errors import CRSError, UploadError
@@ -201,7 +202,7 @@ def hidden_char_problem(text: str) -> str | None:
 
 def _text(value: object) -> str:
     """A cell as trimmed text; "" for empty cells (None, NaN, NA)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return ""
     return str(value).strip()
 
@@ -387,7 +388,7 @@ def _flags(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[Problem
 
 def _plain(value: object) -> object:
     """A cell as a JSON value: text, a number or a truth value; None for an empty cell."""
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if is_missing(value):
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -427,8 +428,11 @@ def _extra_values(ctx: _Context, rec: pd.Series, r: int, row: dict, probs: list[
 
 def _shape_problem(
     ctx: _Context, geom: shapely.Geometry | None, r: int, notes: list[str]
-) -> tuple[object, Problem | None]:
-    """The row's polygon (a point squared, an invalid polygon repaired when asked), or its problem."""
+) -> tuple[shapely.Geometry | None, Problem | None]:
+    """The row's polygon (a point squared, an invalid polygon repaired when asked), or its problem.
+
+    The geometry is None only with a problem.
+    """
     if geom is None or geom.is_empty:
         return geom, Problem(r, "geometry", "no geometry")
     if ctx.from_points:
@@ -487,6 +491,7 @@ def _geometry(
     if problem is not None:
         probs.append(problem)
         return
+    assert geom is not None  # no problem: there is a polygon
     outside = _outside(ctx, geom, r)
     if outside is not None:
         probs.append(outside)

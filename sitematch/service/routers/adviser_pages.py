@@ -18,9 +18,8 @@ from sitematch.profile import parse_profile, parse_profile_json
 from sitematch.service import forms
 from sitematch.service.auth import ADVISER_PAGE, Caller, page_caller
 from sitematch.service.errors import ServiceError
-from sitematch.service.routers.matches import links, start_match, summary, visible_match
-from sitematch.service.routers.profiles import _check_advisers as check_advisers
-from sitematch.service.routers.profiles import parse
+from sitematch.service.matches import links, start_match, summary, visible_match
+from sitematch.service.profiles import check_advisers, parse
 from sitematch.service.runs import for_municipality, read_result
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render

@@ -24,9 +24,9 @@ from sitematch.service import leads as app
 from sitematch.service.auth import ADVISER_PAGE, MUNICIPALITY_PAGE, Caller, role
 from sitematch.service.confirm import CONFIRM_FIELD, confirm_page, is_confirmed
 from sitematch.service.errors import NotFoundError
-from sitematch.service.routers.leads import LeadIn, RequestsIn, book, create_lead, kpi_tables, run_lead_match
-from sitematch.service.routers.leads import send_requests as send_lead_requests
-from sitematch.service.routers.matches import file_headers
+from sitematch.service.leads import LeadIn, RequestsIn, book, create_lead, kpi_tables, run_lead_match
+from sitematch.service.leads import send_requests as send_lead_requests
+from sitematch.service.matches import file_headers
 from sitematch.service.runs import plain, read_result
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render
@@ -262,8 +262,8 @@ async def save_weights_page(
     import json
 
     from sitematch.service.errors import ServiceError
-    from sitematch.service.routers.matches import visible_match
-    from sitematch.service.routers.profiles import parse
+    from sitematch.service.matches import visible_match
+    from sitematch.service.profiles import parse
 
     visible_match(svc, who.user, match_id)
     lead_id = b.lead_of_match(match_id)

@@ -13,38 +13,20 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from sitematch import settings
-from sitematch.leads import Lead, LeadBook, kpi
-from sitematch.leads.model import ANSWERS, SOURCES, STATUSES
+from sitematch.leads import Lead, LeadBook
+from sitematch.leads.model import ANSWERS, STATUSES
 from sitematch.service import leads as app
 from sitematch.service.auth import ADVISER, MUNICIPALITY, Caller, caller, role
 from sitematch.service.errors import ServiceError
-from sitematch.service.routers.matches import start_match, summary
+from sitematch.service.leads import LeadIn, RequestsIn, book, create_lead, kpi_tables, run_lead_match, send_requests
+from sitematch.service.profiles import parse
 from sitematch.service.runs import plain
 from sitematch.service.state import Service, service
 
 router = APIRouter(prefix="/api", tags=["leads"])
 FOLLOWERS = role("adviser", "planner")
-
-
-def book(svc: Service = Depends(service)) -> LeadBook:
-    """The dependency that gives a route the lead log."""
-    return svc.leads
-
-
-class LeadIn(BaseModel):
-    """A new lead: who asks (confidential when needed) and what they need (a profile)."""
-
-    reference: str = Field(min_length=1, max_length=100)
-    sector: str = Field(default="", max_length=200)
-    source: str = Field(default="direct", description=f"One of: {', '.join(SOURCES)}")
-    company: str = Field(default="", max_length=300)
-    contact: str = Field(default="", max_length=300)
-    confidential: bool = False
-    advisers: list[str] = Field(default_factory=list, max_length=20)
-    profile: dict[str, Any] = Field(description="A requirement profile (as `sitematch profile schema` describes)")
 
 
 class StatusIn(BaseModel):
@@ -58,16 +40,6 @@ class ProfileIn(BaseModel):
     """A new version of the lead's profile."""
 
     profile: dict[str, Any]
-
-
-class RequestsIn(BaseModel):
-    """Send requests from one of the lead's matches."""
-
-    match_id: str | None = Field(default=None, max_length=64, description="Default: the lead's latest match")
-    reply_by: str = Field(description="YYYY-MM-DD")
-    municipalities: list[str] | None = Field(
-        default=None, description="Only these of the municipalities with ranked sites or near misses"
-    )
 
 
 class AnswerIn(BaseModel):
@@ -105,45 +77,6 @@ def lead_view(b: LeadBook, lead: Lead) -> dict[str, Any]:
         "requests": [app.municipality_view(r) for r in b.requests(lead_id=lead.id)],
         "shares": b.shares(lead.id),
     }
-
-
-def create_lead(svc: Service, b: LeadBook, user: Any, body: LeadIn) -> Lead:
-    """Check the profile, then record the lead."""
-    from sitematch.service.routers.profiles import parse
-
-    parse(svc, {**body.profile, "lead": {"reference": body.reference}}, slug="lead")  # refused here, not at match
-    with app.found():
-        return b.create_lead(
-            user.username, reference=body.reference, sector=body.sector, source=body.source, profile=body.profile,
-            company=body.company, contact=body.contact, confidential=body.confidential, advisers=body.advisers,
-        )  # fmt: skip
-
-
-async def run_lead_match(request: Request, svc: Service, b: LeadBook, user: Any, lead: Lead) -> dict[str, Any]:
-    """Match the lead's latest profile on today's data (in the service's match pool) and keep the match
-    with the lead."""
-    data = await run_in_threadpool(app.profile_data, b, lead)
-    stored, result = await start_match(request, svc, user, profile_id=None, data=data)
-    await run_in_threadpool(b.record_match, lead.id, stored.id, user.username)
-    return {**summary(stored), "ranked": result["ranked"][:10], "near_misses": result["near_misses"][:10]}
-
-
-def send_requests(svc: Service, b: LeadBook, user: Any, lead: Lead, body: RequestsIn) -> list[str]:
-    """Requests to the municipalities the match calls for (or the chosen ones among them)."""
-    matches = b.matches(lead.id)
-    match_id = body.match_id or (matches[-1] if matches else None)
-    if match_id is None:
-        raise ServiceError("match the lead first: requests are made from a match", key="match_id")
-    planned = app.plan(svc, b, lead, match_id)
-    if body.municipalities is not None:
-        unknown = sorted(set(body.municipalities) - {p.municipality_code for p in planned})
-        if unknown:
-            raise ServiceError(
-                f"{', '.join(unknown)[:100]} has no ranked site or near miss in this match", key="municipalities"
-            )
-        planned = [p for p in planned if p.municipality_code in body.municipalities]
-    with app.found():
-        return b.send_requests(lead.id, match_id, planned, body.reply_by, user.username)
 
 
 @router.post("/leads", status_code=201, summary="Record a new lead (advisers)")
@@ -184,8 +117,6 @@ def put_profile(
     lead_id: str, body: ProfileIn, svc: Service = Depends(service), b: LeadBook = Depends(book),
     who: Caller = Depends(ADVISER),
 ) -> dict[str, Any]:  # fmt: skip
-    from sitematch.service.routers.profiles import parse
-
     lead = app.visible_lead(b, who.user, lead_id)
     parse(svc, {**body.profile, "lead": {"reference": lead.reference}}, slug="lead")
     return {"version": b.save_profile(lead.id, body.profile, who.user.username)}
@@ -300,18 +231,6 @@ def figures(
     start: str | None = None, end: str | None = None, b: LeadBook = Depends(book), who: Caller = Depends(FOLLOWERS)
 ) -> dict[str, Any]:
     return {name: [{k: plain(v) for k, v in r.items()} for r in rows] for name, rows in kpi_tables(b, start, end)}
-
-
-def kpi_tables(b: LeadBook, start: str | None, end: str | None) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The figures of a period as (name, rows) — for the API, the page and the CSV files."""
-    kpi.check_period(start, end)
-    leads = [x for x in b.leads() if kpi.in_period(x.created_at, start, end)]
-    return [
-        ("municipalities", kpi.by_municipality(b.requests(), start, end).to_dict("records")),
-        ("sectors", kpi.by_group(leads, "sector").to_dict("records")),
-        ("sources", kpi.by_group(leads, "source").to_dict("records")),
-        ("leads", kpi.by_lead(leads).drop(columns=["lead_id"]).to_dict("records")),
-    ]
 
 
 class ContactIn(BaseModel):

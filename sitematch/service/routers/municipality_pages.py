@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sitematch import schema as s
 from sitematch._yaml import read_yaml
@@ -21,9 +22,9 @@ from sitematch.service.errors import ServiceError
 from sitematch.service.geojson import redact
 from sitematch.service.mappings import SavedMappings
 from sitematch.service.maps import plots_map
+from sitematch.service.matches import file_headers
+from sitematch.service.plots import plot_owner, readable, store_plots, store_upload
 from sitematch.service.priority import run_upload
-from sitematch.service.routers.matches import file_headers
-from sitematch.service.routers.plots import plot_owner, readable, store_plots, store_upload
 from sitematch.service.runs import plain
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render

@@ -38,10 +38,10 @@ from sitematch.service.accounts import User
 from sitematch.service.auth import Caller, caller
 from sitematch.service.errors import NotFoundError, ServiceError
 from sitematch.service.geojson import features, redact
+from sitematch.service.matches import visible_match
 from sitematch.service.ogc_crs import CRS84, STORAGE_CRS, SUPPORTED, extent_crs84, offered, within_bbox
+from sitematch.service.plots import store_plots
 from sitematch.service.records import StoredMatch
-from sitematch.service.routers.matches import visible_match
-from sitematch.service.routers.plots import store_plots
 from sitematch.service.runs import RESULT_FILE
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render
@@ -183,7 +183,7 @@ def _no_other_parameters(request: Request, allowed: tuple[str, ...] = ("f",)) ->
 def landing(request: Request, who: Caller = Depends(caller)) -> Response:
     _no_other_parameters(request)
     html = wants_html(request)
-    body = {
+    body: dict[str, Any] = {
         "title": "sitematch: establishment land",
         "description": "Municipalities' available plots and the ranked sites of stored matches, as OGC API Features.",
         "links": [

@@ -1,8 +1,8 @@
 """The pages: log in and out, each role's start page, accounts and tokens.
 
-Pages for a role's work are in :mod:`.adviser_pages`, :mod:`.municipality_pages` and
-:mod:`.planner_pages`; this router includes them. Every form that changes something carries the
-session's CSRF token; every page runs no inline script.
+Pages for a role's work are in :mod:`.adviser_pages`, :mod:`.municipality_pages`,
+:mod:`.planner_pages` and :mod:`.lead_pages` (the application includes each). Every form that
+changes something carries the session's CSRF token; every page runs no inline script.
 """
 
 from __future__ import annotations
@@ -23,13 +23,10 @@ from sitematch.service.auth import ADMIN_PAGE, COOKIE, CSRF_FIELD, Caller, page_
 from sitematch.service.confirm import CONFIRM_FIELD, confirm_page, is_confirmed
 from sitematch.service.errors import NotFoundError, status_of
 from sitematch.service.logins import LoginsBusyError, TooManyLoginsError
-from sitematch.service.routers import adviser_pages, lead_pages, municipality_pages, planner_pages
 from sitematch.service.state import Service, service
 from sitematch.service.templating import home, render
 
 router = APIRouter(include_in_schema=False)
-for sub in (adviser_pages.router, municipality_pages.router, planner_pages.router, lead_pages.router):
-    router.include_router(sub)
 
 
 def _safe_next(target: str | None) -> str | None:

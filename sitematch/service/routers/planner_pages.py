@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from sitematch.service import planner_views as v
 from sitematch.service.auth import PLANNER_PAGE, Caller
 from sitematch.service.errors import NotFoundError
-from sitematch.service.routers.matches import file_headers
+from sitematch.service.matches import file_headers
 from sitematch.service.runs import open_layers, run_limited
 from sitematch.service.state import Service, service
 from sitematch.service.templating import render

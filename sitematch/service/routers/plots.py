@@ -9,8 +9,6 @@ creates or changes the store.
 from __future__ import annotations
 
 import json
-import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,17 +16,15 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from sitematch import schema as s
-from sitematch.service.accounts import User
 from sitematch.service.auth import MUNICIPALITY, Caller, caller, own_municipality
 from sitematch.service.errors import NotFoundError, ServiceError, UnsupportedMediaError
 from sitematch.service.geojson import features, redact
+from sitematch.service.plots import plot_owner, readable, store_plots, store_upload, upload_code, with_file
 from sitematch.service.priority import run_upload
 from sitematch.service.runs import fits, open_layers, plain, run_limited
-from sitematch.service.state import Service, service, upload_prefix
-from sitematch.service.uploads import save
+from sitematch.service.state import Service, service
 from sitematch.store import open_store
-from sitematch.store.base import check_municipality_code
-from sitematch.upload import ValidationReport, check_file, upload_file
+from sitematch.upload import check_file
 
 router = APIRouter(prefix="/api/plots", tags=["plots"])
 
@@ -43,76 +39,6 @@ def multipart(request: Request) -> None:
     """415 unless the request is a multipart form (as a file upload is)."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise UnsupportedMediaError("send the file as multipart/form-data (a form with a file field named 'file')")
-
-
-def upload_code(user: User, municipality: str | None) -> str:
-    """The municipality an upload is for: the account's own (403 for another's); an admin names it."""
-    if user.municipality is None:
-        if not municipality:
-            raise ServiceError("name the municipality (kommunkod) the plots belong to", key="municipality")
-        return check_municipality_code(municipality)
-    if municipality and municipality != user.municipality:
-        own_municipality(user, municipality, f"municipality {municipality[:8]!r}'s plots")
-    return user.municipality
-
-
-def plot_owner(plot_id: str) -> str:
-    """The kommunkod a plot id names (``1980:Å-1`` → ``1980``); 404 for a malformed id."""
-    code, sep, ref = plot_id.partition(":")
-    if not sep or not ref or not (code.isdigit() and len(code) == 4):
-        raise NotFoundError(f"{plot_id[:60]!r} is not a plot id (kommunkod:reference, e.g. 1980:P01)")
-    return code
-
-
-def readable(user: User, plot_id: str, what: str) -> str:
-    """The plot's municipality, if ``user`` may read ``what`` of it (403 for another municipality's)."""
-    code = plot_owner(plot_id)
-    if user.municipality is not None:
-        own_municipality(user, code, what)
-    return code
-
-
-def _with_file(svc: Service, file: UploadFile, mapping: UploadFile | bytes | None, work: Any) -> Any:
-    """Keep the upload (and its mapping file) in a private folder for ``work(path, mapping_path)``."""
-    with tempfile.TemporaryDirectory(dir=svc.uploads_dir, prefix=upload_prefix()) as tmp:
-        path = save(file.file, file.filename, file.content_type, Path(tmp))
-        mapping_path = None
-        if isinstance(mapping, bytes):  # a mapping written in the upload page
-            mapping_path = Path(tmp) / "mapping.yaml"
-            mapping_path.write_bytes(mapping)
-        elif mapping is not None and mapping.filename:
-            mapping_path = Path(tmp) / "mapping.yaml"
-            mapping_path.write_bytes(mapping.file.read(100_001))  # one byte more than allowed: refused as too large
-        return work(path, mapping_path)
-
-
-def store_upload(
-    svc: Service,
-    user: User,
-    file: UploadFile,
-    mapping: UploadFile | bytes | None,
-    *,
-    municipality: str | None,
-    crs: str | None,
-    accept_valid: bool,
-    repair: bool,
-) -> dict[str, Any]:
-    """Validate an uploaded file whole and store it all or nothing: the summary and the report, row by row.
-
-    Raises UploadError (422, with the report) when the file is refused; the store is then untouched.
-    """
-    code = upload_code(user, municipality)
-    options = {"municipality_code": code, "crs": crs or None, "repair": repair}
-
-    def work(path: Path, mapping_path: Path | None) -> dict[str, Any]:
-        store = open_store(svc.config.store)
-        reports: list[ValidationReport] = []  # the file is read and validated once, in upload_file
-        summary = upload_file(store, path, uploader=user.username, mapping=mapping_path,
-                              accept_valid=accept_valid, on_report=reports.append, **options)  # fmt: skip
-        report = reports[0]
-        return {"summary": asdict(summary), "message": summary.describe(), "report": json.loads(report.to_json())}
-
-    return _with_file(svc, file, mapping, work)  # type: ignore[no-any-return]
 
 
 @router.post("", status_code=201, summary="Upload plots (multipart): validated whole, stored all or nothing")
@@ -131,7 +57,7 @@ async def upload(
     answer = await run_upload(store_upload, svc, who.user, file, mapping, municipality=municipality, crs=crs,
                               accept_valid=accept_valid, repair=repair)  # fmt: skip
     request.state.audit = {k: answer["summary"][k] for k in ("municipality_code", "inserted", "updated")}
-    return answer  # type: ignore[no-any-return]
+    return answer
 
 
 @router.post("/check", summary="Dry run: validate a file and report every problem by row and field")
@@ -149,9 +75,9 @@ async def check(
 
     def work(path: Path, mapping_path: Path | None) -> dict[str, Any]:
         report = check_file(path, municipality_code=code, crs=crs or None, mapping=mapping_path, repair=repair)
-        return json.loads(report.to_json())  # type: ignore[no-any-return]
+        return json.loads(report.to_json())
 
-    return await run_upload(_with_file, svc, file, mapping, work)  # type: ignore[no-any-return]
+    return await run_upload(with_file, svc, file, mapping, work)  # type: ignore[no-any-return]
 
 
 @router.get("", summary="Plots as GeoJSON (CRS84); a municipality sees its own")
@@ -169,11 +95,6 @@ def list_plots(
         raise ServiceError("municipality is a kommunkod: 4 digits, e.g. 1980", key="municipality")
     gdf = store_plots(svc, status=status, municipality_code=municipality)
     return {"type": "FeatureCollection", "features": features(redact(gdf, who.user))}
-
-
-def store_plots(svc: Service, **query: Any) -> Any:
-    """The store's plots (none while the store does not exist yet)."""
-    return open_store(svc.config.store).plots(**query)
 
 
 @router.get("/{plot_id:path}/history", summary="Every version of a plot, oldest first")

@@ -7,15 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 
-from sitematch.profile import Profile, build_profile, profile_schema
+from sitematch.profile import Profile, profile_schema
 from sitematch.service.auth import ADMIN, ADVISER, Caller, caller
-from sitematch.service.errors import ServiceError
+from sitematch.service.profiles import PROFILE_DOC, check_advisers, parse
 from sitematch.service.records import profile_data_for
 from sitematch.service.state import Service, service
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
-
-PROFILE_DOC = "A requirement profile as JSON: its schema is at /api/profiles/schema."
 
 
 class NewProfile(BaseModel):
@@ -29,11 +27,6 @@ class Advisers(BaseModel):
     """The advisers a stored profile is assigned to."""
 
     advisers: list[str] = Field(max_length=50)
-
-
-def parse(svc: Service, data: Any, slug: str = "lead") -> Profile:
-    """Validate posted profile data with the region's criteria (422 naming the key if it is wrong)."""
-    return build_profile(data, where="the profile", slug=slug, registry=svc.registry)
 
 
 def described(profile: Profile) -> dict[str, Any]:
@@ -71,7 +64,7 @@ def validate(
 def add_profile(
     request: Request, body: NewProfile, svc: Service = Depends(service), who: Caller = Depends(ADVISER)
 ) -> dict[str, Any]:
-    _check_advisers(svc, body.advisers)
+    check_advisers(svc, body.advisers)
     stored = svc.records.add_profile(parse(svc, body.profile), created_by=who.user.username,
                                      advisers=tuple(body.advisers))  # fmt: skip
     request.state.audit = {"profile": stored.id, "confidential": stored.confidential}
@@ -93,14 +86,7 @@ def assign(
     svc: Service = Depends(service),
     _: Caller = Depends(ADMIN),
 ) -> dict[str, Any]:
-    _check_advisers(svc, body.advisers)
+    check_advisers(svc, body.advisers)
     stored = svc.records.assign(profile_id, tuple(body.advisers))
     request.state.audit = {"profile": profile_id, "advisers": body.advisers}
     return stored.summary()
-
-
-def _check_advisers(svc: Service, names: list[str]) -> None:
-    for name in names:
-        user = svc.accounts.get(name)
-        if user is None or user.role != "adviser":
-            raise ServiceError(f"{name[:64]!r} is not an adviser's account", key="advisers")
