@@ -143,7 +143,7 @@ def gap_view(layers: LayerSet, profiles: list[Profile], step: Callable[[str], No
             computed += 1
         return view
 
-    return kept(layers, profiles, "gaps", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "gaps", build, step)
 
 
 def plots_digest(layers: LayerSet) -> str:

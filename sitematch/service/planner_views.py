@@ -100,7 +100,7 @@ def summary_of(layers: LayerSet, profiles: list[Profile], step: Step | None = No
             "sectors": {r.profile.name: r.profile.sector for r in results},
         }
 
-    return kept(layers, profiles, "summary", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "summary", build, step)
 
 
 # -- the municipality's views ---------------------------------------------------------------------
@@ -211,7 +211,7 @@ def municipality_fit_map(layers: LayerSet, profiles: list[Profile], code: str, s
         m = fit_map(found, sites, layers, confidential=found.confidential, parts_of=every)
         return with_csp(m.get_root().render())
 
-    return kept(layers, profiles, f"fit-map:{code}", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, f"fit-map:{code}", build, step)
 
 
 # -- the planner's views --------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def kartbild_html(layers: LayerSet, profiles: list[Profile], step: Step | None =
                      confidential=got["confidential"], sectors=got["sectors"])  # fmt: skip
         return with_csp(m.get_root().render())
 
-    return kept(layers, profiles, "kartbild", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "kartbild", build, step)
 
 
 def sheets(layers: LayerSet, profiles: list[Profile], step: Step | None = None) -> dict[str, str]:
@@ -255,7 +255,7 @@ def sheets(layers: LayerSet, profiles: list[Profile], step: Step | None = None) 
             )  # fmt: skip
         return out
 
-    return kept(layers, profiles, "sheets", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "sheets", build, step)
 
 
 def sheet_pdf(layers: LayerSet, profiles: list[Profile], code: str, step: Step | None = None) -> bytes | None:
@@ -271,7 +271,7 @@ def sheet_pdf(layers: LayerSet, profiles: list[Profile], code: str, step: Step |
         with tempfile.TemporaryDirectory(prefix="sitematch-sheet-") as tmp:
             return print_pdf(pages[code], Path(tmp) / f"{code}.pdf", margin).read_bytes()
 
-    return kept(layers, profiles, f"sheet-pdf:{code}", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, f"sheet-pdf:{code}", build, step)
 
 
 def matrix(layers: LayerSet, profiles: list[Profile], step: Step | None = None) -> dict[str, Any]:
@@ -302,7 +302,7 @@ def matrix(layers: LayerSet, profiles: list[Profile], step: Step | None = None) 
                          "municipality": names.get(code, code), "fits": int(n_fits[pid]), "cells": cells})  # fmt: skip
         return {"profiles": found.profiles, "rows": rows, "csv": scores.reset_index()}
 
-    return kept(layers, profiles, "matrix", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "matrix", build, step)
 
 
 def matrix_picture(layers: LayerSet, profiles: list[Profile], suffix: str, step: Step | None = None) -> bytes:
@@ -318,7 +318,7 @@ def matrix_picture(layers: LayerSet, profiles: list[Profile], suffix: str, step:
             (path,) = heat_map(found, [Path(tmp) / f"opportunity_matrix.{suffix}"], labels=labels)
             return path.read_bytes()
 
-    return kept(layers, profiles, f"matrix-{suffix}", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, f"matrix-{suffix}", build, step)
 
 
 #: How the brownfield view sorts, by query value.
@@ -361,7 +361,7 @@ def brownfield_sites(layers: LayerSet, profiles: list[Profile], step: Step | Non
             )  # fmt: skip
         return out
 
-    return kept(layers, profiles, "brownfield", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "brownfield", build, step)
 
 
 def filter_brownfield(
@@ -438,7 +438,7 @@ def brownfield_map(layers: LayerSet, profiles: list[Profile], step: Step | None 
         m = fit_map(part, every[every[s.PLOT_ID].astype(str).isin(ids)], layers, confidential=found.confidential)
         return with_csp(m.get_root().render())
 
-    return kept(layers, profiles, "brownfield-map", build, step)  # type: ignore[no-any-return]
+    return kept(layers, profiles, "brownfield-map", build, step)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

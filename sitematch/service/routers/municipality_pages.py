@@ -223,7 +223,7 @@ def municipality_job(svc: Service, what: str, job: Any) -> Any:
 def _fits(svc: Service, code: str) -> list[dict[str, Any]]:
     from sitematch.service import planner_views
 
-    return municipality_job(  # type: ignore[no-any-return]
+    return municipality_job(
         svc,
         "the leads your plots fit",
         lambda layers, profiles, step: planner_views.plot_fits(layers, profiles, code, step),

@@ -53,7 +53,7 @@ def gaps(svc: Service, who: Caller) -> dict[str, Any]:
     """The gap summary of the stored profiles the caller may see (kept until the data change)."""
     from sitematch.service.planner_cache import gap_view
 
-    return _run(svc, who, "the gap summary", lambda layers, profiles, step: gap_view(layers, profiles, step))  # type: ignore[no-any-return]
+    return _run(svc, who, "the gap summary", lambda layers, profiles, step: gap_view(layers, profiles, step))
 
 
 @router.get("/planner/gaps", response_class=HTMLResponse)

@@ -77,7 +77,7 @@ async def check(
         report = check_file(path, municipality_code=code, crs=crs or None, mapping=mapping_path, repair=repair)
         return json.loads(report.to_json())
 
-    return await run_upload(with_file, svc, file, mapping, work)  # type: ignore[no-any-return]
+    return await run_upload(with_file, svc, file, mapping, work)
 
 
 @router.get("", summary="Plots as GeoJSON (CRS84); a municipality sees its own")
