@@ -2,10 +2,16 @@
 
 Pages run no inline script: the Content-Security-Policy allows only the service's own files,
 and frames only from the service (the maps).
+
+Pages speak Swedish or English (:mod:`sitematch.i18n`): templates write ``{{ _("English text") }}``
+and the words come from the gettext catalogues in the language :func:`page_language` chooses for
+the request; ``|number`` and ``|localtime`` format numbers and times for that language.
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +19,27 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from sitematch.i18n import N_, choose_language, format_number, format_time, translations
 from sitematch.service.auth import CSRF_FIELD, Caller
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+#: The language of the page being rendered (set by :func:`render` around rendering).
+_page_lang: contextvars.ContextVar[str] = contextvars.ContextVar("page_lang", default="en")
+
+
+def _gettext(message: str) -> str:
+    return translations(_page_lang.get()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_page_lang.get()).ngettext(singular, plural, n)
+
+
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+templates.env.filters["number"] = lambda value, decimals=1: format_number(value, _page_lang.get(), decimals=decimals)
+templates.env.filters["localtime"] = format_time
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -24,21 +47,21 @@ PAGE_CSP = (
 #: The pages each role starts from, in the order the menu shows them.
 MENU = {
     "adviser": [
-        ("/match", "Match a lead"),
-        ("/leads", "Leads"),
-        ("/brownfield", "Brownfield"),
-        ("/planner/gaps", "Gaps"),
-        ("/kpi", "Figures"),
+        ("/match", N_("Match a lead")),
+        ("/leads", N_("Leads")),
+        ("/brownfield", N_("Brownfield")),
+        ("/planner/gaps", N_("Gaps")),
+        ("/kpi", N_("Figures")),
     ],
-    "municipality": [("/municipality", "Our plots"), ("/requests", "Förfrågningar")],
-    "planner": [("/brownfield", "Brownfield"), ("/planner/gaps", "What holds the region back"), ("/kpi", "Figures")],
+    "municipality": [("/municipality", N_("Our plots")), ("/requests", N_("Requests"))],
+    "planner": [("/brownfield", N_("Brownfield")), ("/planner/gaps", N_("What holds the region back")), ("/kpi", N_("Figures"))],
     "admin": [
-        ("/match", "Match a lead"),
-        ("/leads", "Leads"),
-        ("/brownfield", "Brownfield"),
-        ("/planner/gaps", "Gaps"),
-        ("/kpi", "Figures"),
-        ("/accounts", "Accounts"),
+        ("/match", N_("Match a lead")),
+        ("/leads", N_("Leads")),
+        ("/brownfield", N_("Brownfield")),
+        ("/planner/gaps", N_("Gaps")),
+        ("/kpi", N_("Figures")),
+        ("/accounts", N_("Accounts")),
     ],
 }
 
@@ -49,19 +72,45 @@ def home(caller: Caller) -> str:
     return MENU[kind][0][0]
 
 
+def page_language(request: Request, caller: Caller | None) -> str:
+    """The language of a page: the account's choice, else ``Accept-Language``, else Swedish for municipal staff.
+
+    Municipality and planner accounts read Swedish by default; advisers, admins and visitors
+    who are not logged in read English (see :func:`sitematch.i18n.choose_language`).
+    """
+    user = caller.user if caller else None
+    municipal = bool(user and (user.municipality or user.role == "planner"))
+    return choose_language(
+        user.language if user else None, request.headers.get("accept-language"), municipal=municipal
+    )
+
+
+def translator(request: Request, caller: Caller | None) -> Callable[[str], str]:
+    """A ``_`` in the request's language, for messages made in Python and shown on a page."""
+    return translations(page_language(request, caller)).gettext
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], *, caller: Caller | None = None, status: int = 200
 ) -> HTMLResponse:
     """A page from template ``name``, with the caller's menu and CSRF token."""
     kind = None if caller is None else ("municipality" if caller.user.municipality else caller.user.role)
+    lang = page_language(request, caller)
     ctx = {
+        "lang": lang,
         "user": caller.user if caller else None,
         "menu": MENU.get(kind or "", []),
         "csrf": caller.csrf if caller else "",
         "csrf_field": CSRF_FIELD,
         **context,
     }
-    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    token = _page_lang.set(lang)
+    try:  # Starlette renders the template here, in this call
+        response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    finally:
+        _page_lang.reset(token)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
