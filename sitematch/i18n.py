@@ -167,6 +167,8 @@ def format_number(value: float | int | None, lang: str, *, decimals: int = 1) ->
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "" if value is None else str(value)
     pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
+    if round(value, decimals) == 0:
+        value = 0  # never "-0"
     return format_decimal(value, format=pattern, locale=check_language(lang) or "en")
 
 
