@@ -122,5 +122,5 @@ def test_swedish_numbers_have_a_decimal_comma_and_no_float_noise() -> None:
 
 
 def test_a_language_sitematch_does_not_speak_is_refused() -> None:
-    with pytest.raises(ValueError, match="sv .*or en"):
+    with pytest.raises(ValueError, match=r"sv .*or en"):
         i18n.check_language("de")

@@ -88,7 +88,8 @@ def test_municipal_staff_read_swedish_by_default_advisers_english(server) -> Non
     anna, _ = _session(server, "anna")
     bo, _ = _session(server, "bo")
     pia, _ = _session(server, "pia")
-    with contextlib.closing(anna), contextlib.closing(bo), contextlib.closing(pia):  # httpx sends no Accept-Language: the role decides
+    # httpx sends no Accept-Language: the role decides
+    with contextlib.closing(anna), contextlib.closing(bo), contextlib.closing(pia):
         assert _lang(anna.get("/municipality")) == "sv"
         assert _lang(pia.get("/brownfield")) == "sv"
         assert _lang(bo.get("/tokens")) == "en"

@@ -199,9 +199,7 @@ class Accounts:
     def get(self, username: str) -> User | None:
         """The account, or None."""
         with self.db.read() as con:
-            row = con.execute(
-                "SELECT username, role, language FROM users WHERE username = ?", (username,)
-            ).fetchone()
+            row = con.execute("SELECT username, role, language FROM users WHERE username = ?", (username,)).fetchone()
         return User(row["username"], row["role"], row["language"]) if row else None
 
     def all(self) -> list[User]:

@@ -54,7 +54,11 @@ MENU = {
         ("/kpi", N_("Figures")),
     ],
     "municipality": [("/municipality", N_("Our plots")), ("/requests", N_("Requests"))],
-    "planner": [("/brownfield", N_("Brownfield")), ("/planner/gaps", N_("What holds the region back")), ("/kpi", N_("Figures"))],
+    "planner": [
+        ("/brownfield", N_("Brownfield")),
+        ("/planner/gaps", N_("What holds the region back")),
+        ("/kpi", N_("Figures")),
+    ],
     "admin": [
         ("/match", N_("Match a lead")),
         ("/leads", N_("Leads")),
@@ -80,9 +84,7 @@ def page_language(request: Request, caller: Caller | None) -> str:
     """
     user = caller.user if caller else None
     municipal = bool(user and (user.municipality or user.role == "planner"))
-    return choose_language(
-        user.language if user else None, request.headers.get("accept-language"), municipal=municipal
-    )
+    return choose_language(user.language if user else None, request.headers.get("accept-language"), municipal=municipal)
 
 
 def translator(request: Request, caller: Caller | None) -> Callable[[str], str]:
