@@ -74,10 +74,11 @@ def _dossier(result: MatchResult, layers: LayerSet, path: Path, options: ExportO
 
 
 def _pdf(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
-    from sitematch.export.dossier import render_dossier
+    from sitematch.export.dossier import dossier_language, render_dossier
     from sitematch.export.pdf import print_pdf
 
-    return print_pdf(render_dossier(result, layers, lang=options.language), path, result.profile)
+    lang = dossier_language(result, options.language)
+    return print_pdf(render_dossier(result, layers, lang=lang), path, result.profile, lang=lang)
 
 
 #: Every export by name: (file name, writer). Writers are imported when used.
