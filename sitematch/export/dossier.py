@@ -38,7 +38,6 @@ from sitematch.result import NEAR_MISS, SHORTFALL, MatchResult
 from sitematch.scoring import describe
 
 
-
 @functools.cache
 def _template(lang: str) -> jinja2.Template:
     """The dossier's template with the words, numbers and times of ``lang``."""

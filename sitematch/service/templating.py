@@ -36,10 +36,51 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_page_lang.get()).ngettext(singular, plural, n)
 
 
+#: Codes pages show as words (in the page's language), by column; other values are shown as they are.
+CODE_WORDS: dict[str, dict[str, str]] = {
+    "zoning": {
+        "J": N_("industry"),
+        "Z": N_("business"),
+        "E": N_("technical facilities"),
+        "H": N_("retail"),
+        "K": N_("offices"),
+        "T": N_("transport"),
+        "C": N_("centre"),
+        "B": N_("housing"),
+    },
+    "plan_status": {
+        "ingen_plan": N_("no plan"),
+        "pagaende": N_("plan in progress"),
+        "antagen": N_("adopted"),
+        "laga_kraft": N_("in force"),
+    },
+    "owner": {"kommun": N_("municipality"), "privat": N_("private"), "statlig": N_("state"), "okand": N_("unknown")},
+    "status": {"active": N_("active"), "withdrawn": N_("withdrawn")},
+}
+
+
+def code_words(value: Any, column: str) -> str:
+    """A code as words in the page's language (zoning ``J`` → "industri (J)"); other values unchanged.
+
+    Examples
+    --------
+    >>> token = _page_lang.set("sv")
+    >>> code_words("J", "zoning"), code_words("laga_kraft", "plan_status"), code_words("X", "zoning")
+    ('industri (J)', 'laga kraft', 'X')
+    >>> _page_lang.reset(token)
+    """
+    words = CODE_WORDS.get(column, {}).get(str(value)) if value is not None else None
+    if words is None:
+        return "" if value is None else str(value)
+    said = _gettext(words)
+    return f"{said} ({value})" if column == "zoning" else said
+
+
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["number"] = lambda value, decimals=1: format_number(value, _page_lang.get(), decimals=decimals)
 templates.env.filters["localtime"] = format_time
+templates.env.filters["code_words"] = code_words
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
