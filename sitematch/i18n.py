@@ -16,13 +16,15 @@ This module is at the bottom of the import graph: standard library and Babel onl
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import gettext as _gettext
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -73,6 +75,37 @@ def translations(lang: str) -> _gettext.NullTranslations:
 def gettext_for(lang: str | None) -> Callable[[str], str]:
     """A ``_`` for one language (None: the terminal's language, :func:`terminal_language`)."""
     return translations(lang or terminal_language()).gettext
+
+
+#: The language of what is being written now (a map, a table), set by :func:`language`; None: the terminal's.
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("sitematch_language", default=None)
+
+
+@contextlib.contextmanager
+def language(lang: str | None) -> Iterator[None]:
+    """Write in ``lang`` inside the block (:func:`gettext` follows it); None: the terminal's language.
+
+    Examples
+    --------
+    >>> with language("sv"):
+    ...     gettext("Log in")
+    'Logga in'
+    """
+    token = _current.set(check_language(lang))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_language() -> str:
+    """The language :func:`gettext` speaks here: the block's (:func:`language`), else the terminal's."""
+    return _current.get() or terminal_language()
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language (:func:`current_language`)."""
+    return translations(current_language()).gettext(message)
 
 
 def terminal_language() -> str:

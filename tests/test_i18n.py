@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,21 @@ def test_swedish_numbers_have_a_decimal_comma_and_no_float_noise() -> None:
 def test_a_language_sitematch_does_not_speak_is_refused() -> None:
     with pytest.raises(ValueError, match=r"sv .*or en"):
         i18n.check_language("de")
+
+
+def test_no_word_to_translate_hides_inside_an_f_string() -> None:
+    """Babel cannot see a call inside an f-string (Python 3.11): ``f"{_('x')}"`` would never be translated."""
+    hidden = []
+    for path in (ROOT / "sitematch").rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"""(?<!\{)\{\s*_\(\s*['"]""", line):
+                hidden.append(f"{path.relative_to(ROOT)}:{n}")
+    assert hidden == []
+
+
+def test_the_current_language_of_a_block() -> None:
+    with i18n.language("sv"):
+        assert i18n.gettext("Ranked sites") == "Rankade tomter"
+        with i18n.language("en"):
+            assert i18n.gettext("Ranked sites") == "Ranked sites"
+        assert i18n.current_language() == "sv"

@@ -61,12 +61,13 @@ def region(tmp_path: Path) -> Path:
     return path
 
 
-def _run(tmp_path: Path, region: Path, language: str, *args: str) -> tuple[str, Path]:
+def _run(tmp_path: Path, region: Path, language: str, *args: str, no_map: bool = True) -> tuple[str, Path]:
     lead = tmp_path / "lead.yaml"
     lead.write_text(LEAD.format(language=f", language: {language}" if language else ""), encoding="utf-8")
     out = tmp_path / "out"
+    skip = ["--no-map"] if no_map else []
     res = CliRunner().invoke(
-        main, ["match", str(lead), "--layers", str(region), "--out", str(out), "--no-map", "--no-pdf", *args]
+        main, ["match", str(lead), "--layers", str(region), "--out", str(out), *skip, "--no-pdf", *args]
     )
     assert res.exit_code == 0, res.output
     return res.output, out / "lead"
@@ -130,6 +131,18 @@ def test_the_terminal_follows_sitematch_lang(tmp_path: Path, region: Path, monke
     output, folder = _run(tmp_path, region, "")
     assert "Språktest: 2 av 3 tomter uppfyller alla krav" in output and "uteslutna" in output
     assert "Data and caveats" in (folder / "dossier.html").read_text(encoding="utf-8")  # the lead's: English
+
+
+def test_the_map_speaks_the_chosen_language(tmp_path: Path, region: Path) -> None:
+    _output, folder = _run(tmp_path, region, "sv", "--lang", "sv", no_map=False)
+    # the panels are written into the page's script as \\uXXXX escapes
+    html = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m[1], 16)), (folder / "map.html").read_text(encoding="utf-8"))
+    assert "Rankade tomter (2)" in html and "2 av 3 tomter uppfyller alla krav" in html
+    assert "<b>Krav</b>" in html and "<b>Önskemål</b>" in html
+    assert "Ranked sites (2)" not in html and "<b>Requirements</b>" not in html
+    _output, folder = _run(tmp_path, region, "sv", no_map=False)  # the lead's language is the dossier's only
+    html = (folder / "map.html").read_text(encoding="utf-8")
+    assert "Ranked sites (2)" in html and "2 of 3 sites meet every requirement" in html
 
 
 @pytest.mark.slow

@@ -64,7 +64,7 @@ def _gpkg(result: MatchResult, layers: LayerSet, path: Path, options: ExportOpti
 def _map(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.map import write_map
 
-    return write_map(result, layers, path)
+    return write_map(result, layers, path, lang=options.language)
 
 
 def _dossier(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:

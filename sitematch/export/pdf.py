@@ -37,7 +37,7 @@ def _margin_text(profile: Profile, lang: str = "en") -> str:
     _ = gettext_for(lang)
     lead = profile.lead
     words = _("CONFIDENTIAL") + " — " if lead.confidential else ""
-    words += f"{_('lead')} {lead.reference} — " if lead.reference else ""
+    words += _("lead") + f" {lead.reference} — " if lead.reference else ""
     return html.escape(words + profile.name)
 
 
