@@ -324,7 +324,7 @@ def test_the_page_maps_unknown_values_and_saves_the_mapping(app, gpkg: Path, tmp
     assert r.status_code == 201, r.text
     assert "Översättningen är sparad" in r.text  # "The mapping is saved", on a Swedish page
     page = client.get("/municipality").text
-    assert "saved by anna" in page and "Sveaskog: statlig" in page  # shown, in the text box used by default
+    assert "sparad av anna" in page and "Sveaskog: statlig" in page  # shown, in the text box used by default
     # a mapping file works as well, and a bad one is refused with the page kept
     with path.open("rb") as f:
         r = client.post("/municipality/upload", data={"csrf_token": csrf},
