@@ -139,6 +139,7 @@ def test_the_map_speaks_the_chosen_language(tmp_path: Path, region: Path) -> Non
     html = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m[1], 16)), (folder / "map.html").read_text(encoding="utf-8"))
     assert "Rankade tomter (2)" in html and "2 av 3 tomter uppfyller alla krav" in html
     assert "<b>Krav</b>" in html and "<b>Önskemål</b>" in html
+    assert "<b>Teckenförklaring</b>" in html and "visa nästan godkända" in html and "<b>Datakällor</b>" in html
     assert "Ranked sites (2)" not in html and "<b>Requirements</b>" not in html
     _output, folder = _run(tmp_path, region, "sv", no_map=False)  # the lead's language is the dossier's only
     html = (folder / "map.html").read_text(encoding="utf-8")
