@@ -119,3 +119,13 @@ def test_the_accounts_own_choice_overrides_the_browser(server) -> None:
         # without the form's CSRF token nothing changes either
         assert client.post("/language", data={"language": "sv"}).status_code == 403
         assert _lang(client.get("/municipality", headers={"Accept-Language": "en"})) == "en"
+
+
+def test_an_error_page_is_in_the_language_of_the_account(server) -> None:
+    client, _csrf = _session(server, "anna")
+    with contextlib.closing(client):
+        r = client.get("/plots/0180:X/history")  # another municipality's plot: refused
+        assert r.status_code in (403, 404) and _lang(r) == "sv"
+        assert "Tillbaka till början" in r.text and "Back to the start" not in r.text
+        r = client.get("/plots/0180:X/history", headers={"Accept-Language": "en"})
+        assert _lang(r) == "en" and "Back to the start" in r.text

@@ -10,6 +10,7 @@ the request; ``|number`` and ``|localtime`` format numbers and times for that la
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Callable
 from pathlib import Path
@@ -134,11 +135,17 @@ def translator(request: Request, caller: Caller | None) -> Callable[[str], str]:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any], *, caller: Caller | None = None, status: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    caller: Caller | None = None,
+    status: int = 200,
+    lang: str | None = None,
 ) -> HTMLResponse:
-    """A page from template ``name``, with the caller's menu and CSRF token."""
+    """A page from template ``name``, with the caller's menu and CSRF token, in ``lang`` (default: the caller's)."""
     kind = None if caller is None else ("municipality" if caller.user.municipality else caller.user.role)
-    lang = page_language(request, caller)
+    lang = lang or page_language(request, caller)
     ctx = {
         "lang": lang,
         "user": caller.user if caller else None,
@@ -161,8 +168,16 @@ def render(
 
 
 def error_page(request: Request, body: dict[str, Any], status: int, headers: dict[str, str]) -> HTMLResponse:
-    """An error as a page (the JSON body's message, never a trace)."""
-    response = render(request, "error.html", {"error": body, "status": status}, status=status)
+    """An error as a page (the JSON body's message, never a trace), in the language of the account that asked."""
+    lang = None
+    username = getattr(request.state, "username", None)  # set once the caller is known
+    svc = getattr(request.app.state, "service", None)
+    if username and svc is not None:
+        with contextlib.suppress(Exception):  # an error page never fails for want of a language
+            user = svc.accounts.get(username)
+            if user is not None:
+                lang = page_language(request, Caller(user, "session"))
+    response = render(request, "error.html", {"error": body, "status": status}, status=status, lang=lang)
     for key, value in headers.items():
         if key.lower() != "www-authenticate":
             response.headers[key] = value
