@@ -131,7 +131,9 @@ async def create_lead_page(
     except SitematchError as exc:
         return _leads_page(request, svc, b, who, form=form, error=str(exc), status=422)
     except ValueError as exc:  # pydantic: a field too long
-        return _leads_page(request, svc, b, who, form=form, error=f"check the fields: {str(exc)[:300]}", status=422)
+        _ = translator(request, who)
+        error = _("check the fields:") + f" {str(exc)[:300]}"
+        return _leads_page(request, svc, b, who, form=form, error=error, status=422)
     request.state.audit = {"lead": lead.id, "confidential": lead.confidential}
     return RedirectResponse(f"/leads/{lead.id}", status_code=303)
 
