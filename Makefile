@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-quick bench lint format layers clean system-deps serve
+.PHONY: install demo test test-quick bench lint format layers clean system-deps serve messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ format: install
 ## serve: the web service on http://127.0.0.1:8000 (create an account first: docs/service.md)
 serve: install
 	$(BIN)/sitematch serve --profiles scenarios
+
+## messages: the Swedish and English catalogues: extract the words from Python and templates (babel.cfg),
+## update sitematch/locale/{sv,en}/LC_MESSAGES/sitematch.po, compile the .mo files (committed, so a clone
+## and a wheel need no build step; tests/test_i18n.py fails when they are not up to date)
+LOCALE := sitematch/locale
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o $(LOCALE)/sitematch.pot .
+	$(BIN)/pybabel update -D sitematch -i $(LOCALE)/sitematch.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -D sitematch -d $(LOCALE) --statistics
 
 ## layers: rebuild layers/region.gpkg from the curated tables and the data packages
 layers: install

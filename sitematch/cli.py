@@ -113,9 +113,13 @@ def _columns(result: Any) -> list[tuple[str, Callable[[Any], str]]]:
     return cols
 
 
-def _heading(result: Any) -> str:
+def _heading(result: Any, lang: str | None = None) -> str:
     """The answer in one line (wrapped at the terminal's width, not the table's)."""
-    return f"{plain(result.profile.name)}: {len(result.ranked)} of {len(result.sites)} sites meet every requirement"
+    from sitematch.i18n import gettext_for
+
+    _ = gettext_for(lang)
+    counts = {"ranked": len(result.ranked), "sites": len(result.sites)}
+    return f"{plain(result.profile.name)}: " + _("%(ranked)s of %(sites)s sites meet every requirement") % counts
 
 
 def _top_table(result: Any, top: int, width: int) -> Table:
@@ -146,17 +150,24 @@ def _top_table(result: Any, top: int, width: int) -> Table:
     return t
 
 
-def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, str]]:
+def _summary(result: Any, target: Path, near_shown: int = 5, *, lang: str | None = None) -> list[tuple[int, str]]:
     """What to say under the table, as (indent, markup-safe text): counts, why few pass, the closest
     near misses, what to verify."""
     from sitematch import schema as s
     from sitematch.funnel import binding
+    from sitematch.i18n import gettext_for
 
+    _ = gettext_for(lang)
     lines = [
         (
             2,
-            f"{len(result.excluded)} excluded ({len(result.near_misses)} near misses), "
-            f"{result.outside_region} outside the region; written to {plain(target)}/",
+            _("%(excluded)s excluded (%(near)s near misses), %(outside)s outside the region; written to %(target)s/")
+            % {
+                "excluded": len(result.excluded),
+                "near": len(result.near_misses),
+                "outside": result.outside_region,
+                "target": plain(target),
+            },
         )
     ]
     ranked_exactly = int(result.ranked["rank"].notna().sum()) if len(result.ranked) else 0
@@ -171,24 +182,24 @@ def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, 
         )
     why = binding(result)
     if why is not None:
-        lines.append((2, f"Why: {plain(why.sentence())}"))
+        lines.append((2, _("Why:") + f" {plain(why.sentence())}"))
     near = result.closest(near_shown)  # never a dead end: the closest excluded sites when none is near
     if len(near):
         n_near = int(near["near_miss"].sum())
         if n_near == len(near):
-            head = "Closest near misses"
+            head = _("Closest near misses")
         elif n_near:
-            head = "Near misses, then the closest other excluded sites"
+            head = _("Near misses, then the closest other excluded sites")
         else:
-            head = "No near miss; the closest excluded sites"
-        lines.append((2, f"{head} (total shortfall = the sum over what each misses):"))
-    for _, row in near.iterrows():
+            head = _("No near miss; the closest excluded sites")
+        lines.append((2, head + " " + _("(total shortfall = the sum over what each misses):")))
+    for _i, row in near.iterrows():
         where = result.run.municipality(row[s.MUNICIPALITY_CODE])
-        total = f"{float(row['shortfall']) * 100:.0f} % short in all"
+        total = _("%(percent)s %% short in all") % {"percent": f"{float(row['shortfall']) * 100:.0f}"}
         lines.append((4, f"{plain(row[s.PLOT_ID])} ({plain(where)}, {total}): {plain('; '.join(result.misses(row)))}"))
     verify = int((result.ranked["to_verify"].fillna("") != "").sum()) if len(result.ranked) else 0
     if verify:
-        lines.append((2, f"{verify} ranked site(s) have values to verify (listed in the dossier)"))
+        lines.append((2, _("%(n)s ranked site(s) have values to verify (listed in the dossier)") % {"n": verify}))
     return lines
 
 
@@ -229,6 +240,13 @@ def _summary(result: Any, target: Path, near_shown: int = 5) -> list[tuple[int, 
     "--excel", is_flag=True, help="Write the CSV files for Excel with Swedish settings (BOM, ';', decimal comma)."
 )
 @click.option(
+    "--lang",
+    type=click.Choice(["sv", "en"]),
+    default=None,
+    help="Language of the dossier (default: the lead's `lead: {language: sv}`, else English), of the terminal "
+    "(default $SITEMATCH_LANG, else English) and, with --excel, of the CSV headers.",
+)
+@click.option(
     "--dask",
     "scheduler",
     default=None,
@@ -253,6 +271,7 @@ def match_cmd(
     no_map: bool,
     no_pdf: bool,
     excel: bool,
+    lang: str | None,
     exact: str,
     scheduler: str | None,
     workers: int | None,
@@ -265,6 +284,7 @@ def match_cmd(
       sitematch match lead.yaml --store plots.gpkg --excel
       sitematch match lead.yaml --plots plots.parquet/ --workers 2
       sitematch match lead.yaml --exact all --no-map --no-pdf
+      sitematch match lead.yaml --excel --lang sv
     """
     from sitematch.errors import SitematchError
     from sitematch.export import ExportOptions, default_formats, folder_name, write_all
@@ -291,7 +311,7 @@ def match_cmd(
             "and Playwright (pip install 'sitematch[pdf]'); dossier.html is written.",
             highlight=False,
         )
-    options = ExportOptions(csv_dialect="excel" if excel else "plain")
+    options = ExportOptions(csv_dialect="excel" if excel else "plain", language=lang)
     steps_per_profile = 3 + len(loaded[0].requirements) + len(loaded[0].preferences) + len(formats)
     with _progress() as bar:
         task = bar.add_task("matching", total=len(loaded) * steps_per_profile)
@@ -322,10 +342,10 @@ def match_cmd(
             results.append((result, target))
     screen = _out()
     for result, target in results:
-        screen.print(_heading(result), highlight=False)
+        screen.print(_heading(result, lang), highlight=False)
         if len(result.ranked):
             screen.print(_top_table(result, top, screen.width))
-        for indent, line in _summary(result, target):
+        for indent, line in _summary(result, target, lang=lang):
             screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
 
 

@@ -67,6 +67,12 @@ def test_the_built_wheel_matches_from_a_folder_outside_the_repository(tmp_path: 
         cwd=work, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert archetypes == sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
+    swedish = subprocess.run(  # the compiled Swedish catalogue ships in the wheel
+        [str(python), "-c", "from sitematch.i18n import translations as t, LOCALE_DIR as d; "
+         "print(t('sv').gettext('Log in'), d.is_relative_to(__import__('sitematch').__path__[0]))"],
+        cwd=work, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert swedish == ["Logga", "in", "True"]
     res = subprocess.run(
         [str(python), "-m", "sitematch.cli", "match", "lead.yaml", "--no-map"],
         cwd=work,

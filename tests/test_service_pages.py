@@ -75,7 +75,7 @@ def test_roles_on_pages(app) -> None:
     client, csrf = _login(app, "anna")
     for path in ("/match", "/accounts", "/brownfield"):
         r = client.get(path)
-        assert r.status_code == 403 and "Not allowed" in r.text, path
+        assert r.status_code == 403 and "Inte tillåtet" in r.text, path  # "Not allowed": a municipality reads Swedish
     r = client.post("/plots/0180:X/withdraw", data={"csrf_token": csrf})
     assert r.status_code == 403 and "belongs to municipality 0180" in r.text
     r = client.post("/plots/1980:nosuch/withdraw", data={"csrf_token": csrf})

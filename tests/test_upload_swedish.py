@@ -285,7 +285,8 @@ def test_the_upload_page_and_the_api_carry_the_extras(app, gpkg: Path) -> None:
     page = r.text
     assert "3 new" in page
     assert re.search(r"<td>Pris kr/kvm</td><td>price_sek_m2</td>", page)
-    assert "Kept as extra attributes: Kontaktperson, Elanslutning (kW), Anmärkning" in page
+    # a municipality's page is Swedish by default (the browser sends no Accept-Language here)
+    assert "Sparade som extra uppgifter: Kontaktperson, Elanslutning (kW), Anmärkning" in page
     assert re.search(r"<td>owner</td><td>Västerås stad</td><td>kommun</td><td>1</td>", page)
     assert "Kontaktperson: Olle Ek" in page  # the plot table shows the extra attributes
 
@@ -321,9 +322,9 @@ def test_the_page_maps_unknown_values_and_saves_the_mapping(app, gpkg: Path, tmp
                               "save_mapping": "true"},
                         files={"file": (path.name, f, "application/geopackage+sqlite3")})  # fmt: skip
     assert r.status_code == 201, r.text
-    assert "The mapping is saved" in r.text
+    assert "Översättningen är sparad" in r.text  # "The mapping is saved", on a Swedish page
     page = client.get("/municipality").text
-    assert "saved by anna" in page and "Sveaskog: statlig" in page  # shown, in the text box used by default
+    assert "sparad av anna" in page and "Sveaskog: statlig" in page  # shown, in the text box used by default
     # a mapping file works as well, and a bad one is refused with the page kept
     with path.open("rb") as f:
         r = client.post("/municipality/upload", data={"csrf_token": csrf},

@@ -31,9 +31,13 @@ class ExportOptions:
     csv_dialect : str
         ``"plain"`` (UTF-8, ``,``) or ``"excel"`` (UTF-8 with BOM, ``;``, decimal comma: Excel with
         Swedish settings opens it with a double click); see :mod:`sitematch.export.tables`.
+    language : str or None
+        ``sv`` or ``en``: the dossier's language (None: the lead's, else English) and, for the
+        ``excel`` dialect, the language of the column headers (None: the machine-readable names).
     """
 
     csv_dialect: str = "plain"
+    language: str | None = None
 
 
 Writer = Callable[["MatchResult", "LayerSet", Path, ExportOptions], Path]
@@ -42,13 +46,13 @@ Writer = Callable[["MatchResult", "LayerSet", Path, ExportOptions], Path]
 def _csv(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.tables import write_csv
 
-    return write_csv(result, path, dialect=options.csv_dialect)
+    return write_csv(result, path, dialect=options.csv_dialect, lang=options.language)
 
 
 def _funnel(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.tables import write_funnel
 
-    return write_funnel(result, path, dialect=options.csv_dialect)
+    return write_funnel(result, path, dialect=options.csv_dialect, lang=options.language)
 
 
 def _gpkg(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
@@ -60,20 +64,21 @@ def _gpkg(result: MatchResult, layers: LayerSet, path: Path, options: ExportOpti
 def _map(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.map import write_map
 
-    return write_map(result, layers, path)
+    return write_map(result, layers, path, lang=options.language)
 
 
 def _dossier(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.dossier import write_dossier
 
-    return write_dossier(result, path, layers=layers)
+    return write_dossier(result, path, layers=layers, lang=options.language)
 
 
 def _pdf(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
-    from sitematch.export.dossier import render_dossier
+    from sitematch.export.dossier import dossier_language, render_dossier
     from sitematch.export.pdf import print_pdf
 
-    return print_pdf(render_dossier(result, layers), path, result.profile)
+    lang = dossier_language(result, options.language)
+    return print_pdf(render_dossier(result, layers, lang=lang), path, result.profile, lang=lang)
 
 
 #: Every export by name: (file name, writer). Writers are imported when used.

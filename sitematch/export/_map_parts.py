@@ -24,6 +24,7 @@ from sitematch import schema as s
 from sitematch._io import is_missing
 from sitematch.crs import SERVING_CRS
 from sitematch.export._sitefacts import COLOURS
+from sitematch.i18n import gettext as _
 from sitematch.layers.layerset import LayerSet
 
 #: Display simplification tolerances in metres (EPSG:3006), for display only.
@@ -303,23 +304,24 @@ def legend_html(has_near: bool) -> str:
 
     rows = [
         "<div class='sm-ramp'></div><div style='display:flex;justify-content:space-between'>"
-        "<span>0</span><span>score</span><span>100</span></div>",
+        "<span>0</span><span>" + _("score") + "</span><span>100</span></div>",
         row(
             "<span class='sm-rank' style='display:inline-block;background:#a6d96a;margin-right:5px'>1</span>",
-            "rank (colour: score)",
+            _("rank (colour: score)"),
         ),
-        row("<span class='sm-cluster'>+3</span>", "more ranked sites here (zoom in)"),
-        row(box("#a6d96a"), "ranked site"),
-        row(box("#fbd38d", c["near"], True) + dot(c["near"]), "near miss"),
-        row(box(c["excluded"]), "other excluded (off)"),
-        row(line(c["motorway"]), "motorway") + row(dot(c["junction"]), "junction"),
-        row(line(c["rail"], True), "rail") + row(dot(c["terminal"]), "freight terminal"),
-        row(dot(c["port"]), "port") + row(dot(c["substation"]), "substation (grid capacity)"),
-        row(dot(c["airport"]), "airport"),
-        row(box("#edf2f7", c["member"]), "member municipality") + row(box("#f7fafc", "#a0aec0"), "not a member"),
+        row("<span class='sm-cluster'>+3</span>", _("more ranked sites here (zoom in)")),
+        row(box("#a6d96a"), _("ranked site")),
+        row(box("#fbd38d", c["near"], True) + dot(c["near"]), _("near miss")),
+        row(box(c["excluded"]), _("other excluded (off)")),
+        row(line(c["motorway"]), _("motorway")) + row(dot(c["junction"]), _("junction")),
+        row(line(c["rail"], True), _("rail")) + row(dot(c["terminal"]), _("freight terminal")),
+        row(dot(c["port"]), _("port")) + row(dot(c["substation"]), _("substation (grid capacity)")),
+        row(dot(c["airport"]), _("airport")),
+        row(box("#edf2f7", c["member"]), _("member municipality")) + row(box("#f7fafc", "#a0aec0"), _("not a member")),
     ]
-    switch = "<label><input type='checkbox' id='sm-near-toggle'> show near misses</label>" if has_near else ""
-    return f"<details open><summary><b>Legend</b></summary>{''.join(rows)}{switch}</details>"
+    show_near = _("show near misses")
+    switch = f"<label><input type='checkbox' id='sm-near-toggle'> {show_near}</label>" if has_near else ""
+    return "<details open><summary><b>" + _("Legend") + f"</b></summary>{''.join(rows)}{switch}</details>"
 
 
 def sources_html(provenance: pd.DataFrame) -> str:
@@ -328,13 +330,17 @@ def sources_html(provenance: pd.DataFrame) -> str:
         f"<li><b>{esc(r['layer'])}</b>: {esc(r[s.SOURCE])} ({esc(r[s.LICENCE])}"
         + (f", {esc(r['date'])}" if r.get("date") else "")
         + ")</li>"
-        for _, r in provenance.iterrows()
+        for _i, r in provenance.iterrows()
     )
     return (
-        "<details><summary><b>Data sources</b></summary>"
-        "<div class='sm-muted'>Grid capacity is indicative and dated: confirm with the grid company. "
-        "Layers marked generalised, illustrative or example are demo data, not survey or official data.</div>"
-        f"<ul>{rows}</ul>Tiles © OpenStreetMap contributors (ODbL), online only.</details>"
+        "<details><summary><b>" + _("Data sources") + "</b></summary>"
+        "<div class='sm-muted'>"
+        + _("Grid capacity figures are indicative and dated; confirm with the grid company.")
+        + " "
+        + _('Layers marked "generalised", "illustrative" or "example" are demo data, not survey or official data.')
+        + f"</div><ul>{rows}</ul>"
+        + _("Tiles © OpenStreetMap contributors (ODbL), online only.")
+        + "</details>"
     )
 
 

@@ -8,11 +8,17 @@ each lacks (or, when none is near, the closest excluded sites), and the data's s
 caveats. Codes are shown as words (zoning J as "industri / industry (J)"); the facts table of a
 site lists the lead's own criteria. No scripts, no external resources: it opens
 offline, and prints — "CONFIDENTIAL" on every page for a confidential lead.
+
+Its language is the lead's (``lead: {language: sv}`` in the profile), else English (an investor
+reads it); ``lang=`` (the CLI's ``--lang``) overrides both. The template's words come from the
+gettext catalogues (:mod:`sitematch.i18n`); numbers and times follow the language (``9,2`` in
+Swedish, times in Stockholm time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +32,36 @@ from sitematch.criteria import Criterion, format_code, format_value
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._svgmap import overview_map, site_map
 from sitematch.funnel import binding, funnel
+from sitematch.i18n import check_language, format_number, format_time, translations
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, SHORTFALL, MatchResult
 from sitematch.scoring import describe
 
-_TEMPLATE = jinja2.Environment(
-    loader=jinja2.PackageLoader("sitematch.export", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-).get_template("dossier.html.j2")
+
+@functools.cache
+def _template(lang: str) -> jinja2.Template:
+    """The dossier's template with the words, numbers and times of ``lang``."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("sitematch.export", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = lambda value, decimals=1: format_number(value, lang, decimals=decimals)
+    env.filters["localtime"] = format_time
+    return env.get_template("dossier.html.j2")
+
+
+def dossier_language(result: MatchResult, lang: str | None = None) -> str:
+    """The dossier's language: ``lang`` if given, else the lead's (``lead.language``), else English.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is neither ``sv`` nor ``en``.
+    """
+    return check_language(lang) or check_language(getattr(result.profile.lead, "language", "") or None) or "en"
 
 
 def _layer_sources(result: MatchResult) -> dict[str, str]:
@@ -117,7 +144,12 @@ def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources:
 
 
 def render_dossier(
-    result: MatchResult, layers: LayerSet | None = None, *, top_n: int = 10, max_near_misses: int = 15
+    result: MatchResult,
+    layers: LayerSet | None = None,
+    *,
+    top_n: int = 10,
+    max_near_misses: int = 15,
+    lang: str | None = None,
 ) -> str:
     """Render the dossier of a match as an HTML string.
 
@@ -132,18 +164,22 @@ def render_dossier(
     max_near_misses : int
         How many near misses to list at most; at least five sites are always listed, the closest
         excluded ones filling in when fewer are near.
+    lang : {"sv", "en"}, optional
+        The dossier's language; default the lead's (``lead.language``), else English.
 
     Returns
     -------
     str
         A self-contained HTML document.
     """
+    lang = dossier_language(result, lang)
     sources = _layer_sources(result)
     top = result.ranked.head(top_n)
     where = coordinates(top)
     shortlist = []
     for i, row in top.iterrows():
         site = _site(result, row, layers, sources)
+        site["score"] = format_number(float(row["score"]), lang)
         site["where"] = coordinates_text(*where.loc[i, ["e", "n", "lat", "lon"]])
         shortlist.append(site)
     near = [
@@ -172,7 +208,8 @@ def render_dossier(
     from sitematch.export._robustness import robustness
 
     robust = robustness(result, {str(x["plot_id"]): str(x["title"]) for x in shortlist}, top=top_n)
-    return _TEMPLATE.render(
+    return _template(lang).render(
+        lang=lang,
         p=result.profile,
         run=result.run,
         today=dt.date.today().isoformat(),
@@ -194,7 +231,9 @@ def render_dossier(
     )
 
 
-def write_dossier(result: MatchResult, path: Path, *, layers: LayerSet | None = None, top_n: int = 10) -> Path:
+def write_dossier(
+    result: MatchResult, path: Path, *, layers: LayerSet | None = None, top_n: int = 10, lang: str | None = None
+) -> Path:
     """Write the dossier of a match to ``path`` (atomically).
 
     Parameters
@@ -207,6 +246,8 @@ def write_dossier(result: MatchResult, path: Path, *, layers: LayerSet | None = 
         The layers it was matched against (for the maps).
     top_n : int
         How many ranked sites to present in full.
+    lang : {"sv", "en"}, optional
+        The dossier's language; default the lead's, else English.
 
     Returns
     -------
@@ -220,4 +261,4 @@ def write_dossier(result: MatchResult, path: Path, *, layers: LayerSet | None = 
     >>> "CONFIDENTIAL" in write_dossier(result, Path(tempfile.mkdtemp()) / "d.html").read_text()
     True
     """
-    return write_text_atomic(Path(path), render_dossier(result, layers, top_n=top_n))
+    return write_text_atomic(Path(path), render_dossier(result, layers, top_n=top_n, lang=lang))

@@ -58,6 +58,8 @@ from sitematch.export._map_parts import (
 from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._whatif import WhatIf, payload
+from sitematch.i18n import gettext as _
+from sitematch.i18n import language
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
 from sitematch.scoring import describe
@@ -95,17 +97,19 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
 
     ``row`` is a row of the result's sites: a pandas Series or, faster, a plain dict of its values.
     """
+    w_zoning, w_score, w_criterion, w_value, w_points = _("zoning"), _("score"), _("criterion"), _("value"), _("points")
+    w_nearest, w_verify = _("nearest:"), _("To verify")
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
     price = row.get(s.PRICE_SEK_M2)
     facts = (
-        f"{esc(format_value(area, row[s.AREA_HA]))} · zoning {esc(row[s.ZONING])} · {esc(row[s.PLAN_STATUS])} · "
+        f"{esc(format_value(area, row[s.AREA_HA]))} · {w_zoning} {esc(row[s.ZONING])} · {esc(row[s.PLAN_STATUS])} · "
         f"{esc(row[s.OWNER])}"
         + (
             f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price))}"
             if pd.notna(price)
-            else " · price on request"
+            else " · " + _("price on request")
         )
     )
     if bool(row[PASSED]):
@@ -115,24 +119,25 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
             for b in result.breakdown_row(row)
         )
         score = (
-            f"#{int(row[RANK])} · score {row[SCORE]:.1f}"
+            f"#{int(row[RANK])} · {w_score} {row[SCORE]:.1f}"
             if pd.notna(row[RANK])
-            else f"score {row.get('lower_score', float('nan')):.1f}–{row.get('upper_score', float('nan')):.1f}"
+            else f"{w_score} {row.get('lower_score', float('nan')):.1f}–{row.get('upper_score', float('nan')):.1f}"
         )
         body = (
             f"<div class='sm-score'>{esc(score)}</div>"
-            f"<table class='sm-breakdown'><tr><th>criterion</th><th>value</th><th>points</th></tr>{rows}</table>"
+            f"<table class='sm-breakdown'><tr><th>{w_criterion}</th><th>{w_value}</th><th>{w_points}</th></tr>"
+            f"{rows}</table>"
         )
     else:
         misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row))
-        label = "Near miss" if bool(row[NEAR_MISS]) else "Excluded"
-        body = f"<div class='sm-score'>{label}: misses</div><ul>{misses}</ul>"
+        label = _("Near miss: misses") if bool(row[NEAR_MISS]) else _("Excluded: misses")
+        body = f"<div class='sm-score'>{label}</div><ul>{misses}</ul>"
     verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
     nearest = _nearest(result, row)
     return (
         f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
-        + (f"<div>nearest: {' · '.join(nearest)}</div>" if nearest else "")
-        + (f"<div><b>To verify</b><ul>{verify}</ul></div>" if verify else "")
+        + (f"<div>{w_nearest} {' · '.join(nearest)}</div>" if nearest else "")
+        + (f"<div><b>{w_verify}</b><ul>{verify}</ul></div>" if verify else "")
         + f"<div class='sm-muted'>{esc(where)}</div><div class='sm-muted'>{esc(row[s.SOURCE])}</div></div>"
     )
 
@@ -258,24 +263,34 @@ def requirements_html(result: MatchResult) -> str:
     from sitematch.funnel import binding, funnel
 
     p = result.profile
-    reqs = "".join(f"<li>{esc(describe(c))}</li>" for c in p.requirements) or "<li>none</li>"
-    prefs = "".join(f"<li>{esc(pr.describe())}</li>" for pr in p.preferences) or "<li>none</li>"
-    counts = (
-        f"{len(result.ranked)} of {len(result.sites)} sites meet every requirement · "
-        f"{len(result.near_misses)} near misses · {result.outside_region} outside the region"
-    )
+    none = "<li>" + _("none") + "</li>"
+    reqs = "".join(f"<li>{esc(describe(c))}</li>" for c in p.requirements) or none
+    prefs = "".join(f"<li>{esc(pr.describe())}</li>" for pr in p.preferences) or none
+    counts = _(
+        "%(ranked)s of %(sites)s sites meet every requirement · %(near)s near misses · %(outside)s outside the region"
+    ) % {
+        "ranked": len(result.ranked), "sites": len(result.sites), "near": len(result.near_misses),
+        "outside": result.outside_region,
+    }  # fmt: skip
     why = binding(result)
     steps = funnel(result)
     short = {r.key: r.criterion.short_label.lstrip("→ ") for r in p.requirements}
     chain = " → ".join(
-        [f"{len(result.sites)} sites", *(f"{r.remaining} {esc(short[str(r.key)])}" for r in steps.itertuples())]
+        [
+            _("%(n)s sites") % {"n": len(result.sites)},
+            *(f"{r.remaining} {esc(short[str(r.key)])}" for r in steps.itertuples()),
+        ]
     )
     return (
         f"<details open><summary><b>{esc(p.name)}</b></summary><div class='sm-muted'>{esc(p.sector)}</div>"
         f"<div>{counts}</div>"
         + (f"<div class='sm-why'>{esc(why.sentence())}</div>" if why else "")
         + (f"<div class='sm-muted'>{chain}</div>" if len(steps) else "")
-        + f"<b>Requirements</b><ul>{reqs}</ul><b>Preferences</b><ul>{prefs}</ul></details>"
+        + "<b>"
+        + _("Requirements")
+        + f"</b><ul>{reqs}</ul><b>"
+        + _("Preferences")
+        + f"</b><ul>{prefs}</ul></details>"
     )
 
 
@@ -328,14 +343,14 @@ def build_map(
     _sites_layer(
         other,
         _popups(result, other, names),
-        name=f"Other excluded sites ({len(excluded) - len(result.near_misses)})",
+        name=_("Other excluded sites") + f" ({len(excluded) - len(result.near_misses)})",
         style={"color": "#718096", "weight": 1, "fillColor": COLOURS["excluded"], "fillOpacity": 0.3},
         show=False,
     ).add_to(m)
     near_group = _sites_layer(
         near,
         _popups(result, near, names),
-        name=f"Near misses ({len(result.near_misses)})",
+        name=_("Near misses") + f" ({len(result.near_misses)})",
         style={"color": COLOURS["near"], "weight": 2, "dashArray": "4 3", "fillColor": "#fbd38d", "fillOpacity": 0.5},
         show=True,
     )
@@ -345,7 +360,7 @@ def build_map(
     ranked_group = _sites_layer(
         polygons,
         popups,
-        name=f"Ranked sites ({len(result.ranked)})",
+        name=_("Ranked sites") + f" ({len(result.ranked)})",
         style={"color": "#1a202c", "weight": 1.5, "fillOpacity": 0.85},
         show=True,
     )
@@ -361,7 +376,7 @@ def build_map(
         make_offline(
             FastMarkerCluster(
                 list(zip(pts.y.round(5), pts.x.round(5), strict=True)),
-                name=f"Further ranked sites ({len(beyond)}, points)",
+                name=_("Further ranked sites (%(n)s, points)") % {"n": len(beyond)},
             )
         ).add_to(m)
 
@@ -384,7 +399,13 @@ def build_map(
 
 
 def write_map(
-    result: MatchResult, layers: LayerSet, path: Path, *, top_n: int | None = None, max_polygons: int | None = None
+    result: MatchResult,
+    layers: LayerSet,
+    path: Path,
+    *,
+    top_n: int | None = None,
+    max_polygons: int | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Write the map of a match as one self-contained HTML file (atomically).
 
@@ -398,6 +419,9 @@ def write_map(
         The ``.html`` file to write.
     top_n, max_polygons
         See :func:`build_map`.
+    lang : {"sv", "en"}, optional
+        The language of the map's own words (layer names, popups' headings, the lead's panel);
+        default the terminal's (``$SITEMATCH_LANG``, else English). Not yet the legend and sources.
 
     Returns
     -------
@@ -413,5 +437,6 @@ def write_map(
     >>> write_map(match(lead, region), region, Path(mkdtemp()) / "map.html").stat().st_size > 1_000_000
     True
     """
-    page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()
+    with language(lang):
+        page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()
     return write_text_atomic(Path(path), with_csp(page))

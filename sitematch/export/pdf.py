@@ -31,14 +31,17 @@ def pdf_available() -> bool:
     return importlib.util.find_spec("playwright") is not None  # found, not imported: a match without PDF stays quick
 
 
-def _margin_text(profile: Profile) -> str:
+def _margin_text(profile: Profile, lang: str = "en") -> str:
+    from sitematch.i18n import gettext_for
+
+    _ = gettext_for(lang)
     lead = profile.lead
-    words = "CONFIDENTIAL — " if lead.confidential else ""
-    words += f"lead {lead.reference} — " if lead.reference else ""
+    words = _("CONFIDENTIAL") + " — " if lead.confidential else ""
+    words += _("lead") + f" {lead.reference} — " if lead.reference else ""
     return html.escape(words + profile.name)
 
 
-def print_pdf(page_html: str, path: Path, profile: Profile) -> Path:
+def print_pdf(page_html: str, path: Path, profile: Profile, *, lang: str = "en") -> Path:
     """Print an HTML page (the dossier) to an A4 PDF at ``path`` (atomically).
 
     Parameters
@@ -49,6 +52,8 @@ def print_pdf(page_html: str, path: Path, profile: Profile) -> Path:
         The ``.pdf`` to write.
     profile : Profile
         The lead: its reference and confidentiality go into every page's margin.
+    lang : {"sv", "en"}
+        The language of the margins (the dossier's).
 
     Returns
     -------
@@ -71,11 +76,16 @@ def print_pdf(page_html: str, path: Path, profile: Profile) -> Path:
     colour = "#9b2c2c" if confidential else "#4a5568"
     header = (
         f'<div style="font:bold 8px sans-serif;color:{colour};width:100%;text-align:center;letter-spacing:.05em">'
-        f"{_margin_text(profile)}</div>"
+        f"{_margin_text(profile, lang)}</div>"
     )
+    from sitematch.i18n import gettext_for
+
+    _ = gettext_for(lang)
     footer = (
-        '<div style="font:8px sans-serif;color:#4a5568;width:100%;text-align:center">sitematch dossier · page '
-        '<span class="pageNumber"></span> of <span class="totalPages"></span></div>'
+        '<div style="font:8px sans-serif;color:#4a5568;width:100%;text-align:center">'
+        + html.escape(_("sitematch dossier · page %(page)s of %(pages)s"))
+        % {"page": '<span class="pageNumber"></span>', "pages": '<span class="totalPages"></span>'}
+        + "</div>"
     )
     path = Path(path)
     try:

@@ -98,8 +98,12 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
     )
 
 
-def _write_table(frame: pd.DataFrame, path: Path, dialect: str) -> Path:
+def _write_table(frame: pd.DataFrame, path: Path, dialect: str, lang: str | None = None) -> Path:
     options = DIALECTS[dialect]
+    if dialect == "excel" and lang:  # headers for people (Excel); the plain dialect keeps the column names
+        from sitematch.export._labels import column_labels
+
+        frame = frame.rename(columns=column_labels(frame.columns, lang))
     floats = frame.select_dtypes("float").columns
     frame = frame.assign(**{c: frame[c].round(6) for c in floats})  # whole figures, no float noise
     frame.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in frame.columns]
@@ -153,7 +157,7 @@ def _write_arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
     return True
 
 
-def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain") -> Path:
+def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain", lang: str | None = None) -> Path:
     """Write ``ranking.csv``: one row per site, with its centroid in longitude/latitude.
 
     Parameters
@@ -163,6 +167,9 @@ def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain") -> Pat
         Where to write; replaced atomically.
     dialect : str
         ``"plain"`` or ``"excel"`` (see the module docstring).
+    lang : {"sv", "en"}, optional
+        With the ``excel`` dialect: column headers in words of this language (``rang``, ``poäng``…)
+        instead of the machine-readable names (which the plain dialect always keeps).
 
     Returns
     -------
@@ -173,17 +180,17 @@ def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain") -> Pat
     df = pd.DataFrame(table.drop(columns=s.GEOMETRY))
     df["lon"] = centroids.x.round(6).to_numpy()
     df["lat"] = centroids.y.round(6).to_numpy()
-    return _write_table(df, path, dialect)
+    return _write_table(df, path, dialect, lang)
 
 
-def write_funnel(result: MatchResult, path: Path, *, dialect: str = "plain") -> Path:
+def write_funnel(result: MatchResult, path: Path, *, dialect: str = "plain", lang: str | None = None) -> Path:
     """Write ``funnel.csv``: per requirement, the sites it excludes, and the funnel to the shortlist.
 
     See :func:`sitematch.funnel.funnel` for the columns.
     """
     from sitematch.funnel import funnel
 
-    return _write_table(funnel(result), path, dialect)
+    return _write_table(funnel(result), path, dialect, lang)
 
 
 def write_gpkg(result: MatchResult, path: Path) -> Path:

@@ -15,19 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sitematch.errors import SitematchError
+from sitematch.i18n import N_
 
 #: The statuses in process order.
 STATUSES = ("new", "searching", "requests_sent", "shortlist_sent", "visit", "won", "lost", "paused")
-#: Words for each status, Swedish first (municipal staff read them) then English.
+#: Words for each status (English; pages show them in the reader's language from the catalogues).
 STATUS_WORDS = {
-    "new": "ny / new",
-    "searching": "sökning / searching",
-    "requests_sent": "förfrågningar skickade / requests sent",
-    "shortlist_sent": "urval skickat / shortlist sent",
-    "visit": "besök / visit",
-    "won": "vunnen / won",
-    "lost": "förlorad / lost",
-    "paused": "vilande / paused",
+    "new": N_("new"),
+    "searching": N_("searching"),
+    "requests_sent": N_("requests sent"),
+    "shortlist_sent": N_("shortlist sent"),
+    "visit": N_("visit"),
+    "won": N_("won"),
+    "lost": N_("lost"),
+    "paused": N_("paused"),
 }
 #: Where each status may go next.
 NEXT: dict[str, tuple[str, ...]] = {
@@ -47,10 +48,10 @@ SOURCES = ("direct", "business_sweden", "fair", "web", "municipality", "other")
 #: How a municipality answers for one site of a request.
 ANSWERS = ("confirmed", "not_available", "updated", "proposed")
 ANSWER_WORDS = {
-    "confirmed": "bekräftad / confirmed",
-    "not_available": "inte tillgänglig / not available",
-    "updated": "uppdaterade uppgifter / updated values",
-    "proposed": "annan tomt föreslagen / another plot proposed",
+    "confirmed": N_("confirmed"),
+    "not_available": N_("not available"),
+    "updated": N_("updated values"),
+    "proposed": N_("another plot proposed"),
 }
 
 

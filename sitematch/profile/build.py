@@ -15,6 +15,7 @@ from typing import Any
 from sitematch._suggest import did_you_mean
 from sitematch.criteria import BUILTIN, IF_UNKNOWN, WRONG_UNIT_SUFFIXES, Criterion, Registry
 from sitematch.errors import ProfileError
+from sitematch.i18n import LANGUAGES
 from sitematch.profile.model import Assembly, Lead, Parameters, Preference, Profile, Region, Requirement
 
 TOP_KEYS = (
@@ -32,7 +33,7 @@ TOP_KEYS = (
 ASSEMBLY_KEYS = ("max_gap_m",)
 REGION_KEYS = ("members_only", "include_municipalities", "exclude_municipalities", "counties")
 PREFERENCE_KEYS = ("weight", "full_at", "zero_at", "shape", "scores")
-LEAD_KEYS = ("reference", "via", "company", "contact", "received", "confidential")
+LEAD_KEYS = ("reference", "via", "company", "contact", "received", "confidential", "language")
 #: The long form of a requirement: ``max_price_sek_m2: {value: 800, if_unknown: fail}``.
 REQUIREMENT_FORM_KEYS = ("value", "if_unknown")
 SHAPES = ("linear", "logistic")
@@ -303,7 +304,7 @@ class _Builder:
         return Parameters(values), tuple(raw)
 
     def lead(self, raw: Any) -> Lead:
-        raw = self.mapping(("lead",), raw, "reference, via, company, contact, received, confidential")
+        raw = self.mapping(("lead",), raw, "reference, via, company, contact, received, confidential, language")
         for k in raw:
             if k not in LEAD_KEYS:
                 raise self.unknown_key(("lead", k), k, list(LEAD_KEYS))
@@ -311,6 +312,9 @@ class _Builder:
         if not isinstance(confidential, bool):
             raise self.error(("lead", "confidential"), f"expected true or false, got {_short(confidential)}")
         texts = {k: self.text(("lead", k), raw.get(k)) for k in LEAD_KEYS if k != "confidential"}
+        texts["language"] = texts["language"].lower()
+        if texts["language"] not in ("", *LANGUAGES):  # the dossier's language: sv or en (default en, for an investor)
+            raise self.error(("lead", "language"), f"sv (svenska) or en (English), got {_short(raw.get('language'))}")
         return Lead(**texts, confidential=confidential)
 
 

@@ -117,7 +117,10 @@ def profile_schema(registry: Registry | None = None) -> dict[str, Any]:
             "description": {"type": "string"},
             "lead": {
                 "type": "object",
-                "properties": {k: {"type": "boolean" if k == "confidential" else "string"} for k in LEAD_KEYS},
+                "properties": {
+                    **{k: {"type": "boolean" if k == "confidential" else "string"} for k in LEAD_KEYS},
+                    "language": {"enum": ["sv", "en"], "description": "the dossier's language (default en)"},
+                },
                 "additionalProperties": False,
             },
             "region": {

@@ -229,6 +229,8 @@ class Lead:
     contact: str = ""
     received: str = ""
     confidential: bool = False
+    #: The dossier's language: ``sv`` or ``en``; empty: English (an investor reads English).
+    language: str = ""
 
     def to_data(self) -> dict[str, Any]:
         """The lead as a profile writes it (empty fields left out)."""

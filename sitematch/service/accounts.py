@@ -28,13 +28,14 @@ import re
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import overload
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sitematch import settings
+from sitematch.i18n import check_language
 from sitematch.service.db import Database, now_iso
 from sitematch.service.errors import ConflictError, NotAuthenticatedError, NotFoundError, ServiceError
 
@@ -60,6 +61,8 @@ class User:
 
     username: str
     role: str
+    #: The page language the account chose (``sv``, ``en``), or None: the browser's, else the role's default.
+    language: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def municipality(self) -> str | None:
@@ -179,6 +182,19 @@ class Accounts:
             raise ConflictError(f"there is already an account {username!r}", key="username") from None
         return User(username, role)
 
+    def set_language(self, username: str, language: str | None) -> None:
+        """The account's page language: ``sv``, ``en`` or None (the browser's, else the role's default).
+
+        A ServiceError (422) for any other value; NotFoundError (404) if there is no such account.
+        """
+        try:
+            code = check_language(language or None)
+        except ValueError as exc:
+            raise ServiceError(str(exc), key="language") from None
+        with self.db.connect() as con:
+            if con.execute("UPDATE users SET language = ? WHERE username = ?", (code, username)).rowcount == 0:
+                raise NotFoundError(f"no account {username!r}")
+
     def remove(self, username: str) -> None:
         """Delete an account with its tokens and sessions; NotFoundError (404) if there is none."""
         with self.db.connect() as con:
@@ -188,14 +204,14 @@ class Accounts:
     def get(self, username: str) -> User | None:
         """The account, or None."""
         with self.db.read() as con:
-            row = con.execute("SELECT username, role FROM users WHERE username = ?", (username,)).fetchone()
-        return User(row["username"], row["role"]) if row else None
+            row = con.execute("SELECT username, role, language FROM users WHERE username = ?", (username,)).fetchone()
+        return User(row["username"], row["role"], row["language"]) if row else None
 
     def all(self) -> list[User]:
         """Every account, by name."""
         with self.db.read() as con:
-            rows = con.execute("SELECT username, role FROM users ORDER BY username").fetchall()
-        return [User(r["username"], r["role"]) for r in rows]
+            rows = con.execute("SELECT username, role, language FROM users ORDER BY username").fetchall()
+        return [User(r["username"], r["role"], r["language"]) for r in rows]
 
     def login(self, username: str, password: str) -> User | None:
         """The account if the password is right, else None (in the same time either way).
@@ -325,7 +341,7 @@ class Accounts:
         """The account an API token belongs to, or None; TokenExpiredError (401) once it has expired."""
         with self.db.read() as con:
             row = con.execute(
-                "SELECT t.id, t.created_at, t.expires_at, t.last_used, u.username, u.role FROM tokens t "
+                "SELECT t.id, t.created_at, t.expires_at, t.last_used, u.username, u.role, u.language FROM tokens t "
                 "JOIN users u USING (username) WHERE t.token_hash = ?",
                 (_digest(token),),
             ).fetchone()
@@ -341,7 +357,7 @@ class Accounts:
         if (row["last_used"] or "")[:16] != now[:16]:  # to the minute: not a write per request
             with self.db.connect() as con:
                 con.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row["id"]))
-        return User(row["username"], row["role"])
+        return User(row["username"], row["role"], row["language"])
 
     # -- sessions (pages) -----------------------------------------------------------------------
     def start_session(self, user: User) -> tuple[str, str]:
@@ -360,11 +376,11 @@ class Accounts:
         """The account and CSRF token of a live session, or None."""
         with self.db.read() as con:
             row = con.execute(
-                "SELECT u.username, u.role, s.csrf FROM sessions s JOIN users u USING (username) "
+                "SELECT u.username, u.role, u.language, s.csrf FROM sessions s JOIN users u USING (username) "
                 "WHERE s.id_hash = ? AND s.expires_at > ?",
                 (_digest(cookie), time.time()),
             ).fetchone()
-        return (User(row["username"], row["role"]), row["csrf"]) if row else None
+        return (User(row["username"], row["role"], row["language"]), row["csrf"]) if row else None
 
     def end_session(self, cookie: str) -> None:
         """Log out: the session is deleted."""

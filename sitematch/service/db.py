@@ -39,6 +39,7 @@ COLUMNS = (
     ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "locked_until", "REAL"),
     ("tokens", "expires_at", "REAL"),
+    ("users", "language", "TEXT"),  # the account's own page language (sv, en); NULL: not chosen
 )
 
 

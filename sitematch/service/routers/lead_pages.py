@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sitematch import schema as s
 from sitematch.errors import SitematchError
+from sitematch.i18n import N_
 from sitematch.leads import LeadBook, LeadError
 from sitematch.leads.answers import NOTED, UPDATABLE
 from sitematch.leads.model import ANSWER_WORDS, ANSWERS, NEXT, SOURCES, STATUS_WORDS
@@ -29,20 +30,20 @@ from sitematch.service.leads import send_requests as send_lead_requests
 from sitematch.service.matches import file_headers
 from sitematch.service.runs import plain, read_result
 from sitematch.service.state import Service, service
-from sitematch.service.templating import render
+from sitematch.service.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
 FOLLOWERS_PAGE = role("adviser", "planner", page=True)
 #: The fields of an answer form, in order: (name, label, input type).
 ANSWER_FIELDS = (
-    (s.PRICE_SEK_M2, "Pris kr/m² / price SEK/m²", "number"),
-    (s.READY, "Byggklar (ja/nej) / build-ready", "text"),
-    (s.MIFO_RISK_CLASS, "MIFO-klass 1–4 / MIFO class", "number"),
-    ("available_from", "Tillgänglig från / available from", "date"),
-    ("grid_capacity_confirmed_mw", "Effekt bekräftad av nätbolaget, MW / grid capacity confirmed", "number"),
-    ("grid_confirmed_on", "Bekräftad datum / confirmed on", "date"),
-    ("contact_person", "Kontaktperson / contact person", "text"),
-    ("reason", "Skäl (inte tillgänglig) / reason", "text"),
+    (s.PRICE_SEK_M2, N_("price SEK/m²"), "number"),
+    (s.READY, N_("ready to build (yes/no)"), "text"),
+    (s.MIFO_RISK_CLASS, N_("MIFO class 1–4"), "number"),
+    ("available_from", N_("available from"), "date"),
+    ("grid_capacity_confirmed_mw", N_("grid capacity confirmed by the grid company, MW"), "number"),
+    ("grid_confirmed_on", N_("confirmed on"), "date"),
+    ("contact_person", N_("contact person"), "text"),
+    ("reason", N_("reason (not available)"), "text"),
     ("note", "Kommentar / note", "text"),
 )
 assert {f for f, _, _ in ANSWER_FIELDS} == set(UPDATABLE) | set(NOTED)
@@ -132,7 +133,9 @@ async def create_lead_page(
     except SitematchError as exc:
         return _leads_page(request, svc, b, who, form=form, error=str(exc), status=422)
     except ValueError as exc:  # pydantic: a field too long
-        return _leads_page(request, svc, b, who, form=form, error=f"check the fields: {str(exc)[:300]}", status=422)
+        _ = translator(request, who)
+        error = _("check the fields:") + f" {str(exc)[:300]}"
+        return _leads_page(request, svc, b, who, form=form, error=error, status=422)
     request.state.audit = {"lead": lead.id, "confidential": lead.confidential}
     return RedirectResponse(f"/leads/{lead.id}", status_code=303)
 
@@ -361,10 +364,11 @@ async def send_answers_page(
 
         return _request_page(request, b, who, request_id, error=str(exc), status=status_of(exc))
     request.state.audit = {"request": req.id, "answers": sent, "plots": stored}
-    done = f"{sent} svar skickade / answers sent" + (
-        f"; nya versioner av / new versions of {', '.join(stored.get('updated', []) + stored.get('inserted', []))}"
-        if stored else ""
-    )  # fmt: skip
+    _ = translator(request, who)
+    new_versions = ", ".join(stored.get("updated", []) + stored.get("inserted", [])) if stored else ""
+    done = _("%(n)s answers sent") % {"n": sent}
+    if new_versions:
+        done += "; " + _("new versions of %(plots)s") % {"plots": new_versions}
     return _request_page(request, b, who, request_id, done=done)
 
 

@@ -77,4 +77,4 @@ def _print_pdf(svc: Service, folder: Path) -> Path:
     result = read_result(folder)
     profile = parse(svc, result["profile"], slug=folder.name)
     html = (folder / "dossier.html").read_text(encoding="utf-8")
-    return print_pdf(html, folder / "dossier.pdf", profile)
+    return print_pdf(html, folder / "dossier.pdf", profile, lang=profile.lead.language or "en")  # the dossier's

@@ -27,7 +27,7 @@ from sitematch.service.plots import plot_owner, readable, store_plots, store_upl
 from sitematch.service.priority import run_upload
 from sitematch.service.runs import plain
 from sitematch.service.state import Service, service
-from sitematch.service.templating import render
+from sitematch.service.templating import render, translator
 from sitematch.store import open_store
 from sitematch.store.base import EXTRAS, extras_of
 from sitematch.upload.mapping import MAX_MAPPING_BYTES
@@ -158,7 +158,8 @@ async def upload_page(
     saved_note = None
     if save_mapping and mapping:
         SavedMappings(svc.db).save(municipality, mapping, who.user.username)
-        saved_note = "The mapping is saved: your next upload uses it unless you change it."
+        _ = translator(request, who)
+        saved_note = _("The mapping is saved: your next upload uses it unless you change it.")
     return _page(request, svc, who, municipality, status=201, stored=answer["message"], report=answer["report"],
                  mapping_text=mapping or "", mapping_saved=saved_note)  # fmt: skip
 

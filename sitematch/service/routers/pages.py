@@ -18,13 +18,14 @@ from starlette.concurrency import run_in_threadpool
 
 from sitematch import settings
 from sitematch.errors import SitematchError
+from sitematch.i18n import LANGUAGE_NAMES
 from sitematch.service.accounts import iso
 from sitematch.service.auth import ADMIN_PAGE, COOKIE, CSRF_FIELD, Caller, page_caller
 from sitematch.service.confirm import CONFIRM_FIELD, confirm_page, is_confirmed
 from sitematch.service.errors import NotFoundError, status_of
 from sitematch.service.logins import LoginsBusyError, TooManyLoginsError
 from sitematch.service.state import Service, service
-from sitematch.service.templating import home, render
+from sitematch.service.templating import home, render, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,7 +102,8 @@ async def login(
     svc: Service = request.app.state.service
     next_ = _safe_next(next) or ""
     if not login_posted_here(request, form_token):
-        error = "The login form was not sent from this site's login page: reload it and log in again."
+        _ = translator(request, None)
+        error = _("The login form was not sent from this site's login page: reload it and log in again.")
         return _login_form(request, next_, status=403, error=error)
     address = request.client.host if request.client else "-"
     try:
@@ -118,9 +120,11 @@ async def login(
         svc.logins.release_slot()
     if user is None:
         await asyncio.sleep(settings.service_login_refusal_delay_s)
-        return _login_form(request, next_, status=401, error="Wrong user name or password.", username=username)
+        _ = translator(request, None)
+        error = _("Wrong user name or password.")
+        return _login_form(request, next_, status=401, error=error, username=username)
     request.state.username = user.username
-    session, _ = await run_in_threadpool(svc.accounts.start_session, user)
+    session, _csrf = await run_in_threadpool(svc.accounts.start_session, user)
     request.state.audit = {"login": user.username}
     target = next_ or home(Caller(user, "session"))
     response = RedirectResponse(target, status_code=303)
@@ -212,6 +216,7 @@ def _tokens(request: Request, svc: Service, who: Caller, *, status: int = 200, *
     context = {
         "tokens": svc.accounts.tokens(who.user.username),
         "token_days": f"{settings.service_token_days:g}",
+        "languages": LANGUAGE_NAMES,
         **extra,
     }
     return render(request, "tokens.html", context, caller=who, status=status)
@@ -256,6 +261,19 @@ def rotate_token(
     new_id, token = svc.accounts.rotate_token(who.user.username, token_id)
     request.state.audit = {"token": new_id, "replaces": token_id[:20]}
     return _tokens(request, svc, who, new_token=token)
+
+
+@router.post("/language")
+def set_language(
+    request: Request,
+    language: str = Form(default="", max_length=10),
+    svc: Service = Depends(service),
+    who: Caller = Depends(page_caller),
+) -> Response:
+    """The account's page language (``sv``, ``en``, or empty: the browser's, else the role's default)."""
+    svc.accounts.set_language(who.user.username, language or None)
+    request.state.audit = {"language": language or "-"}
+    return RedirectResponse("/tokens", status_code=303)
 
 
 @router.post("/tokens/{token_id}/revoke")
