@@ -134,9 +134,11 @@ def _child(
     conn: Any, target: Callable[..., Any], args: tuple, drivers: tuple[str, ...], what: str, nice: int = 0
 ) -> None:
     _quiet_child()
-    if nice > 0:
+    if nice > 0:  # the priority asked for, whatever the fork server's own (never raised: that needs privilege)
         with contextlib.suppress(OSError):
-            os.nice(nice)
+            current = os.nice(0)
+            if current < nice:
+                os.nice(nice - current)
     try:
         lock_down(drivers)
         value = target(*args)
@@ -166,13 +168,18 @@ _nice = 0
 
 
 def lower_priority(increment: int) -> None:
-    """Run every later reader process ``increment`` lower in processor priority (its ``nice``; 0: as the caller).
+    """Run every later reader process ``increment`` lower in processor priority than this process (0: as it).
+
+    The increment counts from the process's own priority (its main thread's), not from whichever
+    thread happens to start the reader, so a reader started from a lowered upload thread is not
+    lowered twice.
 
     The service lowers its uploads so that matches go first when the cores are busy
     (:mod:`sitematch.service.priority`).
     """
     global _nice
-    _nice = max(0, min(19, int(increment)))
+    base = os.getpriority(os.PRIO_PROCESS, os.getpid()) if increment > 0 else 0  # the process's (its main thread's)
+    _nice = max(0, min(19, base + int(increment))) if increment > 0 else 0
 
 
 def preload() -> list[str]:
