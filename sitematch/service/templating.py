@@ -20,8 +20,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from sitematch.i18n import N_, choose_language, format_number, format_time, translations
 from sitematch.errors import SitematchError
+from sitematch.i18n import N_, choose_language, format_number, format_time, translations
 from sitematch.service.auth import COOKIE, CSRF_FIELD, Caller
 
 HERE = Path(__file__).parent
