@@ -207,17 +207,15 @@ class _Reader(KindReader):
 
     def names(self, criteria: Mapping[str, Criterion], layers: Catalogue) -> None:
         """No declared criterion or companion column may take a name the result already uses."""
-        from sitematch.result import RESULT_COLUMNS, RESULT_PREFIXES
-
         plots = layers.schema("plots")
-        taken = {*RESULT_COLUMNS, *(plots.column_names if plots else ()), s.GEOMETRY}
+        taken = {*s.RESULT_COLUMNS, *(plots.column_names if plots else ()), s.GEOMETRY}
         for c in BUILTIN:
             taken |= {c.name, *c.measure.extra_columns()}
         for name, c in criteria.items():
             for new, key in ((name, ()), *((extra, ("names_as",)) for extra in c.measure.extra_columns())):
                 if not isinstance(new, str) or not new.isidentifier():
                     raise self.fail(("criteria", name, *key), f"{new!r} is not a column name (letters, digits, _)")
-                if new in taken or new.startswith(RESULT_PREFIXES):
+                if new in taken or new.startswith(s.RESULT_PREFIXES):
                     raise self.fail(
                         ("criteria", name, *key),
                         f"'{new}' is a name the plots or the results already use; pick another",
