@@ -432,7 +432,7 @@ def evaluate(
     n = len(sites)
     base = _fresh(sites, registry)
     out = base.copy(deep=False)  # copy-on-write: the columns added below leave ``base`` as it is
-    m = _Measurements(base, MeasureContext(layers, profile.parameters), screening=plan.staged)
+    m = _Measurements(base, MeasureContext(layers, registry.resolve(profile.parameters)), screening=plan.staged)
     everyone = np.arange(n)
     if not plan.staged:
         for c in registry.measured():

@@ -18,7 +18,6 @@ from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError
 from sitematch.layers.layerset import LayerSet
 from sitematch.measures import MeasureContext
-from sitematch.profile import Parameters
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def compute_features(
     check_sites(sites)
     wanted = None if columns is None else set(columns)
     criteria = [c for c in layers.registry.measured() if wanted is None or c.name in wanted]
-    ctx = MeasureContext(layers, parameters if parameters is not None else Parameters())
+    ctx = MeasureContext(layers, layers.registry.resolve(parameters))
     bounds = dict(max_distance_m or {})
     out = sites.copy()
     step = progress or (lambda _name: None)
@@ -117,6 +116,6 @@ def build_indexes(layers: LayerSet, parameters: Mapping[str, float] | None = Non
     empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WORKING_CRS))
     compute_features(empty, layers, parameters)
     if screens:
-        ctx = MeasureContext(layers, parameters if parameters is not None else Parameters())
+        ctx = MeasureContext(layers, layers.registry.resolve(parameters))
         for c in layers.registry.measured():
             c.measure.screen(ctx)

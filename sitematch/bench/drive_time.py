@@ -137,7 +137,7 @@ def bench_drive_time(n: int = 10_000, *, size_km: int = 100) -> DriveTimeResult:
     plots = layers["plots"]
     junction, pool = "drive_time_to_motorway_junction_min", "labour_pool_within_30_min"
     t = time.perf_counter()
-    graph = layers.registry[junction].measure.graph(MeasureContext(layers, {}))  # type: ignore[attr-defined]
+    graph = layers.registry[junction].measure.graph(MeasureContext(layers, layers.registry.resolve()))  # type: ignore[attr-defined]
     graph_s = time.perf_counter() - t
     t = time.perf_counter()
     minutes = compute_features(plots, layers, columns=[junction])[junction]

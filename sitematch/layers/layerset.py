@@ -342,6 +342,11 @@ class LayerSet:
         """Kinds of the layers present."""
         return list(self._layers)
 
+    def raster_file(self, kind: str) -> Path | None:
+        """The file of a raster layer the catalogue names (measures read it window by window), or None."""
+        entry = self.catalogue.layers.get(kind)
+        return entry.file if entry is not None else None
+
     @property
     def registry(self) -> Registry:
         """The criteria and parameters a profile can use on these layers (built-in and catalogue)."""
