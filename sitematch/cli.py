@@ -323,7 +323,7 @@ def _match_layers(
 ) -> Any:
     """The LayerSet a match runs on: the region (with a store's plots), or its layers with a folder's plots
     (read here for one process; left to the workers on Dask)."""
-    from sitematch.layers.region import open_region
+    from sitematch.store.region import open_region
 
     if plots_folder is None:
         return open_region(layers_path, store=store, plots=plots_mode)
