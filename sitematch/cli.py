@@ -7,7 +7,6 @@ traceback); 2 the command line itself was wrong (click's usage errors).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from sitematch._terminal import MessagesGroup, plain
+from sitematch._terminal import console as _out
 from sitematch._terminal import layers_option as _layers_option
 
 console = Console(stderr=True)
-
-
-def _out() -> Console:
-    """Terminal output: the terminal's width; when piped, $COLUMNS or 120, so tables stay readable in logs."""
-    piped = not Console().is_terminal
-    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
 
 
 @click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
