@@ -255,7 +255,7 @@ def match_cmd(
     from sitematch.errors import SitematchError
     from sitematch.export import ExportOptions, default_formats, folder_name, write_all
     from sitematch.layers.region import PLOTS_MODES
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.profile import load_profile
 
     plots_folder = None if plots_mode in PLOTS_MODES else Path(plots_mode)

@@ -14,6 +14,7 @@ the table does not name placed where their job puts them (see :data:`LEVELS`).
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ LEVELS: dict[str, int] = {
     "layers": 2,
     # 3: what users bring; partition (plots split into parts on disk) is plot data too
     **dict.fromkeys(("profile", "store", "importers", "upload", "partition"), 3),
-    # 4: the one evaluation path (matching.py is the module of sitematch.match); features measures
+    # 4: the one evaluation path (matching.py holds the public function sitematch.match); features measures
     # every criterion for a bench and the planner
     **dict.fromkeys(("matching", "evaluate", "scoring", "funnel", "result", "features"), 4),
     # 5: what uses evaluations
@@ -210,7 +211,7 @@ def test_no_import_cycle_among_sitematch_parts() -> None:
     report = []
     for component in components:
         cycle = a_cycle(component, set(edges))
-        steps = [f"  {a} -> {b}: {', '.join(edges[(a, b)])}" for a, b in zip(cycle, cycle[1:], strict=False)]
+        steps = [f"  {a} -> {b}: {', '.join(edges[(a, b)])}" for a, b in itertools.pairwise(cycle)]
         report.append(f"cycle {' -> '.join(cycle)} (parts {', '.join(component)}):\n" + "\n".join(steps))
     assert not components, "import cycles among sitematch's parts:\n" + "\n".join(report)
 
