@@ -401,7 +401,7 @@ def evaluate(
         Sites in EPSG:3006 with the plot columns. Columns a previous evaluation wrote (features,
         scores, checks) are ignored and measured anew.
     layers : LayerSet
-        The layers; ``layers.registry`` says how each criterion is measured.
+        The layers; ``layers.region.registry`` says how each criterion is measured.
     profile : Profile
         The profile.
     plan : Plan, optional
@@ -425,7 +425,7 @@ def evaluate(
     (10, True)
     """
     check_sites(sites)
-    registry = layers.registry
+    registry = layers.region.registry
     check_criteria(profile, registry, sites, layers.origin)
     plan = plan or Plan.for_profile(profile, staged=False)
     step = progress or (lambda _name: None)
