@@ -40,6 +40,8 @@ LEVELS: dict[str, int] = {
     **dict.fromkeys(("matching", "evaluate", "scoring", "funnel", "result", "features"), 4),
     # 5: what uses evaluations
     **dict.fromkeys(("planner", "leads", "distributed", "export"), 5),
+    # 5 too: where a match runs (this process or Dask), chosen in the library, not the CLI
+    "dispatch": 5,
     # 6: shells — the CLI (its command modules and the terminal helpers), the service, the bench
     **dict.fromkeys(("cli", "cli_leads", "cli_planner", "cli_plots", "_terminal", "service", "bench"), 6),
 }

@@ -490,3 +490,29 @@ def read_catalogue(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> Region
     except UnicodeDecodeError:
         raise CatalogueError(f"{path}: not a UTF-8 text file", where=str(path)) from None
     return parse_catalogue(text, where=str(path), base=path.parent, _chain=(*_chain, path.resolve()))
+
+
+def region_registry(layers: str | Path | None = None) -> Registry:
+    """The criteria a region offers: its catalogue's if it has one (read without loading the layers), else built-in.
+
+    Parameters
+    ----------
+    layers : str or pathlib.Path, optional
+        A region path, as :func:`sitematch.layers.region.open_region` takes (default
+        :func:`sitematch.settings.layers_path`).
+
+    Returns
+    -------
+    sitematch.criteria.Registry
+
+    Examples
+    --------
+    >>> "distance_to_port_m" in region_registry()
+    True
+    """
+    from sitematch import settings
+
+    path = Path(layers) if layers else settings.layers_path()
+    if path.name == CATALOGUE_FILE or (path / CATALOGUE_FILE).is_file():
+        return read_catalogue(path).registry
+    return BUILTIN
