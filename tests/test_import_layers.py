@@ -236,3 +236,15 @@ def test_no_part_imports_a_part_above_it() -> None:
 @pytest.mark.parametrize(("edge", "why"), sorted(ALLOWED_UP.items()))
 def test_every_allowed_upward_edge_still_exists(edge: tuple[str, str], why: str) -> None:
     assert edge in import_edges(), f"{edge} no longer imports upward ({why}): remove it from ALLOWED_UP"
+
+
+def test_no_module_is_named_like_a_public_name_it_would_hide() -> None:
+    init = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    public = next(
+        ast.literal_eval(node.value)
+        for node in init.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+    )
+    assert "match" in public  # the public function the old module sitematch/match.py used to hide
+    clashes = sorted(name for name in public if name in _parts(PACKAGE))
+    assert not clashes, f"modules named like public names of sitematch: {clashes}"
