@@ -400,6 +400,7 @@ class GeoPackageStore(PlotStore):
 
     def _mark_withdrawn(self, con: sqlite3.Connection, plot_id: str, *, stamp: str, uploader: str, note: str) -> None:
         current = self._current(con, plot_id)
+        assert current is not None  # its status was read in this same transaction
         self._archive(con, current, stamp)
         con.execute(
             f"UPDATE {LAYER} SET {STATUS} = ?, {VERSION} = {VERSION} + 1, {UPLOADED_AT} = ?, {UPLOADER} = ?, "
