@@ -12,14 +12,12 @@ The public API::
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sitematch.errors import CRSError, LayerError, ProfileError, SitematchError, StoreError, UploadError
     from sitematch.layers.layerset import LayerSet
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.profile import Profile, load_profile, parse_profile
     from sitematch.result import MatchResult
 
@@ -33,7 +31,7 @@ _PUBLIC = {
     "StoreError": "sitematch.errors",
     "UploadError": "sitematch.errors",
     "LayerSet": "sitematch.layers.layerset",
-    "match": "sitematch.match",
+    "match": "sitematch.matching",
     "Profile": "sitematch.profile",
     "load_profile": "sitematch.profile",
     "parse_profile": "sitematch.profile",
@@ -45,23 +43,6 @@ def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'sitematch' has no attribute {name!r}")
-
-
-class _Package(types.ModuleType):
-    """The package, keeping ``sitematch.match`` the function.
-
-    Importing the submodule ``sitematch.match`` sets the package's attribute of that name to the
-    module; an eager ``from sitematch.match import match`` here used to set it back. Imported
-    lazily, the public name must win: the module stays reachable in ``sys.modules``.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _PUBLIC and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ Shared by every ``sitematch`` command group.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -24,6 +25,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2
 
 #: Where errors go.
 err = Console(stderr=True)
+
+
+def console() -> Console:
+    """Terminal output: the terminal's width; when piped, $COLUMNS or 120, so tables stay readable in logs."""
+    piped = not Console().is_terminal
+    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
 
 
 def clean(value: object) -> str:

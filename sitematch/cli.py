@@ -7,7 +7,6 @@ traceback); 2 the command line itself was wrong (click's usage errors).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from sitematch._terminal import MessagesGroup, code_word, plain
+from sitematch._terminal import console as _out
 from sitematch._terminal import layers_option as _layers_option
 
 console = Console(stderr=True)
-
-
-def _out() -> Console:
-    """Terminal output: the terminal's width; when piped, $COLUMNS or 120, so tables stay readable in logs."""
-    piped = not Console().is_terminal
-    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
 
 
 @click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -286,20 +280,12 @@ def match_cmd(
       sitematch match lead.yaml --exact all --no-map --no-pdf
       sitematch match lead.yaml --excel --lang sv
     """
-    from sitematch.errors import SitematchError
+    from sitematch.dispatch import match_layers, run_match
     from sitematch.export import ExportOptions, default_formats, folder_name, write_all
-    from sitematch.layers.region import PLOTS_MODES
-    from sitematch.match import match
     from sitematch.profile import load_profile
 
-    plots_folder = None if plots_mode in PLOTS_MODES else Path(plots_mode)
-    if plots_folder is not None and store is not None:
-        raise SitematchError(
-            "give either a plot store or a partitioned plots folder, not both "
-            "(partition the store's plots with: sitematch plots partition OUT.parquet/ --store …)",
-            option="plots",
-        )
-    layers = _match_layers(layers_path, store, plots_mode, plots_folder, distributed=bool(scheduler or workers))
+    distributed = bool(scheduler or workers)
+    layers = match_layers(layers_path, store=store, plots=plots_mode, distributed=distributed)
     loaded = [load_profile(p, registry=layers.registry) for p in profiles]  # every profile valid before any work
     for profile in loaded:
         for warning in profile.warnings:
@@ -324,11 +310,16 @@ def match_cmd(
             def writing(name: str, step: Callable[[str], None] = step) -> None:
                 step(f"writing {name}")
 
-            if scheduler or workers:
-                step("dask")
-                result = _match_on_dask(profile, layers, layers_path, plots_folder, scheduler, workers, exact)
-            else:
-                result = match(profile, layers, progress=step, exact=exact)
+            result = run_match(
+                profile,
+                layers,
+                layers_path=layers_path,
+                plots=plots_mode,
+                scheduler=scheduler,
+                workers=workers,
+                exact=exact,
+                progress=step,
+            )
             target = out_dir / folder_name(profile)
             write_all(
                 result,
@@ -349,65 +340,6 @@ def match_cmd(
             screen.print(Padding(line, (0, 0, 0, indent), expand=False), highlight=False)
 
 
-def _match_layers(
-    layers_path: Path | None, store: str | None, plots_mode: str, plots_folder: Path | None, *, distributed: bool
-) -> Any:
-    """The LayerSet a match runs on: the region (with a store's plots), or its layers with a folder's plots
-    (read here for one process; left to the workers on Dask)."""
-    from sitematch.layers.region import open_region
-
-    if plots_folder is None:
-        return open_region(layers_path, store=store, plots=plots_mode)
-    from sitematch import settings
-    from sitematch.distributed import region_layers
-    from sitematch.partition import read_manifest, read_partitioned
-
-    region = region_layers(layers_path or settings.layers_path())
-    if distributed:
-        read_manifest(plots_folder)  # a bad folder is refused before a cluster starts
-        return region
-    return region.with_plots(read_partitioned(plots_folder), origin=f"{region.origin} + {plots_folder}")
-
-
-def _match_on_dask(
-    profile: Any,
-    layers: Any,
-    layers_path: Path | None,
-    plots_folder: Path | None,
-    scheduler: str | None,
-    workers: int | None,
-    exact: str = "top",
-) -> Any:
-    """:func:`sitematch.distributed.match_distributed`; without a plots folder, on the region's plots
-    partitioned to a temporary folder (on this machine: a remote cluster needs a shared folder)."""
-    import tempfile
-
-    from sitematch import settings
-    from sitematch.distributed import match_distributed
-    from sitematch.partition import write_partitioned
-
-    path = (layers_path or settings.layers_path()).resolve()
-    if plots_folder is not None:
-        return match_distributed(
-            profile, plots_folder, path, layers=layers, scheduler_address=scheduler, n_workers=workers, exact=exact
-        )
-    with tempfile.TemporaryDirectory(prefix="sitematch-plots-") as tmp:
-        folder = write_partitioned(layers["plots"], Path(tmp) / "plots.parquet")
-        return match_distributed(profile, folder, path, scheduler_address=scheduler, n_workers=workers, exact=exact)
-
-
-def _registry(layers_path: Path | None) -> Any:
-    """The criteria of a region: its catalogue's if it has one (read without loading the layers), else built-in."""
-    from sitematch import settings
-    from sitematch.criteria import BUILTIN
-    from sitematch.layers.catalogue import CATALOGUE_FILE, read_catalogue
-
-    layers_path = layers_path or settings.layers_path()
-    if layers_path.name == CATALOGUE_FILE or (layers_path / CATALOGUE_FILE).is_file():
-        return read_catalogue(layers_path).registry
-    return BUILTIN
-
-
 @main.group("profile")
 def profile_group() -> None:
     """Check profiles and publish their JSON Schema."""
@@ -423,9 +355,10 @@ def profile_check_cmd(profiles: tuple[Path, ...], layers_path: Path) -> None:
     Example:
       sitematch profile check scenarios/*.yaml
     """
+    from sitematch.layers.catalogue import region_registry
     from sitematch.profile import load_profile
 
-    registry = _registry(layers_path)
+    registry = region_registry(layers_path)
     for path in profiles:
         p = load_profile(path, registry=registry)
         _out().print(f"{plain(path)}: valid — {plain(p.name)}", highlight=False)
@@ -446,9 +379,10 @@ def profile_schema_cmd(layers_path: Path) -> None:
     """
     import json
 
+    from sitematch.layers.catalogue import region_registry
     from sitematch.profile import profile_schema
 
-    click.echo(json.dumps(profile_schema(_registry(layers_path)), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(profile_schema(region_registry(layers_path)), indent=2, ensure_ascii=False))
 
 
 @main.command("criteria")
@@ -460,7 +394,9 @@ def criteria_cmd(layers_path: Path) -> None:
     Example:
       sitematch criteria --layers layers
     """
-    registry = _registry(layers_path)
+    from sitematch.layers.catalogue import region_registry
+
+    registry = region_registry(layers_path)
     t = Table(title=f"criteria ({len(registry)})", title_justify="left")
     for c in ("criterion", "kind", "unit", "measured as"):
         t.add_column(c, overflow="fold")

@@ -62,7 +62,7 @@ def leads() -> None:
 @_data
 def list_cmd(data: Path | None) -> None:
     """Every lead, newest first: id, reference, sector, source, status (no company or contact)."""
-    from sitematch.cli import _out
+    from sitematch._terminal import console as _out
 
     t = Table(title="Leads", box=box.SIMPLE_HEAD)
     for c in ("id", "reference", "sector", "source", "status"):
@@ -77,7 +77,7 @@ def list_cmd(data: Path | None) -> None:
 @_data
 def show(lead_id: str, data: Path | None) -> None:
     """One lead: its status history, profile versions, matches and requests."""
-    from sitematch.cli import _out
+    from sitematch._terminal import console as _out
 
     book = _book(data)
     from sitematch.leads import LeadError

@@ -347,7 +347,7 @@ def robustness_cmd(
       sitematch robustness lead.yaml --pareto area_ha grid_capacity_mw
     """
     from sitematch import schema as s
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.planner import pareto_front, sensitivity
 
     layers, (loaded,) = _load(layers_path, (profile,))

@@ -240,8 +240,8 @@ def partition_cmd(
       sitematch plots partition plots.parquet/ --store plots.gpkg --partitions 8
       sitematch match lead.yaml --plots plots.parquet/ --workers 2
     """
-    from sitematch.layers.region import open_region
     from sitematch.partition import read_manifest, write_partitioned
+    from sitematch.store.region import open_region
 
     layers = open_region(layers_path, store=store, plots=plots_mode)
     folder = write_partitioned(layers["plots"], target, partitions, overwrite=overwrite)

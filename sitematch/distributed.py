@@ -7,13 +7,13 @@ municipality counts and makes the one :class:`~sitematch.evaluate.Plan` a single
 make for that many sites. Each task gets only a partition's path, the layers' path, the profile
 and the plan; it reads the partition itself, takes the layers from a per-process cache (read from
 the layer files once per worker, checked against the driver's fingerprint — never pickled from the
-client), selects the region (:func:`sitematch.match.region_mask`) and runs
-:func:`sitematch.match.score_sites`, the function one process runs.
+client), selects the region (:func:`sitematch.matching.region_mask`) and runs
+:func:`sitematch.matching.score_sites`, the function one process runs.
 
 What comes back is small:
 
 - the **shortlist** with every column and its geometry: passing sites whose rank the partition
-  proves (:func:`sitematch.match.rankable`; in a staged plan the partition's best
+  proves (:func:`sitematch.matching.rankable`; in a staged plan the partition's best
   ``plan.exact_top`` always are), the near misses, and the partition's first
   ``map_max_polygons`` other excluded sites in the order :attr:`MatchResult.excluded` lists them;
 - the **outcomes** of every other site without geometry or measured values: ``plot_id``,
@@ -21,7 +21,7 @@ What comes back is small:
   the score or its interval, and ``check_<key>`` / ``shortfall_<key>`` — what the funnel, the
   counts and the CSV's outcome columns read.
 
-The driver concatenates and ranks with :func:`sitematch.match.ranked_result`. The global top-K
+The driver concatenates and ranks with :func:`sitematch.matching.ranked_result`. The global top-K
 lies within the union of the partitions' top-K, so the best ``exact_top`` sites, their scores and
 ranks, every near miss and every site's ``passed``/``missed`` are those of one process. Beyond
 the exact top, a partition may have measured more than one process would (its own top-K), so a
@@ -48,7 +48,7 @@ from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError, SitematchError
 from sitematch.evaluate import Plan
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import plan_for, rankable, ranked_result, region_mask, score_sites, staged_for
+from sitematch.matching import plan_for, rankable, ranked_result, region_mask, score_sites, staged_for
 from sitematch.partition import read_manifest, read_partition
 from sitematch.profile import Profile
 from sitematch.result import (
@@ -340,7 +340,7 @@ def match_distributed(
     client : distributed.Client, optional
         Use this client (and its cluster) instead; it is left open.
     exact : {"top", "all"}
-        As :func:`sitematch.match.match`: ``"all"`` evaluates every site in full.
+        As :func:`sitematch.matching.match`: ``"all"`` evaluates every site in full.
 
     Returns
     -------

@@ -403,7 +403,7 @@ def evaluate(
         Sites in EPSG:3006 with the plot columns. Columns a previous evaluation wrote (features,
         scores, checks) are ignored and measured anew.
     layers : LayerSet
-        The layers; ``layers.registry`` says how each criterion is measured.
+        The layers; ``layers.region.registry`` says how each criterion is measured.
     profile : Profile
         The profile.
     plan : Plan, optional
@@ -427,27 +427,63 @@ def evaluate(
     (10, True)
     """
     check_sites(sites)
-    registry = layers.registry
+    registry = layers.region.registry
     check_criteria(profile, registry, sites, layers.origin)
     plan = plan or Plan.for_profile(profile, staged=False)
     step = progress or (lambda _name: None)
-    n = len(sites)
     base = _fresh(sites, registry)
     out = base.copy(deep=False)  # copy-on-write: the columns added below leave ``base`` as it is
-    m = _Measurements(base, MeasureContext(layers, profile.parameters), screening=plan.staged)
-    everyone = np.arange(n)
+    m = _Measurements(base, MeasureContext(layers, registry.resolve(profile.parameters)), screening=plan.staged)
     if not plan.staged:
         for c in registry.measured():
             step(c.name)
-            m.ensure(c, everyone, None)
+            m.ensure(c, np.arange(len(sites)), None)
+    checked = _check_requirements(m, out, profile, plan, step)
+    scores = _score_preferences(m, out, profile, plan, checked, step)
+    if plan.staged:  # exact values of everything people read about: the best ranked sites and near misses
+        _measure_shown(m, out, registry, plan, checked, scores)
+    _write_outcomes(out, profile, checked, scores)
+    m.finish(out)
+    _label_bounds(m, out, registry, checked.passed & ~scores.exact, scores.lo, scores.hi)
+    kernel.forget()  # the sites' edges (sitematch.kernel) served this evaluation only
+    log.info(
+        "%s evaluation of %d sites: %d pass, %d near misses",
+        "staged" if plan.staged else "full",
+        len(sites),
+        checked.passed.sum(),
+        checked.near.sum(),
+    )
+    return out
 
+
+@dataclass
+class _Checked:
+    """What checking the requirements found, per site (the first stage of an evaluation)."""
+
+    #: Per requirement key: the outcome code per site (-1: not checked), and the relative shortfall.
+    outcome: dict[str, np.ndarray]
+    short: dict[str, np.ndarray]
+    #: Per requirement key: the rows with words, the words, and whether each is a miss.
+    said: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    #: Requirements failed (or unknown with ``if_unknown: fail``), and the sum of known shortfalls.
+    n_missed: np.ndarray
+    total: np.ndarray
+    passed: np.ndarray
+    near: np.ndarray
+
+
+def _check_requirements(
+    m: _Measurements, out: pd.DataFrame, profile: Profile, plan: Plan, step: Callable[[str], None]
+) -> _Checked:
+    """Check every requirement in the plan's order; in a staged plan, stop at sites that cannot pass or nearly pass."""
+    n = len(out)
     tol = profile.near_miss_tolerance
     alive = np.ones(n, dtype=bool)
     n_missed = np.zeros(n, dtype=np.int64)  # requirements failed, or unknown with if_unknown: fail
     total = np.zeros(n)  # the sum of relative shortfalls over known misses (unknowns add nothing)
     outcome: dict[str, np.ndarray] = {}
     short: dict[str, np.ndarray] = {}
-    said: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows with words, the words, and if a miss
+    said: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for req in plan.requirements:
         step(req.key)
         rows = np.flatnonzero(alive)
@@ -468,13 +504,33 @@ def evaluate(
         if plan.staged:  # stop measuring sites that can no longer be ranked or a near miss
             hopeless = (n_missed[rows] > 0) & ~near_miss(n_missed[rows], total[rows], tol)
             alive[rows[hopeless]] = False
-
     passed = n_missed == 0
     near = ~passed & near_miss(n_missed, total, tol)
-    scored = np.flatnonzero(passed | near)
-    winners = np.flatnonzero(passed)
+    return _Checked(outcome, short, said, n_missed, total, passed, near)
+
+
+@dataclass
+class _Scores:
+    """Points per preference and site as an interval (equal ends: exact), and the score (the second stage)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    score: np.ndarray
+    #: Whether each site's score is exact.
+    exact: np.ndarray
+    #: The sites that pass.
+    winners: np.ndarray
+
+
+def _score_preferences(
+    m: _Measurements, out: pd.DataFrame, profile: Profile, plan: Plan, checked: _Checked, step: Callable[[str], None]
+) -> _Scores:
+    """Points for the sites that pass or nearly pass; in a staged plan, exact for the best only, bounds for the rest."""
+    n = len(out)
+    scored = np.flatnonzero(checked.passed | checked.near)
+    winners = np.flatnonzero(checked.passed)
     cut = plan.staged and plan.exact_top is not None and len(winners) > plan.exact_top and profile.preferences
-    exact_now = np.flatnonzero(near) if cut else scored  # near misses always earn exact points
+    exact_now = np.flatnonzero(checked.near) if cut else scored  # near misses always earn exact points
     p_lo = np.full((len(profile.preferences), n), np.nan)
     p_hi = np.full((len(profile.preferences), n), np.nan)
     for j, pref in enumerate(profile.preferences):
@@ -494,47 +550,48 @@ def evaluate(
         pts = np.where(settled[j], p_lo[j], np.nan)
         out[points_column(pref.column)] = pts
         score += np.nan_to_num(pts)
-    score_exact = settled.all(axis=0)
     if not profile.preferences:
         score = np.full(n, 100.0)  # only requirements: every passing site meets them all
+    return _Scores(p_lo, p_hi, score, settled.all(axis=0), winners)
 
-    if plan.staged:  # exact values of everything people read about: the best ranked sites and near misses
-        shown = np.union1d(_best(out, winners[score_exact[winners]], score, plan.exact_top or n), np.flatnonzero(near))
-        for c in registry.measured():
-            m.ensure(c, shown, None)
 
+def _measure_shown(
+    m: _Measurements, out: pd.DataFrame, registry: Registry, plan: Plan, checked: _Checked, scores: _Scores
+) -> None:
+    """Measure every criterion exactly where people read about it: the best ranked sites and the near misses."""
+    best = _best(out, scores.winners[scores.exact[scores.winners]], scores.score, plan.exact_top or len(out))
+    shown = np.union1d(best, np.flatnonzero(checked.near))
+    for c in registry.measured():
+        m.ensure(c, shown, None)
+
+
+def _write_outcomes(out: pd.DataFrame, profile: Profile, checked: _Checked, scores: _Scores) -> None:
+    """The result's columns: each requirement's outcome, shortfall and words; passed, near misses, score."""
+    n = len(out)
     missed = np.full(n, "", dtype=object)
     verify = np.full(n, "", dtype=object)
     said_missed = np.zeros(n, dtype=bool)
     said_verify = np.zeros(n, dtype=bool)
     nothing = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object), np.empty(0, dtype=bool))
     for req in profile.requirements:  # results read in the profile's order
-        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(outcome[req.key], categories=pd.Index(OUTCOMES))
-        out[f"{SHORTFALL_PREFIX}{req.key}"] = short[req.key]
+        out[f"{CHECK_PREFIX}{req.key}"] = pd.Categorical.from_codes(
+            checked.outcome[req.key], categories=pd.Index(OUTCOMES)
+        )
+        out[f"{SHORTFALL_PREFIX}{req.key}"] = checked.short[req.key]
         why = np.full(n, "", dtype=object)
-        rows, words, miss = said.get(req.key, nothing)
+        rows, words, miss = checked.said.get(req.key, nothing)
         why[rows] = words
         _add_words(missed, said_missed, rows[miss], words[miss])
         _add_words(verify, said_verify, rows[~miss], words[~miss])
         out[f"{WHY_PREFIX}{req.key}"] = pd.Series(why, index=out.index, dtype=object)
+    passed = checked.passed
     out[PASSED] = passed
-    out[N_MISSED] = n_missed
-    out[SHORTFALL] = np.where(passed, 0.0, total)
-    out[NEAR_MISS] = near
+    out[N_MISSED] = checked.n_missed
+    out[SHORTFALL] = np.where(passed, 0.0, checked.total)
+    out[NEAR_MISS] = checked.near
     out[MISSED] = _series(missed, out.index, pd.StringDtype())
     out[VERIFY] = _series(verify, out.index, pd.StringDtype())
-    out[SCORE] = np.where(passed & score_exact, np.round(score, 6), np.nan)
-    m.finish(out)
-    _label_bounds(m, out, registry, passed & ~score_exact, p_lo, p_hi)
-    kernel.forget()  # the sites' edges (sitematch.kernel) served this evaluation only
-    log.info(
-        "%s evaluation of %d sites: %d pass, %d near misses",
-        "staged" if plan.staged else "full",
-        n,
-        passed.sum(),
-        near.sum(),
-    )
-    return out
+    out[SCORE] = np.where(passed & scores.exact, np.round(scores.score, 6), np.nan)
 
 
 def _add_words(text: np.ndarray, said: np.ndarray, rows: np.ndarray, words: np.ndarray) -> None:

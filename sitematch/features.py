@@ -18,7 +18,6 @@ from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError
 from sitematch.layers.layerset import LayerSet
 from sitematch.measures import MeasureContext
-from sitematch.profile import Parameters
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def compute_features(
     parameters : mapping of str to float, optional
         Profile parameters (port depth, radii…); defaults where not given.
     columns : iterable of str, optional
-        Only these criteria (default: every measured criterion of ``layers.registry``).
+        Only these criteria (default: every measured criterion of ``layers.region.registry``).
     max_distance_m : mapping of str to float, optional
         Search no further than this for a boundable criterion; sites with nothing that close get
         ``inf`` ("beyond"). Bounded searches are much faster; used where the exact value beyond
@@ -85,8 +84,8 @@ def compute_features(
     """
     check_sites(sites)
     wanted = None if columns is None else set(columns)
-    criteria = [c for c in layers.registry.measured() if wanted is None or c.name in wanted]
-    ctx = MeasureContext(layers, parameters if parameters is not None else Parameters())
+    criteria = [c for c in layers.region.registry.measured() if wanted is None or c.name in wanted]
+    ctx = MeasureContext(layers, layers.region.registry.resolve(parameters))
     bounds = dict(max_distance_m or {})
     out = sites.copy()
     step = progress or (lambda _name: None)
@@ -117,6 +116,6 @@ def build_indexes(layers: LayerSet, parameters: Mapping[str, float] | None = Non
     empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WORKING_CRS))
     compute_features(empty, layers, parameters)
     if screens:
-        ctx = MeasureContext(layers, parameters if parameters is not None else Parameters())
-        for c in layers.registry.measured():
+        ctx = MeasureContext(layers, layers.region.registry.resolve(parameters))
+        for c in layers.region.registry.measured():
             c.measure.screen(ctx)

@@ -71,30 +71,31 @@ from sitematch._io import reduce_frozen
 from sitematch.criteria import BUILTIN, Criterion, Registry, format_value
 from sitematch.profile import Profile
 
-SCORE = "score"
-RANK = "rank"
-PASSED = "passed"
-N_MISSED = "n_missed"
-SHORTFALL = "shortfall"
-NEAR_MISS = "near_miss"
-MISSED = "missed"
-VERIFY = "to_verify"
-IN_REGION = "in_region"
-EXACT = "exact"
-LOWER_PREFIX = "lower_"
-UPPER_PREFIX = "upper_"
-POINTS_PREFIX = "points_"
-CHECK_PREFIX = "check_"
-SHORTFALL_PREFIX = "shortfall_"
-WHY_PREFIX = "why_"
+# The result's column names live at the ground (sitematch.schema: the catalogue reader reserves them);
+# named here too, where readers of a result look for them.
+SCORE = s.SCORE
+RANK = s.RANK
+PASSED = s.PASSED
+N_MISSED = s.N_MISSED
+SHORTFALL = s.SHORTFALL
+NEAR_MISS = s.NEAR_MISS
+MISSED = s.MISSED
+VERIFY = s.VERIFY
+IN_REGION = s.IN_REGION
+EXACT = s.EXACT
+LOWER_PREFIX = s.LOWER_PREFIX
+UPPER_PREFIX = s.UPPER_PREFIX
+POINTS_PREFIX = s.POINTS_PREFIX
+CHECK_PREFIX = s.CHECK_PREFIX
+SHORTFALL_PREFIX = s.SHORTFALL_PREFIX
+WHY_PREFIX = s.WHY_PREFIX
+RESULT_COLUMNS = s.RESULT_COLUMNS
+RESULT_PREFIXES = s.RESULT_PREFIXES
 #: Outcomes of one requirement for one site, by code (``<NA>``: not checked). "unknown": no value,
 #: and the requirement's ``if_unknown`` is ``fail``; "to verify": no value, passes, listed to ask.
 OUTCOMES = ("passed", "failed", "unknown", "to verify", "not applicable")
 PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = range(len(OUTCOMES))
 _EXCLUDES = (OUTCOMES[FAILED], OUTCOMES[UNKNOWN])
-#: Columns every evaluation adds (besides the per-requirement and per-preference ones).
-RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, VERIFY, IN_REGION, EXACT)
-RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX, LOWER_PREFIX, UPPER_PREFIX)
 
 
 def points_column(criterion: str) -> str:

@@ -146,3 +146,25 @@ CAPACITY_METHOD = "capacity_method"
 SOURCE_URL = "source_url"
 CAPACITY_STALE = "capacity_stale"
 CAPACITY_AGE_DAYS = "capacity_age_days"
+
+# -- result columns (reserved: no catalogue criterion may take these names; see sitematch.result) --
+SCORE = "score"
+RANK = "rank"
+PASSED = "passed"
+N_MISSED = "n_missed"
+SHORTFALL = "shortfall"
+NEAR_MISS = "near_miss"
+MISSED = "missed"
+VERIFY = "to_verify"
+IN_REGION = "in_region"
+EXACT = "exact"
+LOWER_PREFIX = "lower_"
+UPPER_PREFIX = "upper_"
+POINTS_PREFIX = "points_"
+CHECK_PREFIX = "check_"
+SHORTFALL_PREFIX = "shortfall_"
+WHY_PREFIX = "why_"
+#: Columns every evaluation adds (besides the per-requirement and per-preference ones).
+RESULT_COLUMNS = (SCORE, RANK, PASSED, N_MISSED, SHORTFALL, NEAR_MISS, MISSED, VERIFY, IN_REGION, EXACT)
+#: Prefixes of the per-requirement and per-preference result columns.
+RESULT_PREFIXES = (POINTS_PREFIX, CHECK_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX, LOWER_PREFIX, UPPER_PREFIX)

@@ -7,7 +7,7 @@ the defaults named below when the process starts.
 Engine
 ------
 staged_above : int
-    Above this many sites, :func:`sitematch.match.score_sites` evaluates in stages with early exit
+    Above this many sites, :func:`sitematch.matching.score_sites` evaluates in stages with early exit
     (the same results for ranked sites and near misses; see :mod:`sitematch.evaluate`). Default 5000.
 radius_chunk : int
     Sites per chunk in within-radius queries, which can return many pairs per site. Default 100 000.

@@ -24,7 +24,7 @@ def test_same_distances_and_same_ranking_as_the_reference(layers, profile_name: 
     )
     sites = layers["plots"]
     ref = reference_match(sites, layers, profile)
-    from sitematch.match import score_sites
+    from sitematch.matching import score_sites
     from sitematch.scoring import rank
 
     ours = score_sites(sites, layers, profile, staged=staged)

@@ -20,7 +20,7 @@ from rich.console import Console
 from sitematch.cli import _heading, _summary, _top_table
 from sitematch.export import write_all
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from sitematch.store import open_store
 from sitematch.upload import upload_file

@@ -21,7 +21,7 @@ from shapely import LineString, box
 from sitematch.errors import CatalogueError, ProfileError
 from sitematch.layers.catalogue import parse_catalogue
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.conftest import E0, N0, tiny_layer_frames
 

@@ -20,7 +20,7 @@ from sitematch.cli import main
 from sitematch.errors import LayerError
 from sitematch.funnel import funnel
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.partition import read_manifest, read_partition, read_partitioned, write_partitioned
 from sitematch.profile import parse_profile
 from sitematch.result import MatchResult

@@ -12,7 +12,7 @@ import pytest
 from sitematch.export import write_all
 from sitematch.export.browser import CHROMIUM
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent

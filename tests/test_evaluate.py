@@ -22,7 +22,7 @@ from sitematch.criteria import BUILTIN
 from sitematch.evaluate import Plan
 from sitematch.features import compute_features
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match, rankable, score_sites
+from sitematch.matching import match, rankable, score_sites
 from sitematch.profile import Profile, build_profile, parse_profile
 from sitematch.result import CHECK_PREFIX, NEAR_MISS, PASSED, POINTS_PREFIX, SHORTFALL_PREFIX, WHY_PREFIX
 from sitematch.scoring import rank

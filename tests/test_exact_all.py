@@ -8,7 +8,7 @@ import pytest
 from sitematch.bench.profiles import PROFILES
 from sitematch.bench.reference import reference_match
 from sitematch.bench.synthetic import synthetic_layers
-from sitematch.match import match, staged_for
+from sitematch.matching import match, staged_for
 from sitematch.profile import parse_profile
 from sitematch.result import RANK
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from sitematch.export.tables import excel_cells, write_csv
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.test_export import PROFILE
 

@@ -12,7 +12,7 @@ import pytest
 from sitematch.export.dossier import write_dossier
 from sitematch.export.tables import write_csv, write_gpkg
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 
 PROFILE = """

@@ -20,7 +20,7 @@ from sitematch.errors import CatalogueError
 from sitematch.importers import import_files
 from sitematch.layers.catalogue import read_catalogue
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from sitematch.settings import bundled_region
 from tests.test_importers import ebh_fixture

@@ -17,7 +17,7 @@ import pytest
 from sitematch.export.tables import write_funnel
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 
 PROFILE = "name: t\nrequirements: {max_distance_to_rail_m: 1000, min_area_ha: 20, zoning: [J]}\n"

@@ -20,7 +20,7 @@ from sitematch.cli import main
 from sitematch.export import write_all
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import build_profile
 from tests.conftest import tiny_layer_frames
 

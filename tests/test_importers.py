@@ -683,7 +683,7 @@ def test_nvdb_one_way_links_change_drive_times(
 
 
 def test_a_plot_outside_the_road_network_has_unknown_drive_time_and_labour_pool(tmp_path: Path) -> None:
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.profile import parse_profile
 
     region = _network_region(tmp_path)

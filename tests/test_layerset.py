@@ -93,7 +93,7 @@ def test_a_region_and_a_result_survive_pickling() -> None:
     """Dask, process pools and caches copy them with plain pickle (read-only mappings included)."""
     import pickle
 
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.profile import parse_profile
 
     layers = LayerSet.from_path(Path(__file__).parent.parent / "layers")

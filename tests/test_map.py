@@ -13,7 +13,7 @@ from shapely import box
 from sitematch.export._assets import REPLACEMENTS, manifest
 from sitematch.export.map import write_map
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.conftest import E0, N0, plot_row, tiny_layer_frames
 

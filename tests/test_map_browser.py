@@ -17,7 +17,7 @@ import pytest
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
 from sitematch.export.map import write_map
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 
 pytestmark = [

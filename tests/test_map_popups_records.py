@@ -7,7 +7,7 @@ import pytest
 from sitematch.export._sitefacts import coordinates, coordinates_text
 from sitematch.export.map import _popups, _records, site_popup
 from sitematch.layers.region import open_region
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import load_profile
 
 

@@ -138,7 +138,7 @@ def test_a_registered_measure_is_usable_from_a_catalogue_at_once(tiny_layers: La
         cat = parse_catalogue(
             "layers:\n  plots: {file: p.gpkg}\ncriteria:\n  perimeter_m: {measure: perimeter, label: Perimeter}\n"
         )
-        from sitematch.match import match
+        from sitematch.matching import match
         from sitematch.profile import parse_profile
 
         layers = LayerSet({k: tiny_layers[k] for k in tiny_layers.kinds}, catalogue=cat, validated=True)

@@ -26,7 +26,7 @@ from shapely import box
 
 from sitematch.funnel import binding
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.conftest import CRS, E0, N0, plot_row, tiny_layer_frames
 

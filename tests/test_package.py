@@ -20,12 +20,13 @@ def test_the_cli_loads_without_geopandas() -> None:
 
 
 def test_match_is_the_function_after_its_module_is_imported() -> None:
+    # the function's module is sitematch.matching: no module is named like the function it would hide
     out = _run(
-        "import sitematch.match, sitematch\n"
+        "import sitematch.matching, sitematch\n"
         "from sitematch import match, LayerSet, load_profile\n"
         "print(callable(match), match.__module__, sitematch.match is match, LayerSet.__name__)"
     )
-    assert out == "True sitematch.match True LayerSet"
+    assert out == "True sitematch.matching True LayerSet"
 
 
 def test_a_mistyped_setting_in_the_environment_is_a_message_not_a_traceback() -> None:

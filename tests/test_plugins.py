@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from sitematch.cli import main
 from sitematch.importers._registry import IMPORTERS
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.conftest import E0, N0, tiny_plots
 

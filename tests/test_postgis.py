@@ -13,7 +13,7 @@ import pytest
 from sitematch import settings as sm_settings
 from sitematch.errors import StoreBusyError, StoreConflictError, StoreNotFoundError, UploadError
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import load_profile
 from sitematch.store import open_store
 from sitematch.store.gpkg import GeoPackageStore

@@ -11,7 +11,7 @@ import pytest
 from shapely import box
 
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import Preference, parse_profile
 from sitematch.scoring import value_score
 from tests.conftest import E0, N0, plot_row, tiny_layer_frames

@@ -123,7 +123,7 @@ def test_no_confidential_lead_is_named_in_any_log(tmp_path: Path) -> None:
             assert done.returncode == 0, done.stderr[-2000:]
         cli_logs.append(log.read_text(encoding="utf-8", errors="replace"))
     assert all("DEBUG sitematch.tests: captured at DEBUG" in text for text in cli_logs)
-    assert all("INFO sitematch.match: profile" in text for text in cli_logs)  # the match's line, by digest
+    assert all("INFO sitematch.matching: profile" in text for text in cli_logs)  # the match's line, by digest
 
     for needle in needles:
         logs = [("server", server_log), *((f"cli {n}", t) for n, t in zip(profiles, cli_logs, strict=True))]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.conftest import tiny_layer_frames
 

@@ -16,7 +16,7 @@ from sitematch.bench.profiles import FULL_PROFILE
 from sitematch.bench.synthetic import synthetic_layers
 from sitematch.export._whatif import payload, scores
 from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from sitematch.scoring import value_score
 

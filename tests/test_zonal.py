@@ -35,7 +35,7 @@ from sitematch.errors import CatalogueError, CRSError
 from sitematch.features import compute_features
 from sitematch.layers.catalogue import parse_catalogue
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from tests.conftest import plot_row
 

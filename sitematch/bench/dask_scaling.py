@@ -5,7 +5,7 @@ plots to a partitioned GeoParquet folder. Three runs match the same profile on t
 
 ``one_process_s``
     one process reads every partition (:func:`sitematch.partition.read_partitioned`) and runs
-    :func:`sitematch.match.match` on them (``sites=``: as a worker does, no second validation) —
+    :func:`sitematch.matching.match` on them (``sites=``: as a worker does, no second validation) —
     indexes and screens already built, as a warm service has them;
 ``dask_<k>_workers_s``
     :func:`sitematch.distributed.match_distributed` on a ``LocalCluster`` of ``k`` worker
@@ -97,7 +97,7 @@ def measure_dask(n: int, profile_text: str, work: Path, workers: tuple[int, ...]
 
     from sitematch.distributed import local_cluster, match_distributed, region_layers
     from sitematch.features import build_indexes
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.partition import read_manifest, read_partitioned, write_partitioned
     from sitematch.profile import parse_profile
 

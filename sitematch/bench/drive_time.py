@@ -141,7 +141,7 @@ def bench_drive_time(n: int = 10_000, *, size_km: int = 100) -> DriveTimeResult:
     if not isinstance(measure, TravelTime):
         raise TypeError(f"{junction} is measured by {type(measure).__name__}, not a drive time")
     t = time.perf_counter()
-    graph = measure.graph(MeasureContext(layers, {}))
+    graph = measure.graph(MeasureContext(layers, layers.registry.resolve()))
     graph_s = time.perf_counter() - t
     if graph is None:
         raise ValueError("the synthetic region has no road network")

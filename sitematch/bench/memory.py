@@ -96,7 +96,7 @@ def _probe(n: int, profile_name: str, exact: str = "top") -> None:  # pragma: no
     from sitematch.bench.profiles import PROFILES
     from sitematch.bench.synthetic import synthetic_layers
     from sitematch.features import build_indexes
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.profile import parse_profile
 
     # Sampled, not ru_maxrss: Linux carries the parent's high-water mark across fork and exec.

@@ -60,7 +60,7 @@ def gaps_command_seconds(repeats: int = 2) -> tuple[float, float]:
 def synthetic_seconds(n: int, say: Callable[[str], None] = print) -> dict[str, float]:
     """Planner vs one match per profile on ``n`` synthetic sites × the six archetypes (warm indexes)."""
     from sitematch.bench.synthetic import synthetic_layers
-    from sitematch.match import match
+    from sitematch.matching import match
     from sitematch.planner import evaluate_profiles, fit, gap_summary, smallest_changes
     from sitematch.profile import load_profile
 

@@ -146,7 +146,7 @@ def report(
         "line layers, four point layers and two radius aggregates; *regional* — a logistics lead in the SBA "
         "counties.",
         "",
-        "*engine*: `sitematch.match.match` after indexing (best of 2 runs; indexes and screening rasters are built "
+        "*engine*: `sitematch.matching.match` after indexing (best of 2 runs; indexes and screening rasters are built "
         "once per layer set, their time is the *index + screens* column, mostly paid by the first profile of a "
         "size). *reference*: the obvious geopandas approach (`sjoin_nearest` on the unsplit layers, `sjoin` "
         "dwithin for radius sums). *peer*: the same with lines split into two-point segments — what a GIS engineer "

@@ -3,7 +3,7 @@
 For each size N (synthetic national data, :mod:`sitematch.bench.synthetic`) and each of the three
 profiles in :mod:`sitematch.bench.profiles`, in one process:
 
-- the engine: :func:`sitematch.match.match` after :func:`~sitematch.features.build_indexes`
+- the engine: :func:`sitematch.matching.match` after :func:`~sitematch.features.build_indexes`
   (indexes and screening rasters built once per layer set; their time is reported apart), best
   of ``repeats`` runs, with the peak resident memory while it ran;
 - the *reference* (:func:`~sitematch.bench.reference.reference_match`, ``sjoin_nearest`` on the
@@ -45,7 +45,7 @@ from sitematch.export.map import write_map
 from sitematch.export.tables import write_csv
 from sitematch.features import build_indexes
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match, region_mask
+from sitematch.matching import match, region_mask
 from sitematch.profile import Profile, parse_profile
 from sitematch.result import RANK, MatchResult
 

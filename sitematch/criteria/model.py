@@ -250,6 +250,19 @@ class Registry:
         """Every parameter's default value."""
         return {p.name: p.default for p in self.parameters.values()}
 
+    def resolve(self, given: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Every parameter's value for a measurement: those given, else the default.
+
+        Parameters are resolved once, before measuring; measures then read the result only.
+
+        Examples
+        --------
+        >>> from sitematch.criteria import BUILTIN
+        >>> BUILTIN.resolve({"port_min_depth_m": 12})["port_min_depth_m"]
+        12.0
+        """
+        return {**self.defaults(), **{k: float(v) for k, v in (given or {}).items()}}
+
     def extended(
         self, criteria: Mapping[str, Criterion], parameters: Mapping[str, Parameter], *, where: str
     ) -> Registry:

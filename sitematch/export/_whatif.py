@@ -13,7 +13,7 @@ new score does not beat the best any of those rows allows has no proven rank: th
 
 :class:`WhatIf` draws a folded panel with a slider per preference, the new top ten and the reset;
 the rank badges on the map take their new numbers and colours. The page's scores equal
-:func:`sitematch.match.match` run with the same weights (same formula, same order of sums, ties by
+:func:`sitematch.matching.match` run with the same weights (same formula, same order of sums, ties by
 ``plot_id``); ``window.smWhatIf`` lets a test set weights and read scores, ranks and the time the
 last re-ranking took.
 """

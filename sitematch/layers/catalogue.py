@@ -101,8 +101,31 @@ class LayerEntry:
 
 
 @dataclass(frozen=True)
-class Catalogue:
-    """A region's catalogue: layers, and the registry of criteria a profile can use on them."""
+class Region:
+    """A region as data: its layers' catalogue, the registry of criteria on them, and their provenance.
+
+    What the catalogue reader (:func:`read_catalogue`) gives. A :class:`~sitematch.layers.LayerSet`
+    holds the layers read per a region (``layers.region``); the criteria :class:`Registry` is the
+    region's, not the LayerSet's.
+
+    Attributes
+    ----------
+    path : pathlib.Path or None
+        The catalogue file it was read from (None: the built-in kinds and criteria only).
+    name, description : str
+        What the catalogue says the region is.
+    layers : mapping of str to LayerEntry
+        Each layer it names: where it is read from, its kind's schema, and its provenance
+        (``source``, ``licence``, ``date`` and where the date came from).
+    registry : sitematch.criteria.Registry
+        The criteria and parameters a profile can use on these layers (built-in and declared).
+    digest : str
+        A hash of the catalogue text (and those it extends).
+    kinds : mapping of str to LayerSchema
+        Kinds declared under ``kinds:`` without a layer of their own.
+    extends : tuple of str
+        The catalogues this one extends, nearest first.
+    """
 
     path: Path | None
     name: str = ""
@@ -130,8 +153,12 @@ class Catalogue:
         return self.kinds.get(kind) or s.LAYERS.get(kind)
 
 
+#: The name the region's catalogue had before it held the registry as a :class:`Region`.
+Catalogue = Region
+
+
 class _Reader(KindReader):
-    """Builds a Catalogue from parsed YAML, raising errors that name the line and key.
+    """Builds a Region from parsed YAML, raising errors that name the line and key.
 
     The layer-kind part (``kinds:``, a layer's ``geometry`` and ``columns``) is
     :class:`sitematch._kinds.KindReader`'s, the reader of the packaged built-in kinds.
@@ -205,26 +232,24 @@ class _Reader(KindReader):
             )
         return out
 
-    def names(self, criteria: Mapping[str, Criterion], layers: Catalogue) -> None:
+    def names(self, criteria: Mapping[str, Criterion], layers: Region) -> None:
         """No declared criterion or companion column may take a name the result already uses."""
-        from sitematch.result import RESULT_COLUMNS, RESULT_PREFIXES
-
         plots = layers.schema("plots")
-        taken = {*RESULT_COLUMNS, *(plots.column_names if plots else ()), s.GEOMETRY}
+        taken = {*s.RESULT_COLUMNS, *(plots.column_names if plots else ()), s.GEOMETRY}
         for c in BUILTIN:
             taken |= {c.name, *c.measure.extra_columns()}
         for name, c in criteria.items():
             for new, key in ((name, ()), *((extra, ("names_as",)) for extra in c.measure.extra_columns())):
                 if not isinstance(new, str) or not new.isidentifier():
                     raise self.fail(("criteria", name, *key), f"{new!r} is not a column name (letters, digits, _)")
-                if new in taken or new.startswith(RESULT_PREFIXES):
+                if new in taken or new.startswith(s.RESULT_PREFIXES):
                     raise self.fail(
                         ("criteria", name, *key),
                         f"'{new}' is a name the plots or the results already use; pick another",
                     )
                 taken.add(new)
 
-    def criterion(self, name: str, raw: Any, parameters: Mapping[str, Parameter], layers: Catalogue) -> Criterion:
+    def criterion(self, name: str, raw: Any, parameters: Mapping[str, Parameter], layers: Region) -> Criterion:
         path = ("criteria", name)
         if name in BUILTIN:
             raise self.fail(path, "is already declared (built-in); give the new criterion another name")
@@ -282,7 +307,7 @@ class _Reader(KindReader):
             origin=self.where,
         )
 
-    def types(self, path: tuple[str, ...], measure: Any, kind: str, layers: Catalogue) -> None:
+    def types(self, path: tuple[str, ...], measure: Any, kind: str, layers: Region) -> None:
         """The measure's kind, columns and where-conditions fit the layer's column types."""
         given = measure.default_kind()
         if measure.name != "attribute" and kind != given:
@@ -311,7 +336,7 @@ class _Reader(KindReader):
                     (*path, "where"), f"'{clause.text()}' compares {clause.column} ({dtype}) with a {wants}"
                 )
 
-    def parent(self, raw: Mapping[str, Any], chain: tuple[Path, ...]) -> Catalogue | None:
+    def parent(self, raw: Mapping[str, Any], chain: tuple[Path, ...]) -> Region | None:
         """The catalogue ``extends:`` names (``bundled``, or a region folder or file relative to this one)."""
         value = raw.get("extends")
         if value is None:
@@ -335,7 +360,7 @@ class _Reader(KindReader):
         except CatalogueError as exc:
             raise self.fail(("extends",), f"the catalogue it extends is invalid: {exc}") from None
 
-    def catalogue(self, chain: tuple[Path, ...] = ()) -> Catalogue:
+    def catalogue(self, chain: tuple[Path, ...] = ()) -> Region:
         raw = self.doc.data
         if raw is None:
             raise self.fail((), "the catalogue is empty; it needs at least 'layers'")
@@ -367,7 +392,7 @@ class _Reader(KindReader):
             )
         params = self.parameters(raw.get("parameters"))
         all_kinds = {**(parent.kinds if parent else {}), **kinds}
-        plain = Catalogue(
+        plain = Region(
             self.base, layers=entries, registry=base_registry.extended({}, params, where=self.where), kinds=all_kinds
         )
         all_params = {**base_registry.parameters, **params}
@@ -377,7 +402,7 @@ class _Reader(KindReader):
         }
         self.names(criteria, plain)
         registry = base_registry.extended(criteria, params, where=self.where)
-        return Catalogue(
+        return Region(
             self.base,
             name=self.text(raw, "name", ()) or (parent.name if parent else ""),
             description=str(raw.get("description") or (parent.description if parent else "")),
@@ -391,7 +416,7 @@ class _Reader(KindReader):
 
 def parse_catalogue(
     text: str, *, where: str = "<catalogue>", base: Path | None = None, _chain: tuple[Path, ...] = ()
-) -> Catalogue:
+) -> Region:
     """Validate a catalogue given as YAML text.
 
     Parameters
@@ -427,12 +452,12 @@ def parse_catalogue(
     doc = read_yaml(text, where=where, error=CatalogueError)
     cat = _Reader(doc, where, base).catalogue(_chain)
     digest = hashlib.sha256((text + cat.digest).encode("utf-8")).hexdigest()  # cat.digest: the extended one's
-    return Catalogue(
+    return Region(
         cat.path, cat.name, cat.description, cat.layers, cat.registry, digest, kinds=cat.kinds, extends=cat.extends
     )
 
 
-def read_catalogue(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> Catalogue:
+def read_catalogue(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> Region:
     """Read a region's ``layers.yaml``.
 
     Parameters
@@ -465,3 +490,29 @@ def read_catalogue(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> Catalo
     except UnicodeDecodeError:
         raise CatalogueError(f"{path}: not a UTF-8 text file", where=str(path)) from None
     return parse_catalogue(text, where=str(path), base=path.parent, _chain=(*_chain, path.resolve()))
+
+
+def region_registry(layers: str | Path | None = None) -> Registry:
+    """The criteria a region offers: its catalogue's if it has one (read without loading the layers), else built-in.
+
+    Parameters
+    ----------
+    layers : str or pathlib.Path, optional
+        A region path, as :func:`sitematch.layers.region.open_region` takes (default
+        :func:`sitematch.settings.layers_path`).
+
+    Returns
+    -------
+    sitematch.criteria.Registry
+
+    Examples
+    --------
+    >>> "distance_to_port_m" in region_registry()
+    True
+    """
+    from sitematch import settings
+
+    path = Path(layers) if layers else settings.layers_path()
+    if path.name == CATALOGUE_FILE or (path / CATALOGUE_FILE).is_file():
+        return read_catalogue(path).registry
+    return BUILTIN

@@ -37,7 +37,7 @@ from sitematch.layers.layerset import LayerSet
 log = logging.getLogger(__name__)
 
 #: Bumped when what is kept changes shape: entries of another format are ignored.
-FORMAT = 1
+FORMAT = 2  # 2: a LayerSet holds its Region (``region``), no longer a ``catalogue`` attribute
 #: Entries kept in the folder; older ones are removed when a new one is written.
 KEEP = 8
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,10 +28,12 @@ import pyogrio
 import shapely
 
 from sitematch import schema as s
-from sitematch.criteria import Registry
 from sitematch.crs import to_working_crs
 from sitematch.errors import LayerError
-from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, RASTER, Catalogue, read_catalogue
+from sitematch.layers.catalogue import CATALOGUE_FILE, MEMBERS, RASTER, Region, read_catalogue
+
+if TYPE_CHECKING:
+    from sitematch.criteria import Registry
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +197,12 @@ class LayerSet:
         The members table (see :data:`sitematch.schema.MEMBERS_COLUMNS`).
     origin : str
         Where the layers came from, for messages and provenance.
-    catalogue : Catalogue, optional
-        The region's catalogue: the schemas of its layer kinds (new kinds included), their
-        provenance, and the criteria a profile can use (:attr:`registry`). Without one, the
-        built-in kinds and criteria.
+    region : Region, optional
+        The region the layers are read per (:func:`sitematch.layers.catalogue.read_catalogue`):
+        the schemas of its layer kinds (new kinds included), their provenance, and the criteria a
+        profile can use (``region.registry``). Without one, the built-in kinds and criteria.
+    catalogue : Region, optional
+        The same, by its former name.
 
     Examples
     --------
@@ -215,10 +219,11 @@ class LayerSet:
         members: pd.DataFrame | None = None,
         origin: str = "<memory>",
         *,
-        catalogue: Catalogue | None = None,
+        region: Region | None = None,
+        catalogue: Region | None = None,
         validated: bool = False,
     ) -> None:
-        self.catalogue = catalogue or Catalogue(None)
+        self.region = region or catalogue or Region(None)
         unknown = [k for k in layers if self.catalogue.schema(k) is None or k == MEMBERS]
         if unknown:
             known = ", ".join(dict.fromkeys([*s.LAYERS, *self.catalogue.layers]))
@@ -302,7 +307,7 @@ class LayerSet:
         return cls(layers, members, str(path))
 
     @classmethod
-    def _from_catalogue(cls, catalogue: Catalogue, kinds: Iterable[str] | None) -> LayerSet:
+    def _from_catalogue(cls, catalogue: Region, kinds: Iterable[str] | None) -> LayerSet:
         want = set(kinds) if kinds is not None else None
         layers: dict[str, gpd.GeoDataFrame] = {}
         members = None
@@ -322,7 +327,7 @@ class LayerSet:
                     gdf[col] = gdf[col].where(gdf[col].notna(), value) if col in gdf.columns else value
             layers[kind] = gdf
         log.info("read %d layers named by %s", len(layers), catalogue.path)
-        return cls(layers, members, str(catalogue.path), catalogue=catalogue)
+        return cls(layers, members, str(catalogue.path), region=catalogue)
 
     # -- access ----------------------------------------------------------------------------------
     def __contains__(self, kind: str) -> bool:
@@ -342,10 +347,20 @@ class LayerSet:
         """Kinds of the layers present."""
         return list(self._layers)
 
+    def raster_file(self, kind: str) -> Path | None:
+        """The file of a raster layer the catalogue names (measures read it window by window), or None."""
+        entry = self.catalogue.layers.get(kind)
+        return entry.file if entry is not None else None
+
+    @property
+    def catalogue(self) -> Region:
+        """The region the layers are read per (its former name)."""
+        return self.region
+
     @property
     def registry(self) -> Registry:
-        """The criteria and parameters a profile can use on these layers (built-in and catalogue)."""
-        return self.catalogue.registry
+        """The region's criteria and parameters (``self.region.registry``; the LayerSet owns none)."""
+        return self.region.registry
 
     def schema(self, kind: str) -> s.LayerSchema | None:
         """The schema of a layer kind (the catalogue's, else the built-in one), or None if unknown."""

@@ -7,15 +7,16 @@ import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import geopandas as gpd
 
-    from sitematch.layers.layerset import LayerSet
     from sitematch.schema import LayerSchema
     from sitematch.screen import Screen
 
@@ -39,11 +40,43 @@ class Measured:
     extra: Mapping[str, np.ndarray | pd.Series] = field(default_factory=dict)
 
 
+class Layers(Protocol):
+    """What a measure reads of a region's layers: a layer by kind, a raster's file, and an index cache.
+
+    :class:`sitematch.layers.LayerSet` is one; a measure never needs more (and never imports it).
+    """
+
+    @property
+    def kinds(self) -> list[str]:
+        """Kinds of the layers held."""
+
+    def get(self, kind: str) -> gpd.GeoDataFrame | None:
+        """The layer of this kind, or None when there is none."""
+
+    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
+        """The layer of this kind (an error when there is none)."""
+
+    def raster_file(self, kind: str) -> Path | None:
+        """The file of a raster layer the region names (read window by window), or None."""
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """``build()`` once per key (indexes), kept as long as the layers are."""
+
+
 @dataclass
 class MeasureContext:
-    """What a measure may read: the layers (with their index cache) and the profile's parameters."""
+    """What a measure may read: the layers (with their index cache) and the resolved parameters.
 
-    layers: LayerSet
+    Attributes
+    ----------
+    layers : Layers
+        The layers, by kind, and their index cache (a :class:`sitematch.layers.LayerSet`).
+    parameters : mapping of str to float
+        Every parameter a measure may read, resolved before measuring (the profile's values over
+        the registry's defaults: :meth:`sitematch.criteria.Registry.resolve`).
+    """
+
+    layers: Layers
     parameters: Mapping[str, float]
 
     def layer(self, kind: str) -> gpd.GeoDataFrame | None:
@@ -51,17 +84,18 @@ class MeasureContext:
         return self.layers.get(kind)
 
     def parameter(self, name: str) -> float:
-        """A profile parameter's value (the registry's default when the profile does not set it)."""
-        if name in self.parameters:
+        """A parameter's value (resolved before measuring)."""
+        try:
             return float(self.parameters[name])
-        return float(self.layers.registry.parameters[name].default)
+        except KeyError:
+            raise KeyError(f"parameter {name!r} was not resolved before measuring") from None
 
     def parameters_for(self, clauses: tuple[Any, ...]) -> dict[str, float]:
         """The values of the parameters some where-clauses compare with."""
         return {c.parameter: self.parameter(c.parameter) for c in clauses if c.parameter}
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-        """``build()`` once per key and LayerSet (indexes)."""
+        """``build()`` once per key and set of layers (indexes)."""
         return self.layers.cached(key, build)
 
 

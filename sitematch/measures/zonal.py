@@ -188,10 +188,10 @@ class ZonalStat(Measure):
     reads_rasters: ClassVar[bool] = True
 
     def compute(self, sites: gpd.GeoDataFrame, ctx: MeasureContext, *, max_distance_m: float | None = None) -> Measured:
-        entry = ctx.layers.catalogue.layers.get(self.layer)
-        if entry is None or entry.file is None:
+        file = ctx.layers.raster_file(self.layer)
+        if file is None:
             return Measured(np.full(len(sites), np.nan))
-        values, coverage, owner = zonal_values(entry.file, sites.geometry, self.band)
+        values, coverage, owner = zonal_values(file, sites.geometry, self.band)
         threshold = self.threshold
         if isinstance(threshold, str):
             threshold = ctx.parameter(threshold)

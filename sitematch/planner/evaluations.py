@@ -10,7 +10,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import Profile
 from sitematch.result import PASSED, MatchResult
 from sitematch.scoring import points

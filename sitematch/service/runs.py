@@ -1,6 +1,6 @@
 """Running matches for the service: the library's calls, in a worker process, within a time limit.
 
-A match is :func:`sitematch.match.match` on the region and the plot store's plots, then
+A match is :func:`sitematch.matching.match` on the region and the plot store's plots, then
 :func:`sitematch.export.write_all` into the match's folder — the same calls as ``sitematch match``.
 It runs in a worker process of :mod:`sitematch.service.pool` (:func:`match_in_pool`), behind a
 bounded queue. The time limit (``settings.service_match_timeout_s``, counted from the request's
@@ -36,7 +36,7 @@ from sitematch.errors import StoreNotFoundError
 from sitematch.export import folder_name, write_all
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
-from sitematch.match import match
+from sitematch.matching import match
 from sitematch.profile import Profile, build_profile
 from sitematch.result import MatchResult
 from sitematch.service.accounts import User
@@ -375,7 +375,7 @@ def fits(
 ) -> dict[str, list[dict]]:
     """How each plot fares against each profile: ranked (rank, score), near miss or excluded (what it missed).
 
-    Composes :func:`sitematch.match.match` per profile; a plot outside a profile's region is left out
+    Composes :func:`sitematch.matching.match` per profile; a plot outside a profile's region is left out
     of that profile's list. ``step`` (a :func:`deadline` hook) is called before each profile and
     inside each match, so a long list of profiles stops at the time limit.
     """

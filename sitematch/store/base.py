@@ -24,7 +24,7 @@ import pandas as pd
 from sitematch import schema as s
 from sitematch._io import is_missing
 from sitematch.crs import WORKING_CRS
-from sitematch.errors import UploadError
+from sitematch.errors import StoreConflictError, StoreNotFoundError, UploadError
 from sitematch.store.rules import refusals, shown, text_problem
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,10 @@ class UploadSummary:
 class PlotStore(ABC):
     """Where municipalities' plots live; the matching engine reads plots from here.
 
-    Both backends (GeoPackage, PostGIS) share :meth:`upload`; each supplies a write transaction
-    (:meth:`_writing`) and how one plot is written in it (:meth:`_write_row`).
+    Both backends (GeoPackage, PostGIS) share :meth:`upload` and :meth:`withdraw`; each supplies
+    a write transaction (:meth:`_writing`, :meth:`_withdrawing`), how one plot is written in it
+    (:meth:`_write_row`), and how a plot's status is read and a plot marked withdrawn
+    (:meth:`_status`, :meth:`_mark_withdrawn`).
     """
 
     @abstractmethod
@@ -82,9 +84,52 @@ class PlotStore(ABC):
     def history(self, plot_id: str) -> pd.DataFrame:
         """Every version of a plot, oldest first, the current one last."""
 
-    @abstractmethod
     def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
-        """Mark a plot withdrawn (it stays in the store and its history)."""
+        """Mark a plot withdrawn; it stays in the store, and its previous version goes to the history.
+
+        Parameters
+        ----------
+        plot_id : str
+            The plot.
+        uploader : str
+            Who withdraws it (kept in the history, and in the plot's ``source``).
+        reason : str
+            Why, in words (kept with it).
+
+        Raises
+        ------
+        StoreNotFoundError
+            If there is no such plot (or no store yet).
+        StoreConflictError
+            If it is already withdrawn.
+        """
+        check_text_arguments(uploader=uploader, reason=reason)
+        stamp = now_iso()
+        note = f" (withdrawn by {uploader}" + (f": {reason})" if reason else ")")
+        with self._withdrawing() as con:
+            status = self._status(con, plot_id)
+            if status is None:
+                raise StoreNotFoundError(f"{self._where()}: no plot {shown(plot_id)} in the store")
+            if status == WITHDRAWN:
+                raise StoreConflictError(f"{shown(plot_id)} is already withdrawn")
+            self._mark_withdrawn(con, plot_id, stamp=stamp, uploader=uploader, note=note)
+        logger.info("%s: %s withdrawn by %s", self._where(), plot_id, uploader)
+
+    @abstractmethod
+    def _where(self) -> str:
+        """Where the store is, for messages (never a password)."""
+
+    @abstractmethod
+    def _withdrawing(self) -> Any:
+        """A context manager: one write transaction for a withdrawal (its connection; None: no store yet)."""
+
+    @abstractmethod
+    def _status(self, con: Any, plot_id: str) -> str | None:
+        """A plot's status, locked for the transaction; None when the store holds no such plot."""
+
+    @abstractmethod
+    def _mark_withdrawn(self, con: Any, plot_id: str, *, stamp: str, uploader: str, note: str) -> None:
+        """Archive the plot's current version and mark it withdrawn, ``note`` appended to its ``source``."""
 
     @abstractmethod
     def _writing(self, municipality_code: str, before_commit: Callable[[], None] | None) -> Any:

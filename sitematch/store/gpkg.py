@@ -36,7 +36,7 @@ import shapely
 from sitematch import schema as s
 from sitematch import settings
 from sitematch.crs import WORKING_CRS
-from sitematch.errors import StoreBusyError, StoreConflictError, StoreError, StoreNotFoundError
+from sitematch.errors import StoreBusyError, StoreError, StoreNotFoundError
 from sitematch.store.base import (
     ACTIVE,
     EXTRAS,
@@ -50,9 +50,7 @@ from sitematch.store.base import (
     WRITTEN_COLUMNS,
     PlotStore,
     Status,
-    check_text_arguments,
     empty_plots,
-    now_iso,
     plots_frame,
     row_values,
     same_plot,
@@ -388,31 +386,24 @@ class GeoPackageStore(PlotStore):
     ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return self._transaction(before_commit)
 
-    def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
-        """Mark a plot withdrawn; the previous version goes to the history.
+    def _where(self) -> str:
+        return str(self.path)
 
-        Raises
-        ------
-        StoreNotFoundError
-            If there is no such plot.
-        StoreConflictError
-            If it is already withdrawn.
-        """
-        if not self.exists():
-            raise StoreNotFoundError(f"{self.path}: no plot {shown(plot_id)} in the store")
-        check_text_arguments(uploader=uploader, reason=reason)
-        stamp = now_iso()
-        with self._transaction() as con:
-            current = self._current(con, plot_id)
-            if current is None:
-                raise StoreNotFoundError(f"{self.path}: no plot {shown(plot_id)} in the store")
-            if current[STATUS] == WITHDRAWN:
-                raise StoreConflictError(f"{shown(plot_id)} is already withdrawn")
-            self._archive(con, current, stamp)
-            note = f"withdrawn by {uploader}" + (f": {reason}" if reason else "")
-            con.execute(
-                f"UPDATE {LAYER} SET {STATUS} = ?, {VERSION} = {VERSION} + 1, {UPLOADED_AT} = ?, {UPLOADER} = ?, "
-                f"{s.SOURCE} = {s.SOURCE} || ? WHERE {s.PLOT_ID} = ?",
-                (WITHDRAWN, stamp, uploader, f" ({note})", plot_id),
-            )
-        logger.info("%s: %s withdrawn by %s", self.path, plot_id, uploader)
+    def _withdrawing(self) -> contextlib.AbstractContextManager[sqlite3.Connection | None]:
+        if not self.exists():  # no store yet: no plot to withdraw, and nothing is created
+            return contextlib.nullcontext(None)
+        return self._transaction()
+
+    def _status(self, con: sqlite3.Connection | None, plot_id: str) -> str | None:
+        current = None if con is None else self._current(con, plot_id)
+        return None if current is None else str(current[STATUS])
+
+    def _mark_withdrawn(self, con: sqlite3.Connection, plot_id: str, *, stamp: str, uploader: str, note: str) -> None:
+        current = self._current(con, plot_id)
+        assert current is not None  # its status was read in this same transaction
+        self._archive(con, current, stamp)
+        con.execute(
+            f"UPDATE {LAYER} SET {STATUS} = ?, {VERSION} = {VERSION} + 1, {UPLOADED_AT} = ?, {UPLOADER} = ?, "
+            f"{s.SOURCE} = {s.SOURCE} || ? WHERE {s.PLOT_ID} = ?",
+            (WITHDRAWN, stamp, uploader, note, plot_id),
+        )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +26,7 @@ import shapely
 from sitematch import schema as s
 from sitematch import settings
 from sitematch.crs import WORKING_CRS
-from sitematch.errors import StoreBusyError, StoreConflictError, StoreError, StoreNotFoundError
+from sitematch.errors import StoreBusyError, StoreError, StoreNotFoundError
 from sitematch.store import base
 from sitematch.store.base import PlotStore
 from sitematch.store.rules import shown
@@ -235,25 +235,22 @@ class PostGISStore(PlotStore):
             if before_commit is not None:
                 before_commit()
 
-    def withdraw(self, plot_id: str, *, uploader: str, reason: str = "") -> None:
-        """Mark a plot withdrawn; the previous version goes to the history (see GeoPackageStore)."""
-        base.check_text_arguments(uploader=uploader, reason=reason)
-        stamp = base.now_iso()
-        with self._session(write=True) as con:
-            cur = None
-            if self._exists(con):
-                cur = con.execute(
-                    f"SELECT {base.STATUS} FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (plot_id,)
-                ).fetchone()
-            if cur is None:
-                raise StoreNotFoundError(f"{self._safe_url()}: no plot {shown(plot_id)} in the store")
-            if cur[0] == base.WITHDRAWN:
-                raise StoreConflictError(f"{shown(plot_id)} is already withdrawn")
-            self._archive(con, plot_id, stamp)
-            note = f" (withdrawn by {uploader}" + (f": {reason})" if reason else ")")
-            con.execute(
-                f"UPDATE plots SET {base.STATUS} = %s, {base.VERSION} = {base.VERSION} + 1, "
-                f"{base.UPLOADED_AT} = %s, {base.UPLOADER} = %s, {s.SOURCE} = {s.SOURCE} || %s WHERE {s.PLOT_ID} = %s",
-                (base.WITHDRAWN, stamp, uploader, note, plot_id),
-            )
-        logger.info("%s: %s withdrawn by %s", self._safe_url(), plot_id, uploader)
+    def _where(self) -> str:
+        return self._safe_url()
+
+    def _withdrawing(self) -> AbstractContextManager[Any]:
+        return self._session(write=True)
+
+    def _status(self, con: Any, plot_id: str) -> str | None:
+        if not self._exists(con):
+            return None
+        row = con.execute(f"SELECT {base.STATUS} FROM plots WHERE {s.PLOT_ID} = %s FOR UPDATE", (plot_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _mark_withdrawn(self, con: Any, plot_id: str, *, stamp: str, uploader: str, note: str) -> None:
+        self._archive(con, plot_id, stamp)
+        con.execute(
+            f"UPDATE plots SET {base.STATUS} = %s, {base.VERSION} = {base.VERSION} + 1, "
+            f"{base.UPLOADED_AT} = %s, {base.UPLOADER} = %s, {s.SOURCE} = {s.SOURCE} || %s WHERE {s.PLOT_ID} = %s",
+            (base.WITHDRAWN, stamp, uploader, note, plot_id),
+        )

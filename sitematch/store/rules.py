@@ -17,12 +17,17 @@ import shapely
 
 from sitematch import schema as s
 from sitematch import settings
-from sitematch.criteria import CRITERIA
 
 #: Columns whose text comes from the municipality's file: their length is bounded.
 UPLOADED_TEXT = (s.LOCAL_REF, s.NAME, s.ZONING, s.PLAN_STATUS, s.OWNER, s.UPDATED)
 #: Every text column a store keeps: none may hold a NUL character.
 TEXT_COLUMNS = (s.PLOT_ID, s.MUNICIPALITY_CODE, *UPLOADED_TEXT, s.SOURCE, s.LICENCE)
+#: The values a store accepts in its coded columns (the same data the built-in criteria offer).
+ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
+    s.ZONING: tuple(s.ZONING_CODES),
+    s.PLAN_STATUS: s.PLAN_STATUSES,
+    s.OWNER: s.OWNERS,
+}
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
@@ -112,8 +117,7 @@ def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:
             "must be empty or a finite price ≥ 0",
         ),
     ]
-    for col in (s.ZONING, s.PLAN_STATUS, s.OWNER):  # allowed values: the criteria registry's
-        allowed = CRITERIA[col].values
+    for col, allowed in ALLOWED_VALUES.items():
         checks.append((col, ~plots[col].isin(allowed), f"must be one of {', '.join(allowed)}"))
     return [Refusal(int(i), col, msg) for col, bad, msg in checks for i in np.flatnonzero(bad)]
 
