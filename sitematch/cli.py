@@ -398,8 +398,8 @@ def criteria_cmd(layers_path: Path) -> None:
 
     registry = region_registry(layers_path)
     t = Table(title=f"criteria ({len(registry)})", title_justify="left")
-    for c in ("criterion", "kind", "unit", "measured as"):
-        t.add_column(c, overflow="fold")
+    for header in ("criterion", "kind", "unit", "measured as"):
+        t.add_column(header, overflow="fold")
     for c in registry:
         values = f" ({', '.join(c.values)})" if c.values else ""
         t.add_row(plain(c.name), c.kind, plain(c.unit), plain(c.measure.describe() + values))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch import settings
+from sitematch.assembly import with_assembled
 from sitematch.crs import WORKING_CRS
 from sitematch.errors import LayerError
 from sitematch.evaluate import Plan, evaluate
@@ -141,7 +142,7 @@ def match(
     step = progress or (lambda _name: None)
     step("region")
     mask = region_mask(sites, layers, profile)
-    in_region = sites[mask].reset_index(drop=True)
+    in_region = with_assembled(sites[mask].reset_index(drop=True), profile)  # plots joined to reach the area
     plan = plan_for(profile, len(in_region), staged)
     scored = evaluate(in_region, layers, profile, plan, progress=step)
     step("rank")

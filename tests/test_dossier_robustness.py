@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitematch.export._robustness import chart, paragraph
-from sitematch.planner.robustness import RankRange
+from sitematch.robustness import RankRange
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def test_a_shortlist_that_never_moves_says_so() -> None:
 def test_the_dossier_of_a_bundled_match_has_the_robustness_part() -> None:
     from sitematch import LayerSet, load_profile, match
     from sitematch.export.dossier import render_dossier
-    from sitematch.planner.robustness import sensitivity
+    from sitematch.robustness import sensitivity
 
     result = match(load_profile(ROOT / "scenarios" / "logistics_warehouse.yaml"), LayerSet.from_path(ROOT / "layers"))
     page = render_dossier(result)

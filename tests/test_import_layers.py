@@ -28,7 +28,7 @@ LEVELS: dict[str, int] = {
     **dict.fromkeys(("schema", "crs", "settings", "errors", "_io"), 0),
     # 0 too: small helpers of the ground (YAML with line numbers, the built-in kinds' reader,
     # plug-in discovery, SQLite helpers, "did you mean" suggestions)
-    **dict.fromkeys(("_yaml", "_kinds", "_plugins", "_sqlite", "_suggest"), 0),
+    **dict.fromkeys(("_yaml", "_kinds", "_plugins", "_sqlite", "_suggest", "i18n"), 0),
     # 1: how criteria are measured; the index, screens, and the kernels and road graph they use
     **dict.fromkeys(("criteria", "measures", "index", "screen", "kernel", "roadgraph"), 1),
     # 2: what a region is, as data (the Region and the catalogue reader live in layers/)
@@ -37,7 +37,7 @@ LEVELS: dict[str, int] = {
     **dict.fromkeys(("profile", "store", "importers", "upload", "partition"), 3),
     # 4: the one evaluation path (matching.py holds the public function sitematch.match); features measures
     # every criterion for a bench and the planner
-    **dict.fromkeys(("matching", "evaluate", "scoring", "funnel", "result", "features"), 4),
+    **dict.fromkeys(("matching", "evaluate", "scoring", "funnel", "result", "features", "assembly", "robustness"), 4),
     # 5: what uses evaluations
     **dict.fromkeys(("planner", "leads", "distributed", "export"), 5),
     # 5 too: where a match runs (this process or Dask), chosen in the library, not the CLI

@@ -19,6 +19,8 @@ import shapely
 from conftest import CRS, E0, N0, plot_row, tiny_layer_frames
 from shapely import box
 
+import sitematch
+from sitematch.assembly import candidate_pairs
 from sitematch.criteria import BUILTIN
 from sitematch.layers.layerset import LayerSet
 from sitematch.planner import (
@@ -30,7 +32,6 @@ from sitematch.planner import (
     sensitivity,
     smallest_changes,
 )
-from sitematch.planner.assembly import candidate_pairs
 from sitematch.profile import build_profile
 from sitematch.result import MatchResult, RunInfo
 
@@ -197,7 +198,7 @@ def _assembling(gap: float = 200.0) -> object:
 
 
 def test_assembly_finds_the_one_compatible_pair(parcels: LayerSet) -> None:
-    extra = assembled_sites(parcels["plots"], parcels, _assembling())
+    extra = assembled_sites(parcels["plots"], _assembling())
     assert extra["plot_id"].tolist() == ["1980:A1+1980:A2"]
     row = extra.iloc[0]
     assert row["area_ha"] == 22.0
@@ -206,7 +207,7 @@ def test_assembly_finds_the_one_compatible_pair(parcels: LayerSet) -> None:
     assert row["price_sek_m2"] == pytest.approx((12 * 300 + 10 * 400) / 22)
     assert row["assembled_from"] == "1980:A1, 1980:A2"
     # a gap of 50 m is too small for A1–A2 (100 m apart): nothing
-    assert len(assembled_sites(parcels["plots"], parcels, _assembling(gap=50))) == 0
+    assert len(assembled_sites(parcels["plots"], _assembling(gap=50))) == 0
 
 
 def test_assembly_rejects_each_incompatible_pair(parcels: LayerSet) -> None:
@@ -230,6 +231,24 @@ def test_assembled_site_is_scored_from_the_union(parcels: LayerSet) -> None:
     assert pair["distance_to_rail_m"] == pytest.approx(shapely.distance(union, rail)) == pytest.approx(2300.0)
     assert pair["distance_to_motorway_junction_m"] == pytest.approx(1000.0)  # Tp A below A1's edge
     assert pair["rank"] == 1
+
+
+def test_a_match_offers_the_assembled_site_and_keeps_the_plots(parcels: LayerSet) -> None:
+    """``sitematch.match`` itself (the CLI's and the service's call) adds a profile's assembled sites."""
+    result = sitematch.match(_assembling(), parcels)
+    assert result.ranked["plot_id"].tolist() == ["1980:A1+1980:A2"]  # no single plot has 20 ha
+    assert {"1980:A1", "1980:A2", "1980:A3", "1980:A5"} <= set(result.sites["plot_id"])
+    without = sitematch.match(
+        build_profile(
+            {
+                "name": "Big lead",
+                "requirements": {"min_area_ha": 20, "plan_status": ["laga_kraft", "antagen"]},
+                "preferences": {"distance_to_rail_m": {"weight": 1, "full_at": 0, "zero_at": 10000}},
+            }
+        ),
+        parcels,
+    )
+    assert len(without.ranked) == 0 and "1980:A1+1980:A2" not in set(without.sites["plot_id"])
 
 
 def test_profile_assembly_validation() -> None:

@@ -1,6 +1,6 @@
 """The dossier's robustness paragraph and chart: how the shortlist's ranks move when the weights do.
 
-From :func:`sitematch.planner.robustness.sensitivity` (each weight ±25 % alone, and all together
+From :func:`sitematch.robustness.sensitivity` (each weight ±25 % alone, and all together
 by sampling): a sentence a lead can read, and a small SVG (no script) with each top site's rank
 now and its range.
 """
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from sitematch.errors import SitematchError
-from sitematch.planner.robustness import RankRange, sensitivity
 from sitematch.result import MatchResult
+from sitematch.robustness import RankRange, sensitivity
 
 #: The relative weight change the dossier tries (±25 %).
 CHANGE = 0.25

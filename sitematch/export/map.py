@@ -230,7 +230,7 @@ ASSEMBLED_COLOUR = "#6b46c1"
 def _assembled_layer(result: MatchResult, shown: gpd.GeoDataFrame) -> folium.FeatureGroup | None:
     """Assembled sites among ``shown`` outlined (dashed), each with its parts (thin): a union hides
     where touching parts meet. None when no shown site is assembled (see ``assembly:`` in a profile)."""
-    from sitematch.planner.assembly import PARTS
+    from sitematch.assembly import PARTS
 
     if PARTS not in shown.columns:
         return None

@@ -11,13 +11,13 @@ only the CLI and the service import it.
 
 from __future__ import annotations
 
-from sitematch.planner.assembly import assembled_sites
+from sitematch.assembly import assembled_sites
 from sitematch.planner.changes import smallest_changes
 from sitematch.planner.evaluations import evaluate_profiles
 from sitematch.planner.fit import FitResult, fit, opportunity_matrix
 from sitematch.planner.gaps import GapSummary, gap_summary
-from sitematch.planner.robustness import RankRange, pareto_front, sensitivity
 from sitematch.planner.shortfalls import requirement_gaps
+from sitematch.robustness import RankRange, pareto_front, sensitivity
 
 __all__ = [
     "FitResult",

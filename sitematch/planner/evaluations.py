@@ -25,8 +25,8 @@ def evaluate_profiles(
 ) -> list[MatchResult]:
     """Match each profile once over all sites, fully (every requirement checked for every site).
 
-    A profile with ``assembly:`` gets its assembled candidates added to the sites first (see
-    :func:`sitematch.planner.assembled_sites`); the single plots stay.
+    A profile with ``assembly:`` gets its assembled candidates added to the sites, as every match
+    does (see :func:`sitematch.assembly.assembled_sites`); the single plots stay.
 
     Parameters
     ----------
@@ -43,19 +43,12 @@ def evaluate_profiles(
     list of MatchResult
         In the order of ``profiles``.
     """
-    from sitematch.planner.assembly import assembled_sites
-
     base = layers["plots"] if sites is None else sites
     out = []
     for profile in profiles:
         if progress:
             progress(profile.name)
-        candidates = base
-        if profile.assembly is not None:
-            extra = assembled_sites(base, layers, profile)
-            if len(extra):
-                candidates = gpd.GeoDataFrame(pd.concat([base, extra], ignore_index=True), crs=base.crs)
-        out.append(match(profile, layers, sites=candidates, staged=False))
+        out.append(match(profile, layers, sites=base, staged=False))  # match adds a profile's assembled sites
     return out
 
 

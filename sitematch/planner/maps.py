@@ -20,6 +20,7 @@ from branca.element import Element
 
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
+from sitematch.assembly import ID_JOIN
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import make_offline
 from sitematch.export._map_parts import (
@@ -33,7 +34,6 @@ from sitematch.export._map_parts import (
     with_csp,
 )
 from sitematch.layers.layerset import LayerSet
-from sitematch.planner.assembly import ID_JOIN
 from sitematch.planner.fit import FitResult
 
 #: Fill colours by how many profiles a site fits (0, 1, 2, 3+); a choropleth's classes.

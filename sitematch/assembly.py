@@ -22,7 +22,6 @@ import pandas as pd
 import shapely
 
 from sitematch import schema as s
-from sitematch.layers.layerset import LayerSet
 from sitematch.profile import Profile
 
 #: The column naming an assembled site's parts ("1980:A, 1980:B"); empty for single plots.
@@ -88,15 +87,13 @@ def _least_certain(a: Any, b: Any) -> Any:
     return a if order.get(str(a), -1) <= order.get(str(b), -1) else b
 
 
-def assembled_sites(sites: gpd.GeoDataFrame, layers: LayerSet | None, profile: Profile) -> gpd.GeoDataFrame:
+def assembled_sites(sites: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
     """Assembled candidate sites for a profile with ``assembly:`` (none without it).
 
     Parameters
     ----------
     sites : geopandas.GeoDataFrame
         The plots (EPSG:3006).
-    layers : LayerSet or None
-        Unused today (kept so a region's rules could join in); may be None.
     profile : Profile
 
     Returns
@@ -154,3 +151,17 @@ def assembled_sites(sites: gpd.GeoDataFrame, layers: LayerSet | None, profile: P
         with contextlib.suppress(TypeError, ValueError):
             out[c] = out[c].astype(sites[c].dtype)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geometry, crs=sites.crs), crs=sites.crs)
+
+
+def with_assembled(sites: gpd.GeoDataFrame, profile: Profile) -> gpd.GeoDataFrame:
+    """``sites`` and, for a profile with ``assembly:``, its assembled candidates after them (the plots stay).
+
+    :func:`sitematch.match` calls it on the sites of the profile's region, so an assembled site's
+    parts are both in the region.
+    """
+    if profile.assembly is None:
+        return sites
+    extra = assembled_sites(sites, profile)
+    if not len(extra):
+        return sites
+    return gpd.GeoDataFrame(pd.concat([sites, extra], ignore_index=True), crs=sites.crs)
