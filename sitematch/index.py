@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
-from sitematch import kernel, settings
+from sitematch import kernel, kernel_jit, settings
 from sitematch.kernel import Sites
 
 
@@ -199,6 +199,15 @@ class LineProbes:
         assert self.ends is not None
         e = self.ends
         k = min(16, self.kd.n)
+        if kernel_jit.available():
+            limit = np.inf if max_distance_m is None else float(max_distance_m)
+
+            def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+                seg, d = kernel_jit.nearest(self.kd, sites, chunk, self.segment, e, self.half_m, limit)
+                keep = d <= limit
+                return chunk[keep], seg[keep], d[keep]
+
+            return _joined(_map_chunks(fused, sites.present()))
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
@@ -391,6 +400,13 @@ class NearestIndex:
         assert self.kd is not None
         xy = self.kd.data
         k = min(4, len(xy))
+        if kernel_jit.available():
+
+            def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+                pt, d = kernel_jit.nearest(self.kd, sites, chunk)
+                return chunk, pt, d
+
+            return _joined(_map_chunks(fused, sites.present()))
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
@@ -461,6 +477,14 @@ class NearestIndex:
         n = len(sites.reach)
         out = np.zeros(n)
         k = min(32, len(xy))
+        if kernel_jit.available():
+
+            def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+                return chunk, kernel_jit.aggregate(self.kd, sites, chunk, values, distance_m, how)
+
+            for rows, agg in _map_chunks(fused, sites.present()):
+                out[rows] = agg
+            return out
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
             centre = sites.centre[chunk]
