@@ -93,74 +93,81 @@ def _lower(hx, hy, dx, dy):  # type: ignore[no-untyped-def]
     return p - (hx * abs(dx) + hy * abs(dy)) / p
 
 
-@numba.njit(**_opts)
-def upper_segments(rows, bstart, p0, probe_segment, ends, ax, ay, bx, by, start, area):  # type: ignore[no-untyped-def]
-    """Distance of each site to the segment of its block's nearest probe (an upper bound), and that segment."""
-    m = len(rows)
-    u = np.empty(m)
-    seg0 = np.empty(m, np.intp)
-    for b in range(len(bstart) - 1):
-        seg = probe_segment[p0[b]]
-        for i in range(bstart[b], bstart[b + 1]):
-            seg0[i] = seg
-            u[i] = _site_segment(rows[i], ends[seg, 0], ends[seg, 1], ends[seg, 2], ends[seg, 3], ax, ay, bx, by, start, area)
-    return u, seg0
+@numba.njit(inline="always", **_opts)
+def _box_gap2(cx, cy, lo_x, lo_y, hi_x, hi_y):  # type: ignore[no-untyped-def]
+    """Squared distance from (cx, cy) to a box (0 inside)."""
+    dx = max(lo_x - cx, 0.0, cx - hi_x)
+    dy = max(lo_y - cy, 0.0, cy - hi_y)
+    return dx * dx + dy * dy
+
+
+_STACK = 512
 
 
 @numba.njit(**_opts)
-def upper_points(rows, bstart, p0, xy, ax, ay, bx, by, start, area):  # type: ignore[no-untyped-def]
-    """Distance of each site to its block's nearest point (an upper bound), and that point."""
-    m = len(rows)
-    u = np.empty(m)
-    pt0 = np.empty(m, np.intp)
-    for b in range(len(bstart) - 1):
-        p = p0[b]
-        for i in range(bstart[b], bstart[b + 1]):
-            pt0[i] = p
-            u[i] = _site_point(rows[i], xy[p, 0], xy[p, 1], ax, ay, bx, by, start, area)
-    return u, pt0
-
-
-@numba.njit(**_opts)
-def nearest_blocks(  # type: ignore[no-untyped-def]
-    rows, bstart, blocks, bc, dk, jk, radius, best_d, best_j, probe_xy, probe_segment, ends, half_m, limit_m,
+def nearest_tree(  # type: ignore[no-untyped-def]
+    rows, lo_x, lo_y, hi_x, hi_y, first, count, leaf, item, pxy, probe_segment, ends, half_m, limit_m,
     ax, ay, bx, by, start, area, centre, reach, half,
 ):
-    """Nearest segment (``ends`` given) or point of every site of ``blocks``, over its block's candidates.
+    """Nearest segment (``ends`` given: ``pxy`` are probes along them) or point ``pxy`` of each site ``rows[i]``.
 
-    ``jk[r]`` are the KD points nearest block ``blocks[r]``'s centre ``bc[r]``, ascending (``dk``);
-    a site takes those within its own search radius (upper bound + ``half_m`` + reach + slack of
-    its centre), skips those its lower bound rules out and measures the rest. ``best_d``/``best_j``
-    hold each site's upper bound and its target on entry, the nearest on return (ties to the
-    lower target). Returns, per block, whether its ``k``-th point is still within ``radius``
-    (ask again with a larger ``k``).
+    One depth-first search of the point tree per site, nearer children first. A node is skipped
+    when the gap from the site's centre to its box exceeds the search radius — the least exact
+    distance found so far (or ``limit_m``) + ``half_m`` + the site's reach + slack: nothing in it
+    can be nearer. A candidate within the radius is skipped when its lower bound
+    (:meth:`sitematch.kernel.Sites.lower_bound`) exceeds that distance, else measured exactly.
+    Ties go to the lower target. Returns (target, distance); (-1, inf) where nothing is within ``limit_m``.
     """
-    k = jk.shape[1]
-    n = len(probe_xy)
+    m = len(rows)
     lines = ends.shape[0] > 0
-    over = np.zeros(len(blocks), np.bool_)
-    for r in range(len(blocks)):
-        b = blocks[r]
-        over[r] = k < n and dk[r, k - 1] <= radius[r]
-        if over[r]:
-            continue
-        for i in range(bstart[b], bstart[b + 1]):
-            s = rows[i]
-            cx, cy = centre[s, 0], centre[s, 1]
-            off = math.hypot(cx - bc[r, 0], cy - bc[r, 1])
-            hx, hy = half[s, 0], half[s, 1]
-            bd, bj = best_d[i], best_j[i]
-            for j in range(k):
-                p = jk[r, j]
-                if p >= n:
-                    break
+    best_j = np.full(m, -1, np.intp)
+    best_d = np.full(m, np.inf)
+    stack = np.empty(_STACK, np.intp)
+    kid_d = np.empty(64)
+    kid_n = np.empty(64, np.intp)
+    for i in range(m):
+        s = rows[i]
+        cx, cy = centre[s, 0], centre[s, 1]
+        hx, hy, rs = half[s, 0], half[s, 1], reach[s]
+        bd, bj = np.inf, -1
+        if i > 0 and best_j[i - 1] >= 0:  # the previous site's nearest (close by, in the sites' order): a tight start
+            bj = best_j[i - 1]
+            if lines:
+                bd = _site_segment(s, ends[bj, 0], ends[bj, 1], ends[bj, 2], ends[bj, 3], ax, ay, bx, by, start, area)
+            else:
+                bd = _site_point(s, pxy[bj, 0], pxy[bj, 1], ax, ay, bx, by, start, area)
+        stack[0] = 0
+        top = 1
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            upper = min(bd, limit_m)
+            slack = 1e-9 * (1 + upper) + 1e-6
+            need = upper + half_m + rs + slack
+            need2 = need * need
+            if _box_gap2(cx, cy, lo_x[node], lo_y[node], hi_x[node], hi_y[node]) > need2:
+                continue
+            f, c = first[node], count[node]
+            if not leaf[node]:
+                for q in range(c):  # children by gap, the nearest pushed last (visited first)
+                    g = _box_gap2(cx, cy, lo_x[f + q], lo_y[f + q], hi_x[f + q], hi_y[f + q])
+                    w = q
+                    while w > 0 and kid_d[w - 1] < g:
+                        kid_d[w], kid_n[w] = kid_d[w - 1], kid_n[w - 1]
+                        w -= 1
+                    kid_d[w], kid_n[w] = g, f + q
+                for q in range(c):
+                    if kid_d[q] <= need2:
+                        stack[top] = kid_n[q]
+                        top += 1
+                continue
+            for q in range(f, f + c):
+                p = item[q]
+                px, py = pxy[p, 0], pxy[p, 1]
                 upper = min(bd, limit_m)
                 slack = 1e-9 * (1 + upper) + 1e-6
-                need = upper + half_m + reach[s] + slack
-                if dk[r, j] - off > need * (1 + 1e-12) + 1e-9:
-                    break
-                px, py = probe_xy[p, 0], probe_xy[p, 1]
-                if math.hypot(px - cx, py - cy) > need:
+                need = upper + half_m + rs + slack
+                if (px - cx) * (px - cx) + (py - cy) * (py - cy) > need * need:
                     continue
                 if lines:
                     t_ = probe_segment[p]
@@ -179,51 +186,55 @@ def nearest_blocks(  # type: ignore[no-untyped-def]
                     d = _site_segment(s, x0, y0, x1, y1, ax, ay, bx, by, start, area)
                 else:
                     t_ = p
-                    if t_ == bj:
-                        continue
-                    if _lower(hx, hy, px - cx, py - cy) > upper + slack:
+                    if t_ == bj or _lower(hx, hy, px - cx, py - cy) > upper + slack:
                         continue
                     d = _site_point(s, px, py, ax, ay, bx, by, start, area)
                 if d < bd or (d == bd and t_ < bj):
                     bd, bj = d, t_
+        if bd <= limit_m:
             best_d[i], best_j[i] = bd, bj
-    return over
+    return best_j, best_d
 
 
 @numba.njit(**_opts)
-def aggregate_blocks(  # type: ignore[no-untyped-def]
-    rows, bstart, blocks, bc, dk, jk, radius, out, xy, values, distance_m, use_max,
+def aggregate_tree(  # type: ignore[no-untyped-def]
+    rows, lo_x, lo_y, hi_x, hi_y, first, count, leaf, item, xy, values, distance_m, use_max,
     ax, ay, bx, by, start, area, centre, reach, half,
 ):
-    """Sum (or max) of ``values`` over the points within ``distance_m`` of every site of ``blocks`` (into ``out``).
+    """Sum (or max) of ``values`` over the points ``xy`` within ``distance_m`` of each site ``rows[i]`` (0 for none).
 
-    Candidates of a site are its block's KD points within ``distance_m`` + reach + slack of the
-    site's centre (as a KD ball query from the centre would give). A point within ``distance_m``
-    of a centre that lies in its site is in; one whose lower bound is beyond is out; the exact
-    distance decides the rest. Returns the blocks to ask again with a larger ``k``.
+    Candidates are the points within ``distance_m`` + reach + slack of the site's centre (nodes
+    whose box is further are skipped). A point within ``distance_m`` of a centre that lies in its
+    site is in; one whose lower bound is beyond is out; the exact distance decides the rest.
     """
-    k = jk.shape[1]
-    n = len(xy)
-    over = np.zeros(len(blocks), np.bool_)
-    for r in range(len(blocks)):
-        b = blocks[r]
-        over[r] = k < n and dk[r, k - 1] <= radius[r]
-        if over[r]:
-            continue
-        for i in range(bstart[b], bstart[b + 1]):
-            s = rows[i]
-            cx, cy = centre[s, 0], centre[s, 1]
-            off = math.hypot(cx - bc[r, 0], cy - bc[r, 1])
-            need = distance_m + reach[s] + 1e-9 * (1 + distance_m) + 1e-6
-            centred = _site_point(s, cx, cy, ax, ay, bx, by, start, area) == 0
-            hx, hy = half[s, 0], half[s, 1]
-            acc = 0.0
-            for j in range(k):
-                p = jk[r, j]
-                if p >= n or dk[r, j] - off > need * (1 + 1e-12) + 1e-9:
-                    break
+    m = len(rows)
+    out = np.zeros(m)
+    stack = np.empty(_STACK, np.intp)
+    for i in range(m):
+        s = rows[i]
+        cx, cy = centre[s, 0], centre[s, 1]
+        hx, hy = half[s, 0], half[s, 1]
+        need = distance_m + reach[s] + 1e-9 * (1 + distance_m) + 1e-6
+        need2 = need * need
+        centred = _site_point(s, cx, cy, ax, ay, bx, by, start, area) == 0
+        acc = 0.0
+        stack[0] = 0
+        top = 1
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            if _box_gap2(cx, cy, lo_x[node], lo_y[node], hi_x[node], hi_y[node]) > need2:
+                continue
+            f, c = first[node], count[node]
+            if not leaf[node]:
+                for q in range(f, f + c):
+                    stack[top] = q
+                    top += 1
+                continue
+            for q in range(f, f + c):
+                p = item[q]
                 dx, dy = xy[p, 0] - cx, xy[p, 1] - cy
-                if math.hypot(dx, dy) > need:
+                if dx * dx + dy * dy > need2:
                     continue
                 if centred and math.hypot(dx, dy) <= distance_m:
                     hit = True
@@ -236,8 +247,8 @@ def aggregate_blocks(  # type: ignore[no-untyped-def]
                         acc = max(acc, values[p])
                     else:
                         acc += values[p]
-            out[i] = acc
-    return over
+        out[i] = acc
+    return out
 
 
 def warm_up() -> None:
@@ -246,11 +257,10 @@ def warm_up() -> None:
     bx, by = np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.0, 1.0, 1.0, 0.0])
     edges = (ax, ay, bx, by, np.array([0, 4], np.intp), np.array([True]))
     rest = (np.array([[0.5, 0.5]]), np.array([0.8]), np.array([[0.5, 0.5]]))
-    rows, bstart, blocks = np.zeros(1, np.intp), np.array([0, 1], np.intp), np.zeros(1, np.intp)
-    dk, jk, radius = np.zeros((1, 1)), np.zeros((1, 1), np.intp), np.array([10.0])
+    rows = np.zeros(1, np.intp)
     xy, seg, ends = np.array([[3.0, 0.5]]), np.zeros(1, np.intp), np.array([[3.0, 0.0, 3.0, 1.0]])
-    u, j = upper_segments(rows, bstart, jk[:, 0].copy(), seg, ends, *edges)
-    upper_points(rows, bstart, jk[:, 0].copy(), xy, *edges)
+    tree = (xy[:, 0].copy(), xy[:, 1].copy(), xy[:, 0].copy(), xy[:, 1].copy())
+    tree += (np.zeros(1, np.intp), np.ones(1, np.intp), np.array([True]), np.zeros(1, np.intp))
     for e in (ends, np.empty((0, 4))):
-        nearest_blocks(rows, bstart, blocks, xy, dk, jk, radius, u, j, xy, seg, e, 0.5, np.inf, *edges, *rest)
-    aggregate_blocks(rows, bstart, blocks, xy, dk, jk, radius, np.zeros(1), xy, np.ones(1), 5.0, False, *edges, *rest)
+        nearest_tree(rows, *tree, xy, seg, e, 0.5, np.inf, *edges, *rest)
+    aggregate_tree(rows, *tree, xy, np.ones(1), 5.0, False, *edges, *rest)

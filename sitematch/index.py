@@ -169,6 +169,7 @@ class LineProbes:
     segment: NDArray[np.intp]
     half_m: float
     ends: NDArray[np.float64] | None = None  # (segment, 4): x0, y0, x1, y1 of every segment
+    tree: kernel_jit.PointTree | None = None  # the probes for the compiled kernel, built at its first use
 
     @classmethod
     def build(cls, segments: NDArray[np.object_], spacing_m: float = 250.0) -> LineProbes:
@@ -201,10 +202,13 @@ class LineProbes:
         k = min(16, self.kd.n)
         if kernel_jit.available():
             limit = np.inf if max_distance_m is None else float(max_distance_m)
+            if self.tree is None:
+                self.tree = kernel_jit.PointTree.build(self.kd.data)
+            tree = self.tree
 
             def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-                seg, d = kernel_jit.nearest(self.kd, sites, chunk, self.segment, e, self.half_m, limit)
-                keep = d <= limit
+                seg, d = kernel_jit.nearest(tree, self.kd.data, sites, chunk, self.segment, e, self.half_m, limit)
+                keep = seg >= 0
                 return chunk[keep], seg[keep], d[keep]
 
             return _joined(_map_chunks(fused, sites.present()))
@@ -279,6 +283,13 @@ class NearestIndex:
     kd: cKDTree | None = None
     probes: LineProbes | None = None
     shape: str | None = None  # "points" or "segments" when every part is one: KD-tree or probes on demand
+    point_tree: kernel_jit.PointTree | None = None  # the points for the compiled kernel, built at its first use
+
+    def _point_tree(self) -> kernel_jit.PointTree:
+        assert self.kd is not None
+        if self.point_tree is None:
+            self.point_tree = kernel_jit.PointTree.build(self.kd.data)
+        return self.point_tree
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_]) -> NearestIndex:
@@ -401,9 +412,10 @@ class NearestIndex:
         xy = self.kd.data
         k = min(4, len(xy))
         if kernel_jit.available():
+            tree = self._point_tree()
 
             def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-                pt, d = kernel_jit.nearest(self.kd, sites, chunk)
+                pt, d = kernel_jit.nearest(tree, xy, sites, chunk)
                 return chunk, pt, d
 
             return _joined(_map_chunks(fused, sites.present()))
@@ -478,9 +490,10 @@ class NearestIndex:
         out = np.zeros(n)
         k = min(32, len(xy))
         if kernel_jit.available():
+            tree = self._point_tree()
 
             def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-                return chunk, kernel_jit.aggregate(self.kd, sites, chunk, values, distance_m, how)
+                return chunk, kernel_jit.aggregate(tree, xy, sites, chunk, values, distance_m, how)
 
             for rows, agg in _map_chunks(fused, sites.present()):
                 out[rows] = agg

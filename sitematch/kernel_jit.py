@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,103 +88,128 @@ def loaded() -> bool:
     return "numba" in sys.modules
 
 
-#: Sites (consecutive in the space-filling order) that share one KD-tree query.
-BLOCK = 32
+#: Points per leaf of a :class:`PointTree`, and children per inner node.
+LEAF, FANOUT = 8, 8
 
 
-def _blocks(
-    sites: Any, rows: NDArray[np.intp]
-) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
-    """Blocks of :data:`BLOCK` consecutive ``rows``: their starts (and the end), box centres, and each site's offset."""
-    m = len(rows)
-    bstart = np.r_[np.arange(0, m, BLOCK), m].astype(np.intp)
-    c = sites.centre[rows]
-    lo = np.minimum.reduceat(c, bstart[:-1], axis=0)
-    hi = np.maximum.reduceat(c, bstart[:-1], axis=0)
-    bc = (lo + hi) / 2
-    at = np.repeat(np.arange(len(bc)), np.diff(bstart))
-    off = np.hypot(c[:, 0] - bc[at, 0], c[:, 1] - bc[at, 1])
-    return bstart, bc, off
+@dataclass
+class PointTree:
+    """A bounding-box tree over points, packed in a space-filling (Morton) order, as flat arrays.
 
+    Nodes are numbered from the root (0) level by level. Node ``i`` has the box
+    ``lo_x, lo_y, hi_x, hi_y``; an inner node's children are nodes ``first[i] : first[i] + count[i]``,
+    a leaf's points are ``item[first[i] : first[i] + count[i]]`` (positions in the points given).
+    Built with a sort and a few reductions; searched by the compiled loops.
+    """
 
-def _query(kd: Any, centres: NDArray[np.float64], k: int, bound: float) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    dk, jk = kd.query(centres, k=k, distance_upper_bound=bound, workers=1)
-    return np.asarray(dk).reshape(len(centres), k), np.asarray(jk).reshape(len(centres), k).astype(np.intp)
+    lo_x: NDArray[np.float64]
+    lo_y: NDArray[np.float64]
+    hi_x: NDArray[np.float64]
+    hi_y: NDArray[np.float64]
+    first: NDArray[np.intp]
+    count: NDArray[np.intp]
+    leaf: NDArray[np.bool_]
+    item: NDArray[np.intp]
+
+    @classmethod
+    def build(cls, xy: NDArray[np.float64]) -> PointTree:
+        """The tree over the points ``xy`` (n ≥ 1, shape (n, 2)).
+
+        Examples
+        --------
+        >>> t = PointTree.build(np.array([[0.0, 0.0], [10.0, 0.0]]))
+        >>> t.leaf.tolist(), t.count.tolist(), t.hi_x.tolist()
+        ([True], [2], [10.0])
+        """
+        from sitematch.kernel import _spread
+
+        n = len(xy)
+        lo, span = xy.min(axis=0), np.maximum(np.ptp(xy, axis=0), 1e-9)
+        q = ((xy - lo) / span * 65535).astype(np.uint64)
+        item = np.argsort(_spread(q[:, 0]) | (_spread(q[:, 1]) << np.uint64(1)), kind="stable").astype(np.intp)
+        p = xy[item]
+        first = np.arange(0, n, LEAF, dtype=np.intp)
+        level = [
+            np.minimum.reduceat(p[:, 0], first),
+            np.minimum.reduceat(p[:, 1], first),
+            np.maximum.reduceat(p[:, 0], first),
+            np.maximum.reduceat(p[:, 1], first),
+            first,
+            np.diff(np.r_[first, n]).astype(np.intp),
+        ]
+        levels = [(level, True)]
+        while len(level[0]) > 1:
+            m = len(level[0])
+            first = np.arange(0, m, FANOUT, dtype=np.intp)
+            level = [
+                np.minimum.reduceat(level[0], first),
+                np.minimum.reduceat(level[1], first),
+                np.maximum.reduceat(level[2], first),
+                np.maximum.reduceat(level[3], first),
+                first,
+                np.diff(np.r_[first, m]).astype(np.intp),
+            ]
+            levels.append((level, False))
+        levels.reverse()  # the root first
+        offset = np.cumsum([0] + [len(lv[0]) for lv, _ in levels])
+        for depth, (lv, is_leaf) in enumerate(levels):
+            if not is_leaf:
+                lv[4] = lv[4] + offset[depth + 1]
+        cols = [np.concatenate([lv[c] for lv, _ in levels]) for c in range(6)]
+        leaf = np.concatenate([np.full(len(lv[0]), is_leaf) for lv, is_leaf in levels])
+        return cls(*cols[:4], cols[4].astype(np.intp), cols[5].astype(np.intp), leaf, item)
+
+    def arrays(self) -> tuple[NDArray, ...]:
+        return (self.lo_x, self.lo_y, self.hi_x, self.hi_y, self.first, self.count, self.leaf, self.item)
 
 
 def nearest(
-    kd: Any,
+    tree: PointTree,
+    xy: NDArray[np.float64],
     sites: Any,
     rows: NDArray[np.intp],
     probe_segment: NDArray[np.intp] | None = None,
     ends: NDArray[np.float64] | None = None,
     half_m: float = 0.0,
     limit_m: float = np.inf,
-    k: int = 32,
 ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-    """Nearest target of each site ``rows[i]``: the point of ``kd``, or the segment (``ends``) of its probes.
+    """Nearest point ``xy`` (or segment ``ends``, whose probes ``xy`` are) of each site ``rows[i]``, exactly.
 
-    Sites go in blocks of :data:`BLOCK`; one KD query per block gives the ``k`` points nearest the
-    block's centre, from which every site of the block takes its own candidates (those within its
-    upper bound + ``half_m`` + reach of its centre — the candidates a query from its centre would
-    give); a block whose ``k``-th point is still within reach of one of its sites is asked again
-    with twice ``k``. Returns (target, exact distance) per site; ties go to the lower target.
+    Returns (target, distance) per site; ties go to the lower target; (-1, inf) where nothing is
+    within ``limit_m``.
     """
-    jit = _load()
-    edges = (sites.ax, sites.ay, sites.bx, sites.by, sites.start, sites.area)
-    rest = (sites.centre, sites.reach, sites.half)
-    xy = kd.data
-    bstart, bc, off = _blocks(sites, rows)
-    _, p0 = kd.query(bc, k=1, workers=1)
-    p0 = np.asarray(p0, dtype=np.intp).reshape(-1)
-    if ends is not None:
-        assert probe_segment is not None
-        u, j0 = jit.upper_segments(rows, bstart, p0, probe_segment, ends, *edges)
-    else:
+    if ends is None:
         probe_segment, ends = np.empty(0, np.intp), np.empty((0, 4))
-        u, j0 = jit.upper_points(rows, bstart, p0, xy, *edges)
-    upper = np.minimum(u, limit_m)
-    need = off + upper + half_m + sites.reach[rows] + 1e-9 * (1 + upper) + 1e-6
-    radius = np.maximum.reduceat(need, bstart[:-1]) * (1 + 1e-12) + 1e-9
-    blocks = np.arange(len(bc), dtype=np.intp)
-    k = min(k, kd.n)
-    while len(blocks):
-        dk, jk = _query(kd, bc[blocks], k, float(radius[blocks].max()))
-        over = jit.nearest_blocks(
-            rows, bstart, blocks, bc[blocks], dk, jk, radius[blocks], u, j0, xy, probe_segment, ends, half_m,
-            limit_m, *edges, *rest,
-        )
-        blocks = blocks[over]
-        k = min(2 * k, kd.n)
-    return j0, u
+    assert probe_segment is not None
+    return _load().nearest_tree(  # type: ignore[no-any-return]
+        rows, *tree.arrays(), xy, probe_segment, ends, half_m, limit_m, *_site_arrays(sites)
+    )
 
 
 def aggregate(
-    kd: Any,
+    tree: PointTree,
+    xy: NDArray[np.float64],
     sites: Any,
     rows: NDArray[np.intp],
     values: NDArray[np.float64],
     distance_m: float,
     how: str,
-    k: int = 64,
 ) -> NDArray[np.float64]:
-    """Sum or max of ``values`` (one per KD point) over the points within ``distance_m`` of each site ``rows[i]``."""
-    jit = _load()
-    edges = (sites.ax, sites.ay, sites.bx, sites.by, sites.start, sites.area)
-    rest = (sites.centre, sites.reach, sites.half)
-    xy = kd.data
-    bstart, bc, off = _blocks(sites, rows)
-    need = off + distance_m + sites.reach[rows] + 1e-9 * (1 + distance_m) + 1e-6
-    radius = np.maximum.reduceat(need, bstart[:-1]) * (1 + 1e-12) + 1e-9
-    out = np.zeros(len(rows))
-    blocks = np.arange(len(bc), dtype=np.intp)
-    k = min(k, kd.n)
-    while len(blocks):
-        dk, jk = _query(kd, bc[blocks], k, float(radius[blocks].max()))
-        over = jit.aggregate_blocks(
-            rows, bstart, blocks, bc[blocks], dk, jk, radius[blocks], out, xy, values, distance_m, how == "max",
-            *edges, *rest,
-        )
-        blocks = blocks[over]
-        k = min(2 * k, kd.n)
-    return out
+    """Sum or max of ``values`` (one per point) over the points within ``distance_m`` of each site ``rows[i]``."""
+    return _load().aggregate_tree(  # type: ignore[no-any-return]
+        rows, *tree.arrays(), xy, values, distance_m, how == "max", *_site_arrays(sites)
+    )
+
+
+def _site_arrays(sites: Any) -> tuple[Any, ...]:
+    return (
+        sites.ax,
+        sites.ay,
+        sites.bx,
+        sites.by,
+        sites.start,
+        sites.area,
+        sites.centre,
+        sites.reach,
+        sites.half,
+    )
