@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,13 @@ from numpy.typing import NDArray
 _jit: Any = None  # the compiled functions (a module-like namespace) once loaded; False when unavailable
 
 
-def _cache_dir_fallback() -> None:
-    """Point Numba's cache at the user's cache folder when this package's folder is read-only."""
+def _cache_dir_fallback(here: Path | None = None, writable: Callable[[Path], bool] | None = None) -> None:
+    """Point Numba's cache at the user's cache folder when this package's folder (``here``) is read-only."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
-    here = Path(__file__).resolve().parent
+    here = here or Path(__file__).resolve().parent
     pycache = here / "__pycache__"
-    if os.access(pycache if pycache.exists() else here, os.W_OK):
+    if (writable or (lambda p: os.access(p, os.W_OK)))(pycache if pycache.exists() else here):
         return
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     os.environ["NUMBA_CACHE_DIR"] = str(base / "sitematch" / "numba")
