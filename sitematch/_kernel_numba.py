@@ -106,8 +106,29 @@ _STACK = 512
 
 @numba.njit(**_opts)
 def nearest_tree(  # type: ignore[no-untyped-def]
-    rows, lo_x, lo_y, hi_x, hi_y, first, count, leaf, item, pxy, probe_segment, ends, half_m, limit_m,
-    ax, ay, bx, by, start, area, centre, reach, half,
+    rows,
+    lo_x,
+    lo_y,
+    hi_x,
+    hi_y,
+    first,
+    count,
+    leaf,
+    item,
+    pxy,
+    probe_segment,
+    ends,
+    half_m,
+    limit_m,
+    ax,
+    ay,
+    bx,
+    by,
+    start,
+    area,
+    centre,
+    reach,
+    half,
 ):
     """Nearest segment (``ends`` given: ``pxy`` are probes along them) or point ``pxy`` of each site ``rows[i]``.
 
@@ -198,8 +219,28 @@ def nearest_tree(  # type: ignore[no-untyped-def]
 
 @numba.njit(**_opts)
 def aggregate_tree(  # type: ignore[no-untyped-def]
-    rows, lo_x, lo_y, hi_x, hi_y, first, count, leaf, item, xy, values, distance_m, use_max,
-    ax, ay, bx, by, start, area, centre, reach, half,
+    rows,
+    lo_x,
+    lo_y,
+    hi_x,
+    hi_y,
+    first,
+    count,
+    leaf,
+    item,
+    xy,
+    values,
+    distance_m,
+    use_max,
+    ax,
+    ay,
+    bx,
+    by,
+    start,
+    area,
+    centre,
+    reach,
+    half,
 ):
     """Sum (or max) of ``values`` over the points ``xy`` within ``distance_m`` of each site ``rows[i]`` (0 for none).
 

@@ -20,11 +20,10 @@ from tests.test_kernel import _random_layers, coord, offset, polygons
 
 pytestmark = pytest.mark.skipif(not kernel_jit.available(), reason="Numba is not installed")
 
-SHIFT = np.array([500_000.0, 0.0])
-
 
 def _sites(polys: list[shapely.Geometry], north: float) -> tuple[np.ndarray, Sites]:
-    geoms = np.array([shapely.transform(p, lambda xy: xy + SHIFT + [0.0, north]) for p in polys])
+    at = np.array([500_000.0, north])
+    geoms = np.array([shapely.transform(p, lambda xy: xy + at) for p in polys])
     sites = Sites.of(geoms)
     assert sites is not None
     return geoms, sites
@@ -40,7 +39,7 @@ def _sites(polys: list[shapely.Geometry], north: float) -> tuple[np.ndarray, Sit
 def test_points_equal_geos(polys: list, pts: list, north: float, radius_m: float) -> None:
     """Nearest point and radius sums/max over random polygons (holes, two parts) and points: GEOS within 1e-6 m."""
     geoms, sites = _sites(polys, north)
-    xy = np.array(pts) + SHIFT + [0.0, north]
+    xy = np.array(pts) + np.array([500_000.0, north])
     tree = kernel_jit.PointTree.build(xy)
     rows = np.arange(len(geoms), dtype=np.intp)
     which, dist = kernel_jit.nearest(tree, xy, sites, rows)
@@ -65,7 +64,7 @@ def test_points_equal_geos(polys: list, pts: list, north: float, radius_m: float
 def test_segments_equal_geos(polys: list, segs: list, north: float, spacing_m: float) -> None:
     """Nearest segment (through probes along the segments) of random polygons: GEOS within 1e-6 m; with a limit too."""
     geoms, sites = _sites(polys, north)
-    s = np.array(segs) + np.r_[SHIFT + [0.0, north], SHIFT + [0.0, north]]
+    s = np.array(segs) + np.array([500_000.0, north, 500_000.0, north])
     lines = shapely.linestrings(s.reshape(-1, 2, 2))
     probes = LineProbes.build(lines, spacing_m)
     tree = kernel_jit.PointTree.build(probes.kd.data)
