@@ -116,6 +116,7 @@ def nearest_tree(  # type: ignore[no-untyped-def]
     leaf,
     item,
     pxy,
+    sxy,
     probe_segment,
     ends,
     half_m,
@@ -184,7 +185,7 @@ def nearest_tree(  # type: ignore[no-untyped-def]
                 continue
             for q in range(f, f + c):
                 p = item[q]
-                px, py = pxy[p, 0], pxy[p, 1]
+                px, py = sxy[q, 0], sxy[q, 1]  # the points in the tree's order: read in sequence
                 upper = min(bd, limit_m)
                 slack = 1e-9 * (1 + upper) + 1e-6
                 need = upper + half_m + rs + slack
@@ -244,6 +245,8 @@ def aggregate_tree(  # type: ignore[no-untyped-def]
 ):
     """Sum (or max) of ``values`` over the points ``xy`` within ``distance_m`` of each site ``rows[i]`` (0 for none).
 
+    ``xy`` and ``values`` are in the tree's order (``xy[q]`` is the point ``item[q]``).
+
     Candidates are the points within ``distance_m`` + reach + slack of the site's centre (nodes
     whose box is further are skipped). A point within ``distance_m`` of a centre that lies in its
     site is in; one whose lower bound is beyond is out; the exact distance decides the rest.
@@ -273,21 +276,20 @@ def aggregate_tree(  # type: ignore[no-untyped-def]
                     top += 1
                 continue
             for q in range(f, f + c):
-                p = item[q]
-                dx, dy = xy[p, 0] - cx, xy[p, 1] - cy
+                dx, dy = xy[q, 0] - cx, xy[q, 1] - cy
                 if dx * dx + dy * dy > need2:
                     continue
                 if centred and math.hypot(dx, dy) <= distance_m:
                     hit = True
                 elif _lower(hx, hy, dx, dy) <= distance_m + 1e-6:
-                    hit = _site_point(s, xy[p, 0], xy[p, 1], ax, ay, bx, by, start, area) <= distance_m
+                    hit = _site_point(s, xy[q, 0], xy[q, 1], ax, ay, bx, by, start, area) <= distance_m
                 else:
                     hit = False
                 if hit:
                     if use_max:
-                        acc = max(acc, values[p])
+                        acc = max(acc, values[q])
                     else:
-                        acc += values[p]
+                        acc += values[q]
         out[i] = acc
     return out
 
@@ -303,5 +305,5 @@ def warm_up() -> None:
     tree = (xy[:, 0].copy(), xy[:, 1].copy(), xy[:, 0].copy(), xy[:, 1].copy())
     tree += (np.zeros(1, np.intp), np.ones(1, np.intp), np.array([True]), np.zeros(1, np.intp))
     for e in (ends, np.empty((0, 4))):
-        nearest_tree(rows, *tree, xy, seg, e, 0.5, np.inf, *edges, *rest)
+        nearest_tree(rows, *tree, xy, xy, seg, e, 0.5, np.inf, *edges, *rest)
     aggregate_tree(rows, *tree, xy, np.ones(1), 5.0, False, *edges, *rest)

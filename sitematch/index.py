@@ -206,12 +206,14 @@ class LineProbes:
                 self.tree = kernel_jit.PointTree.build(self.kd.data)
             tree = self.tree
 
-            def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-                seg, d = kernel_jit.nearest(tree, self.kd.data, sites, chunk, self.segment, e, self.half_m, limit)
-                keep = seg >= 0
-                return chunk[keep], seg[keep], d[keep]
+            ordered, order = sites.in_order()
 
-            return _joined(_map_chunks(fused, sites.present()))
+            def fused(pos: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+                seg, d = kernel_jit.nearest(tree, self.kd.data, ordered, pos, self.segment, e, self.half_m, limit)
+                keep = seg >= 0
+                return order[pos[keep]], seg[keep], d[keep]
+
+            return _joined(_map_chunks(fused, np.arange(len(order), dtype=np.intp)))
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
@@ -414,11 +416,13 @@ class NearestIndex:
         if kernel_jit.available():
             tree = self._point_tree()
 
-            def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-                pt, d = kernel_jit.nearest(tree, xy, sites, chunk)
-                return chunk, pt, d
+            ordered, order = sites.in_order()
 
-            return _joined(_map_chunks(fused, sites.present()))
+            def fused(pos: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+                pt, d = kernel_jit.nearest(tree, xy, ordered, pos)
+                return order[pos], pt, d
+
+            return _joined(_map_chunks(fused, np.arange(len(order), dtype=np.intp)))
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
@@ -492,10 +496,12 @@ class NearestIndex:
         if kernel_jit.available():
             tree = self._point_tree()
 
-            def fused(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-                return chunk, kernel_jit.aggregate(tree, xy, sites, chunk, values, distance_m, how)
+            ordered, order = sites.in_order()
 
-            for rows, agg in _map_chunks(fused, sites.present()):
+            def fused(pos: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+                return order[pos], kernel_jit.aggregate(tree, xy, ordered, pos, values, distance_m, how)
+
+            for rows, agg in _map_chunks(fused, np.arange(len(order), dtype=np.intp)):
                 out[rows] = agg
             return out
 

@@ -111,6 +111,7 @@ class PointTree:
     count: NDArray[np.intp]
     leaf: NDArray[np.bool_]
     item: NDArray[np.intp]
+    xy: NDArray[np.float64]  # the points in the tree's order: ``xy[q]`` is point ``item[q]``
 
     @classmethod
     def build(cls, xy: NDArray[np.float64]) -> PointTree:
@@ -158,7 +159,7 @@ class PointTree:
                 lv[4] = lv[4] + offset[depth + 1]
         cols = [np.concatenate([lv[c] for lv, _ in levels]) for c in range(6)]
         leaf = np.concatenate([np.full(len(lv[0]), is_leaf) for lv, is_leaf in levels])
-        return cls(*cols[:4], cols[4].astype(np.intp), cols[5].astype(np.intp), leaf, item)
+        return cls(*cols[:4], cols[4].astype(np.intp), cols[5].astype(np.intp), leaf, item, np.ascontiguousarray(p))
 
     def arrays(self) -> tuple[NDArray, ...]:
         return (self.lo_x, self.lo_y, self.hi_x, self.hi_y, self.first, self.count, self.leaf, self.item)
@@ -183,7 +184,7 @@ def nearest(
         probe_segment, ends = np.empty(0, np.intp), np.empty((0, 4))
     assert probe_segment is not None
     return _load().nearest_tree(  # type: ignore[no-any-return]
-        rows, *tree.arrays(), xy, probe_segment, ends, half_m, limit_m, *_site_arrays(sites)
+        rows, *tree.arrays(), xy, tree.xy, probe_segment, ends, half_m, limit_m, *_site_arrays(sites)
     )
 
 
@@ -198,7 +199,7 @@ def aggregate(
 ) -> NDArray[np.float64]:
     """Sum or max of ``values`` (one per point) over the points within ``distance_m`` of each site ``rows[i]``."""
     return _load().aggregate_tree(  # type: ignore[no-any-return]
-        rows, *tree.arrays(), xy, values, distance_m, how == "max", *_site_arrays(sites)
+        rows, *tree.arrays(), tree.xy, values[tree.item], distance_m, how == "max", *_site_arrays(sites)
     )
 
 
