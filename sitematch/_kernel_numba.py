@@ -11,10 +11,8 @@ import math
 import numba
 import numpy as np
 
-_opts = {"nogil": True, "cache": True, "error_model": "numpy"}
 
-
-@numba.njit(inline="always", **_opts)
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _pt_seg_sq(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     vx, vy = bx - ax, by - ay
     wx, wy = px - ax, py - ay
@@ -30,13 +28,13 @@ def _pt_seg_sq(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     return dx * dx + dy * dy
 
 
-@numba.njit(inline="always", **_opts)
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _orient(ax, ay, bx, by, px, py):  # type: ignore[no-untyped-def]
     v = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
     return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
 
 
-@numba.njit(inline="always", **_opts)
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _crosses_ray(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     if (ay > py) == (by > py):
         return False
@@ -44,7 +42,7 @@ def _crosses_ray(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     return px < x
 
 
-@numba.njit(**_opts)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _site_point(s, px, py, ax, ay, bx, by, start, area):  # type: ignore[no-untyped-def]
     """Exact distance from site ``s`` to a point (0 inside a polygon site; inf for an empty site)."""
     best = np.inf
@@ -60,7 +58,7 @@ def _site_point(s, px, py, ax, ay, bx, by, start, area):  # type: ignore[no-unty
     return math.sqrt(best)
 
 
-@numba.njit(**_opts)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _site_segment(s, cx, cy, dx, dy, ax, ay, bx, by, start, area):  # type: ignore[no-untyped-def]
     """Exact distance from site ``s`` to the segment c–d (0 where they cross or touch, or inside a polygon)."""
     best = np.inf
@@ -84,7 +82,7 @@ def _site_segment(s, cx, cy, dx, dy, ax, ay, bx, by, start, area):  # type: igno
     return math.sqrt(best)
 
 
-@numba.njit(inline="always", **_opts)
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _lower(hx, hy, dx, dy):  # type: ignore[no-untyped-def]
     """:meth:`sitematch.kernel.Sites.lower_bound` for one (site, set)."""
     p = math.hypot(dx, dy)
@@ -93,7 +91,7 @@ def _lower(hx, hy, dx, dy):  # type: ignore[no-untyped-def]
     return p - (hx * abs(dx) + hy * abs(dy)) / p
 
 
-@numba.njit(inline="always", **_opts)
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _box_gap2(cx, cy, lo_x, lo_y, hi_x, hi_y):  # type: ignore[no-untyped-def]
     """Squared distance from (cx, cy) to a box (0 inside)."""
     dx = max(lo_x - cx, 0.0, cx - hi_x)
@@ -104,7 +102,7 @@ def _box_gap2(cx, cy, lo_x, lo_y, hi_x, hi_y):  # type: ignore[no-untyped-def]
 _STACK = 512
 
 
-@numba.njit(**_opts)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def nearest_tree(  # type: ignore[no-untyped-def]
     rows,
     lo_x,
@@ -218,7 +216,7 @@ def nearest_tree(  # type: ignore[no-untyped-def]
     return best_j, best_d
 
 
-@numba.njit(**_opts)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def aggregate_tree(  # type: ignore[no-untyped-def]
     rows,
     lo_x,
@@ -302,8 +300,8 @@ def warm_up() -> None:
     rest = (np.array([[0.5, 0.5]]), np.array([0.8]), np.array([[0.5, 0.5]]))
     rows = np.zeros(1, np.intp)
     xy, seg, ends = np.array([[3.0, 0.5]]), np.zeros(1, np.intp), np.array([[3.0, 0.0, 3.0, 1.0]])
-    tree = (xy[:, 0].copy(), xy[:, 1].copy(), xy[:, 0].copy(), xy[:, 1].copy())
-    tree += (np.zeros(1, np.intp), np.ones(1, np.intp), np.array([True]), np.zeros(1, np.intp))
+    box = (xy[:, 0].copy(), xy[:, 1].copy(), xy[:, 0].copy(), xy[:, 1].copy())
+    tree = (*box, np.zeros(1, np.intp), np.ones(1, np.intp), np.array([True]), np.zeros(1, np.intp))
     for e in (ends, np.empty((0, 4))):
         nearest_tree(rows, *tree, xy, xy, seg, e, 0.5, np.inf, *edges, *rest)
     aggregate_tree(rows, *tree, xy, np.ones(1), 5.0, False, *edges, *rest)

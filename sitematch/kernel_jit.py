@@ -159,7 +159,10 @@ class PointTree:
                 lv[4] = lv[4] + offset[depth + 1]
         cols = [np.concatenate([lv[c] for lv, _ in levels]) for c in range(6)]
         leaf = np.concatenate([np.full(len(lv[0]), is_leaf) for lv, is_leaf in levels])
-        return cls(*cols[:4], cols[4].astype(np.intp), cols[5].astype(np.intp), leaf, item, np.ascontiguousarray(p))
+        return cls(
+            cols[0], cols[1], cols[2], cols[3], cols[4].astype(np.intp), cols[5].astype(np.intp), leaf, item,
+            np.ascontiguousarray(p),
+        )  # fmt: skip
 
     def arrays(self) -> tuple[NDArray, ...]:
         return (self.lo_x, self.lo_y, self.hi_x, self.hi_y, self.first, self.count, self.leaf, self.item)
