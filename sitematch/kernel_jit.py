@@ -1,12 +1,14 @@
-"""The exact kernel compiled with Numba: KD-tree candidates to nearest and within-radius, in one loop per site.
+"""The exact kernel compiled with Numba: nearest and within-radius, one tree search per site.
 
 :mod:`sitematch.kernel` measures (site, candidate) *pairs* in NumPy: every pair is expanded to
 the site's edges, some twenty temporary arrays of that length are made, and the pairs are
-reduced again. Here one compiled loop per site takes the KD-tree's ``k`` nearest candidates of
-the site's centre as they come (ascending distance), skips those a bound rules out, measures
-the rest against the site's edges and keeps the least — no pair arrays and no temporaries. The
-geometry is the NumPy kernel's, operation for operation (same distances; the same property
-tests run on both, ``tests/test_kernel_jit.py``).
+reduced again. Here the layer's points (or the probes along its lines) sit in a packed box tree
+(:class:`PointTree`), and one compiled loop per site searches it depth-first, nearer boxes
+first, starting from the previous site's answer: boxes further than the best exact distance so
+far (+ the site's reach) are skipped, candidates whose lower bound exceeds it are skipped, the
+rest are measured against the site's edges — no pair arrays and no temporaries. The geometry is
+the NumPy kernel's, operation for operation (the same values; property tests against GEOS in
+``tests/test_kernel_jit.py``).
 
 Why Numba: a compiled loop without a compiler on the machine (wheels for CPython 3.11 on
 Linux, macOS and Windows, with LLVM inside), maintained by Anaconda and the NumFOCUS community
@@ -24,7 +26,6 @@ chunks of sites at once on two cores, as for the NumPy kernel.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +83,6 @@ def warm_up() -> float:
     if jit is not None:
         jit.warm_up()
     return time.perf_counter() - t
-
-
-def loaded() -> bool:
-    """Whether Numba has been imported in this process (for the import-time test)."""
-    return "numba" in sys.modules
 
 
 #: Points per leaf of a :class:`PointTree`, and children per inner node.
