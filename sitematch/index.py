@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
-from sitematch import kernel, settings
+from sitematch import kernel, kernel_jit, settings
 from sitematch.kernel import Sites
 
 
@@ -169,6 +169,7 @@ class LineProbes:
     segment: NDArray[np.intp]
     half_m: float
     ends: NDArray[np.float64] | None = None  # (segment, 4): x0, y0, x1, y1 of every segment
+    tree: kernel_jit.PointTree | None = None  # the probes for the compiled kernel, built at its first use
 
     @classmethod
     def build(cls, segments: NDArray[np.object_], spacing_m: float = 250.0) -> LineProbes:
@@ -199,6 +200,20 @@ class LineProbes:
         assert self.ends is not None
         e = self.ends
         k = min(16, self.kd.n)
+        if kernel_jit.available():
+            limit = np.inf if max_distance_m is None else float(max_distance_m)
+            if self.tree is None:
+                self.tree = kernel_jit.PointTree.build(self.kd.data)
+            tree = self.tree
+
+            ordered, order = sites.in_order()
+
+            def fused(pos: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+                seg, d = kernel_jit.nearest(tree, self.kd.data, ordered, pos, self.segment, e, self.half_m, limit)
+                keep = seg >= 0
+                return order[pos[keep]], seg[keep], d[keep]
+
+            return _joined(_map_chunks(fused, np.arange(len(order), dtype=np.intp)))
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
@@ -270,6 +285,13 @@ class NearestIndex:
     kd: cKDTree | None = None
     probes: LineProbes | None = None
     shape: str | None = None  # "points" or "segments" when every part is one: KD-tree or probes on demand
+    point_tree: kernel_jit.PointTree | None = None  # the points for the compiled kernel, built at its first use
+
+    def _point_tree(self) -> kernel_jit.PointTree:
+        assert self.kd is not None
+        if self.point_tree is None:
+            self.point_tree = kernel_jit.PointTree.build(self.kd.data)
+        return self.point_tree
 
     @classmethod
     def build(cls, geoms: NDArray[np.object_]) -> NearestIndex:
@@ -391,6 +413,16 @@ class NearestIndex:
         assert self.kd is not None
         xy = self.kd.data
         k = min(4, len(xy))
+        if kernel_jit.available():
+            tree = self._point_tree()
+
+            ordered, order = sites.in_order()
+
+            def fused(pos: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+                pt, d = kernel_jit.nearest(tree, xy, ordered, pos)
+                return order[pos], pt, d
+
+            return _joined(_map_chunks(fused, np.arange(len(order), dtype=np.intp)))
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
             centre, reach = sites.centre[chunk], sites.reach[chunk]
@@ -462,6 +494,17 @@ class NearestIndex:
         n = len(sites.reach)
         out = np.zeros(n)
         k = min(32, len(xy))
+        if kernel_jit.available():
+            tree = self._point_tree()
+
+            ordered, order = sites.in_order()
+
+            def fused(pos: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+                return order[pos], kernel_jit.aggregate(tree, xy, ordered, pos, values, distance_m, how)
+
+            for rows, agg in _map_chunks(fused, np.arange(len(order), dtype=np.intp)):
+                out[rows] = agg
+            return out
 
         def one(chunk: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
             centre = sites.centre[chunk]

@@ -78,7 +78,9 @@ class Timing:
     #: All-exact mode (``match(..., exact="all")``): best wall time, its CPU time, peak RSS, and
     #: the largest difference of any value of any compared site from the reference's (``nan``: not run).
     exact_all_s: float = math.nan
+    exact_all_median_s: float = math.nan
     exact_all_cpu_s: float = math.nan
+    kernel: str = ""  # the exact kernel that ran: "numba" (compiled) or "numpy"
     exact_all_peak_gb: float = math.nan
     exact_all_diff_m: float = math.nan
     exact_all_same: bool = False
@@ -154,9 +156,12 @@ def compare(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tupl
 
 
 def _time_engine(
-    profile: Profile, layers: LayerSet, repeats: int, exact: str = "top"
+    profile: Profile, layers: LayerSet, repeats: int, exact: str = "top", walls: list[float] | None = None
 ) -> tuple[MatchResult, float, float, float]:
-    """The best of ``repeats`` runs: the result, wall seconds, peak GB, and the CPU seconds of that run."""
+    """The best of ``repeats`` runs: the result, wall seconds, peak GB, and the CPU seconds of that run.
+
+    ``walls``, when given, receives every run's wall seconds.
+    """
     best, peak, cpu, result = math.inf, 0.0, math.inf, None
     for _ in range(repeats):
         result = None  # the previous run's result is not this run's memory
@@ -165,6 +170,8 @@ def _time_engine(
             t, c = time.perf_counter(), time.process_time()
             result = match(profile, layers, exact=exact)
             wall, used = time.perf_counter() - t, time.process_time() - c
+        if walls is not None:
+            walls.append(wall)
         if wall < best:
             best, cpu = wall, used
         peak = max(peak, mem.peak_gb)
@@ -249,10 +256,19 @@ def bench_size(
             r.render_s = _render_seconds(html)
         if "all-exact" in parts:
             result = None
-            say(f"{n:,} plots, {name}: all-exact (best of {repeats})")
+            from statistics import median
+
+            from sitematch import kernel_jit
+
+            kernel_jit.warm_up()  # compiled (or loaded from its cache) before the clock: reported apart
+            r.kernel = kernel_jit.which()
+            runs = max(repeats, 3)
+            say(f"{n:,} plots, {name}: all-exact (best of {runs}, {r.kernel} kernel)")
+            walls: list[float] = []
             exact_result, r.exact_all_s, r.exact_all_peak_gb, r.exact_all_cpu_s = _time_engine(
-                profile, layers, repeats, exact="all"
+                profile, layers, runs, exact="all", walls=walls
             )
+            r.exact_all_median_s = median(walls)
             if "default" not in parts:
                 r.ranked, r.near_misses = len(exact_result.ranked), len(exact_result.near_misses)
                 r.proven = int(exact_result.sites[RANK].notna().sum())
