@@ -182,7 +182,7 @@ def nearest(
     if ends is None:
         probe_segment, ends = np.empty(0, np.intp), np.empty((0, 4))
     assert probe_segment is not None
-    return _load().nearest_tree(  # type: ignore[no-any-return]
+    return _load().nearest_tree(
         rows, *tree.arrays(), xy, tree.xy, probe_segment, ends, half_m, limit_m, *_site_arrays(sites)
     )
 
@@ -197,7 +197,7 @@ def aggregate(
     how: str,
 ) -> NDArray[np.float64]:
     """Sum or max of ``values`` (one per point) over the points within ``distance_m`` of each site ``rows[i]``."""
-    return _load().aggregate_tree(  # type: ignore[no-any-return]
+    return _load().aggregate_tree(
         rows, *tree.arrays(), tree.xy, values[tree.item], distance_m, how == "max", *_site_arrays(sites)
     )
 

@@ -29,7 +29,7 @@ def test_empty_layer_gives_infinite_distance() -> None:
     assert idx.aggregate_within(np.array([shapely.Point(0, 0)]), 10, np.empty(0), "sum").tolist() == [0.0]
 
 
-coords = st.floats(-1000, 1000, allow_nan=False)
+coords = st.floats(-1000, 1000, allow_nan=False, allow_subnormal=False)  # metres; GEOS mis-measures subnormals
 
 
 @settings(max_examples=60, deadline=None)
