@@ -171,7 +171,7 @@ def _formula_safe(arr: Any) -> Any:
     risky = pc.match_substring_regex(arr, f"^[{starts}]")
     if not pc.any(risky).as_py():
         return arr
-    return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+    return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", arr.type), arr, pa.scalar("", arr.type)), arr)
 
 
 def _lon_lat(geometry: np.ndarray, crs: Any) -> dict[str, np.ndarray]:
@@ -281,9 +281,10 @@ def float_text(arr: Any) -> Any:
     values = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     nan = np.isnan(values)
     text = pa.array(values, mask=nan).cast(pa.string())
+    exponent = pc.match_substring(text, "e").fill_null(False).to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
         size = np.abs(values)
-        odd = ~nan & (~np.isfinite(values) | (size >= 1e15) | ((size < 1e-4) & (values != 0)))
+        odd = exponent | (~nan & (~np.isfinite(values) | (size >= 1e16) | ((size < 1e-4) & (values != 0))))
         whole = ~odd & ~nan & (np.floor(values) == values)
     if whole.any():
         text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
