@@ -506,23 +506,44 @@ def _print_columns(layers: Any) -> None:
     _out().print(t)
 
 
-def _register_groups() -> None:
-    """Add the command groups that live in their own modules."""
-    from sitematch.bench.cli import bench
-    from sitematch.cli_leads import leads
-    from sitematch.cli_planner import fit_cmd, gaps_cmd, robustness_cmd
-    from sitematch.cli_plots import plots
-    from sitematch.importers import cli as importers_cli
-    from sitematch.service.cli import serve, users
+#: Commands that live in their own modules: name → (module, attribute), imported when run (or
+#: listed by --help), so ``sitematch match`` does not load the service, the planner or the bench.
+LAZY_COMMANDS = {
+    "plots": ("sitematch.cli_plots", "plots"),
+    "leads": ("sitematch.cli_leads", "leads"),
+    "bench": ("sitematch.bench.cli", "bench"),
+    "serve": ("sitematch.service.cli", "serve"),
+    "users": ("sitematch.service.cli", "users"),
+    "fit": ("sitematch.cli_planner", "fit_cmd"),
+    "gaps": ("sitematch.cli_planner", "gaps_cmd"),
+    "robustness": ("sitematch.cli_planner", "robustness_cmd"),
+}
 
-    main.add_command(plots)
-    main.add_command(leads)
-    main.add_command(bench)
-    main.add_command(serve)
-    main.add_command(users)
-    main.add_command(fit_cmd)
-    main.add_command(gaps_cmd)
-    main.add_command(robustness_cmd)
+
+def _lazy_command(name: str) -> click.Command:
+    import importlib
+
+    module, attribute = LAZY_COMMANDS[name]
+    command: click.Command = getattr(importlib.import_module(module), attribute)
+    return command
+
+
+def _list_commands(ctx: click.Context) -> list[str]:
+    return sorted({*main.commands, *LAZY_COMMANDS})
+
+
+def _get_command(ctx: click.Context, name: str) -> click.Command | None:
+    if name not in main.commands and name in LAZY_COMMANDS:
+        main.add_command(_lazy_command(name), name)
+    return main.commands.get(name)
+
+
+def _register_groups() -> None:
+    """Add the command groups that live in their own modules (imported when used)."""
+    main.list_commands = _list_commands  # type: ignore[method-assign]
+    main.get_command = _get_command  # type: ignore[method-assign]
+    from sitematch.importers import cli as importers_cli  # small: the importers load their parts when run
+
     layers_group.add_command(importers_cli.import_cmd)
 
 
