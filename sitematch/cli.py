@@ -21,13 +21,14 @@ from rich.table import Table
 from sitematch._terminal import MessagesGroup, plain
 from sitematch._terminal import layers_option as _layers_option
 
-console = Console(stderr=True)
+#: No ``:emoji:`` codes: data never turns into pictures, and rich's emoji table (~25 ms) is not loaded.
+console = Console(stderr=True, emoji=False)
 
 
 def _out() -> Console:
     """Terminal output: the terminal's width; when piped, $COLUMNS or 120, so tables stay readable in logs."""
     piped = not Console().is_terminal
-    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
+    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None, emoji=False)
 
 
 @click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
