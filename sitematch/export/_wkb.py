@@ -24,13 +24,14 @@ def multipolygon_wkb(geoms: np.ndarray) -> Any | None:
     Parameters
     ----------
     geoms : numpy.ndarray of shapely geometries
-        2D polygons and multipolygons, none missing or empty.
+        2D polygons and multipolygons, or None (a site without geometry: a Dask result's
+        outcome rows), none empty.
 
     Returns
     -------
     pyarrow.BinaryArray, or None
-        One value per geometry (a polygon becomes a multipolygon of one part); None when a
-        geometry is of another type, missing, empty or 3D (write those through shapely).
+        One value per geometry (a polygon becomes a multipolygon of one part; a missing one is
+        null); None when a geometry is of another type, empty or 3D (write those through shapely).
 
     Examples
     --------
@@ -45,8 +46,8 @@ def multipolygon_wkb(geoms: np.ndarray) -> Any | None:
     geoms = np.asarray(geoms, dtype=object)
     types = shapely.get_type_id(geoms)
     polygon = types == shapely.GeometryType.POLYGON
-    if not (polygon | (types == shapely.GeometryType.MULTIPOLYGON)).all():
-        return None  # includes missing geometries (type -1)
+    if not (polygon | (types == shapely.GeometryType.MULTIPOLYGON) | (types == shapely.GeometryType.MISSING)).all():
+        return None
     if len(geoms) and (shapely.is_empty(geoms).any() or shapely.has_z(geoms).any()):
         return None
     wkb = pa.array(shapely.to_wkb(geoms, flavor="iso", byte_order=1), pa.binary())

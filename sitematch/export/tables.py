@@ -360,7 +360,7 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
                 layer=layer,
                 driver="GPKG",
                 geometry_name=s.GEOMETRY,
-                geometry_type="MultiPolygon" if part.num_rows else "Unknown",
+                geometry_type="MultiPolygon" if part.column(s.GEOMETRY).null_count < part.num_rows else "Unknown",
                 crs=crs,
             )
         pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
