@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -378,15 +379,21 @@ def _fresh_file_sqlite() -> Iterator[None]:
     """SQLite without its rollback journal and fsyncs while GDAL writes a new temporary file.
 
     The file is renamed into place only once written whole (:func:`sitematch._io.atomic_target`),
-    so neither protects anything; both cost time (an fsync per commit on a busy disk).
+    so neither protects anything; both cost time (an fsync per commit on a busy disk). GDAL's
+    options are process-wide: one such write at a time (a lock), and a store in the same process
+    writes through ``sqlite3`` (not through these options) or into a new file of its own.
     """
     keys = ("OGR_SQLITE_JOURNAL", "OGR_SQLITE_SYNCHRONOUS")
-    before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
-    pyogrio.set_gdal_config_options(dict.fromkeys(keys, "OFF"))
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options(before)
+    with _GDAL_OPTIONS:
+        before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
+        pyogrio.set_gdal_config_options(dict.fromkeys(keys, "OFF"))
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options(before)
+
+
+_GDAL_OPTIONS = threading.Lock()
 
 
 def _write_gpkg_pandas(result: MatchResult, path: Path) -> Path:
