@@ -176,9 +176,19 @@ def _formula_safe(arr: Any) -> Any:
 
 
 def _lon_lat(geometry: np.ndarray, crs: Any) -> dict[str, np.ndarray]:
-    """Each site's centroid in longitude and latitude, rounded to 6 decimals (as ``write_csv`` writes them)."""
-    centroids = gpd.GeoSeries(shapely.centroid(geometry), crs=crs).to_crs(SERVING_CRS)
-    return {"lon": np.round(centroids.x.to_numpy(), 6), "lat": np.round(centroids.y.to_numpy(), 6)}
+    """Each site's centroid in longitude and latitude, rounded to 6 decimals (as ``write_csv`` writes them).
+
+    The centroids' coordinates go through PROJ as arrays — what ``GeoSeries.to_crs`` does
+    (``always_xy``), without building a point per site twice; a site without geometry has none.
+    """
+    from pyproj import Transformer
+
+    centroids = shapely.centroid(geometry)
+    x, y = shapely.get_x(centroids), shapely.get_y(centroids)
+    missing = np.isnan(x) | np.isnan(y)
+    lon, lat = Transformer.from_crs(crs, SERVING_CRS, always_xy=True).transform(x, y)
+    lon, lat = np.where(missing, np.nan, lon), np.where(missing, np.nan, lat)
+    return {"lon": np.round(lon, 6), "lat": np.round(lat, 6)}
 
 
 def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
@@ -287,8 +297,9 @@ def float_text(arr: Any) -> Any:
         size = np.abs(values)
         odd = exponent | (~nan & (~np.isfinite(values) | (size >= 1e16) | ((size < 1e-4) & (values != 0))))
         whole = ~odd & ~nan & (np.floor(values) == values)
-    if whole.any():
-        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    if whole.any():  # only the whole ones get their ".0"
+        mask = pa.array(whole)
+        text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(text.filter(mask), ".0", ""))
     if odd.any():  # rare: exponent form, or inf
         text = pc.replace_with_mask(text, pa.array(odd), pa.array(values[odd].astype(str), pa.string()))
     return text
