@@ -218,7 +218,9 @@ def section(cli: dict[str, float], export: dict[str, Any] | None, dask: dict[str
             f"**Writing every site** of a {export['n']:,}-plot full-measure match ({export['rows']:,} rows, "
             f"{export['columns']} columns): `ranking.csv` {export['csv_s']:.1f} s (CPU {export['csv_cpu_s']:.1f} s), "
             f"`ranking.gpkg` {export['gpkg_s']:.1f} s (CPU {export['gpkg_cpu_s']:.1f} s); load average "
-            f"{export['load average']:.1f}.",
+            f"{export['load average']:.1f}"
+            + (f" (measured {export['measured']})" if "measured" in export else "")
+            + ".",
             "",
         ]
         targets.append(_check(f"{export['n']:,}-row CSV + GeoPackage export < 15 s: {total:.1f} s", total < 15))
@@ -228,7 +230,9 @@ def section(cli: dict[str, float], export: dict[str, Any] | None, dask: dict[str
             f"**Dask through the CLI**, {dask['n']:,} plots, full-measure, `--plots FOLDER --workers K --no-map "
             "--no-pdf` (cluster start, the match and every export in one fresh process), the sizes interleaved: "
             + "; ".join(f"{k} worker(s) {', '.join(f'{w:.1f}' for w in ws)} s" for k, ws in walls.items())
-            + f"; load average after each run {', '.join(f'{x:.1f}' for x in dask['loads'])}.",
+            + f"; load average after each run {', '.join(f'{x:.1f}' for x in dask['loads'])}"
+            + (f" (measured {dask['measured']})" if "measured" in dask else "")
+            + ".",
             "",
         ]
         if "ratio min" in dask:
@@ -256,15 +260,28 @@ def put_section(path: Path, text: str) -> str:
 def run_fixed_costs(
     out: Path, *, export_n: int = 1_000_000, dask_n: int = 1_000_000, say: Callable[[str], None] = print
 ) -> str:
-    """Measure every fixed cost (``export_n`` / ``dask_n`` 0: skip that part) and update ``out``."""
+    """Measure every fixed cost (``export_n`` / ``dask_n`` 0: skip that part) and update ``out``.
+
+    The figures are also kept in ``fixed_costs.json`` beside ``out``; a part skipped keeps its
+    figures from the run that measured it (with that run's date).
+    """
+    import json
+
     from sitematch.bench.report import machine
 
+    kept_path = out.with_name("fixed_costs.json")
+    kept = json.loads(kept_path.read_text(encoding="utf-8")) if kept_path.is_file() else {}
     say("CLI: a fresh process, cold then warm")
     cli = cli_seconds()
-    export = export_seconds(export_n, say=say) if export_n else None
-    text = section(cli, export, None, machine())
+    export = export_seconds(export_n, say=say) if export_n else kept.get("export")
+    dask = kept.get("dask") if not dask_n else None
+    text = section(cli, export, dask, machine())
     put_section(out, text)  # kept if the Dask part is stopped
     if dask_n:
-        text = section(cli, export, dask_cli_seconds(dask_n, say=say), machine())
+        dask = {**dask_cli_seconds(dask_n, say=say), "measured": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"}
+        text = section(cli, export, dask, machine())
         put_section(out, text)
+    if export_n and export:
+        export["measured"] = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    kept_path.write_text(json.dumps({"cli": cli, "export": export, "dask": dask}, indent=1), encoding="utf-8")
     return text
