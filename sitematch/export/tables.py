@@ -138,9 +138,15 @@ def _arrow_column(result: MatchResult, name: str) -> Any:
     for part in parts:
         arr = pa.array(part[name], from_pandas=True)
         chunks += arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    filled = [c for c in chunks if len(c)]
+    if len(filled) == 1 and not pa.types.is_null(filled[0].type):  # all ranked, or all excluded: no copy
+        chunks = filled
     types = {c.type for c in chunks if len(c)} or {chunks[0].type}
-    arr = pa.concat_arrays([c.cast(next(iter(types))) for c in chunks]) if len(types) == 1 else None
-    if arr is None:  # one part all missing (null type), the other not
+    if len(chunks) == 1:
+        arr = chunks[0]
+    elif len(types) == 1:
+        arr = pa.concat_arrays([c.cast(next(iter(types))) for c in chunks])
+    else:  # one part all missing (null type), the other not
         kind = next(t for t in types if not pa.types.is_null(t))
         arr = pa.concat_arrays([c.cast(kind) for c in chunks])
     if pa.types.is_dictionary(arr.type):
