@@ -31,7 +31,19 @@ def _out() -> Console:
     return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None, emoji=False)
 
 
-@click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(MessagesGroup):
+    """The ``sitematch`` group: the subcommands of :data:`LAZY_COMMANDS` imported when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            self.add_command(_lazy_command(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 @click.version_option(package_name="sitematch")
 def main(verbose: bool) -> None:
@@ -529,20 +541,8 @@ def _lazy_command(name: str) -> click.Command:
     return command
 
 
-def _list_commands(ctx: click.Context) -> list[str]:
-    return sorted({*main.commands, *LAZY_COMMANDS})
-
-
-def _get_command(ctx: click.Context, name: str) -> click.Command | None:
-    if name not in main.commands and name in LAZY_COMMANDS:
-        main.add_command(_lazy_command(name), name)
-    return main.commands.get(name)
-
-
 def _register_groups() -> None:
-    """Add the command groups that live in their own modules (imported when used)."""
-    main.list_commands = _list_commands  # type: ignore[method-assign]
-    main.get_command = _get_command  # type: ignore[method-assign]
+    """Add the command groups that live in their own modules (the others: :class:`_LazyGroup`)."""
     from sitematch.importers import cli as importers_cli  # small: the importers load their parts when run
 
     layers_group.add_command(importers_cli.import_cmd)

@@ -134,7 +134,7 @@ def _arrow_column(result: MatchResult, name: str) -> Any:
     if result.sites[name].dtype.kind == "f":  # whole figures, no float noise; NaN as missing
         values = np.concatenate([part[name].to_numpy() for part in parts])
         return pa.array(np.round(values, 6), from_pandas=True)
-    chunks = []
+    chunks: list[Any] = []
     for part in parts:
         arr = pa.array(part[name], from_pandas=True)
         chunks += arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
