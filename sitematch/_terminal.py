@@ -24,13 +24,13 @@ from sitematch.errors import SitematchError
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 #: Where errors go.
-err = Console(stderr=True)
+err = Console(stderr=True, emoji=False)  # no :emoji: codes: data never turns into pictures
 
 
 def console() -> Console:
     """Terminal output: the terminal's width; when piped, $COLUMNS or 120, so tables stay readable in logs."""
     piped = not Console().is_terminal
-    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
+    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None, emoji=False)
 
 
 def clean(value: object) -> str:

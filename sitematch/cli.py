@@ -21,10 +21,23 @@ from sitematch._terminal import MessagesGroup, code_word, plain
 from sitematch._terminal import console as _out
 from sitematch._terminal import layers_option as _layers_option
 
-console = Console(stderr=True)
+#: No ``:emoji:`` codes: data never turns into pictures, and rich's emoji table (~25 ms) is not loaded.
+console = Console(stderr=True, emoji=False)
 
 
-@click.group(cls=MessagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(MessagesGroup):
+    """The ``sitematch`` group: the subcommands of :data:`LAZY_COMMANDS` imported when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            self.add_command(_lazy_command(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 @click.version_option(package_name="sitematch")
 def main(verbose: bool) -> None:
@@ -473,23 +486,32 @@ def _print_columns(layers: Any) -> None:
     _out().print(t)
 
 
-def _register_groups() -> None:
-    """Add the command groups that live in their own modules."""
-    from sitematch.bench.cli import bench
-    from sitematch.cli_leads import leads
-    from sitematch.cli_planner import fit_cmd, gaps_cmd, robustness_cmd
-    from sitematch.cli_plots import plots
-    from sitematch.importers import cli as importers_cli
-    from sitematch.service.cli import serve, users
+#: Commands that live in their own modules: name → (module, attribute), imported when run (or
+#: listed by --help), so ``sitematch match`` does not load the service, the planner or the bench.
+LAZY_COMMANDS = {
+    "plots": ("sitematch.cli_plots", "plots"),
+    "leads": ("sitematch.cli_leads", "leads"),
+    "bench": ("sitematch.bench.cli", "bench"),
+    "serve": ("sitematch.service.cli", "serve"),
+    "users": ("sitematch.service.cli", "users"),
+    "fit": ("sitematch.cli_planner", "fit_cmd"),
+    "gaps": ("sitematch.cli_planner", "gaps_cmd"),
+    "robustness": ("sitematch.cli_planner", "robustness_cmd"),
+}
 
-    main.add_command(plots)
-    main.add_command(leads)
-    main.add_command(bench)
-    main.add_command(serve)
-    main.add_command(users)
-    main.add_command(fit_cmd)
-    main.add_command(gaps_cmd)
-    main.add_command(robustness_cmd)
+
+def _lazy_command(name: str) -> click.Command:
+    import importlib
+
+    module, attribute = LAZY_COMMANDS[name]
+    command: click.Command = getattr(importlib.import_module(module), attribute)
+    return command
+
+
+def _register_groups() -> None:
+    """Add the command groups that live in their own modules (the others: :class:`_LazyGroup`)."""
+    from sitematch.importers import cli as importers_cli  # small: the importers load their parts when run
+
     layers_group.add_command(importers_cli.import_cmd)
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from sitematch._terminal import layers_option as _layers_option
 from sitematch._terminal import plain
 
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -25,7 +25,7 @@ def _out() -> Console:
     import os
 
     piped = not Console().is_terminal
-    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None)
+    return Console(width=int(os.environ.get("COLUMNS") or 120) if piped else None, emoji=False)
 
 
 def bundled_scenarios() -> Path:

@@ -24,8 +24,8 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch._terminal import MessagesGroup, clean, code_word, flag
 
-out = Console(width=None if Console().is_terminal else 120)
-err = Console(stderr=True)
+out = Console(width=None if Console().is_terminal else 120, emoji=False)
+err = Console(stderr=True, emoji=False)
 
 store_option = click.option(
     "--store",

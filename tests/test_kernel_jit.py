@@ -145,7 +145,7 @@ def test_index_paths_equal_geos(seed: int, path: str, monkeypatch: pytest.Monkey
 
 def test_import_sitematch_does_not_load_numba() -> None:
     """Numba loads only when a large query runs: `import sitematch` (and the index module) leave it out."""
-    code = "import sys, sitematch, sitematch.index, sitematch.match; print('numba' in sys.modules)"
+    code = "import sys, sitematch, sitematch.index, sitematch.matching; print('numba' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False"

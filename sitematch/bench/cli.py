@@ -26,10 +26,12 @@ import click
 )
 @click.option(
     "--only",
-    type=click.Choice(["all-exact"]),
+    type=click.Choice(["all-exact", "fixed-costs"]),
     default=None,
     help="Run only this part: all-exact — the all-exact mode against the reference and the peer, the "
-    "CLI's cold and warm start, writing every site at 1M; its section replaces the old one in --out.",
+    "CLI's cold and warm start, writing every site at 1M; fixed-costs — the CLI's cold and warm start, "
+    "writing 1M rows, Dask 1 and 2 workers through the CLI at --dask-size (0: skip). Its section replaces "
+    "the old one in --out.",
 )
 def bench(sizes: str, out: Path, reference_limit: int, dask_size: int, planner_only: bool, only: str | None) -> None:
     """Time the engine against the obvious geopandas approach and write bench/results.md.
@@ -59,6 +61,13 @@ def bench(sizes: str, out: Path, reference_limit: int, dask_size: int, planner_o
         ns = tuple(int(x.replace("_", "")) for x in sizes.split(","))
     except ValueError:
         raise click.BadParameter(f"{sizes!r}: give plot counts like 10000,100000") from None
+    if only == "fixed-costs":
+        from sitematch.bench.fixed_costs import run_fixed_costs
+
+        text = run_fixed_costs(out, dask_n=dask_size, say=lambda m: click.echo(f"… {m}", err=True))
+        click.echo(text)
+        click.echo(f"written to {out}")
+        return
     if only == "all-exact":
         from sitematch.bench.exact_report import run_all_exact
 

@@ -147,45 +147,11 @@ def put_section(path: Path, lines: list[str]) -> str:
 
 
 def cli_seconds(repeats: int = 5) -> dict[str, float]:
-    """A fresh ``sitematch match … --no-map --no-pdf`` on the bundled region: cold, then the median of ``repeats`` warm.
+    """A fresh ``sitematch match … --no-map --no-pdf`` on the bundled region, cold and warm
+    (:func:`sitematch.bench.fixed_costs.cli_seconds`)."""
+    from sitematch.bench.fixed_costs import cli_seconds as fresh_cli_seconds
 
-    *cold*: the first run with an empty region cache (:mod:`sitematch.layers.disk_cache`); *warm*:
-    later runs, the cache filled. Wall seconds, and the CPU seconds of the same runs (user +
-    system, from the children's resource usage) — on a shared machine the CPU figure is the
-    steadier one.
-    """
-    import resource
-    import statistics
-    import subprocess
-    import sys
-    import tempfile
-    import time
-
-    exe = Path(sys.executable).with_name("sitematch")
-    root = Path(__file__).resolve().parents[2]
-    scenario = root / "scenarios" / "logistics_warehouse.yaml"
-    if not (scenario.is_file() and (root / "layers").is_dir()):
-        return {}
-    with tempfile.TemporaryDirectory(prefix="sitematch-bench-") as tmp:
-        import os
-
-        env = {**os.environ, "SITEMATCH_LAYERS_CACHE": str(Path(tmp) / "cache")}
-        cmd = [str(exe), "match", str(scenario), "--layers", str(root / "layers"), "--no-map", "--no-pdf",
-               "--out", str(Path(tmp) / "out")]  # fmt: skip
-        walls, cpus = [], []
-        for _ in range(repeats + 1):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True, cwd=tmp, env=env)
-            walls.append(time.perf_counter() - t)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return {
-        "cold": walls[0],
-        "cold CPU": cpus[0],
-        "warm median of 5": statistics.median(walls[1:]),
-        "warm CPU median": statistics.median(cpus[1:]),
-    }
+    return fresh_cli_seconds(repeats)
 
 
 def run_all_exact(

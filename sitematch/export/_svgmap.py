@@ -170,8 +170,8 @@ def _layer_geoms(layers: LayerSet, kind: str, box: shapely.Polygon) -> tuple[np.
     if gdf is None or gdf.empty:
         return np.empty(0, dtype=object), []
     hits = gdf.sindex.query(box, predicate="intersects")
-    names = gdf[s.NAME].astype(str).tolist() if s.NAME in gdf.columns else [""] * len(gdf)
-    return gdf.geometry.to_numpy()[hits], [names[i] for i in hits]
+    names = gdf[s.NAME].iloc[hits].astype(str).tolist() if s.NAME in gdf.columns else [""] * len(hits)
+    return gdf.geometry.to_numpy()[hits], names
 
 
 def site_map(
@@ -272,7 +272,8 @@ def overview_map(
     items = list(sites)
     geoms = [g for _, g, _ in items] + (list(region) if region is not None else [])
     if geoms:
-        bounds = tuple(shapely.GeometryCollection(geoms).buffer(15_000).bounds)
+        xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(geoms, dtype=object))  # 15 km around them
+        bounds = (xmin - 15_000, ymin - 15_000, xmax + 15_000, ymax + 15_000)
     elif munis is not None and len(munis):
         bounds = tuple(munis.total_bounds)
     else:

@@ -38,6 +38,31 @@ from sitematch.result import NEAR_MISS, SHORTFALL, MatchResult
 from sitematch.scoring import describe
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept beside the region cache (a fresh CLI process skips compiling the
+    dossier's template: ~15 ms); a folder that cannot be read or written only costs that time."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    from sitematch.layers.disk_cache import cache_dir
+
+    folder = cache_dir()
+    return None if folder is None else _TemplateCache(str(folder.parent / "templates"))
+
+
 @functools.cache
 def _template(lang: str) -> jinja2.Template:
     """The dossier's template with the words, numbers and times of ``lang``."""
@@ -46,6 +71,7 @@ def _template(lang: str) -> jinja2.Template:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=_template_cache(),
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = lambda value, decimals=1: format_number(value, lang, decimals=decimals)

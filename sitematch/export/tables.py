@@ -19,12 +19,18 @@ holds can become a formula (see :func:`excel_cells`).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from sitematch import schema as s
 from sitematch._io import FORMULA_STARTS, atomic_target, for_ogr, spreadsheet_safe
@@ -82,20 +88,139 @@ def ranking_table(result: MatchResult) -> gpd.GeoDataFrame:
         per-requirement words are in ``missed``.
     """
     rows = pd.concat([result.ranked, result.excluded])
-    codes = rows[s.MUNICIPALITY_CODE].astype(str)
-    names = codes.map({c: result.run.municipality(c) for c in codes.unique()})  # once per municipality
-    rows = rows.assign(**{s.MUNICIPALITY_NAME: names})
-    lead = [c for c in LEAD_COLUMNS if c in rows.columns]
-    points = [c for c in rows.columns if c.startswith(POINTS_PREFIX)]
-    checks = [c for c in rows.columns if c.startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]
+    rows = rows.assign(**{s.MUNICIPALITY_NAME: _municipality_names(result, rows[s.MUNICIPALITY_CODE])})
+    return gpd.GeoDataFrame(rows[table_columns(rows.columns)], geometry=s.GEOMETRY, crs=result.sites.crs)
+
+
+def _municipality_names(result: MatchResult, codes: pd.Series) -> np.ndarray:
+    """Each row's municipality name (looked up once per municipality)."""
+    text = codes.astype(str)
+    return text.map({c: result.run.municipality(c) for c in text.unique()}).to_numpy(dtype=object)
+
+
+def table_columns(columns: pd.Index | list[str]) -> list[str]:
+    """The columns of the ranking table, in its order, from a result's site columns (geometry last).
+
+    Examples
+    --------
+    >>> table_columns(["geometry", "area_ha", "why_x", "points_a", "check_x", "score", "plot_id", "rank"])
+    ['rank', 'plot_id', 'municipality_name', 'score', 'points_a', 'check_x', 'area_ha', 'geometry']
+    """
+    names = [*columns, s.MUNICIPALITY_NAME] if s.MUNICIPALITY_NAME not in columns else list(columns)
+    lead = [c for c in LEAD_COLUMNS if c in names]
+    points = [c for c in names if c.startswith(POINTS_PREFIX)]
+    checks = [c for c in names if c.startswith((CHECK_PREFIX, SHORTFALL_PREFIX))]
     rest = [
         c
-        for c in rows.columns
+        for c in names
         if c not in lead and c not in points and c not in checks and c != s.GEOMETRY and not c.startswith(WHY_PREFIX)
     ]
-    return gpd.GeoDataFrame(
-        rows[[*lead, *points, *checks, *rest, s.GEOMETRY]], geometry=s.GEOMETRY, crs=result.sites.crs
-    )
+    return [*lead, *points, *checks, *rest, s.GEOMETRY]
+
+
+def _table_parts(result: MatchResult) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The ranking table's rows in its order, as the result already holds them: ranked, then excluded."""
+    return result.ranked, result.excluded
+
+
+def _arrow_column(result: MatchResult, name: str) -> Any:
+    """One column of the ranking table as an Arrow array, its rows in table order."""
+    import pyarrow as pa
+
+    parts = _table_parts(result)
+    if name == s.MUNICIPALITY_NAME:
+        names = [_municipality_names(result, part[s.MUNICIPALITY_CODE]) for part in parts]
+        return pa.array(np.concatenate(names), pa.string())
+    if result.sites[name].dtype.kind == "f":  # whole figures, no float noise; NaN as missing
+        values = np.concatenate([part[name].to_numpy() for part in parts])
+        return pa.array(np.round(values, 6), from_pandas=True)
+    chunks: list[Any] = []
+    for part in parts:
+        arr = pa.array(part[name], from_pandas=True)
+        chunks += arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    filled = [c for c in chunks if len(c)]
+    if len(filled) == 1 and not pa.types.is_null(filled[0].type):  # all ranked, or all excluded: no copy
+        chunks = filled
+    types = {c.type for c in chunks if len(c)} or {chunks[0].type}
+    if len(chunks) == 1:
+        arr = chunks[0]
+    elif len(types) == 1:
+        arr = pa.concat_arrays([c.cast(next(iter(types))) for c in chunks])
+    else:  # one part all missing (null type), the other not
+        kind = next(t for t in types if not pa.types.is_null(t))
+        arr = pa.concat_arrays([c.cast(kind) for c in chunks])
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_null(arr.type):  # every value missing: GDAL and the CSV take it as text
+        arr = arr.cast(pa.string())
+    return arr
+
+
+def _in_threads(function: Any, items: list[Any]) -> list[Any]:
+    """``[function(x) for x in items]`` on every core: Arrow, NumPy, GEOS and PROJ let go of the GIL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [function(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
+
+
+def _formula_safe(arr: Any) -> Any:
+    """Text a spreadsheet would run as a formula, with ``'`` before it (as :func:`spreadsheet_safe`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return arr
+    starts = "".join("\\t" if c == "\t" else "\\r" if c == "\r" else "\\" + c for c in FORMULA_STARTS)
+    risky = pc.match_substring_regex(arr, f"^[{starts}]")
+    if not pc.any(risky).as_py():
+        return arr
+    return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'", arr.type), arr, pa.scalar("", arr.type)), arr)
+
+
+def _lon_lat(geometry: np.ndarray, crs: Any) -> dict[str, np.ndarray]:
+    """Each site's centroid in longitude and latitude, rounded to 6 decimals (as ``write_csv`` writes them).
+
+    The centroids' coordinates go through PROJ as arrays — what ``GeoSeries.to_crs`` does
+    (``always_xy``), without building a point per site twice; a site without geometry has none.
+    """
+    from pyproj import Transformer
+
+    centroids = shapely.centroid(geometry)
+    x, y = shapely.get_x(centroids), shapely.get_y(centroids)
+    missing = np.isnan(x) | np.isnan(y)
+    lon, lat = Transformer.from_crs(crs, SERVING_CRS, always_xy=True).transform(x, y)
+    lon, lat = np.where(missing, np.nan, lon), np.where(missing, np.nan, lat)
+    return {"lon": np.round(lon, 6), "lat": np.round(lat, 6)}
+
+
+def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
+    """``ranking.csv`` (plain dialect) straight from the result's columns through Arrow.
+
+    The same cells as :func:`_write_table` writes through pandas (read back cell by cell in the
+    tests), without a pandas copy of every site.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    columns = table_columns(result.sites.columns)[:-1]
+    geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
+
+    def column(name: str | None) -> Any:
+        if name is None:  # the centroids, while the other threads turn columns into text
+            lonlat = _lon_lat(geometry, result.sites.crs)
+            return [float_text(pa.array(lonlat["lon"])), float_text(pa.array(lonlat["lat"]))]
+        return _csv_cells(_formula_safe(_arrow_column(result, name)))
+
+    lonlat, *arrays = _in_threads(column, [None, *columns])
+    arrays += lonlat
+    names = [("'" + c if c.startswith(FORMULA_STARTS) else c) for c in [*columns, "lon", "lat"]]
+    with atomic_target(Path(path)) as tmp:
+        pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), str(tmp), pacsv.WriteOptions(quoting_style="needed"))
+    return Path(path)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, dialect: str, lang: str | None = None) -> Path:
@@ -129,32 +254,65 @@ ARROW_CSV_ROWS = 20_000
 def _write_arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
     """Write the plain dialect through Arrow's CSV writer (a million rows in seconds); False if Arrow cannot.
 
-    Values read back as pandas writes them: yes/no as ``True``/``False``, whole numbers in float
-    columns as ``5.0``, missing values empty; text is quoted.
+    Values read back as pandas writes them: yes/no as ``True``/``False``, floats as pandas writes
+    them (``5.0``, ``1e-06``), missing values empty; text is quoted.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     try:
-        arrays = []
-        for name in frame.columns:
-            arr = pa.array(frame[name], from_pandas=True)
-            if pa.types.is_dictionary(arr.type):
-                arr = arr.cast(arr.type.value_type)
-            if pa.types.is_boolean(arr.type):
-                arr = pc.if_else(arr, "True", "False")
-            elif pa.types.is_floating(arr.type):
-                arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)  # NaN: empty, as pandas
-                text = arr.cast(pa.string())
-                whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
-                arr = pc.if_else(whole, pc.binary_join_element_wise(text, pa.scalar(".0"), ""), text)
-            arrays.append(arr)
+        arrays = [_csv_cells(pa.array(frame[name], from_pandas=True)) for name in frame.columns]
         table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
         pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
     except (pa.ArrowException, TypeError, ValueError):
         return False
     return True
+
+
+def _csv_cells(arr: Any) -> Any:
+    """One Arrow column as the text pandas' ``to_csv`` writes for it (plain dialect)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_boolean(arr.type):
+        return pc.if_else(arr, "True", "False")
+    if pa.types.is_floating(arr.type):
+        return float_text(arr)
+    return arr
+
+
+def float_text(arr: Any) -> Any:
+    """Floats as Python (and so pandas' ``to_csv``) writes them: ``5.0``, ``0.25``, ``1e-06``; NaN as null.
+
+    Arrow's shortest round-trip text has the same digits as Python's ``repr``; it differs only in
+    form — ``5`` for ``5.0``, ``0.000001`` for ``1e-06``, ``1e+15`` for ``1000000000000000.0`` — so
+    whole numbers get ``.0`` and the few values in exponent range are written by NumPy.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> float_text(pa.array([5.0, 0.25, 1e-06, -0.0, 1e15, float("nan"), float("inf")])).to_pylist()
+    ['5.0', '0.25', '1e-06', '-0.0', '1000000000000000.0', None, 'inf']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    nan = np.isnan(values)
+    text = pa.array(values, mask=nan).cast(pa.string())
+    exponent = pc.match_substring(text, "e").fill_null(False).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        size = np.abs(values)
+        odd = exponent | (~nan & (~np.isfinite(values) | (size >= 1e16) | ((size < 1e-4) & (values != 0))))
+        whole = ~odd & ~nan & (np.floor(values) == values)
+    if whole.any():  # only the whole ones get their ".0"
+        mask = pa.array(whole)
+        text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(text.filter(mask), ".0", ""))
+    if odd.any():  # rare: exponent form, or inf
+        text = pc.replace_with_mask(text, pa.array(odd), pa.array(values[odd].astype(str), pa.string()))
+    return text
 
 
 def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain", lang: str | None = None) -> Path:
@@ -175,6 +333,8 @@ def write_csv(result: MatchResult, path: Path, *, dialect: str = "plain", lang: 
     -------
     pathlib.Path
     """
+    if dialect == "plain" and len(result.sites) >= ARROW_CSV_ROWS:
+        return _write_csv_arrow(result, path)
     table = ranking_table(result)
     centroids = gpd.GeoSeries(table.geometry.centroid, crs=table.crs).to_crs(SERVING_CRS)
     df = pd.DataFrame(table.drop(columns=s.GEOMETRY))
@@ -196,8 +356,72 @@ def write_funnel(result: MatchResult, path: Path, *, dialect: str = "plain", lan
 def write_gpkg(result: MatchResult, path: Path) -> Path:
     """Write ``ranking.gpkg`` with layers ``ranked``, ``excluded`` and ``sources`` (EPSG:3006).
 
-    ``path`` is replaced atomically; returns it.
+    ``path`` is replaced atomically; returns it. The sites go to GDAL as one Arrow table built
+    from the result's columns (no pandas copy), polygons as one-part MultiPolygons
+    (:mod:`sitematch.export._wkb`), into a fresh file with SQLite's journal and syncs off (the
+    file is renamed into place only when whole).
     """
+    import pyarrow as pa
+
+    columns = table_columns(result.sites.columns)[:-1]
+    geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
+    wkb = _multipolygon_wkb(geometry)
+    table = None
+    if wkb is not None:
+        try:
+            arrays = _in_threads(lambda c: _arrow_column(result, c), columns)
+            table = pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
+        except (pa.ArrowException, TypeError, ValueError):  # a column Arrow cannot take as it is
+            table = None
+    if table is None:
+        return _write_gpkg_pandas(result, path)
+    n_ranked = len(result.ranked)
+    crs = f"EPSG:{result.sites.crs.to_epsg()}" if result.sites.crs is not None else None
+    with atomic_target(Path(path)) as tmp, _fresh_file_sqlite():
+        for layer, part in (("ranked", table.slice(0, n_ranked)), ("excluded", table.slice(n_ranked))):
+            pyogrio.write_arrow(
+                part,
+                tmp,
+                layer=layer,
+                driver="GPKG",
+                geometry_name=s.GEOMETRY,
+                geometry_type="MultiPolygon" if part.column(s.GEOMETRY).null_count < part.num_rows else "Unknown",
+                crs=crs,
+            )
+        pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
+    return Path(path)
+
+
+def _multipolygon_wkb(geometry: np.ndarray) -> Any:
+    from sitematch.export._wkb import multipolygon_wkb
+
+    return multipolygon_wkb(geometry)
+
+
+@contextlib.contextmanager
+def _fresh_file_sqlite() -> Iterator[None]:
+    """SQLite without its rollback journal and fsyncs while GDAL writes a new temporary file.
+
+    The file is renamed into place only once written whole (:func:`sitematch._io.atomic_target`),
+    so neither protects anything; both cost time (an fsync per commit on a busy disk). GDAL's
+    options are process-wide: one such write at a time (a lock), and a store in the same process
+    writes through ``sqlite3`` (not through these options) or into a new file of its own.
+    """
+    keys = ("OGR_SQLITE_JOURNAL", "OGR_SQLITE_SYNCHRONOUS")
+    with _GDAL_OPTIONS:
+        before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
+        pyogrio.set_gdal_config_options(dict.fromkeys(keys, "OFF"))
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options(before)
+
+
+_GDAL_OPTIONS = threading.Lock()
+
+
+def _write_gpkg_pandas(result: MatchResult, path: Path) -> Path:
+    """:func:`write_gpkg` through pandas and shapely, for geometries the Arrow path does not take."""
     table = ranking_table(result)
     with atomic_target(Path(path)) as tmp:
         for layer, rows in (("ranked", table[table[PASSED]]), ("excluded", table[~table[PASSED]])):

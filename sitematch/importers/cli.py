@@ -10,8 +10,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from sitematch._terminal import plain
 
-console = Console(stderr=True)
-out = Console(width=None if Console().is_terminal else 120)
+console = Console(stderr=True, emoji=False)
+out = Console(width=None if Console().is_terminal else 120, emoji=False)
 
 
 class _ImportCommand(click.Command):
