@@ -14,12 +14,12 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sitematch.matching import match
 
 from sitematch import _io
 from sitematch.export import tables
 from sitematch.export._wkb import multipolygon_wkb
 from sitematch.layers.layerset import LayerSet
+from sitematch.matching import match
 from sitematch.profile import parse_profile
 from sitematch.result import MatchResult
 
