@@ -65,6 +65,9 @@ def test_login_and_municipality_pages_in_the_browsers_language(server, browser, 
         page.wait_for_url("**/municipality")
         assert page.evaluate("document.documentElement.lang") == lang
         assert page.inner_text("h1") == w["h1"] and w["upload"] in page.inner_text("main")
+        toggle = page.locator("header.top .menu-toggle")
+        if toggle.is_visible():  # on a phone the menu is folded behind its button
+            toggle.click()
         assert w["menu"] in page.inner_text("header")
         row = page.inner_text("tr[data-plot='1980:Å-1']")
         assert w["area"] in row.split() and w["zoning"] in row and w["plan"] in row

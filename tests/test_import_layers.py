@@ -30,7 +30,9 @@ LEVELS: dict[str, int] = {
     # plug-in discovery, SQLite helpers, "did you mean" suggestions)
     **dict.fromkeys(("_yaml", "_kinds", "_plugins", "_sqlite", "_suggest", "i18n"), 0),
     # 1: how criteria are measured; the index, screens, and the kernels and road graph they use
-    **dict.fromkeys(("criteria", "measures", "index", "screen", "kernel", "roadgraph"), 1),
+    **dict.fromkeys(
+        ("criteria", "measures", "index", "screen", "kernel", "kernel_jit", "_kernel_numba", "roadgraph"), 1
+    ),
     # 2: what a region is, as data (the Region and the catalogue reader live in layers/)
     "layers": 2,
     # 3: what users bring; partition (plots split into parts on disk) is plot data too

@@ -192,7 +192,7 @@ def test_brownfield_filters_sort_and_csv_agree(env) -> None:
     assert [r["plot_id"] for r in big] == [r["plot_id"] for r in expected]
     low_risk = _rows(pia, "/brownfield.csv?mifo=3")
     assert [r["plot_id"] for r in low_risk] == [r["plot_id"] for r in every if r["mifo_risk_class"] in ("3", "4")]
-    page = pia.get("/brownfield?fits=any")
+    page = pia.get("/brownfield?fits=any", headers={"Accept-Language": "en"})  # the English column labels
     assert page.status_code == 200
     shown = re.findall(r'<td data-label="plot">([^<]+)</td>', page.text)
     assert shown == [r["plot_id"] for r in every if r["fits"]]
