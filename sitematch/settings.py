@@ -82,7 +82,7 @@ service_match_waiting : int
 service_match_waiting_per_user : int
     Matches one account may have waiting; one more is refused (503 with ``Retry-After``). Default 4.
 service_upload_threads : int
-    Uploads read, validated and written at the same time; further ones wait their turn. Default 4.
+    Uploads read, validated and written at the same time; further ones wait their turn. Default 2.
 service_upload_nice : int
     How much lower than the rest of the service uploads run on the processors (a ``nice`` increment
     for their threads and reader processes, 0–19): an adviser's match, which costs seconds of
@@ -230,7 +230,7 @@ service_match_timeout_s: float = 120.0
 service_match_workers: int = 2
 service_match_waiting: int = 8
 service_match_waiting_per_user: int = 4
-service_upload_threads: int = 4
+service_upload_threads: int = 2
 service_upload_nice: int = 10
 service_session_hours: float = 12.0
 service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"

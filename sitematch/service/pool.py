@@ -44,7 +44,8 @@ from sitematch.service.errors import ServiceError, UnavailableError
 
 log = logging.getLogger(__name__)
 
-#: How often (seconds) a request waiting for its match checks its turn, its client and its worker.
+#: How often (seconds) a request waiting for its match checks its client and the time limit. Its turn
+#: and its worker's answer wake it at once (a freed worker and the worker's pipe are events, not polled).
 POLL_S = 0.05
 #: Seconds a cancelled or overdue match may take to stop at its next step before its worker is killed.
 CANCEL_GRACE_S = 5.0
@@ -201,6 +202,8 @@ class MatchPool:
         self._log_queue: Any = None
         self._listener: threading.Thread | None = None
         self._pid = os.getpid()
+        #: Requests waiting for a free worker: woken when one is freed (each on its own event loop).
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
 
     # -- admission ----------------------------------------------------------------------------
     def retry_after_s(self) -> int:
@@ -258,11 +261,13 @@ class MatchPool:
         if healthy and worker.alive():
             with self._lock:
                 self._idle.append(worker)
+            self._wake()
             return
         worker.kill()
         with self._lock:
             self._alive -= 1
             self.stats["recycled"] += 1
+        self._wake()
 
     def snapshot(self) -> dict[str, int]:
         """How busy the pool is now: ``busy`` workers (running a match, or reading the region at
@@ -309,21 +314,40 @@ class MatchPool:
         """
         ticket = self._admit(owner, deadline_at)
         worker = None
+        loop = asyncio.get_running_loop()
         try:
-            while (worker := self._claim(ticket)) is None:
-                if await gone():
-                    self.stats["cancelled_waiting"] += 1
-                    log.info("a waiting match was cancelled: its client went away")
-                    raise ClientClosedError("the client went away; the match was cancelled before it started")
-                if time.monotonic() > deadline_at:
-                    self.stats["timed_out"] += 1
-                    raise _overdue()
-                await asyncio.sleep(POLL_S)
+            while True:
+                turn: asyncio.Future[None] = loop.create_future()
+                with self._lock:
+                    self._waiters.add((loop, turn))  # before claiming: a worker freed meanwhile wakes it
+                try:
+                    if (worker := self._claim(ticket)) is not None:
+                        break
+                    if await gone():
+                        self.stats["cancelled_waiting"] += 1
+                        log.info("a waiting match was cancelled: its client went away")
+                        raise ClientClosedError("the client went away; the match was cancelled before it started")
+                    if time.monotonic() > deadline_at:
+                        self.stats["timed_out"] += 1
+                        raise _overdue()
+                    await asyncio.wait([turn], timeout=POLL_S)
+                finally:
+                    with self._lock:
+                        self._waiters.discard((loop, turn))
         finally:
             if worker is None:
                 with self._lock, contextlib.suppress(ValueError):
                     self._queue.remove(ticket)
+            self._wake()  # the next in the queue may claim a worker too, or move up
         return await self._run_on(worker, job, kwargs, deadline_at, gone, on_stop)
+
+    def _wake(self) -> None:
+        """Wake every request waiting for a worker (from any thread): one was freed, or the queue moved."""
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, turn in waiters:
+            with contextlib.suppress(RuntimeError):  # its event loop has closed
+                loop.call_soon_threadsafe(_settle, turn)
 
     async def _run_on(
         self,
@@ -350,7 +374,7 @@ class MatchPool:
                         on_stop()
                     self._count_stop(deadline_at)
                     raise _overdue() if now > deadline_at else _closed()
-                await asyncio.sleep(POLL_S)
+                await _readable(worker.conn, POLL_S)
             kind, payload = worker.conn.recv()
             healthy = True
         finally:
@@ -401,6 +425,27 @@ class MatchPool:
             self._alive -= len(idle)
         for worker in idle:
             worker.stop()
+
+
+def _settle(turn: asyncio.Future[None]) -> None:
+    if not turn.done():
+        turn.set_result(None)
+
+
+async def _readable(conn: Any, timeout_s: float) -> None:
+    """Until the worker's pipe has its answer, or ``timeout_s`` has passed (whichever is first)."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    try:
+        fd = conn.fileno()
+        loop.add_reader(fd, _settle, ready)
+    except (NotImplementedError, OSError, ValueError):  # an event loop that cannot watch pipes: poll
+        await asyncio.sleep(timeout_s)
+        return
+    try:
+        await asyncio.wait([ready], timeout=timeout_s)
+    finally:
+        loop.remove_reader(fd)
 
 
 def _overdue() -> UnavailableError:
