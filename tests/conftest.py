@@ -171,3 +171,16 @@ def tiny_layer_frames() -> dict[str, gpd.GeoDataFrame]:
 def tiny_layers() -> LayerSet:
     """The hand-checkable region described in this module's docstring."""
     return LayerSet(tiny_layer_frames(), origin="tiny fixture")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (never a downloaded browser), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

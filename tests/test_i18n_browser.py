@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+from sitematch.export.browser import CHROMIUM
 from tests._service import PASSWORD, serve
 
 pytestmark = [
@@ -33,16 +33,6 @@ def server(tmp_path_factory):
         with srv.client("anna") as api:
             assert api.post("/api/plots", files={"file": ("t.csv", PLOTS_CSV, "text/csv")}).status_code == 201
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])

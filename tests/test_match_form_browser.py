@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+from sitematch.export.browser import CHROMIUM
 from tests._service import PASSWORD, ROOT, serve
 
 pytestmark = [
@@ -32,16 +32,6 @@ PROFILE_JSON = '{"name": "Other lead", "requirements": {"min_area_ha": 6}}'
 def server(tmp_path_factory):
     with serve(tmp_path_factory.mktemp("form-browser"), profiles=ROOT / "scenarios") as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

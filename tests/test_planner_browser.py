@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+from sitematch.export.browser import CHROMIUM
 from sitematch.planner.maps import FIT_COLOURS
 from tests._service import PASSWORD, ROOT, serve
 
@@ -46,16 +46,6 @@ SIZES = ({"width": 1024, "height": 768}, {"width": 390, "height": 844})
 def server(tmp_path_factory):
     with serve(tmp_path_factory.mktemp("planner-browser"), profiles=ROOT / "scenarios") as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+from sitematch.export.browser import CHROMIUM
 from tests._service import EXAMPLE_CSV, PASSWORD, ROOT, serve
 
 pytestmark = [
@@ -31,16 +31,6 @@ pytestmark = [
 def server(tmp_path_factory):
     with serve(tmp_path_factory.mktemp("browser"), profiles=ROOT / "scenarios") as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Session:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+from sitematch.export.browser import CHROMIUM
 from tests._service import EXAMPLE_CSV, auth, serve
 
 pytestmark = [
@@ -31,16 +31,6 @@ def server(tmp_path_factory):
         with srv.client("anna") as anna:
             assert anna.post("/api/plots", files={"file": ("t.csv", EXAMPLE_CSV.read_bytes())}).status_code == 201
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sitematch.export.browser import CHROMIUM, CHROMIUM_ARGS
+from sitematch.export.browser import CHROMIUM
 from tests._service import EXAMPLE_CSV, PASSWORD, ROOT, serve
 
 pytestmark = [
@@ -95,16 +95,6 @@ def world(tmp_path_factory):
             "ranked": ranked,
             "bad_csv": bad,
         }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Person:
