@@ -150,6 +150,11 @@ def _yes_no(value: object) -> bool | None:
     return _BOOLEANS.get(str(value).strip().lower())
 
 
+#: The pandas dtype a schema column type is read into (a column of this dtype needs no reading).
+_TYPED = {"float": "float64", "int": "Int64", "bool": "boolean"}
+_STRING = pd.Series([], dtype="string").dtype
+
+
 def _typed(gdf: gpd.GeoDataFrame, schema: s.LayerSchema) -> tuple[gpd.GeoDataFrame, list[str]]:
     """The layer with its schema's columns typed, and a problem for every column with unreadable values.
 
@@ -162,11 +167,14 @@ def _typed(gdf: gpd.GeoDataFrame, schema: s.LayerSchema) -> tuple[gpd.GeoDataFra
             out[col.name] = pd.NA
             continue
         raw = out[col.name]
+        if col.dtype in ("str", "date"):
+            if raw.dtype != _STRING:  # (pandas' "str" with NaN for missing compares equal to "string")
+                out[col.name] = raw.astype("string")
+            continue
+        if str(raw.dtype) == _TYPED[col.dtype]:  # typed already (a store's plots, a layer typed before)
+            continue
         blank = raw.astype("string").str.strip().fillna("").eq("").to_numpy(dtype=bool)
         given = raw.notna().to_numpy(dtype=bool) & ~blank
-        if col.dtype in ("str", "date"):
-            out[col.name] = raw.astype("string")
-            continue
         if col.dtype == "bool":
             parsed = raw.map(_yes_no)
             typed = parsed.astype("boolean")
