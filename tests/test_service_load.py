@@ -174,7 +174,7 @@ def _report(name: str, log: list, lone_s: float, cpu: tuple[float, float], tmp: 
         f"`tests/test_service_load.py`: {CLIENTS} concurrent clients for {SECONDS:.0f} s against one "
         f"`sitematch serve` process (uvicorn, loopback): {MATCHERS} advisers running a match of the bundled region "
         f"(with its exports: map, dossier, CSV, GeoPackage), {CLIENTS - MATCHERS} municipality clients uploading a "
-        "3-row CSV (each a new version of two plots and one new plot). "
+        "3-row CSV (each a new version of two shared plots and of the client's own plot). "
         f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores (shared with other work); "
         "latency in seconds, from request to answer, queueing included. Matches run in "
         f"`settings.service_match_workers` = {settings.service_match_workers} worker processes behind a bounded queue "
@@ -199,11 +199,11 @@ def _report(name: str, log: list, lone_s: float, cpu: tuple[float, float], tmp: 
         )
     lines += [
         "",
-        f"The lone matches and those under load rank the same plots: each uploading client's plot was uploaded "
-        f"once before the lone matches, and every upload under load is a new version of the client's plot and "
-        f"of the two shared plots. After each run the store held one version of the shared plots per upload and "
-        f"of each client's plot one per upload of that client: nothing lost. (Until 2026-12-08 each upload added "
-        f"a plot, so matches under load ranked up to 90 more sites than the lone match: 25 % more CPU, measured.)",
+        "The lone matches and those under load rank the same plots: each uploading client's plot was uploaded "
+        "once before the lone matches, and every upload under load is a new version of the client's plot and "
+        "of the two shared plots. After each run the store held one version of the shared plots per upload and "
+        "of each client's plot one per upload of that client: nothing lost. (Until 2026-12-08 each upload added "
+        "a plot, so matches under load ranked up to 90 more sites than the lone match: 25 % more CPU, measured.)",
     ]
     write = os.environ.get("SITEMATCH_WRITE_BENCH") == "1"
     target = ROOT / "bench" / "service.md" if write else tmp / "service.md"
