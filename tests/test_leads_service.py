@@ -11,6 +11,7 @@ API answer.
 
 from __future__ import annotations
 
+import html
 import sqlite3
 import time
 
@@ -240,11 +241,13 @@ def test_pages_of_the_cycle_and_their_mistakes(backend, tmp_path, request) -> No
         assert r.status_code == 422 and "weight" in r.text
         r = adviser.post(f"/matches/{match_id}/weights", data={"csrf_token": csrf, "weights": '{"price_sek_m2": 1}'})
         assert r.status_code == 422 and "not a preference" in r.text
-        other = adviser.post("/match", data={"csrf_token": csrf})  # a match that is no lead's
-        if other.status_code == 303:
-            plain_id = other.headers["location"].rsplit("/", 1)[1]
-            r = adviser.post(f"/matches/{plain_id}/weights", data={"csrf_token": csrf, "weights": '{"area_ha": 2}'})
-            assert r.status_code == 422 and "not a lead's" in r.text
+        other = adviser.post("/match", data={"csrf_token": csrf, "name": "No lead", "req.min_area_ha": "5",
+                                             "pref.area_ha.weight": "1", "pref.area_ha.full_at": "20",
+                                             "pref.area_ha.zero_at": "5"})  # fmt: skip
+        assert other.status_code == 303, other.text[:500]  # a match that is no lead's
+        plain_id = other.headers["location"].rsplit("/", 1)[1]
+        r = adviser.post(f"/matches/{plain_id}/weights", data={"csrf_token": csrf, "weights": '{"area_ha": 2}'})
+        assert r.status_code == 422 and "not a lead's" in html.unescape(r.text)
         r = adviser.get("/kpi?start=2026-13-01")
         assert r.status_code == 422 and "not a date" in r.text
 
