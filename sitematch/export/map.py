@@ -55,6 +55,7 @@ from sitematch.export._map_parts import (
     tooltip_layer,
     with_csp,
 )
+from sitematch.export._map_render import plain_text_elements, render_page
 from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._whatif import WhatIf, payload
@@ -437,6 +438,6 @@ def write_map(
     >>> write_map(match(lead, region), region, Path(mkdtemp()) / "map.html").stat().st_size > 1_000_000
     True
     """
-    with language(lang):
-        page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()
+    with language(lang), plain_text_elements():
+        page = render_page(build_map(result, layers, top_n=top_n, max_polygons=max_polygons))
     return write_text_atomic(Path(path), with_csp(page))
