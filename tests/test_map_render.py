@@ -106,3 +106,19 @@ def test_template_renders_any_text_as_jinja_does(text: str) -> None:
             template(text).render(this=None, kwargs={})
         return
     assert template(text).render(this=None, kwargs={}) == expected
+
+
+def test_a_regions_second_map_is_the_same_as_its_first(counted_ids, tmp_path: Path) -> None:
+    """The base layers' features are kept in the region's cache: a map drawn with them kept (and one on the
+    region with other plots, which shares the cache) is the map drawn from the layers themselves."""
+    from sitematch.layers.layerset import LayerSet
+
+    region = LayerSet.from_path("layers")  # its own: nothing kept yet
+    result = match(load_profile("scenarios/logistics_warehouse.yaml"), region)
+    pages = []
+    for layers in (region, region, region.with_plots(region["plots"], add=False)):
+        counted_ids()
+        pages.append(write_map(result, layers, tmp_path / "map.html").read_text(encoding="utf-8"))
+    assert any(k[0] == "map-municipalities" for k in region._cache)  # kept, and used the second time
+    assert "Motorways (generalised)" in pages[0] and "member municipality" in pages[0]
+    assert pages[1] == pages[0] and pages[2] == pages[0]

@@ -70,13 +70,26 @@ def to_display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return out.to_crs(SERVING_CRS)
 
 
-def tooltip_layer(
-    gdf: gpd.GeoDataFrame, tips: pd.Series, *, name: str, style: Any = None, marker: Any = None
-) -> folium.GeoJson:
-    """A GeoJSON layer whose tooltip is one pre-escaped HTML field (never raw data)."""
+def tip_features(gdf: gpd.GeoDataFrame, tips: pd.Series) -> dict[str, Any]:
+    """The GeoJSON FeatureCollection of ``gdf``'s geometries, each with its tooltip as property ``tip``."""
     data = gpd.GeoDataFrame({"tip": tips.to_numpy(dtype=object)}, geometry=gdf.geometry.values, crs=gdf.crs)
+    return data.__geo_interface__
+
+
+def tooltip_layer(
+    gdf: gpd.GeoDataFrame | dict[str, Any],
+    tips: pd.Series | None = None,
+    *,
+    name: str,
+    style: Any = None,
+    marker: Any = None,
+) -> folium.GeoJson:
+    """A GeoJSON layer whose tooltip is one pre-escaped HTML field (never raw data).
+
+    ``gdf`` with ``tips``, or the :func:`tip_features` of them (``tips`` then None).
+    """
     return folium.GeoJson(
-        data.__geo_interface__,
+        gdf if tips is None else tip_features(gdf, tips),
         style_function=style,
         marker=marker,
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, localize=False),
@@ -110,21 +123,33 @@ class Overlay:
 
     def layer(self, layers: LayerSet) -> folium.FeatureGroup:
         group = folium.FeatureGroup(name=self.name, show=self.show)
-        gdf = layers.get(self.kind)
-        if gdf is None or gdf.empty:
+        data = layers.cached(
+            ("map-overlay", self.kind, self.fields, self.line_style is not None), lambda: self._data(layers)
+        )
+        if data is None:
             return group
-        gdf = display_columns(self.kind, gdf)
-        tips = _tips(gdf, (*self.fields, s.SOURCE), (*self.aliases, "source:"))
         if self.line_style is not None:
-            data = to_display(gdf[[s.GEOMETRY]], LINE_SIMPLIFY_M)
             style = dict(self.line_style)
-            tooltip_layer(data, tips, name=self.name, style=lambda _f: style).add_to(group)
+            tooltip_layer(data, name=self.name, style=lambda _f: style).add_to(group)
         else:
             marker = folium.CircleMarker(
                 radius=self.radius, color="#222222", weight=1, fill=True, fill_color=self.colour, fill_opacity=0.9
             )
-            tooltip_layer(to_display(gdf[[s.GEOMETRY]], 0), tips, name=self.name, marker=marker).add_to(group)
+            tooltip_layer(data, name=self.name, marker=marker).add_to(group)
         return group
+
+    def _data(self, layers: LayerSet) -> dict[str, Any] | None:
+        """The overlay's features with their tooltips, for display (None: the region has no such layer).
+
+        The same for every map of a region: kept in the region's cache (folium only reads it).
+        """
+        gdf = layers.get(self.kind)
+        if gdf is None or gdf.empty:
+            return None
+        gdf = display_columns(self.kind, gdf)
+        tips = _tips(gdf, (*self.fields, s.SOURCE), (*self.aliases, "source:"))
+        tolerance_m = LINE_SIMPLIFY_M if self.line_style is not None else 0
+        return tip_features(to_display(gdf[[s.GEOMETRY]], tolerance_m), tips)
 
 
 def display_columns(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -179,14 +204,9 @@ OVERLAYS: tuple[Overlay, ...] = (
 def municipalities_layer(layers: LayerSet) -> folium.FeatureGroup:
     """The offline base: municipality boundaries, members outlined."""
     group = folium.FeatureGroup(name="Municipalities (offline base)", show=True)
-    munis = layers.get("municipalities")
-    if munis is None:
+    features = layers.cached(("map-municipalities",), lambda: _municipality_features(layers))
+    if features is None:
         return group
-    member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
-    tips = munis[s.MUNICIPALITY_NAME].map(esc) + " " + munis[s.MUNICIPALITY_CODE].map(esc)
-    tips = tips + np.where(member, " · member", " · not a member")
-    data = to_display(munis[[s.GEOMETRY]], BOUNDARY_SIMPLIFY_M).assign(tip=tips.to_numpy(), m=member)
-    features = data.__geo_interface__
     folium.GeoJson(
         features,
         style_function=lambda f: {
@@ -199,6 +219,21 @@ def municipalities_layer(layers: LayerSet) -> folium.FeatureGroup:
         name="municipalities",
     ).add_to(group)
     return group
+
+
+def _municipality_features(layers: LayerSet) -> dict[str, Any] | None:
+    """The municipalities for display, each with its tooltip and whether it is a member (``m``).
+
+    The same for every map of a region: kept in the region's cache (folium only reads it).
+    """
+    munis = layers.get("municipalities")
+    if munis is None:
+        return None
+    member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
+    tips = munis[s.MUNICIPALITY_NAME].map(esc) + " " + munis[s.MUNICIPALITY_CODE].map(esc)
+    tips = tips + np.where(member, " · member", " · not a member")
+    data = to_display(munis[[s.GEOMETRY]], BOUNDARY_SIMPLIFY_M).assign(tip=tips.to_numpy(), m=member)
+    return data.__geo_interface__
 
 
 def place_labels(layers: LayerSet) -> folium.FeatureGroup:
