@@ -13,7 +13,7 @@ from branca.element import Element, MacroElement, Template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitematch.export._map_parts import with_csp
+from sitematch.export._map_parts import _INLINE_SCRIPT, inline_scripts, with_csp
 from sitematch.export._map_render import PlainText, plain_text_elements, render_page, template
 from sitematch.export.map import build_map, write_map
 from sitematch.i18n import language
@@ -122,3 +122,9 @@ def test_a_regions_second_map_is_the_same_as_its_first(counted_ids, tmp_path: Pa
     assert any(k[0] == "map-municipalities" for k in region._cache)  # kept, and used the second time
     assert "Motorways (generalised)" in pages[0] and "member municipality" in pages[0]
     assert pages[1] == pages[0] and pages[2] == pages[0]
+
+
+@given(st.lists(st.sampled_from(["<script>", "</script>", "<script src=x>", "a", "\n", "<", ">"]), max_size=12))
+def test_inline_scripts_finds_what_the_scripts_regex_finds(parts: list[str]) -> None:
+    page = "".join(parts)
+    assert inline_scripts(page) == [m.group(1) for m in _INLINE_SCRIPT.finditer(page)]
