@@ -93,13 +93,37 @@ def _nearest(result: MatchResult, row: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, str], where: str) -> str:
+def popup_words() -> dict[str, str]:
+    """The popups' own words in the current language (looked up once per map, not once per site)."""
+    return {
+        "zoning": _("zoning"),
+        "score": _("score"),
+        "criterion": _("criterion"),
+        "value": _("value"),
+        "points": _("points"),
+        "nearest:": _("nearest:"),
+        "To verify": _("To verify"),
+        "price on request": _("price on request"),
+        "Near miss: misses": _("Near miss: misses"),
+        "Excluded: misses": _("Excluded: misses"),
+    }
+
+
+def site_popup(
+    result: MatchResult,
+    row: Mapping[str, Any],
+    names: Mapping[str, str],
+    where: str,
+    words: Mapping[str, str] | None = None,
+) -> str:
     """The popup of one site: why it ranks or what it missed, and the facts behind it (escaped).
 
     ``row`` is a row of the result's sites: a pandas Series or, faster, a plain dict of its values.
+    ``words`` is :func:`popup_words` (default: looked up now).
     """
-    w_zoning, w_score, w_criterion, w_value, w_points = _("zoning"), _("score"), _("criterion"), _("value"), _("points")
-    w_nearest, w_verify = _("nearest:"), _("To verify")
+    w = popup_words() if words is None else words
+    w_zoning, w_score, w_criterion, w_value, w_points = w["zoning"], w["score"], w["criterion"], w["value"], w["points"]
+    w_nearest, w_verify = w["nearest:"], w["To verify"]
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
@@ -110,7 +134,7 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
         + (
             f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price))}"
             if pd.notna(price)
-            else " · " + _("price on request")
+            else " · " + w["price on request"]
         )
     )
     if bool(row[PASSED]):
@@ -131,7 +155,7 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
         )
     else:
         misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row))
-        label = _("Near miss: misses") if bool(row[NEAR_MISS]) else _("Excluded: misses")
+        label = w["Near miss: misses"] if bool(row[NEAR_MISS]) else w["Excluded: misses"]
         body = f"<div class='sm-score'>{label}</div><ul>{misses}</ul>"
     verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
     nearest = _nearest(result, row)
@@ -154,8 +178,10 @@ def _popups(result: MatchResult, rows: gpd.GeoDataFrame, names: Mapping[str, str
     if rows.empty:
         return []
     where = coordinates(rows)[["e", "n", "lat", "lon"]].to_numpy(dtype=float)
+    words = popup_words()
     return [
-        site_popup(result, row, names, coordinates_text(*xy)) for row, xy in zip(_records(rows), where, strict=True)
+        site_popup(result, row, names, coordinates_text(*xy), words)
+        for row, xy in zip(_records(rows), where, strict=True)
     ]
 
 
