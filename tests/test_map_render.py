@@ -7,6 +7,8 @@ from pathlib import Path
 
 import branca.element
 import folium
+import folium.features
+import folium.template
 import jinja2
 import pytest
 from branca.element import Element, MacroElement, Template
@@ -52,6 +54,7 @@ def test_a_match_map_is_byte_identical_to_stock_brancas(region, counted_ids, tmp
     counted_ids()
     ours = write_map(result, region, tmp_path / "map.html", lang=lang).read_text(encoding="utf-8")
     assert branca.element.Template is jinja2.Template  # put back after rendering
+    assert folium.features.Template is folium.template.Template
     assert len(ours) > 1_000_000 and "sm-popup" in ours
     assert ours == stock
 
@@ -89,6 +92,7 @@ def test_plain_text_is_not_compiled_and_the_swap_is_undone(counted_ids) -> None:
         assert branca.element.Template is not jinja2.Template
         assert isinstance(Element("{{ 1 }}")._template, jinja2.Template)
     assert branca.element.Template is jinja2.Template
+    assert folium.features.Template is folium.template.Template
     assert isinstance(Element("var a = 1;")._template, jinja2.Template)
 
 

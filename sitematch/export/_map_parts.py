@@ -7,6 +7,7 @@ the JavaScript template literals Folium wraps popups in) or through JSON.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import re
@@ -384,7 +385,13 @@ _ASSET_SCRIPT = re.compile(r'<script src="data:text/javascript;charset=utf-8;bas
 
 
 def _inline(match: re.Match[str]) -> str:
-    code = base64.b64decode(match.group(1)).decode("utf-8")
+    return _inlined(match.group(1))
+
+
+@functools.lru_cache(maxsize=32)
+def _inlined(encoded: str) -> str:
+    """A shipped asset's ``<script>``, decoded once per process (every map carries the same assets)."""
+    code = base64.b64decode(encoded).decode("utf-8")
     return "<script>" + re.sub(r"</(script)", r"<\\/\1", code, flags=re.I) + "</script>"
 
 

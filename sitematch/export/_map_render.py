@@ -10,18 +10,23 @@ carriage return is not compiled: it renders as Jinja renders it, which for such 
 one trailing newline dropped (Jinja's default ``keep_trailing_newline=False``). Any other text is
 compiled as before, so the page is byte for byte what branca renders (tests/test_map_render.py
 compares both). Data never relies on this: :func:`sitematch.export._map_parts.esc` escapes braces.
+Folium's GeoJSON tooltips and popups also compile the same style sheet template on each render: it is
+compiled once (:func:`folium_template`).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import branca.element
+import folium.features
 import jinja2
 from branca.element import Element
+from folium.template import Template as FoliumTemplate
 
 #: What makes text a Jinja template (the default delimiters branca's ``Template(text)`` uses), or
 #: makes Jinja change it (it turns ``\r\n`` and ``\r`` into ``\n``).
@@ -75,33 +80,47 @@ def template(source: str) -> jinja2.Template | PlainText:
     return PlainText(source) if is_plain(source) else jinja2.Template(source)
 
 
+@functools.lru_cache(maxsize=64)
+def folium_template(source: str) -> FoliumTemplate:
+    """``folium.template.Template(source)``, compiled once per process (a compiled template renders any
+    number of times: folium's GeoJSON tooltips and popups compiled the same style sheet for each layer)."""
+    return FoliumTemplate(source)
+
+
 _lock = threading.Lock()
 _active = 0
-#: branca compiles an element's text with the name ``Template`` of its module: the one swapped.
-_STOCK = branca.element.Template
+#: The names branca and folium compile with while a map renders: module, name, stock, what replaces it.
+_SWAPS = (
+    (branca.element, "Template", jinja2.Template, template),
+    (folium.features, "Template", FoliumTemplate, folium_template),
+)
 
 
 @contextmanager
 def plain_text_elements() -> Iterator[None]:
-    """Within: ``branca.element.Element(text)`` holds :func:`template` of ``text`` (same output, no compiling).
+    """Within: ``branca.element.Element(text)`` holds :func:`template` of ``text``, and folium's
+    ``Template(source)`` in its GeoJSON tooltips and popups is :func:`folium_template` (same output,
+    no compiling).
 
     Re-entrant and safe across threads (renders in other threads meanwhile get the same, equivalent,
-    templates). Does nothing if branca no longer compiles with ``jinja2.Template``.
+    templates). A name that is no longer the stock one (a changed branca or folium) is left alone.
     """
     global _active
-    if _STOCK is not jinja2.Template:
-        yield
-        return
     with _lock:
         _active += 1
-        branca.element.Template = template  # type: ignore[assignment]
+        if _active == 1:
+            for module, name, stock, ours in _SWAPS:
+                if getattr(module, name) is stock:
+                    setattr(module, name, ours)
     try:
         yield
     finally:
         with _lock:
             _active -= 1
             if _active == 0:
-                branca.element.Template = _STOCK
+                for module, name, stock, ours in _SWAPS:
+                    if getattr(module, name) is ours:
+                        setattr(module, name, stock)
 
 
 def render_page(element: Element) -> str:

@@ -43,7 +43,7 @@ class _Canvas:
                 if len(pts) > 1:
                     out.append(
                         "M"
-                        + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts)
+                        + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts.tolist())  # floats format faster
                         + ("Z" if ring.geom_type == "LinearRing" else "")
                     )
         return "".join(out)
