@@ -36,7 +36,7 @@ from folium.plugins import FastMarkerCluster, MarkerCluster
 from sitematch import schema as s
 from sitematch import settings
 from sitematch._io import write_text_atomic
-from sitematch.criteria import format_value
+from sitematch.criteria import Criterion, format_value
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import make_offline
 from sitematch.export._map_parts import (
@@ -82,14 +82,25 @@ def _text_colour(background: str) -> str:
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
-def _nearest(result: MatchResult, row: Mapping[str, Any]) -> list[str]:
+def _named(result: MatchResult) -> list[tuple[Criterion, str, str]]:
+    """Each criterion that keeps the name of its nearest feature: (criterion, its name column, its short
+    label escaped), in the registry's order (worked out once per map, not per site)."""
+    return [
+        (c, name_col, esc(c.short_label.lstrip("→ ")))
+        for c in result.registry.measured()
+        for name_col in c.measure.extra_columns()
+    ]
+
+
+def _nearest(
+    result: MatchResult, row: Mapping[str, Any], named: list[tuple[Criterion, str, str]] | None = None
+) -> list[str]:
     """The named nearest features: "junction Tp A 1.0 km", from every criterion that keeps a name."""
     out = []
-    for c in result.registry.measured():
-        for name_col in c.measure.extra_columns():
-            name, value = row.get(name_col), row.get(c.name)
-            if isinstance(name, str) and name and value is not None and pd.notna(value):
-                out.append(f"{esc(c.short_label.lstrip('→ '))} {esc(name)} {esc(format_value(c, value))}")
+    for c, name_col, label in _named(result) if named is None else named:
+        name, value = row.get(name_col), row.get(c.name)
+        if isinstance(name, str) and name and value is not None and pd.notna(value):
+            out.append(f"{label} {esc(name)} {esc(format_value(c, value))}")
     return out
 
 
@@ -115,11 +126,13 @@ def site_popup(
     names: Mapping[str, str],
     where: str,
     words: Mapping[str, str] | None = None,
+    named: list[tuple[Criterion, str, str]] | None = None,
 ) -> str:
     """The popup of one site: why it ranks or what it missed, and the facts behind it (escaped).
 
     ``row`` is a row of the result's sites: a pandas Series or, faster, a plain dict of its values.
-    ``words`` is :func:`popup_words` (default: looked up now).
+    ``words`` is :func:`popup_words` and ``named`` the criteria naming a nearest feature (default:
+    looked up now; a map looks them up once for all its popups).
     """
     w = popup_words() if words is None else words
     w_zoning, w_score, w_criterion, w_value, w_points = w["zoning"], w["score"], w["criterion"], w["value"], w["points"]
@@ -158,7 +171,7 @@ def site_popup(
         label = w["Near miss: misses"] if bool(row[NEAR_MISS]) else w["Excluded: misses"]
         body = f"<div class='sm-score'>{label}</div><ul>{misses}</ul>"
     verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
-    nearest = _nearest(result, row)
+    nearest = _nearest(result, row, named)
     return (
         f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
         + (f"<div>{w_nearest} {' · '.join(nearest)}</div>" if nearest else "")
@@ -178,9 +191,9 @@ def _popups(result: MatchResult, rows: gpd.GeoDataFrame, names: Mapping[str, str
     if rows.empty:
         return []
     where = coordinates(rows)[["e", "n", "lat", "lon"]].to_numpy(dtype=float)
-    words = popup_words()
+    words, named = popup_words(), _named(result)
     return [
-        site_popup(result, row, names, coordinates_text(*xy), words)
+        site_popup(result, row, names, coordinates_text(*xy), words, named)
         for row, xy in zip(_records(rows), where, strict=True)
     ]
 
