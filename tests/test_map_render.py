@@ -132,3 +132,31 @@ def test_a_regions_second_map_is_the_same_as_its_first(counted_ids, tmp_path: Pa
 def test_inline_scripts_finds_what_the_scripts_regex_finds(parts: list[str]) -> None:
     page = "".join(parts)
     assert inline_scripts(page) == [m.group(1) for m in _INLINE_SCRIPT.finditer(page)]
+
+
+def test_geo_interface_is_geopandas_own_key_for_key() -> None:
+    import json
+
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry import MultiPolygon, Point, Polygon
+
+    from sitematch.export._map_parts import geo_interface
+
+    square = Polygon([(16.0, 59.0), (16.1, 59.0), (16.1, 59.1), (16.0, 59.1)])
+    geoms = [square, Point(17.5, 60.25), MultiPolygon([square, Polygon([(18, 58), (18.5, 58), (18, 58.5)])]), None]
+    properties = {
+        "tip": ["<b>a</b>", None, "c", "d"],
+        "fill": np.array(["#fff", "#000", "#abc", "#123"], dtype=object),
+        "score": [1.5, float("nan"), 3.0, 0.1],
+        "m": np.array([True, False, True, False]),
+        "name": pd.Series(["x", pd.NA, "z", "w"], dtype="string"),
+    }
+    want = gpd.GeoDataFrame(properties, geometry=geoms, crs="EPSG:4326").__geo_interface__
+    got = geo_interface(properties, geoms)
+    assert json.dumps(got) == json.dumps(want)  # same keys in the same order, same values and types
+    assert got == want
+    assert got["features"][1]["properties"]["tip"] is None and got["features"][3]["geometry"] is None
+    empty = gpd.GeoDataFrame({"tip": []}, geometry=[], crs="EPSG:4326").__geo_interface__
+    assert json.dumps(geo_interface({"tip": []}, [])) == json.dumps(empty)

@@ -47,6 +47,7 @@ from sitematch.export._map_parts import (
     LayerToggle,
     Panel,
     esc,
+    geo_interface,
     legend_html,
     municipalities_layer,
     place_labels,
@@ -211,11 +212,8 @@ def _sites_layer(
         f"{'#' + str(int(r)) + ' · ' if pd.notna(r) else ''}{esc(title_of(row))} · {esc(row[s.PLOT_ID])}"
         for r, row in zip(rows[RANK], _records(rows[[c for c in (s.NAME, s.PLOT_ID) if c in rows]]), strict=True)
     ]
-    data = gpd.GeoDataFrame(
-        {"popup": popups, "fill": fills, "tip": tips}, geometry=disp.geometry.values, crs=SERVING_CRS
-    )
     folium.GeoJson(
-        data.__geo_interface__,
+        geo_interface({"popup": popups, "fill": fills, "tip": tips}, disp.geometry.values),
         style_function=lambda f: {**style, "fillColor": f["properties"]["fill"]},
         highlight_function=lambda _f: {"weight": 4, "color": "#000000"},
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False, **POPUP_OPTIONS),
