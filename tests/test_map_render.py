@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import branca.element
+import branca.utilities
 import folium
 import folium.features
 import folium.template
@@ -55,6 +56,7 @@ def test_a_match_map_is_byte_identical_to_stock_brancas(region, counted_ids, tmp
     ours = write_map(result, region, tmp_path / "map.html", lang=lang).read_text(encoding="utf-8")
     assert branca.element.Template is jinja2.Template  # put back after rendering
     assert folium.features.Template is folium.template.Template
+    assert branca.element._camelify is branca.utilities._camelify
     assert len(ours) > 1_000_000 and "sm-popup" in ours
     assert ours == stock
 
@@ -93,6 +95,7 @@ def test_plain_text_is_not_compiled_and_the_swap_is_undone(counted_ids) -> None:
         assert isinstance(Element("{{ 1 }}")._template, jinja2.Template)
     assert branca.element.Template is jinja2.Template
     assert folium.features.Template is folium.template.Template
+    assert branca.element._camelify is branca.utilities._camelify
     assert isinstance(Element("var a = 1;")._template, jinja2.Template)
 
 

@@ -11,7 +11,7 @@ one trailing newline dropped (Jinja's default ``keep_trailing_newline=False``). 
 compiled as before, so the page is byte for byte what branca renders (tests/test_map_render.py
 compares both). Data never relies on this: :func:`sitematch.export._map_parts.esc` escapes braces.
 Folium's GeoJSON tooltips and popups also compile the same style sheet template on each render: it is
-compiled once (:func:`folium_template`).
+compiled once (:func:`folium_template`); and element names are worked out once per class name.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import branca.element
+import branca.utilities
 import folium.features
 import jinja2
 from branca.element import Element
@@ -87,20 +88,26 @@ def folium_template(source: str) -> FoliumTemplate:
     return FoliumTemplate(source)
 
 
+#: branca's element names in JavaScript ("GeoJson" → "geo_json"): a pure function of a few distinct class
+#: names, worked out for each of the thousands of times an element is named while a map renders.
+camelify = functools.lru_cache(maxsize=256)(branca.utilities._camelify)
+
+
 _lock = threading.Lock()
 _active = 0
 #: The names branca and folium compile with while a map renders: module, name, stock, what replaces it.
 _SWAPS = (
     (branca.element, "Template", jinja2.Template, template),
     (folium.features, "Template", FoliumTemplate, folium_template),
+    (branca.element, "_camelify", branca.utilities._camelify, camelify),
 )
 
 
 @contextmanager
 def plain_text_elements() -> Iterator[None]:
     """Within: ``branca.element.Element(text)`` holds :func:`template` of ``text``, and folium's
-    ``Template(source)`` in its GeoJSON tooltips and popups is :func:`folium_template` (same output,
-    no compiling).
+    ``Template(source)`` in its GeoJSON tooltips and popups is :func:`folium_template`, and element
+    names come from :data:`camelify` (same output, no compiling, no naming again).
 
     Re-entrant and safe across threads (renders in other threads meanwhile get the same, equivalent,
     templates). A name that is no longer the stock one (a changed branca or folium) is left alone.
