@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -171,13 +172,16 @@ class _Canvas:
 _POINT, _MULTIPOINT = 0, 4
 
 
-def _geoms_and_names(layers: LayerSet, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """A layer's geometries and names (as text; "" without a name column): kept in the region's cache."""
+def _geoms_and_names(layers: LayerSet, kind: str) -> tuple[np.ndarray, np.ndarray, Any]:
+    """A layer's geometries, names (as text; "" without a name column) and spatial index (the layer's
+    own ``sindex``): kept in the region's cache. For the region's layers only: a key not starting with
+    "plots" outlives a change of plots (see :meth:`LayerSet.with_plots`)."""
+    assert kind != "plots", "the plots change between matches: not kept here"
 
-    def build() -> tuple[np.ndarray, np.ndarray]:
+    def build() -> tuple[np.ndarray, np.ndarray, Any]:
         gdf = layers[kind]
         names = gdf[s.NAME].astype(str) if s.NAME in gdf.columns else [""] * len(gdf)
-        return gdf.geometry.to_numpy(), np.asarray(names, dtype=object)
+        return gdf.geometry.to_numpy(), np.asarray(names, dtype=object), gdf.sindex
 
     return layers.cached(("svgmap", kind), build)
 
@@ -186,8 +190,8 @@ def _layer_geoms(layers: LayerSet, kind: str, box: shapely.Polygon) -> tuple[np.
     gdf = layers.get(kind)
     if gdf is None or gdf.empty:
         return np.empty(0, dtype=object), []
-    hits = gdf.sindex.query(box, predicate="intersects")
-    geoms, names = _geoms_and_names(layers, kind)
+    geoms, names, sindex = _geoms_and_names(layers, kind)
+    hits = sindex.query(box, predicate="intersects")
     return geoms[hits], names[hits].tolist()
 
 
