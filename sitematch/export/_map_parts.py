@@ -7,6 +7,7 @@ the JavaScript template literals Folium wraps popups in) or through JSON.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import re
@@ -18,6 +19,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement, Template
 
 from sitematch import schema as s
@@ -70,13 +72,54 @@ def to_display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return out.to_crs(SERVING_CRS)
 
 
+def geo_interface(properties: dict[str, Any], geometry: Any) -> dict[str, Any]:
+    """What ``GeoDataFrame(properties, geometry=geometry).__geo_interface__`` is, without the frame.
+
+    The same dict, key for key (ids from 0, a ``bbox`` on each feature and on the collection,
+    missing values as None), built from plain lists: geopandas spends most of its time on pandas
+    work for each call, which a map makes for each layer of sites.
+    """
+    geoms = np.asarray(geometry, dtype=object)
+    columns = {}
+    for name, values in properties.items():
+        column = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values.astype(object)
+        missing = pd.isna(column).to_numpy()
+        columns[name] = [None if m else v for v, m in zip(column.tolist(), missing, strict=True)]
+    names = list(columns)
+    features = []
+    for i, geom in enumerate(geoms):
+        features.append(
+            {
+                "id": str(i),
+                "type": "Feature",
+                "properties": {name: columns[name][i] for name in names},
+                "geometry": geom.__geo_interface__ if geom else None,
+                "bbox": geom.bounds if geom else None,
+            }
+        )
+    bounds = shapely.total_bounds(geoms) if len(geoms) else np.full(4, np.nan)
+    return {"type": "FeatureCollection", "features": features, "bbox": tuple(bounds)}
+
+
+def tip_features(gdf: gpd.GeoDataFrame, tips: pd.Series) -> dict[str, Any]:
+    """The GeoJSON FeatureCollection of ``gdf``'s geometries, each with its tooltip as property ``tip``."""
+    return geo_interface({"tip": tips.to_numpy(dtype=object)}, gdf.geometry.values)
+
+
 def tooltip_layer(
-    gdf: gpd.GeoDataFrame, tips: pd.Series, *, name: str, style: Any = None, marker: Any = None
+    gdf: gpd.GeoDataFrame | dict[str, Any],
+    tips: pd.Series | None = None,
+    *,
+    name: str,
+    style: Any = None,
+    marker: Any = None,
 ) -> folium.GeoJson:
-    """A GeoJSON layer whose tooltip is one pre-escaped HTML field (never raw data)."""
-    data = gpd.GeoDataFrame({"tip": tips.to_numpy(dtype=object)}, geometry=gdf.geometry.values, crs=gdf.crs)
+    """A GeoJSON layer whose tooltip is one pre-escaped HTML field (never raw data).
+
+    ``gdf`` with ``tips``, or the :func:`tip_features` of them (``tips`` then None).
+    """
     return folium.GeoJson(
-        data.__geo_interface__,
+        gdf if tips is None else tip_features(gdf, tips),
         style_function=style,
         marker=marker,
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, localize=False),
@@ -110,21 +153,33 @@ class Overlay:
 
     def layer(self, layers: LayerSet) -> folium.FeatureGroup:
         group = folium.FeatureGroup(name=self.name, show=self.show)
-        gdf = layers.get(self.kind)
-        if gdf is None or gdf.empty:
+        data = layers.cached(
+            ("map-overlay", self.kind, self.fields, self.line_style is not None), lambda: self._data(layers)
+        )
+        if data is None:
             return group
-        gdf = display_columns(self.kind, gdf)
-        tips = _tips(gdf, (*self.fields, s.SOURCE), (*self.aliases, "source:"))
         if self.line_style is not None:
-            data = to_display(gdf[[s.GEOMETRY]], LINE_SIMPLIFY_M)
             style = dict(self.line_style)
-            tooltip_layer(data, tips, name=self.name, style=lambda _f: style).add_to(group)
+            tooltip_layer(data, name=self.name, style=lambda _f: style).add_to(group)
         else:
             marker = folium.CircleMarker(
                 radius=self.radius, color="#222222", weight=1, fill=True, fill_color=self.colour, fill_opacity=0.9
             )
-            tooltip_layer(to_display(gdf[[s.GEOMETRY]], 0), tips, name=self.name, marker=marker).add_to(group)
+            tooltip_layer(data, name=self.name, marker=marker).add_to(group)
         return group
+
+    def _data(self, layers: LayerSet) -> dict[str, Any] | None:
+        """The overlay's features with their tooltips, for display (None: the region has no such layer).
+
+        The same for every map of a region: kept in the region's cache (folium only reads it).
+        """
+        gdf = layers.get(self.kind)
+        if gdf is None or gdf.empty:
+            return None
+        gdf = display_columns(self.kind, gdf)
+        tips = _tips(gdf, (*self.fields, s.SOURCE), (*self.aliases, "source:"))
+        tolerance_m = LINE_SIMPLIFY_M if self.line_style is not None else 0
+        return tip_features(to_display(gdf[[s.GEOMETRY]], tolerance_m), tips)
 
 
 def display_columns(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -179,14 +234,9 @@ OVERLAYS: tuple[Overlay, ...] = (
 def municipalities_layer(layers: LayerSet) -> folium.FeatureGroup:
     """The offline base: municipality boundaries, members outlined."""
     group = folium.FeatureGroup(name="Municipalities (offline base)", show=True)
-    munis = layers.get("municipalities")
-    if munis is None:
+    features = layers.cached(("map-municipalities",), lambda: _municipality_features(layers))
+    if features is None:
         return group
-    member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
-    tips = munis[s.MUNICIPALITY_NAME].map(esc) + " " + munis[s.MUNICIPALITY_CODE].map(esc)
-    tips = tips + np.where(member, " · member", " · not a member")
-    data = to_display(munis[[s.GEOMETRY]], BOUNDARY_SIMPLIFY_M).assign(tip=tips.to_numpy(), m=member)
-    features = data.__geo_interface__
     folium.GeoJson(
         features,
         style_function=lambda f: {
@@ -199,6 +249,21 @@ def municipalities_layer(layers: LayerSet) -> folium.FeatureGroup:
         name="municipalities",
     ).add_to(group)
     return group
+
+
+def _municipality_features(layers: LayerSet) -> dict[str, Any] | None:
+    """The municipalities for display, each with its tooltip and whether it is a member (``m``).
+
+    The same for every map of a region: kept in the region's cache (folium only reads it).
+    """
+    munis = layers.get("municipalities")
+    if munis is None:
+        return None
+    member = munis[s.MEMBER].fillna(False).astype(bool).to_numpy()
+    tips = munis[s.MUNICIPALITY_NAME].map(esc) + " " + munis[s.MUNICIPALITY_CODE].map(esc)
+    tips = tips + np.where(member, " · member", " · not a member")
+    data = to_display(munis[[s.GEOMETRY]], BOUNDARY_SIMPLIFY_M).assign(tip=tips.to_numpy(), m=member)
+    return data.__geo_interface__
 
 
 def place_labels(layers: LayerSet) -> folium.FeatureGroup:
@@ -349,8 +414,34 @@ _ASSET_SCRIPT = re.compile(r'<script src="data:text/javascript;charset=utf-8;bas
 
 
 def _inline(match: re.Match[str]) -> str:
-    code = base64.b64decode(match.group(1)).decode("utf-8")
+    return _inlined(match.group(1))
+
+
+@functools.lru_cache(maxsize=32)
+def _inlined(encoded: str) -> str:
+    """A shipped asset's ``<script>``, decoded once per process (every map carries the same assets)."""
+    code = base64.b64decode(encoded).decode("utf-8")
     return "<script>" + re.sub(r"</(script)", r"<\\/\1", code, flags=re.I) + "</script>"
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The code of each ``<script>…</script>`` in ``page``: what ``<script>(.*?)</script>`` finds (dot
+    matching newlines), by plain string search (a lazy regex over megabytes of page is slow).
+
+    Examples
+    --------
+    >>> inline_scripts("<script>a</script> <script src=x></script><script>b<script>c</script><script>d")
+    ['a', 'b<script>c']
+    """
+    out = []
+    pos = 0
+    while (start := page.find("<script>", pos)) >= 0:
+        end = page.find("</script>", start + 8)
+        if end < 0:
+            break
+        out.append(page[start + 8 : end])
+        pos = end + 9
+    return out
 
 
 def with_csp(page: str) -> str:
@@ -365,8 +456,8 @@ def with_csp(page: str) -> str:
     # markercluster asset ships with CR LF): hash what the browser will hash.
     page = _ASSET_SCRIPT.sub(_inline, page).replace("\r\n", "\n").replace("\r", "\n")
     hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode() + "'"
-        for m in _INLINE_SCRIPT.finditer(page)
+        "'sha256-" + base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode() + "'"
+        for code in inline_scripts(page)
     )
     policy = (
         f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline' data:; "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -43,19 +44,21 @@ class _Canvas:
                 if len(pts) > 1:
                     out.append(
                         "M"
-                        + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts)
+                        + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts.tolist())  # floats format faster
                         + ("Z" if ring.geom_type == "LinearRing" else "")
                     )
         return "".join(out)
 
     def shapes(self, geoms: Iterable[BaseGeometry], style: str) -> None:
-        for geom in geoms:
-            clipped = shapely.clip_by_rect(geom, *self.box.bounds)
-            if clipped.is_empty:
-                continue
-            if clipped.geom_type in ("Point", "MultiPoint"):
-                continue
-            self.parts.append(f'<path d="{self._d(clipped)}" {style}/>')
+        """Draw each geometry's part inside the picture (in order; points are not drawn here)."""
+        array = geoms if isinstance(geoms, np.ndarray) else np.asarray(list(geoms), dtype=object)
+        if not len(array):
+            return
+        clipped = shapely.clip_by_rect(array, *self.box.bounds)  # all at once: the same as one by one
+        kinds = shapely.get_type_id(clipped)
+        keep = ~shapely.is_empty(clipped) & (kinds != _POINT) & (kinds != _MULTIPOINT)
+        for geom in clipped[keep]:
+            self.parts.append(f'<path d="{self._d(geom)}" {style}/>')
 
     def points(self, geoms: Iterable[BaseGeometry], fill: str, radius: float = 3.5) -> list[tuple[int, float, float]]:
         """Draw each point (a multi-point by a point on it) inside the picture; say which, and where."""
@@ -165,13 +168,39 @@ class _Canvas:
         )
 
 
+#: shapely's type ids of what :meth:`_Canvas.shapes` leaves out.
+_POINT, _MULTIPOINT = 0, 4
+
+
+def _geoms_and_names(layers: LayerSet, kind: str) -> tuple[np.ndarray, np.ndarray, Any]:
+    """A layer's geometries, names (as text; "" without a name column) and spatial index (the layer's
+    own ``sindex``): kept in the region's cache. For the region's layers only: a key not starting with
+    "plots" outlives a change of plots (see :meth:`LayerSet.with_plots`)."""
+    assert kind != "plots", "the plots change between matches: not kept here"
+
+    def build() -> tuple[np.ndarray, np.ndarray, Any]:
+        gdf = layers[kind]
+        names = gdf[s.NAME].astype(str) if s.NAME in gdf.columns else [""] * len(gdf)
+        return gdf.geometry.to_numpy(), np.asarray(names, dtype=object), gdf.sindex
+
+    return layers.cached(("svgmap", kind), build)
+
+
 def _layer_geoms(layers: LayerSet, kind: str, box: shapely.Polygon) -> tuple[np.ndarray, list[str]]:
     gdf = layers.get(kind)
     if gdf is None or gdf.empty:
         return np.empty(0, dtype=object), []
-    hits = gdf.sindex.query(box, predicate="intersects")
-    names = gdf[s.NAME].iloc[hits].astype(str).tolist() if s.NAME in gdf.columns else [""] * len(hits)
-    return gdf.geometry.to_numpy()[hits], names
+    geoms, names, sindex = _geoms_and_names(layers, kind)
+    hits = sindex.query(box, predicate="intersects")
+    return geoms[hits], names[hits].tolist()
+
+
+def _boundaries(layers: LayerSet) -> np.ndarray | None:
+    """The municipalities' boundaries (kept in the region's cache)."""
+    munis = layers.get("municipalities")
+    if munis is None:
+        return None
+    return layers.cached(("svgmap", "municipality boundaries"), lambda: munis.geometry.boundary.to_numpy())
 
 
 def site_map(
@@ -214,9 +243,9 @@ def site_map(
     """
     cx, cy = site.centroid.x, site.centroid.y
     canvas = _Canvas((cx - extent_m / 2, cy - extent_m * 0.375, cx + extent_m / 2, cy + extent_m * 0.375), 360, 270)
-    munis = layers.get("municipalities")
-    if munis is not None:
-        canvas.shapes(munis.geometry.boundary, 'fill="none" stroke="#90cdf4" stroke-width="1.2"')
+    boundaries = _boundaries(layers)
+    if boundaries is not None:
+        canvas.shapes(boundaries, 'fill="none" stroke="#90cdf4" stroke-width="1.2"')
     wanted = set(named)
     for kind, style in (
         ("motorways", f'fill="none" stroke="{COLOURS["motorway"]}" stroke-width="3"'),

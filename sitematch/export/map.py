@@ -36,7 +36,7 @@ from folium.plugins import FastMarkerCluster, MarkerCluster
 from sitematch import schema as s
 from sitematch import settings
 from sitematch._io import write_text_atomic
-from sitematch.criteria import format_value
+from sitematch.criteria import Criterion, format_value
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import make_offline
 from sitematch.export._map_parts import (
@@ -47,6 +47,7 @@ from sitematch.export._map_parts import (
     LayerToggle,
     Panel,
     esc,
+    geo_interface,
     legend_html,
     municipalities_layer,
     place_labels,
@@ -55,6 +56,7 @@ from sitematch.export._map_parts import (
     tooltip_layer,
     with_csp,
 )
+from sitematch.export._map_render import plain_text_elements, render_page
 from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._whatif import WhatIf, payload
@@ -81,24 +83,61 @@ def _text_colour(background: str) -> str:
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
-def _nearest(result: MatchResult, row: Mapping[str, Any]) -> list[str]:
+def _named(result: MatchResult) -> list[tuple[Criterion, str, str]]:
+    """Each criterion that keeps the name of its nearest feature: (criterion, its name column, its short
+    label escaped), in the registry's order (worked out once per map, not per site)."""
+    return [
+        (c, name_col, esc(c.short_label.lstrip("→ ")))
+        for c in result.registry.measured()
+        for name_col in c.measure.extra_columns()
+    ]
+
+
+def _nearest(
+    result: MatchResult, row: Mapping[str, Any], named: list[tuple[Criterion, str, str]] | None = None
+) -> list[str]:
     """The named nearest features: "junction Tp A 1.0 km", from every criterion that keeps a name."""
     out = []
-    for c in result.registry.measured():
-        for name_col in c.measure.extra_columns():
-            name, value = row.get(name_col), row.get(c.name)
-            if isinstance(name, str) and name and value is not None and pd.notna(value):
-                out.append(f"{esc(c.short_label.lstrip('→ '))} {esc(name)} {esc(format_value(c, value))}")
+    for c, name_col, label in _named(result) if named is None else named:
+        name, value = row.get(name_col), row.get(c.name)
+        if isinstance(name, str) and name and value is not None and pd.notna(value):
+            out.append(f"{label} {esc(name)} {esc(format_value(c, value))}")
     return out
 
 
-def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, str], where: str) -> str:
+def popup_words() -> dict[str, str]:
+    """The popups' own words in the current language (looked up once per map, not once per site)."""
+    return {
+        "zoning": _("zoning"),
+        "score": _("score"),
+        "criterion": _("criterion"),
+        "value": _("value"),
+        "points": _("points"),
+        "nearest:": _("nearest:"),
+        "To verify": _("To verify"),
+        "price on request": _("price on request"),
+        "Near miss: misses": _("Near miss: misses"),
+        "Excluded: misses": _("Excluded: misses"),
+    }
+
+
+def site_popup(
+    result: MatchResult,
+    row: Mapping[str, Any],
+    names: Mapping[str, str],
+    where: str,
+    words: Mapping[str, str] | None = None,
+    named: list[tuple[Criterion, str, str]] | None = None,
+) -> str:
     """The popup of one site: why it ranks or what it missed, and the facts behind it (escaped).
 
     ``row`` is a row of the result's sites: a pandas Series or, faster, a plain dict of its values.
+    ``words`` is :func:`popup_words` and ``named`` the criteria naming a nearest feature (default:
+    looked up now; a map looks them up once for all its popups).
     """
-    w_zoning, w_score, w_criterion, w_value, w_points = _("zoning"), _("score"), _("criterion"), _("value"), _("points")
-    w_nearest, w_verify = _("nearest:"), _("To verify")
+    w = popup_words() if words is None else words
+    w_zoning, w_score, w_criterion, w_value, w_points = w["zoning"], w["score"], w["criterion"], w["value"], w["points"]
+    w_nearest, w_verify = w["nearest:"], w["To verify"]
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
@@ -109,7 +148,7 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
         + (
             f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price))}"
             if pd.notna(price)
-            else " · " + _("price on request")
+            else " · " + w["price on request"]
         )
     )
     if bool(row[PASSED]):
@@ -130,10 +169,10 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
         )
     else:
         misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row))
-        label = _("Near miss: misses") if bool(row[NEAR_MISS]) else _("Excluded: misses")
+        label = w["Near miss: misses"] if bool(row[NEAR_MISS]) else w["Excluded: misses"]
         body = f"<div class='sm-score'>{label}</div><ul>{misses}</ul>"
     verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
-    nearest = _nearest(result, row)
+    nearest = _nearest(result, row, named)
     return (
         f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
         + (f"<div>{w_nearest} {' · '.join(nearest)}</div>" if nearest else "")
@@ -153,8 +192,10 @@ def _popups(result: MatchResult, rows: gpd.GeoDataFrame, names: Mapping[str, str
     if rows.empty:
         return []
     where = coordinates(rows)[["e", "n", "lat", "lon"]].to_numpy(dtype=float)
+    words, named = popup_words(), _named(result)
     return [
-        site_popup(result, row, names, coordinates_text(*xy)) for row, xy in zip(_records(rows), where, strict=True)
+        site_popup(result, row, names, coordinates_text(*xy), words, named)
+        for row, xy in zip(_records(rows), where, strict=True)
     ]
 
 
@@ -171,11 +212,8 @@ def _sites_layer(
         f"{'#' + str(int(r)) + ' · ' if pd.notna(r) else ''}{esc(title_of(row))} · {esc(row[s.PLOT_ID])}"
         for r, row in zip(rows[RANK], _records(rows[[c for c in (s.NAME, s.PLOT_ID) if c in rows]]), strict=True)
     ]
-    data = gpd.GeoDataFrame(
-        {"popup": popups, "fill": fills, "tip": tips}, geometry=disp.geometry.values, crs=SERVING_CRS
-    )
     folium.GeoJson(
-        data.__geo_interface__,
+        geo_interface({"popup": popups, "fill": fills, "tip": tips}, disp.geometry.values),
         style_function=lambda f: {**style, "fillColor": f["properties"]["fill"]},
         highlight_function=lambda _f: {"weight": 4, "color": "#000000"},
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False, **POPUP_OPTIONS),
@@ -437,6 +475,6 @@ def write_map(
     >>> write_map(match(lead, region), region, Path(mkdtemp()) / "map.html").stat().st_size > 1_000_000
     True
     """
-    with language(lang):
-        page = build_map(result, layers, top_n=top_n, max_polygons=max_polygons).get_root().render()
+    with language(lang), plain_text_elements():
+        page = render_page(build_map(result, layers, top_n=top_n, max_polygons=max_polygons))
     return write_text_atomic(Path(path), with_csp(page))
