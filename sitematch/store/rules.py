@@ -91,27 +91,25 @@ def _text_refusals(plots: pd.DataFrame, columns: Sequence[str] = TEXT_COLUMNS) -
 
 
 def _identity_refusals(plots: pd.DataFrame, municipality_code: str) -> list[Refusal]:
-    code = plots[s.MUNICIPALITY_CODE].astype("string")
-    ref = plots[s.LOCAL_REF].astype("string").fillna("")
-    plot_id = plots[s.PLOT_ID].astype("string").fillna("")
-    out = [
-        Refusal(
-            int(i), s.MUNICIPALITY_CODE, f"{shown(code.iloc[i])} is not the uploading municipality {municipality_code}"
-        )
-        for i in np.flatnonzero((code != municipality_code).fillna(True))
-    ]
-    empty = ref.str.strip() == ""
-    out += [Refusal(int(i), s.LOCAL_REF, "empty: every plot needs a reference") for i in np.flatnonzero(empty)]
-    wrong_id = (plot_id != municipality_code + ":" + ref) & ~empty
-    out += [
-        Refusal(
-            int(i),
-            s.PLOT_ID,
-            f"{shown(plot_id.iloc[i])} is not {municipality_code}:<reference>: a municipality stores its plots only",
-        )
-        for i in np.flatnonzero(wrong_id)
-    ]
+    out: list[Refusal] = []
+    columns = (plots[c].to_numpy(dtype=object) for c in (s.MUNICIPALITY_CODE, s.LOCAL_REF, s.PLOT_ID))
+    for i, (code, ref, plot_id) in enumerate(zip(*columns, strict=True)):
+        if is_missing(code) or str(code) != municipality_code:
+            written = "<NA>" if is_missing(code) else str(code)  # as pandas' string dtype shows a missing cell
+            message = f"{shown(written)} is not the uploading municipality {municipality_code}"
+            out.append(Refusal(i, s.MUNICIPALITY_CODE, message))
+        ref_text, id_text = _text(ref), _text(plot_id)
+        if ref_text.strip() == "":
+            out.append(Refusal(i, s.LOCAL_REF, "empty: every plot needs a reference"))
+        elif id_text != municipality_code + ":" + ref_text:
+            message = f"{shown(id_text)} is not {municipality_code}:<reference>: a municipality stores its plots only"
+            out.append(Refusal(i, s.PLOT_ID, message))
     return out
+
+
+def _text(value: object) -> str:
+    """A cell as text as pandas' string dtype has it ("" for a missing one)."""
+    return "" if is_missing(value) else str(value)
 
 
 def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:

@@ -1,11 +1,13 @@
 """Read a municipality's upload, whatever its GIS exported: one format, one reader, one GDAL driver.
 
-Each accepted suffix is read by exactly one driver (:data:`DRIVERS`); CSV by our own reader. The
-read runs in a child process in which no other GDAL driver exists and GDAL cannot reach the network
-(see :mod:`sitematch.upload._sandbox`), on a private copy of the upload (so nothing beside the
-upload is read, and no sidecar such as a GML ``.gfs`` is written beside it), within a size and a
-time limit (``settings.upload_max_bytes``, ``settings.upload_read_timeout_s``). Every failure to
-read becomes an :class:`~sitematch.errors.UploadError` that names the file and says what to do.
+Each accepted suffix is read by exactly one driver (:data:`DRIVERS`); CSV by our own reader, in
+the calling process when it is small and plain (:data:`IN_PROCESS_CSV_MAX_BYTES`: no GDAL is
+involved, so nothing there can open another file or the network). Every other read runs in a
+child process in which no other GDAL driver exists and GDAL cannot reach the network (see
+:mod:`sitematch.upload._sandbox`), on a private copy of the upload (so nothing beside the upload is
+read, and no sidecar such as a GML ``.gfs`` is written beside it), within a size and a time limit
+(``settings.upload_max_bytes``, ``settings.upload_read_timeout_s``). Every failure to read becomes
+an :class:`~sitematch.errors.UploadError` that names the file and says what to do.
 """
 
 from __future__ import annotations
@@ -382,8 +384,9 @@ def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDat
 
     Notes
     -----
-    The file is read in a child process (see :mod:`sitematch.upload._sandbox`): a script that
-    calls this must guard its entry point with ``if __name__ == "__main__":``.
+    The file is read in a child process (see :mod:`sitematch.upload._sandbox`), a small plain CSV
+    in this one: a script that calls this must guard its entry point with
+    ``if __name__ == "__main__":``.
 
     Examples
     --------
