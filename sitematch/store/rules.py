@@ -124,7 +124,9 @@ def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:
         ),
     ]
     for col, allowed in ALLOWED_VALUES.items():
-        checks.append((col, ~plots[col].isin(allowed), f"must be one of {', '.join(allowed)}"))
+        known = set(allowed)
+        bad = [not (isinstance(v, str) and v in known) for v in plots[col].to_numpy(dtype=object)]
+        checks.append((col, np.array(bad, dtype=bool), f"must be one of {', '.join(allowed)}"))
     return [Refusal(int(i), col, msg) for col, bad, msg in checks for i in np.flatnonzero(bad)]
 
 
