@@ -25,7 +25,7 @@ from sitematch import schema as s
 from sitematch._io import is_missing
 from sitematch.crs import WORKING_CRS
 from sitematch.errors import StoreConflictError, StoreNotFoundError, UploadError
-from sitematch.store.rules import refusals, shown, text_problem
+from sitematch.store.rules import Checked, refusals, shown, text_problem
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,7 @@ class PlotStore(ABC):
         uploader: str,
         filename: str = "",
         before_commit: Callable[[], None] | None = None,
+        checked: Checked | None = None,
     ) -> UploadSummary:
         """Insert or update one municipality's validated plots, all in one transaction.
 
@@ -163,6 +164,10 @@ class PlotStore(ABC):
         before_commit : callable, optional
             Called inside the transaction just before it commits (tests use it to stop a writer
             mid-upload).
+        checked : Checked, optional
+            What validation already checked of these plots (:func:`sitematch.store.rules.checked`):
+            the store's rules are not applied again to columns that still hold those very values;
+            every other column (added or changed since) is checked as without it.
 
         Returns
         -------
@@ -175,7 +180,7 @@ class PlotStore(ABC):
         StoreBusyError
             If another writer holds the store longer than ``settings.lock_timeout_s``.
         """
-        check_upload(plots, municipality_code)
+        check_upload(plots, municipality_code, checked=checked)
         check_text_arguments(uploader=uploader)
         started, stamp = time.perf_counter(), now_iso()
         outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
@@ -189,8 +194,10 @@ class PlotStore(ABC):
         return summary
 
 
-def check_upload(plots: gpd.GeoDataFrame, municipality_code: str) -> None:
+def check_upload(plots: gpd.GeoDataFrame, municipality_code: str, *, checked: Checked | None = None) -> None:
     """Refuse plots a store cannot keep (see :mod:`sitematch.store.rules`); validated plots pass.
+
+    ``checked`` is what validation already checked (the rules are not applied again to its values).
 
     Raises
     ------
@@ -201,7 +208,7 @@ def check_upload(plots: gpd.GeoDataFrame, municipality_code: str) -> None:
     check_municipality_code(municipality_code)
     if plots.crs is None or not plots.crs.equals(WORKING_CRS):
         raise UploadError("plots must be validated and in EPSG:3006 before they are stored")
-    found = refusals(plots, municipality_code)
+    found = refusals(plots, municipality_code, already=checked)
     if found:
         listed = "; ".join(f"row {r.position + 1} {r.field}: {r.message}" for r in found[:5])
         more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""

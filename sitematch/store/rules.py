@@ -3,12 +3,16 @@
 Both backends call :func:`refusals` on every upload (through :func:`sitematch.store.base.check_upload`)
 and upload validation calls it on the rows it found valid, so ``plots check`` refuses exactly what
 the store would refuse. The rules are vectorised over the whole frame.
+
+Validation hands the store what it checked (:class:`Checked`, the values as they were accepted),
+so an upload's rows are checked once: the store compares the values with those it is given and
+checks again whatever differs (a column added since, a value changed), never less.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +21,7 @@ import shapely
 
 from sitematch import schema as s
 from sitematch import settings
+from sitematch._io import is_missing
 
 #: Columns whose text comes from the municipality's file: their length is bounded.
 UPLOADED_TEXT = (s.LOCAL_REF, s.NAME, s.ZONING, s.PLAN_STATUS, s.OWNER, s.UPDATED)
@@ -69,41 +74,42 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def _text_refusals(plots: pd.DataFrame) -> list[Refusal]:
+def _text_refusals(plots: pd.DataFrame, columns: Sequence[str] = TEXT_COLUMNS) -> list[Refusal]:
     out: list[Refusal] = []
-    for col in TEXT_COLUMNS:
+    limit = settings.upload_max_text_chars
+    for col in columns:
         if col not in plots:
             continue
-        text = plots[col].astype("string")
-        bad = text.str.contains("\x00", regex=False, na=False)
-        if col in UPLOADED_TEXT:
-            bad |= text.str.len().fillna(0) > settings.upload_max_text_chars
-        out += [Refusal(int(i), col, str(text_problem(str(text.iloc[i])))) for i in np.flatnonzero(bad)]
+        bounded = col in UPLOADED_TEXT
+        for i, value in enumerate(plots[col].to_numpy(dtype=object)):
+            if is_missing(value):
+                continue
+            text = str(value)
+            if "\x00" in text or (bounded and len(text) > limit):
+                out.append(Refusal(i, col, str(text_problem(text))))
     return out
 
 
 def _identity_refusals(plots: pd.DataFrame, municipality_code: str) -> list[Refusal]:
-    code = plots[s.MUNICIPALITY_CODE].astype("string")
-    ref = plots[s.LOCAL_REF].astype("string").fillna("")
-    plot_id = plots[s.PLOT_ID].astype("string").fillna("")
-    out = [
-        Refusal(
-            int(i), s.MUNICIPALITY_CODE, f"{shown(code.iloc[i])} is not the uploading municipality {municipality_code}"
-        )
-        for i in np.flatnonzero((code != municipality_code).fillna(True))
-    ]
-    empty = ref.str.strip() == ""
-    out += [Refusal(int(i), s.LOCAL_REF, "empty: every plot needs a reference") for i in np.flatnonzero(empty)]
-    wrong_id = (plot_id != municipality_code + ":" + ref) & ~empty
-    out += [
-        Refusal(
-            int(i),
-            s.PLOT_ID,
-            f"{shown(plot_id.iloc[i])} is not {municipality_code}:<reference>: a municipality stores its plots only",
-        )
-        for i in np.flatnonzero(wrong_id)
-    ]
+    out: list[Refusal] = []
+    columns = (plots[c].to_numpy(dtype=object) for c in (s.MUNICIPALITY_CODE, s.LOCAL_REF, s.PLOT_ID))
+    for i, (code, ref, plot_id) in enumerate(zip(*columns, strict=True)):
+        if is_missing(code) or str(code) != municipality_code:
+            written = "<NA>" if is_missing(code) else str(code)  # as pandas' string dtype shows a missing cell
+            message = f"{shown(written)} is not the uploading municipality {municipality_code}"
+            out.append(Refusal(i, s.MUNICIPALITY_CODE, message))
+        ref_text, id_text = _text(ref), _text(plot_id)
+        if ref_text.strip() == "":
+            out.append(Refusal(i, s.LOCAL_REF, "empty: every plot needs a reference"))
+        elif id_text != municipality_code + ":" + ref_text:
+            message = f"{shown(id_text)} is not {municipality_code}:<reference>: a municipality stores its plots only"
+            out.append(Refusal(i, s.PLOT_ID, message))
     return out
+
+
+def _text(value: object) -> str:
+    """A cell as text as pandas' string dtype has it ("" for a missing one)."""
+    return "" if is_missing(value) else str(value)
 
 
 def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:
@@ -118,7 +124,9 @@ def _value_refusals(plots: pd.DataFrame) -> list[Refusal]:
         ),
     ]
     for col, allowed in ALLOWED_VALUES.items():
-        checks.append((col, ~plots[col].isin(allowed), f"must be one of {', '.join(allowed)}"))
+        known = set(allowed)
+        bad = [not (isinstance(v, str) and v in known) for v in plots[col].to_numpy(dtype=object)]
+        checks.append((col, np.array(bad, dtype=bool), f"must be one of {', '.join(allowed)}"))
     return [Refusal(int(i), col, msg) for col, bad, msg in checks for i in np.flatnonzero(bad)]
 
 
@@ -140,7 +148,53 @@ def _geometry_refusals(geoms: np.ndarray) -> list[Refusal]:
     return out
 
 
-def refusals(plots: gpd.GeoDataFrame, municipality_code: str) -> list[Refusal]:
+@dataclass(frozen=True, eq=False)
+class Checked:
+    """Plots :func:`refusals` found nothing in, value by value, as they were then (see :func:`checked`)."""
+
+    municipality_code: str
+    values: dict[str, np.ndarray] = field(repr=False)
+
+    def unchanged(self, plots: pd.DataFrame, municipality_code: str) -> set[str]:
+        """The columns of ``plots`` that hold exactly the values checked (same type, equal), row by row.
+
+        Empty for another municipality or another number of rows: everything is then checked again.
+        """
+        if municipality_code != self.municipality_code:
+            return set()
+        out = set()
+        for col, before in self.values.items():
+            if col in plots and len(plots) == len(before) and _same(before, plots[col].to_numpy(dtype=object)):
+                out.add(col)
+        return out
+
+
+def _same(before: np.ndarray, now: np.ndarray) -> bool:
+    for a, b in zip(before, now, strict=True):
+        if a is b:
+            continue
+        if type(a) is not type(b):
+            return False
+        if is_missing(a) and is_missing(b):
+            continue
+        try:
+            if not bool(a == b):
+                return False
+        except (TypeError, ValueError):  # no single truth value: count it as changed
+            return False
+    return True
+
+
+def checked(plots: pd.DataFrame, municipality_code: str) -> Checked:
+    """Record plots that :func:`refusals` found nothing in (call it only on such plots), for the store.
+
+    Holds a reference to each value (text and geometries are immutable; the store compares them
+    with what it is given).
+    """
+    return Checked(municipality_code, {str(c): plots[c].to_numpy(dtype=object, copy=True) for c in plots.columns})
+
+
+def refusals(plots: gpd.GeoDataFrame, municipality_code: str, *, already: Checked | None = None) -> list[Refusal]:
     """Every reason a store refuses these plots, row by row (empty: the store accepts them all).
 
     Parameters
@@ -149,6 +203,9 @@ def refusals(plots: gpd.GeoDataFrame, municipality_code: str) -> list[Refusal]:
         Canonical plot columns (as validation produces them).
     municipality_code : str
         The uploading municipality: every plot's ``municipality_code`` and ``plot_id`` must be its.
+    already : Checked, optional
+        What an earlier call accepted (validation's): the rules that read only columns holding
+        those very values are not applied again.
 
     Returns
     -------
@@ -157,10 +214,13 @@ def refusals(plots: gpd.GeoDataFrame, municipality_code: str) -> list[Refusal]:
     """
     if plots.empty:
         return []
-    found = [
-        *_text_refusals(plots),
-        *_identity_refusals(plots, municipality_code),
-        *_value_refusals(plots),
-        *_geometry_refusals(np.asarray(plots.geometry.values, dtype=object)),
-    ]
+    done = already.unchanged(plots, municipality_code) if already is not None else set()
+    text = [c for c in TEXT_COLUMNS if c not in done]
+    found = _text_refusals(plots, text)
+    if not done >= {s.MUNICIPALITY_CODE, s.LOCAL_REF, s.PLOT_ID}:
+        found += _identity_refusals(plots, municipality_code)
+    if not done >= {s.AREA_HA, s.PRICE_SEK_M2, *ALLOWED_VALUES}:
+        found += _value_refusals(plots)
+    if plots.geometry.name not in done:
+        found += _geometry_refusals(np.asarray(plots.geometry.values, dtype=object))
     return sorted(found, key=lambda r: (r.position, r.field))

@@ -17,9 +17,10 @@ import geopandas as gpd
 from sitematch import schema as s
 from sitematch.errors import UploadError
 from sitematch.store.base import PlotStore, UploadSummary, check_municipality_code, check_text_arguments, now_iso
+from sitematch.store.rules import Checked
 from sitematch.upload.mapping import ColumnMapping
 from sitematch.upload.readers import read_upload
-from sitematch.upload.validate import ValidationReport, validate_upload
+from sitematch.upload.validate import ValidationReport, validate_checked
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ DEFAULT_LICENCE = "supplied by the municipality"
 
 def _prepare(
     path: Path, municipality_code: str, crs: str | None, mapping: Any, boundaries: gpd.GeoDataFrame | None, repair: bool
-) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+) -> tuple[gpd.GeoDataFrame, ValidationReport, Checked]:
     code = check_municipality_code(str(municipality_code).strip())
     mapping = ColumnMapping.load(mapping)  # a bad mapping file is refused before the upload is read
     raw, notes = read_upload(path, crs=crs)
-    return validate_upload(
+    return validate_checked(
         raw,
         municipality_code=code,
         filename=Path(path).name,
@@ -145,7 +146,7 @@ def upload_file(
     """
     path, code = Path(path), str(municipality_code).strip()
     check_text_arguments(uploader=uploader, licence=licence)
-    plots, report = _prepare(path, code, crs, mapping, boundaries, repair)
+    plots, report, checked = _prepare(path, code, crs, mapping, boundaries, repair)
     if on_report is not None:
         on_report(report)
     if not report.ok and not (accept_valid and len(plots)):
@@ -158,7 +159,7 @@ def upload_file(
         )
     plots[s.SOURCE] = f"municipality upload: {code} {path.name} by {uploader} at {now_iso()}"
     plots[s.LICENCE] = licence
-    summary = store.upload(plots, municipality_code=code, uploader=uploader, filename=path.name)
+    summary = store.upload(plots, municipality_code=code, uploader=uploader, filename=path.name, checked=checked)
     return UploadSummary(
         summary.municipality_code,
         summary.inserted,

@@ -1,11 +1,13 @@
 """Read a municipality's upload, whatever its GIS exported: one format, one reader, one GDAL driver.
 
-Each accepted suffix is read by exactly one driver (:data:`DRIVERS`); CSV by our own reader. The
-read runs in a child process in which no other GDAL driver exists and GDAL cannot reach the network
-(see :mod:`sitematch.upload._sandbox`), on a private copy of the upload (so nothing beside the
-upload is read, and no sidecar such as a GML ``.gfs`` is written beside it), within a size and a
-time limit (``settings.upload_max_bytes``, ``settings.upload_read_timeout_s``). Every failure to
-read becomes an :class:`~sitematch.errors.UploadError` that names the file and says what to do.
+Each accepted suffix is read by exactly one driver (:data:`DRIVERS`); CSV by our own reader, in
+the calling process when it is small and plain (:data:`IN_PROCESS_CSV_MAX_BYTES`: no GDAL is
+involved, so nothing there can open another file or the network). Every other read runs in a
+child process in which no other GDAL driver exists and GDAL cannot reach the network (see
+:mod:`sitematch.upload._sandbox`), on a private copy of the upload (so nothing beside the upload is
+read, and no sidecar such as a GML ``.gfs`` is written beside it), within a size and a time limit
+(``settings.upload_max_bytes``, ``settings.upload_read_timeout_s``). Every failure to read becomes
+an :class:`~sitematch.errors.UploadError` that names the file and says what to do.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -30,8 +33,7 @@ from sitematch import settings
 from sitematch.crs import parse_crs
 from sitematch.errors import UploadError
 from sitematch.store.rules import shown, shown_list
-from sitematch.upload import _precheck
-from sitematch.upload._sandbox import run_isolated
+from sitematch.upload import _precheck, _sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,15 @@ N_COLUMNS = ("n", "north", "northing", "y", "nord", "n_koord")
 #: How a CSV row with a point (lon/lat or N/E) becomes a plot: a square of the row's ``area_ha``
 #: around the point, flagged as approximate in the report.
 POINT_SQUARE_NOTE = "located by a point: drawn as a square of its area_ha around it (approximate boundary)"
+#: A CSV of at most this many bytes, with fewer than :data:`IN_PROCESS_CSV_MAX_COLUMNS` separators in
+#: its first line, is read in the calling process (pure Python and pandas, no GDAL: nothing there can
+#: open another file or the network, and the work is bounded by the size); a larger or wider one in
+#: a reader process, as every other format.
+IN_PROCESS_CSV_MAX_BYTES = 4_000_000
+IN_PROCESS_CSV_MAX_COLUMNS = 200
+#: Text that makes GEOS's WKT reader recurse (a collection nests collections): such a CSV is read in
+#: a reader process, where a stack overflow ends only that process.
+_NESTING = re.compile(rb"geometrycollection", re.IGNORECASE)
 _EXPORT_AGAIN = "export it again from your GIS as GeoPackage, zipped Shapefile, GeoJSON or CSV"
 
 
@@ -200,7 +211,21 @@ def _points(df: pd.DataFrame, x: str, y: str, crs: CRS | None) -> gpd.GeoDataFra
 
 
 def _read_csv(local: Path, name: str) -> tuple[gpd.GeoDataFrame, list[str], bool]:
-    text = _precheck.csv_text(local.read_bytes(), name)
+    return read_csv_bytes(local.read_bytes(), name)
+
+
+def read_csv_bytes(raw: bytes, name: str) -> tuple[gpd.GeoDataFrame, list[str], bool]:
+    """Read a CSV upload's bytes: checked as text (:func:`~sitematch.upload._precheck.csv_text`), then parsed.
+
+    Pure Python and pandas (no GDAL): the one reader of CSV, in the reader process or, for a small
+    file, in the calling one (:func:`read_upload`).
+
+    Returns
+    -------
+    gdf, notes, from_points
+        As :func:`read_in_reader_process`.
+    """
+    text = _precheck.csv_text(raw, name)
     try:
         df = _sniff_csv(text)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
@@ -308,6 +333,28 @@ def _with_crs(gdf: gpd.GeoDataFrame, name: str, suffix: str, given: CRS | None) 
     return gdf
 
 
+def _in_process_csv(path: Path, size: int) -> bytes | None:
+    """The bytes of a CSV small and narrow enough to read in this process; None: read it in a reader process.
+
+    Bounded: at most :data:`IN_PROCESS_CSV_MAX_BYTES` are read (a file that grew past them since it
+    was measured goes to the reader process, which applies the upload limits), and a header with
+    more than :data:`IN_PROCESS_CSV_MAX_COLUMNS` separators goes there too.
+    """
+    if size > IN_PROCESS_CSV_MAX_BYTES:
+        return None
+    with path.open("rb") as f:
+        raw = f.read(IN_PROCESS_CSV_MAX_BYTES + 1)
+    if len(raw) > IN_PROCESS_CSV_MAX_BYTES:
+        return None
+    header = raw[: raw.find(b"\n")] if b"\n" in raw else raw
+    if max(header.count(sep) for sep in (b",", b";", b"\t")) >= IN_PROCESS_CSV_MAX_COLUMNS:
+        return None
+    # GEOS parses nested collections recursively: deep enough, it overflows the stack (UTF-16 would hide the word)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _NESTING.search(raw):
+        return None
+    return raw
+
+
 def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read an uploaded file as it is (its own columns, its own CRS).
 
@@ -337,8 +384,9 @@ def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDat
 
     Notes
     -----
-    The file is read in a child process (see :mod:`sitematch.upload._sandbox`): a script that
-    calls this must guard its entry point with ``if __name__ == "__main__":``.
+    The file is read in a child process (see :mod:`sitematch.upload._sandbox`), a small plain CSV
+    in this one: a script that calls this must guard its entry point with
+    ``if __name__ == "__main__":``.
 
     Examples
     --------
@@ -358,8 +406,26 @@ def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDat
     given = parse_crs(crs) if crs else None
     driver = DRIVERS[suffix]
     started = time.perf_counter()
+    raw = _in_process_csv(path, size) if suffix == ".csv" else None
+    if raw is not None:
+        gdf, notes, from_points = read_csv_bytes(raw, path.name)
+        where = "in process"
+    else:
+        gdf, notes, from_points = _read_isolated(path, suffix, driver)
+        where = "in a reader process"
+    logger.info(
+        "read %s (%s, %d rows) %s in %.2f s", path.name, FORMATS[suffix], len(gdf), where, time.perf_counter() - started
+    )
+    if len(gdf) == 0:
+        raise UploadError(f"{path.name}: the file holds no rows", where=path.name)
+    gdf = _with_crs(gdf, path.name, suffix, given)
+    gdf.attrs["from_points"] = from_points
+    return gdf, notes
+
+
+def _read_isolated(path: Path, suffix: str, driver: str | None) -> tuple[gpd.GeoDataFrame, list[str], bool]:
     with tempfile.TemporaryDirectory(prefix="sitematch-upload-") as work:
-        gdf, notes, from_points = run_isolated(
+        return _sandbox.run_isolated(
             read_in_reader_process,
             str(path.resolve()),
             work,
@@ -371,9 +437,3 @@ def read_upload(path: str | Path, *, crs: str | None = None) -> tuple[gpd.GeoDat
             what=path.name,
             timeout_s=settings.upload_read_timeout_s,
         )
-    logger.info("read %s (%s, %d rows) in %.2f s", path.name, FORMATS[suffix], len(gdf), time.perf_counter() - started)
-    if len(gdf) == 0:
-        raise UploadError(f"{path.name}: the file holds no rows", where=path.name)
-    gdf = _with_crs(gdf, path.name, suffix, given)
-    gdf.attrs["from_points"] = from_points
-    return gdf, notes

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,7 @@ from sitematch._io import is_missing
 from sitematch.criteria import CRITERIA
 from sitematch.crs import WORKING_CRS, to_working_crs
 from sitematch.errors import CRSError, UploadError
-from sitematch.store.rules import refusals, shown, shown_list, text_problem
+from sitematch.store.rules import Checked, checked, refusals, shown, shown_list, text_problem
 from sitematch.upload.mapping import ColumnMapping, normalise, parse_bool, parse_number, resolve_columns, translate
 from sitematch.upload.readers import POINT_SQUARE_NOTE
 
@@ -160,6 +160,12 @@ class _Municipality:
     name: str
     shape: shapely.Geometry
     allowed: shapely.Geometry  # the shape with the boundary tolerance
+
+
+@lru_cache(maxsize=32)
+def _default_municipality(code: str) -> _Municipality:
+    """A municipality of :func:`default_boundaries`, its shape merged and buffered once, not on every upload."""
+    return _municipality(default_boundaries(), code)
 
 
 @dataclass(frozen=True)
@@ -572,6 +578,38 @@ def validate_upload(
         Only for problems that make the whole file unusable (an unknown municipality, a CRS that
         puts the file outside Sweden).
     """
+    plots, report, _ = validate_checked(
+        raw,
+        municipality_code=municipality_code,
+        filename=filename,
+        mapping=mapping,
+        boundaries=boundaries,
+        repair=repair,
+        notes=notes,
+    )
+    return plots, report
+
+
+def validate_checked(
+    raw: gpd.GeoDataFrame,
+    *,
+    municipality_code: str,
+    filename: str,
+    mapping: ColumnMapping | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    repair: bool = False,
+    notes: list[str] | None = None,
+) -> tuple[gpd.GeoDataFrame, ValidationReport, Checked]:
+    """:func:`validate_upload`, and what it checked of the valid rows for the store (its rules, once).
+
+    Returns
+    -------
+    plots, report
+        As :func:`validate_upload`.
+    checked : sitematch.store.rules.Checked
+        The valid rows as the store's rules accepted them: pass it to
+        :meth:`~sitematch.store.base.PlotStore.upload` so that they are not checked again.
+    """
     report = ValidationReport(filename, municipality_code, rows=len(raw), notes=list(notes or []))
     bounds = default_boundaries() if boundaries is None else boundaries.to_crs(WORKING_CRS)
     columns = [str(c) for c in raw.columns if c != raw.geometry.name]
@@ -603,7 +641,7 @@ def validate_upload(
         found,
         factors,
         mapping or ColumnMapping(),
-        _municipality(bounds, municipality_code),
+        _default_municipality(municipality_code) if boundaries is None else _municipality(bounds, municipality_code),
         bool(raw.attrs.get("from_points")),
         repair,
         special["plot_id"],
@@ -641,6 +679,7 @@ def validate_upload(
     cols = [c for c in s.PLOTS.column_names if c not in (s.SOURCE, s.LICENCE)]
     plots = gpd.GeoDataFrame(out_rows, columns=[*cols, EXTRAS, s.GEOMETRY], geometry=s.GEOMETRY, crs=WORKING_CRS)
     plots, net = _store_net(plots, row_numbers[: len(plots)], municipality_code)
+    plots = plots.reset_index(drop=True)
     report.problems += net
     report.valid_rows = len(plots)
     logger.info(
@@ -651,4 +690,4 @@ def validate_upload(
         report.valid_rows,
         len(report.problems),
     )
-    return plots.reset_index(drop=True), report
+    return plots, report, checked(plots, municipality_code)
