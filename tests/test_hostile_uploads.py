@@ -25,7 +25,7 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sitematch import settings as sm_settings
@@ -394,11 +394,15 @@ def _geojson(records: list[dict], path: Path, refs: list[str]) -> None:
         }
         for i, (rec, g) in enumerate(zip(records, geoms, strict=True))
     ]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    # UTF-8 as written, as GIS programs export GeoJSON: GDAL's GeoJSON reader turns some escaped astral
+    # characters ("\\ud8f6\\udc00", U+4D800) into U+FFFD, which made this property test fail on such a draw.
+    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    path.write_text(text, encoding="utf-8")
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=RECORDS)
+@example(records=[{"Benämning": "\U0004d800"}])  # the draw that once failed (see _geojson)
 def test_property_careless_records_go_through_check_upload_and_back_and_agree(
     tmp_path_factory: pytest.TempPathFactory, empty_store: PlotStore, region: LayerSet, records: list[dict]
 ) -> None:
