@@ -58,8 +58,8 @@ from sitematch.export._map_parts import (
 from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._whatif import WhatIf, payload
+from sitematch.i18n import current_language, language
 from sitematch.i18n import gettext as _
-from sitematch.i18n import language
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
 from sitematch.scoring import describe
@@ -99,15 +99,16 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
     """
     w_zoning, w_score, w_criterion, w_value, w_points = _("zoning"), _("score"), _("criterion"), _("value"), _("points")
     w_nearest, w_verify = _("nearest:"), _("To verify")
+    lang = current_language()
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
     price = row.get(s.PRICE_SEK_M2)
     facts = (
-        f"{esc(format_value(area, row[s.AREA_HA]))} · {w_zoning} {esc(row[s.ZONING])} · {esc(row[s.PLAN_STATUS])} · "
-        f"{esc(row[s.OWNER])}"
+        f"{esc(format_value(area, row[s.AREA_HA], lang))} · {w_zoning} {esc(row[s.ZONING])} · "
+        f"{esc(row[s.PLAN_STATUS])} · {esc(row[s.OWNER])}"
         + (
-            f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price))}"
+            f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price, lang))}"
             if pd.notna(price)
             else " · " + _("price on request")
         )
@@ -116,7 +117,7 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
         rows = "".join(
             f"<tr><td>{esc(b.label)}</td><td>{esc(b.value)}</td>"
             f"<td class='sm-num'>{b.points:.1f} / {b.max_points:.1f}</td></tr>"
-            for b in result.breakdown_row(row)
+            for b in result.breakdown_row(row, lang)
         )
         score = (
             f"#{int(row[RANK])} · {w_score} {row[SCORE]:.1f}"
@@ -129,10 +130,10 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
             f"{rows}</table>"
         )
     else:
-        misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row))
+        misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row, lang))
         label = _("Near miss: misses") if bool(row[NEAR_MISS]) else _("Excluded: misses")
         body = f"<div class='sm-score'>{label}</div><ul>{misses}</ul>"
-    verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
+    verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row, lang))
     nearest = _nearest(result, row)
     return (
         f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
@@ -264,8 +265,9 @@ def requirements_html(result: MatchResult) -> str:
 
     p = result.profile
     none = "<li>" + _("none") + "</li>"
-    reqs = "".join(f"<li>{esc(describe(c))}</li>" for c in p.requirements) or none
-    prefs = "".join(f"<li>{esc(pr.describe())}</li>" for pr in p.preferences) or none
+    lang = current_language()
+    reqs = "".join(f"<li>{esc(describe(c, lang))}</li>" for c in p.requirements) or none
+    prefs = "".join(f"<li>{esc(pr.describe(lang))}</li>" for pr in p.preferences) or none
     counts = _(
         "%(ranked)s of %(sites)s sites meet every requirement · %(near)s near misses · %(outside)s outside the region"
     ) % {
@@ -284,7 +286,7 @@ def requirements_html(result: MatchResult) -> str:
     return (
         f"<details open><summary><b>{esc(p.name)}</b></summary><div class='sm-muted'>{esc(p.sector)}</div>"
         f"<div>{counts}</div>"
-        + (f"<div class='sm-why'>{esc(why.sentence())}</div>" if why else "")
+        + (f"<div class='sm-why'>{esc(why.sentence(lang))}</div>" if why else "")
         + (f"<div class='sm-muted'>{chain}</div>" if len(steps) else "")
         + "<b>"
         + _("Requirements")
@@ -387,9 +389,10 @@ def build_map(
     if len(near):
         LayerToggle(near_group, "sm-near-toggle").add_to(m)
 
-    whatif = payload(result)
+    lang = current_language()
+    whatif = payload(result, lang=lang)
     if whatif is not None:
-        WhatIf(whatif).add_to(m)
+        WhatIf(whatif, lang).add_to(m)
     focus = polygons.head(ALWAYS_SHOWN) if len(polygons) else (near if len(near) else result.sites)
     if len(focus):  # fitted in the page, into the area the panels leave free (see _map_view)
         xmin, ymin, xmax, ymax = focus.to_crs(SERVING_CRS).total_bounds
