@@ -7,13 +7,16 @@ next to the field, every typed value and the menu; a busy service (503) keeps th
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sitematch.criteria import Parameter
 from sitematch.errors import ProfileError
+from sitematch.i18n import translations
 from sitematch.profile import parse_profile, parse_profile_json
 from sitematch.service import forms
 from sitematch.service.auth import ADVISER_PAGE, Caller, page_caller
@@ -22,7 +25,7 @@ from sitematch.service.matches import links, start_match, summary, visible_match
 from sitematch.service.profiles import check_advisers, parse
 from sitematch.service.runs import for_municipality, read_result
 from sitematch.service.state import Service, service
-from sitematch.service.templating import render
+from sitematch.service.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,13 +67,15 @@ def _form_page(
     status: int = 200,
 ) -> HTMLResponse:
     errors = dict(errors or {})
+    lang = page_language(request, who)
+    _ = translations(lang).gettext
     context = {
         "profiles": [p.summary() for p in svc.records.profiles(who.user)],
         "picked": picked,
-        "form": forms.View(state, errors, svc.registry),
+        "form": forms.View(state, errors, svc.registry, lang),
         "region": _members(svc),
-        "parameters": [(p, forms.show_number(p.default)) for p in svc.registry.parameters.values()],
-        "if_unknown_words": forms.IF_UNKNOWN_WORDS,
+        "parameters": [(_parameter(p, lang), forms.show_number(p.default)) for p in svc.registry.parameters.values()],
+        "if_unknown_words": {k: _(v) for k, v in forms.IF_UNKNOWN_WORDS.items()},
         "shapes": forms.SHAPES,
         "general": errors.pop("", ""),
         "error_count": len(errors),
@@ -78,7 +83,15 @@ def _form_page(
         "saved": saved,
         "matches": [summary(m) for m in svc.records.matches(who.user, limit=10)],
     }
-    return render(request, "match.html", context, caller=who, status=status)
+    return render(request, "match.html", context, caller=who, status=status, lang=lang)
+
+
+def _parameter(p: Parameter, lang: str) -> SimpleNamespace:
+    """A parameter as the form shows it: its label and description in ``lang``."""
+    _ = translations(lang).gettext
+    return SimpleNamespace(
+        name=p.name, label=_(p.label), unit=p.unit, description=_(p.description) if p.description else ""
+    )
 
 
 @router.get("/match", response_class=HTMLResponse)
@@ -93,11 +106,13 @@ def match_page(
         return _form_page(request, svc, who, forms.starter_values(svc.registry))
     stored = svc.records.profile(profile)
     stored.check(who.user, "profile")
+    lang = page_language(request, who)
     try:
-        state, notes = forms.form_values(stored.profile(svc.registry))
+        state, notes = forms.form_values(stored.profile(svc.registry), lang)
         state["save.advisers"] = [", ".join(stored.advisers)]
     except ProfileError as exc:  # kept before the region's criteria changed
-        errors = {"": f"profile {stored.name!r} no longer fits the region's criteria: {exc}"}
+        said = translations(lang).gettext("profile %(name)s no longer fits the region's criteria: %(error)s")
+        errors = {"": said % {"name": repr(stored.name), "error": exc}}
         return _form_page(request, svc, who, forms.starter_values(svc.registry), errors=errors, status=422)
     return _form_page(request, svc, who, state, picked=profile, notes=notes,
                       saved=stored.name if saved and stored.created_by == who.user.username else "")  # fmt: skip
@@ -119,7 +134,7 @@ async def post_match_page(
     picked = forms.first(state, "picked")
     if action == "paste":
         return _paste(request, svc, who, state, picked)
-    data, errors = forms.profile_data(state, svc.registry)
+    data, errors = forms.profile_data(state, svc.registry, page_language(request, who))
     if errors:
         return _form_page(request, svc, who, state, picked=picked, errors=errors, status=422)
     if action == "save":
@@ -159,9 +174,12 @@ def _paste(request: Request, svc: Service, who: Caller, state: forms.State, pick
             profile = parse_profile(text, where=PASTED, registry=svc.registry)
     except ProfileError as exc:
         return _form_page(request, svc, who, state, picked=picked, errors={"paste": str(exc)}, status=422)
-    filled, notes = forms.form_values(profile)
-    notes = [f"The form now shows {PASTED} ({profile.name}): check it, then run the match or keep it.", *notes,
-             *profile.warnings]  # fmt: skip
+    lang = page_language(request, who)
+    filled, notes = forms.form_values(profile, lang)
+    shows = translations(lang).gettext(
+        "The form now shows the pasted profile (%(name)s): check it, then run the match or keep it."
+    ) % {"name": profile.name}
+    notes = [shows, *notes, *profile.warnings]
     return _form_page(request, svc, who, filled, notes=notes)
 
 
