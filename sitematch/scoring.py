@@ -294,7 +294,7 @@ def miss_words(req: Requirement, value: object, lang: str, cap: float | None = N
     Examples
     --------
     >>> miss_words(Requirement("zoning", "in", ("J",), "zoning"), "B", "sv")
-    'Zonindelning (planbestämmelse) bostäder (B), behöver en av industri (J)'
+    'Användning (planbestämmelse) bostäder (B), behöver en av industri (J)'
     """
     return str(check_requirement(req, pd.Series([value], dtype=object), cap=cap, lang=lang).words[0])
 

@@ -90,7 +90,7 @@ def format_values(criterion: Criterion, values: pd.Series | np.ndarray, lang: st
 def format_value(criterion: Criterion, value: object, lang: str = "en") -> str:
     """Format one value of a criterion for people: ``"4.2 km"``, ``"40 MW"``, ``"25 ha"``, ``"yes"``.
 
-    In Swedish (``lang="sv"``): ``"4,2 km"``, ``"ja"``, ``"klass 3"``, ``"okänt"``.
+    In Swedish (``lang="sv"``): ``"4,2 km"``, ``"ja"``, ``"klass 3"``, ``"okänd"``.
 
     Examples
     --------

@@ -133,7 +133,8 @@ class Requirement(_OnCriterion):
             if self.op == "in":
                 values = ", ".join(format_code(c, v, lang) for v in self.value)
                 return _("%(label)s one of %(values)s") % {**words, "values": values}
-            return f"{words['label']}: {_('yes') if self.value else _('no')}"
+            said = _("yes") if self.value else _("no")
+            return f"{words['label']}: {said}"
         if self.op == "min":
             return f"{c.label} at least {format_value(c, self.value)}"
         if self.op == "max":

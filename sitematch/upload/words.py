@@ -154,7 +154,8 @@ def report_text(report: Any, lang: str, option: Callable[[str], str] | None = No
     lines = [head]
     if report.problems:
         width = max(len(p.field) for p in report.problems)
-        lines.append(f"  {_('row'):>5}  {_('field'):<{width}}  {_('problem')}")
+        row_word, field_word, problem_word = _("row"), _("field"), _("problem")
+        lines.append(f"  {row_word:>5}  {field_word:<{width}}  {problem_word}")
         for p in sorted(report.problems, key=lambda p: (p.row or 0, p.field)):
             fix = f" ({option(p.option)})" if option and p.option else ""
             row = p.row if p.row is not None else _("file")
