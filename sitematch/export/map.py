@@ -37,6 +37,7 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch._io import write_text_atomic
 from sitematch.criteria import format_value
+from sitematch.criteria.format import label_of
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import make_offline
 from sitematch.export._map_parts import (
@@ -276,7 +277,8 @@ def requirements_html(result: MatchResult) -> str:
     }  # fmt: skip
     why = binding(result)
     steps = funnel(result)
-    short = {r.key: r.criterion.short_label.lstrip("→ ") for r in p.requirements}
+    short = {r.key: r.criterion.short_label.lstrip("→ ") if lang == "en" else label_of(r.criterion, lang)
+             for r in p.requirements}  # fmt: skip
     chain = " → ".join(
         [
             _("%(n)s sites") % {"n": len(result.sites)},

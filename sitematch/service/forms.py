@@ -231,9 +231,11 @@ def form_values(profile: Profile, lang: str = "en") -> tuple[State, list[str]]:
     return state, notes
 
 
-def starter_values(registry: Registry) -> State:
-    """The form's values for a new lead (:data:`STARTER`)."""
-    return form_values(build_profile(STARTER, registry=registry, where="the starter profile"))[0]
+def starter_values(registry: Registry, lang: str = "en") -> State:
+    """The form's values for a new lead (:data:`STARTER`), its name in ``lang``."""
+    state = form_values(build_profile(STARTER, registry=registry, where="the starter profile"))[0]
+    state["name"] = [translations(lang).gettext(N_("New lead"))]
+    return state
 
 
 def state_of(items: Iterable[tuple[str, Any]]) -> State:

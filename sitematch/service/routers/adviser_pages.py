@@ -103,7 +103,7 @@ def match_page(
     who: Caller = Depends(ADVISER_PAGE),
 ) -> HTMLResponse:
     if not profile:
-        return _form_page(request, svc, who, forms.starter_values(svc.registry))
+        return _form_page(request, svc, who, forms.starter_values(svc.registry, page_language(request, who)))
     stored = svc.records.profile(profile)
     stored.check(who.user, "profile")
     lang = page_language(request, who)
