@@ -317,3 +317,24 @@ def test_the_map_s_what_if_panel_in_the_lead_s_language(tmp_path: Path, region: 
     panel = _panel((folder / "map.html").read_text(encoding="utf-8"))
     for words in ("What if? Weights", "Reset", "New top ten:", "Grid capacity available", "rank not proven"):
         assert words in panel, words
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_match_run_in_the_service_has_its_map_in_the_page_language_of_who_ran_it(app, lang: str) -> None:
+    client, csrf = _client(app, "bo", lang)
+    fields = {"csrf_token": csrf, "action": "run", "name": "Ordtest", "req.min_area_ha": "5",
+              "pref.area_ha.weight": "1", "pref.area_ha.full_at": "40", "pref.area_ha.zero_at": "5",
+              "pref.grid_capacity_mw.weight": "1", "pref.grid_capacity_mw.full_at": "50",
+              "pref.grid_capacity_mw.zero_at": "0"}  # fmt: skip
+    r = client.post("/match", data=fields)
+    assert r.status_code == 303, r.text[:500]
+    match_id = r.headers["location"].rsplit("/", 1)[1]
+    html = client.get(f"/api/matches/{match_id}/files/map.html")
+    assert html.status_code == 200
+    panel = _panel(html.text)
+    if lang == "sv":
+        assert "Tänk om? Vikter" in panel and "Återställ" in panel and "Tillgänglig elnätskapacitet" in panel
+        assert_no_english(panel, english_pieces("sitematch/export/_whatif.py"))
+    else:
+        assert "What if? Weights" in panel and "Reset" in panel and "Grid capacity available" in panel

@@ -33,7 +33,7 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch.criteria import format_value
 from sitematch.errors import StoreNotFoundError
-from sitematch.export import folder_name, write_all
+from sitematch.export import ExportOptions, folder_name, write_all
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
 from sitematch.matching import match
@@ -174,8 +174,11 @@ def run_match(
     store: str,
     folder: Path,
     step: Callable[[str], None] | None = None,
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """Match ``profile`` and write its exports and ``result.json`` into ``folder``; the result as data.
+
+    ``lang`` is the language of the map's words (the page language of the account that asked).
 
     ``step`` is the progress hook (default: the service's time limit from now). Nothing is left in
     ``folder`` if the run fails, runs out of time or is cancelled.
@@ -189,7 +192,7 @@ def run_match(
             t1 = time.perf_counter()
             result = match(profile, layers, progress=step)
             t2 = time.perf_counter()
-            write_all(result, layers, folder, FORMATS, progress=step)
+            write_all(result, layers, folder, FORMATS, options=ExportOptions(map_language=lang), progress=step)
             t3 = time.perf_counter()
             data = result_data(result)
             (folder / RESULT_FILE).write_text(json.dumps(data, ensure_ascii=False, default=plain), encoding="utf-8")
@@ -221,11 +224,18 @@ def answer(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def match_job(
-    *, profile: dict[str, Any], slug: str, layers: str | None, store: str, folder: str, step: Callable[[str], None]
+    *,
+    profile: dict[str, Any],
+    slug: str,
+    layers: str | None,
+    store: str,
+    folder: str,
+    step: Callable[[str], None],
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """In a worker process: parse ``profile`` with the region's criteria, run and keep the match; its answer."""
     parsed = build_profile(profile, where="the profile", slug=slug, registry=region(layers).registry)
-    return answer(run_match(parsed, layers, store, Path(folder), step))
+    return answer(run_match(parsed, layers, store, Path(folder), step, lang=lang))
 
 
 def warm_job(*, layers: str | None, store: str, step: Callable[[str], None]) -> bool:
@@ -244,6 +254,7 @@ async def match_in_pool(
     *,
     arrived: float,
     gone: Callable[[], Awaitable[bool]],
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """Run a match in the service's worker processes (:mod:`sitematch.service.pool`); its answer.
 
@@ -259,6 +270,8 @@ async def match_in_pool(
         ``time.monotonic()`` when the request arrived: the time limit counts from it.
     gone : callable
         Whether the client went away (the match is then cancelled).
+    lang : str, optional
+        The language of the map's words (``sv``, ``en``; None: the server's).
     """
     from sitematch.service.pool import pool
 
@@ -268,6 +281,7 @@ async def match_in_pool(
         "layers": str(layers) if layers else None,
         "store": store,
         "folder": str(folder),
+        "lang": lang,
     }
     return await pool().run(
         owner,
