@@ -338,3 +338,23 @@ def test_a_match_run_in_the_service_has_its_map_in_the_page_language_of_who_ran_
         assert_no_english(panel, english_pieces("sitematch/export/_whatif.py"))
     else:
         assert "What if? Weights" in panel and "Reset" in panel and "Grid capacity available" in panel
+
+
+def test_a_kept_match_carries_its_sentences_in_swedish_for_municipal_pages() -> None:
+    from sitematch.layers.layerset import LayerSet
+    from sitematch.matching import match
+    from sitematch.profile import parse_profile
+    from sitematch.service.runs import for_municipality, in_language, result_data
+
+    layers = LayerSet(tiny_layer_frames(), origin="tiny fixture")
+    data = result_data(match(parse_profile(LEAD.format(language="")), layers))
+    assert [r["missed"] for r in data["near_misses"]] == [["Area 16 ha, needs at least 20 ha (4 ha short)"]]
+    sv = in_language(data, "sv")
+    assert [r["missed"] for r in sv["near_misses"]] == [["Areal 16 ha, behöver minst 20 ha (4 ha för lite)"]]
+    assert sv["why"].startswith("Areal minst 20 ha utesluter") and sv["why"].endswith("saknar 4 ha.")
+    assert in_language(data, "en") == data
+    # a municipality sees its own plots' words only: B is Västerås's (1980), none of Sala's (1981)
+    assert for_municipality(data, "1980")["sv"]["missed"] == {
+        "1980:B": ["Areal 16 ha, behöver minst 20 ha (4 ha för lite)"]
+    }
+    assert for_municipality(data, "1981")["sv"]["missed"] == {}

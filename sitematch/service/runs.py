@@ -338,6 +338,7 @@ def _site(result: MatchResult, row: dict[str, Any]) -> dict[str, Any]:
 def result_data(result: MatchResult) -> dict[str, Any]:
     """A match as plain data: every ranked site with its explanation, the near misses, the funnel."""
     why = binding(result)
+    ranked_rows = _rows(result.ranked)
     ranked = [
         {
             "rank": plain(row["rank"]),
@@ -346,9 +347,20 @@ def result_data(result: MatchResult) -> dict[str, Any]:
             "breakdown": [asdict(b) for b in result.breakdown_row(row)],
             "to_verify": result.to_verify(row),
         }
-        for row in _rows(result.ranked)
+        for row in ranked_rows
     ]
-    near = [{**_site(result, row), "missed": result.misses(row)} for row in _rows(result.near_misses)]
+    near_rows = _rows(result.near_misses)
+    near = [{**_site(result, row), "missed": result.misses(row)} for row in near_rows]
+    # the sentences in Swedish too (municipal staff read the page in Swedish): only where there are words
+    swedish = {
+        "why": why.sentence("sv") if why else None,
+        "missed": {str(row[s.PLOT_ID]): result.misses(row, "sv") for row in near_rows},
+        "to_verify": {
+            str(row[s.PLOT_ID]): result.to_verify(row, "sv")
+            for row, said in zip(ranked_rows, ranked, strict=True)
+            if said["to_verify"]
+        },
+    }
     return {
         "profile": result.profile.to_data(),
         "label": folder_name(result.profile),
@@ -364,7 +376,27 @@ def result_data(result: MatchResult) -> dict[str, Any]:
         "ranked": ranked,
         "near_misses": near,
         "run": {f.name: plain(getattr(result.run, f.name)) for f in fields(result.run)},
+        "sv": swedish,
     }
+
+
+def in_language(data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A stored match's data with its sentences (why, what was missed, what to verify) in ``lang``.
+
+    The Swedish ones are kept beside the English in ``result.json`` (key ``sv``); a match kept before
+    they were keeps its English.
+    """
+    words = data.get(lang) if lang != "en" else None
+    if not words:
+        return data
+    out = dict(data)
+    out["why"] = words.get("why") or data.get("why")
+    missed, verify = words.get("missed", {}), words.get("to_verify", {})
+    out["near_misses"] = [
+        {**r, "missed": missed.get(str(r.get("plot_id")), r.get("missed"))} for r in data["near_misses"]
+    ]
+    out["ranked"] = [{**r, "to_verify": verify.get(str(r.get("plot_id")), r.get("to_verify"))} for r in data["ranked"]]
+    return out
 
 
 def read_result(folder: Path) -> dict[str, Any]:
@@ -378,6 +410,14 @@ def for_municipality(data: dict[str, Any], code: str) -> dict[str, Any]:
     out["ranked"] = [r for r in data["ranked"] if r["municipality_code"] == code]
     out["near_misses"] = [r for r in data["near_misses"] if r["municipality_code"] == code]
     out["profile"] = profile_data_for(User(code, f"municipality:{code}"), data["profile"])
+    if data.get("sv"):  # the Swedish sentences of its own plots only
+        own = {r["plot_id"] for r in out["ranked"]} | {r["plot_id"] for r in out["near_misses"]}
+        sv = data["sv"]
+        out["sv"] = {
+            "why": sv.get("why"),
+            "missed": {k: v for k, v in sv.get("missed", {}).items() if k in own},
+            "to_verify": {k: v for k, v in sv.get("to_verify", {}).items() if k in own},
+        }
     return out
 
 

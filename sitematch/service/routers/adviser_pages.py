@@ -23,7 +23,7 @@ from sitematch.service.auth import ADVISER_PAGE, Caller, page_caller
 from sitematch.service.errors import ServiceError
 from sitematch.service.matches import links, start_match, summary, visible_match
 from sitematch.service.profiles import check_advisers, parse
-from sitematch.service.runs import for_municipality, read_result
+from sitematch.service.runs import for_municipality, in_language, read_result
 from sitematch.service.state import Service, service
 from sitematch.service.templating import page_language, render
 
@@ -199,5 +199,6 @@ def match_result_page(
     result = read_result(svc.matches_dir / stored.id)
     if who.user.municipality:
         result = for_municipality(result, who.user.municipality)
+    result = in_language(result, page_language(request, who))
     context = {"match": summary(stored), "result": result, "links": links(stored.id), "full": not who.user.municipality}
     return render(request, "result.html", context, caller=who)
