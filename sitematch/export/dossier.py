@@ -33,7 +33,7 @@ from sitematch.criteria.format import label_of
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._svgmap import overview_map, site_map
 from sitematch.funnel import binding, funnel
-from sitematch.i18n import check_language, format_number, format_time, translations
+from sitematch.i18n import N_, check_language, format_number, format_time, translations
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, SHORTFALL, MatchResult
 from sitematch.scoring import describe
@@ -102,6 +102,10 @@ def _layer_sources(result: MatchResult) -> dict[str, str]:
         dates = [d for d in rows.get("date", pd.Series(dtype=str)).astype(str) if d and d != "nan"]
         out[str(layer)] = words + (f" ({dates[0]})" if dates else "")
     return out
+
+
+#: What a requirement does with a site without a value, in words (the template translates them).
+IF_UNKNOWN_WORDS = {"fail": N_("excluded"), "pass": N_("passes"), "verify": N_("passes, to verify")}
 
 
 def _words(c: Criterion, value: object, lang: str = "en") -> str:
@@ -254,7 +258,10 @@ def render_dossier(
         outside=result.outside_region,
         why=why.sentence(lang) if why else "",
         funnel=steps,
-        requirements=[{"words": describe(r, lang), "if_unknown": r.if_unknown} for r in result.profile.requirements],
+        requirements=[
+            {"words": describe(r, lang), "if_unknown": r.if_unknown, "if_unknown_words": IF_UNKNOWN_WORDS[r.if_unknown]}
+            for r in result.profile.requirements
+        ],
         preferences=[_preference_words(pr, lang) for pr in result.profile.preferences],
         n_criteria=len(lead_criteria(result)),
         overview=overview,
