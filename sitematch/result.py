@@ -344,6 +344,13 @@ class MatchResult:
         """
         return self.breakdown_row(self.sites.loc[self.sites[s.PLOT_ID] == plot_id].iloc[0])
 
+    def _value_functions(self, lang: str) -> dict[str, str]:
+        """Each preference's value function in words, in ``lang`` (worded once per result and language)."""
+        cache = self.__dict__.setdefault("_value_function_words", {})
+        if lang not in cache:
+            cache[lang] = {p.column: p.describe(lang) for p in self.profile.preferences}
+        return cache[lang]
+
     def breakdown_row(self, row: pd.Series | Mapping[str, Any], lang: str = "en") -> list[CriterionBreakdown]:
         """The per-preference explanation of one row of :attr:`sites` (see :meth:`breakdown`), in ``lang``."""
         total = self.profile.total_weight or 1.0
@@ -358,7 +365,7 @@ class MatchResult:
                     weight=p.weight,
                     points=0.0 if pts is None or pd.isna(pts) else float(pts),
                     max_points=100.0 * p.weight / total,
-                    value_function=p.describe(lang),
+                    value_function=self._value_functions(lang)[p.column],
                 )
             )
         return out

@@ -124,6 +124,26 @@ def format_value(criterion: Criterion, value: object, lang: str = "en") -> str:
     return f"{text} {criterion.unit}" if criterion.unit else text
 
 
+def _number(value: float, lang: str, decimals: int = 1) -> str:
+    """A number as :func:`sitematch.i18n.format_number` writes it, rounded as the English words round.
+
+    Swedish without Babel (it is called for every value in every popup): ``12 345,6``, no trailing zeros.
+
+    Examples
+    --------
+    >>> _number(12345.65, "sv"), _number(2.0, "sv"), _number(-0.04, "sv"), _number(1234.5, "sv", 0)
+    ('12\xa0345,6', '2', '0', '1\xa0234')
+    """
+    if lang != "sv":
+        return format_number(value, lang, decimals=decimals)
+    text = f"{round(value, decimals):,.{decimals}f}"
+    if decimals:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text.replace(",", "\xa0").replace(".", ",")
+
+
 def _format_value_in(criterion: Criterion, value: object, lang: str) -> str:
     """:func:`format_value` in another language than English (numbers as :func:`sitematch.i18n.format_number`)."""
     _ = translations(lang).gettext
@@ -137,12 +157,12 @@ def _format_value_in(criterion: Criterion, value: object, lang: str) -> str:
     if v == float("inf"):
         return _("none")
     if criterion.display == "distance":
-        return f"{format_number(v / 1000, lang)} km" if v >= 1000 else f"{format_number(v, lang, decimals=0)} m"
+        return f"{_number(v / 1000, lang)} km" if v >= 1000 else f"{_number(v, lang, decimals=0)} m"
     if criterion.display == "count":
-        return format_number(v, lang, decimals=0)
+        return _number(v, lang, decimals=0)
     if criterion.display == "class":
         return _("class %(n)s") % {"n": round(v)}
-    text = format_number(v, lang)
+    text = _number(v, lang)
     return f"{text} {criterion.unit}" if criterion.unit else text
 
 
