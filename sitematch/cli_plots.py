@@ -159,8 +159,8 @@ def upload_cmd(
         if report_json is not None and exc.report is not None:
             report_json.write_text(exc.report.to_json(), encoding="utf-8")
         if exc.report is not None and lang != "en":  # the refusal and its report in the reader's language
-            raise UploadError(
-                refusal_text(file.name, exc.report, lang), report=exc.report, where=exc.where, option=exc.option
+            raise UploadError(  # the report is in the message: none attached (it would be printed in English)
+                refusal_text(file.name, exc.report, lang), where=exc.where, option=exc.option
             ) from None
         raise
     stored = translations(lang).gettext("stored in %(store)s: %(summary)s")

@@ -358,3 +358,15 @@ def test_a_kept_match_carries_its_sentences_in_swedish_for_municipal_pages() -> 
         "1980:B": ["Areal 16 ha, behöver minst 20 ha (4 ha för lite)"]
     }
     assert for_municipality(data, "1981")["sv"]["missed"] == {}
+
+
+def test_a_refused_plots_upload_says_so_in_swedish(tmp_path: Path) -> None:
+    csv = tmp_path / "tomter.csv"
+    csv.write_text(BAD_CSV, encoding="utf-8")
+    store = tmp_path / "plots.gpkg"
+    res = CliRunner().invoke(main, ["plots", "upload", "-m", "1980", "--store", str(store), "--lang", "sv", str(csv)])
+    said = res.output + getattr(res, "stderr", "")
+    assert res.exit_code == 1 and not store.exists()
+    assert "tomter.csv: avvisad, inget sparades." in said and "är inte ett tal" in said
+    assert "obs: anges med en punkt" in said
+    assert_no_english(said, english_pieces(*UPLOAD_SOURCES))

@@ -72,6 +72,10 @@ SENTENCES = (
         "columns you do not need"
     ),
     N_("%(file)s: refused, nothing was written."),
+    N_("measures (M) dropped from the geometries: plots are stored in 2D"),
+    N_("located by a point: drawn as a square of its area_ha around it (approximate boundary)"),
+    N_("row %(row)s: column %(column)s is not valid WKT"),
+    N_("area_ha measured from the polygons (the file has no area column)"),
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
