@@ -370,3 +370,16 @@ def test_a_refused_plots_upload_says_so_in_swedish(tmp_path: Path) -> None:
     assert "tomter.csv: avvisad, inget sparades." in said and "är inte ett tal" in said
     assert "obs: anges med en punkt" in said
     assert_no_english(said, english_pieces(*UPLOAD_SOURCES))
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"), [("sv", "får inte vara negativt, fick -3.0"), ("en", "must not be negative, got -3.0")]
+)
+def test_the_library_s_message_next_to_a_form_field_is_in_the_page_s_language(app, lang: str, said: str) -> None:
+    client, csrf = _client(app, "bo", lang)
+    r = client.post("/match", data={"csrf_token": csrf, "action": "run", "name": "Ordtest", "req.min_area_ha": "-3"})
+    assert r.status_code == 422
+    field = re.search(r'<span class="field-error" id="e-req\.min_area_ha">([^<]*)</span>', r.text)
+    assert field is not None and field.group(1) == said
+    if lang == "sv":
+        assert_no_english(field.group(1), english_pieces("sitematch/service/forms.py"))

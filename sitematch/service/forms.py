@@ -37,7 +37,7 @@ from typing import Any
 from sitematch.criteria import Criterion, Registry, format_code
 from sitematch.criteria.format import label_of
 from sitematch.errors import ProfileError
-from sitematch.i18n import N_, format_number, translations
+from sitematch.i18n import N_, format_number, reword, translations
 from sitematch.profile import Profile, build_profile
 from sitematch.profile.build import LEAD_KEYS, unit_words
 
@@ -441,11 +441,31 @@ def field_of(key: str | None, registry: Registry) -> str:
     return head if head in ("name", "sector", "description", "near_miss_tolerance") else ""
 
 
-def message_of(exc: ProfileError) -> str:
-    """A ProfileError's message without the "where: 'key': " it starts with (the field shows where)."""
+#: The library's messages about a profile that a form field can show, in English (the catalogues translate them).
+PROFILE_SENTENCES = (
+    N_("must not be negative, got %(value)s"),
+    N_("weights must not be negative, got %(value)s"),
+    N_("full_at and zero_at must differ"),
+    N_("breakpoints must not be negative"),
+    N_("scores are between 0 and 1, got %(value)s"),
+    N_("a yes/no criterion scores 'true' and 'false'"),
+    N_("all weights are 0: give at least one preference a positive weight"),
+    N_("expected at least one allowed value"),
+    N_("%(value)s is larger than %(key)s = %(other)s: no site could meet both"),
+    N_("%(value)s is not a %(n)s-digit SCB code (kommunkod is 4 digits, länskod 2)"),
+    N_("unknown value %(value)s; known values: %(known)s"),
+    N_("'%(key)s' is a %(kind)s: give 'scores', e.g. {value: 1.0, other: 0.5}"),
+    N_("%(n)s characters; at most %(most)s are allowed"),
+    N_("expected true or false, got %(value)s"),
+)
+
+
+def message_of(exc: ProfileError, lang: str = "en") -> str:
+    """A ProfileError's message without the "where: 'key': " it starts with (the field shows where), in ``lang``
+    when it is one of :data:`PROFILE_SENTENCES`."""
     text = str(exc)
     prefix = f"{exc.where}: '{exc.key}': " if exc.key else f"{exc.where}: "
-    return text[len(prefix) :] if exc.where and text.startswith(prefix) else text
+    return reword(text[len(prefix) :] if exc.where and text.startswith(prefix) else text, PROFILE_SENTENCES, lang)
 
 
 @dataclass

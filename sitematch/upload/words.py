@@ -16,12 +16,10 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
-from sitematch.i18n import N_, translations
+from sitematch.i18n import N_, reword, translations
 from sitematch.store.rules import shown
 
 #: The sentences of upload reports, as the checks write them in English (``%(name)s``: a quoted part).
@@ -77,30 +75,11 @@ SENTENCES = (
     N_("row %(row)s: column %(column)s is not valid WKT"),
     N_("area_ha measured from the polygons (the file has no area column)"),
 )
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-
-@functools.cache
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Each sentence as a regular expression that finds its quoted parts (longest sentences first)."""
-    out = []
-    for sentence in sorted(SENTENCES, key=len, reverse=True):
-        parts = _PLACEHOLDER.split(sentence)  # text, name, text, name, …, text
-        pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-        out.append((re.compile(pattern, re.DOTALL), sentence))
-    return tuple(out)
 
 
 def message(text: str, lang: str) -> str:
     """One problem or note of an upload report in ``lang`` (as written when it is not a known sentence)."""
-    if lang == "en" or not text:
-        return text
-    _ = translations(lang).gettext
-    for pattern, sentence in _patterns():
-        found = pattern.fullmatch(text)
-        if found:
-            return _(sentence) % found.groupdict()
-    return text
+    return reword(text, SENTENCES, lang)
 
 
 def report_for_page(report: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:

@@ -118,9 +118,9 @@ def match_page(
                       saved=stored.name if saved and stored.created_by == who.user.username else "")  # fmt: skip
 
 
-def _refused(exc: ProfileError, svc: Service, where_field: str = "") -> dict[str, str]:
+def _refused(exc: ProfileError, svc: Service, lang: str = "en", where_field: str = "") -> dict[str, str]:
     key = forms.field_of(exc.key, svc.registry) or where_field
-    return {key: forms.message_of(exc) if key else str(exc)}
+    return {key: forms.message_of(exc, lang) if key else str(exc)}
 
 
 @router.post("/match")
@@ -141,7 +141,15 @@ async def post_match_page(
         try:
             profile = await run_in_threadpool(parse, svc, data)
         except ProfileError as exc:
-            return _form_page(request, svc, who, state, picked=picked, errors=_refused(exc, svc), status=422)
+            return _form_page(
+                request,
+                svc,
+                who,
+                state,
+                picked=picked,
+                errors=_refused(exc, svc, page_language(request, who)),
+                status=422,
+            )
         advisers = [a for a in forms.SPLIT.split(forms.first(state, "save.advisers")) if a]
         try:
             check_advisers(svc, advisers)
@@ -155,7 +163,9 @@ async def post_match_page(
     try:
         match, _ = await start_match(request, svc, who.user, profile_id=None, data=data)
     except ProfileError as exc:
-        return _form_page(request, svc, who, state, picked=picked, errors=_refused(exc, svc), status=422)
+        return _form_page(
+            request, svc, who, state, picked=picked, errors=_refused(exc, svc, page_language(request, who)), status=422
+        )
     except ServiceError as exc:  # busy (503) or out of time: the typed profile stays
         page = _form_page(request, svc, who, state, picked=picked, errors={"": str(exc)}, status=exc.status)
         page.headers.update(exc.headers)
