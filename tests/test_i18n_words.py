@@ -218,6 +218,7 @@ def test_a_swedish_dossier_and_terminal_say_why_and_what_was_missed_in_swedish(t
     # B is 16 ha: 4 ha (20 %) short of 20 ha, a near miss; the only site that misses only this
     assert "Areal 16 ha, behöver minst 20 ha (4 ha för lite)" in text
     assert "Areal minst 20 ha" in text  # the requirement
+    assert "Västerås · tomt 1980:A · ej tidigare exploaterad mark" in text  # A is not brownfield
     assert "Tillgänglig elnätskapacitet (vikt 1): full poäng vid 50 MW, inga vid 0 MW (linjär)" in text
     assert "Areal (vikt 1): full poäng vid 40 ha, inga vid 10 ha (linjär)" in text
     assert "Areal minst 20 ha utesluter" in text and "saknar 4 ha." in text  # the binding requirement

@@ -152,7 +152,7 @@ def _site(
         "title": title_of(row),
         "plot_id": row[s.PLOT_ID],
         "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
-        "status": site_status(row),
+        "status": site_status(row, lang),
         "source": row[s.SOURCE],
         "breakdown": [
             {**vars(b), "value": _words(result.registry[b.criterion], row.get(b.criterion), lang)}

@@ -137,7 +137,7 @@ def site_popup(result: MatchResult, row: Mapping[str, Any], names: Mapping[str, 
     verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row, lang))
     nearest = _nearest(result, row)
     return (
-        f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
+        f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row, lang))}</div>"
         + (f"<div>{w_nearest} {' · '.join(nearest)}</div>" if nearest else "")
         + (f"<div><b>{w_verify}</b><ul>{verify}</ul></div>" if verify else "")
         + f"<div class='sm-muted'>{esc(where)}</div><div class='sm-muted'>{esc(row[s.SOURCE])}</div></div>"
