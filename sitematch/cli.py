@@ -162,9 +162,10 @@ def _summary(result: Any, target: Path, near_shown: int = 5, *, lang: str | None
     near misses, what to verify."""
     from sitematch import schema as s
     from sitematch.funnel import binding
-    from sitematch.i18n import gettext_for
+    from sitematch.i18n import gettext_for, terminal_language
 
     _ = gettext_for(lang)
+    lang = lang or terminal_language()
     lines = [
         (
             2,
@@ -182,14 +183,16 @@ def _summary(result: Any, target: Path, near_shown: int = 5, *, lang: str | None
         lines.append(
             (
                 2,
-                f"The best {ranked_exactly} have exact scores and ranks; the other "
-                f"{len(result.ranked) - ranked_exactly} meet every requirement and score below them "
-                "(their score intervals are in ranking.csv)",
+                _(
+                    "The best %(exact)s have exact scores and ranks; the other %(others)s meet every requirement "
+                    "and score below them (their score intervals are in ranking.csv)"
+                )
+                % {"exact": ranked_exactly, "others": len(result.ranked) - ranked_exactly},
             )
         )
     why = binding(result)
     if why is not None:
-        lines.append((2, _("Why:") + f" {plain(why.sentence())}"))
+        lines.append((2, _("Why:") + f" {plain(why.sentence(lang))}"))
     near = result.closest(near_shown)  # never a dead end: the closest excluded sites when none is near
     if len(near):
         n_near = int(near["near_miss"].sum())
@@ -203,7 +206,9 @@ def _summary(result: Any, target: Path, near_shown: int = 5, *, lang: str | None
     for _i, row in near.iterrows():
         where = result.run.municipality(row[s.MUNICIPALITY_CODE])
         total = _("%(percent)s %% short in all") % {"percent": f"{float(row['shortfall']) * 100:.0f}"}
-        lines.append((4, f"{plain(row[s.PLOT_ID])} ({plain(where)}, {total}): {plain('; '.join(result.misses(row)))}"))
+        lines.append(
+            (4, f"{plain(row[s.PLOT_ID])} ({plain(where)}, {total}): {plain('; '.join(result.misses(row, lang)))}")
+        )
     verify = int((result.ranked["to_verify"].fillna("") != "").sum()) if len(result.ranked) else 0
     if verify:
         lines.append((2, _("%(n)s ranked site(s) have values to verify (listed in the dossier)") % {"n": verify}))

@@ -75,6 +75,12 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
     f = click.option("--crs", default=None, help="CRS of a file that declares none, e.g. EPSG:3006 or 3011.")(f)
     f = click.option("--municipality", "-m", required=True, help="Your kommunkod (4 digits), e.g. 1980.")(f)
+    f = click.option(
+        "--lang",
+        type=click.Choice(["sv", "en"], case_sensitive=False),
+        default=None,
+        help="Language of the report (default: $SITEMATCH_LANG, else English).",
+    )(f)
     return click.argument("file", type=click.Path(path_type=Path))(f)
 
 
@@ -82,16 +88,25 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
 @_common
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check_cmd(
-    file: Path, municipality: str, crs: str | None, mapping: Path | None, repair: bool, as_json: bool
+    file: Path,
+    municipality: str,
+    crs: str | None,
+    mapping: Path | None,
+    repair: bool,
+    as_json: bool,
+    lang: str | None = None,
 ) -> None:
     """Dry run: validate FILE and print every problem by row and field; write nothing.
 
     Exits 1 when the file has problems: exactly those an upload would be refused for.
     """
+    from sitematch.i18n import terminal_language
     from sitematch.upload import check_file
+    from sitematch.upload.words import report_text
 
     report = check_file(file, municipality_code=municipality, crs=crs, mapping=mapping, repair=repair)
-    click.echo(clean(report.to_json() if as_json else report.to_text(option=flag)))
+    said = report_text(report, (lang or terminal_language()).lower(), option=flag)
+    click.echo(clean(report.to_json() if as_json else said))
     sys.exit(0 if report.ok else 1)
 
 
@@ -113,6 +128,7 @@ def upload_cmd(
     uploader: str,
     licence: str,
     report_json: Path | None,
+    lang: str | None = None,
 ) -> None:
     """Validate FILE whole and store its plots: all rows or none (unless --accept-valid).
 
@@ -120,8 +136,12 @@ def upload_cmd(
     A refused upload writes nothing (and creates no store).
     """
     from sitematch.errors import UploadError
+    from sitematch.i18n import terminal_language, translations
     from sitematch.store import open_store
     from sitematch.upload import upload_file
+    from sitematch.upload.words import refusal_text, summary_text
+
+    lang = (lang or terminal_language()).lower()
 
     try:
         summary = upload_file(
@@ -138,8 +158,13 @@ def upload_cmd(
     except UploadError as exc:
         if report_json is not None and exc.report is not None:
             report_json.write_text(exc.report.to_json(), encoding="utf-8")
+        if exc.report is not None and lang != "en":  # the refusal and its report in the reader's language
+            raise UploadError(  # the report is in the message: none attached (it would be printed in English)
+                refusal_text(file.name, exc.report, lang), where=exc.where, option=exc.option
+            ) from None
         raise
-    _say(f"stored in {store}: {summary.describe()}")
+    stored = translations(lang).gettext("stored in %(store)s: %(summary)s")
+    _say(stored % {"store": store, "summary": summary_text(summary, lang)})
 
 
 @plots.command("list")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch.criteria import format_value
+from sitematch.i18n import format_number, translations
 from sitematch.profile import Requirement
 from sitematch.result import (
     CHECK_PREFIX,
@@ -109,9 +110,13 @@ class Binding:
     exact: bool
     nearest_gap: str
     nearest_site: str = ""
+    #: The nearest site's gap in the criterion's unit (None: no such site), for words in another language.
+    gap: float | None = None
 
-    def sentence(self) -> str:
-        """One sentence for people: "Grid capacity … excludes 92 % of the region's 226 sites …"."""
+    def sentence(self, lang: str = "en") -> str:
+        """One sentence for people: "Grid capacity … excludes 92 % of the region's 226 sites …" (in ``lang``)."""
+        if lang != "en":
+            return self._sentence_in(lang)
         at_least = "" if self.exact else "at least "
         share = f"{at_least}{self.share * 100:.0f} %"
         region = f"the region's {self.sites} sites ({self.excludes})"
@@ -121,6 +126,40 @@ class Binding:
         if self.requirement.numeric and self.exact:  # a staged run does not check every site against all
             return text + "; no site misses only this requirement."
         return text + "."
+
+    def _sentence_in(self, lang: str) -> str:
+        _ = translations(lang).gettext
+        share = format_number(self.share * 100, lang, decimals=0)
+        words = {
+            "requirement": describe(self.requirement, lang),
+            "share": (_("%(share)s %%") if self.exact else _("at least %(share)s %%")) % {"share": share},
+            "sites": format_number(self.sites, lang, decimals=0),
+            "excludes": format_number(self.excludes, lang, decimals=0),
+        }
+        text = (
+            _("%(requirement)s excludes %(share)s of the region's %(sites)s sites (%(excludes)s) for this lead") % words
+        )
+        if self.nearest_gap and self.nearest_site and self.gap is not None:
+            gap = _gap_words(self.requirement, self.gap, lang)
+            return text + _("; the nearest site that misses only this, %(site)s, %(gap)s.") % {
+                "site": self.nearest_site,
+                "gap": gap,
+            }
+        if self.requirement.numeric and self.exact:
+            return text + _("; no site misses only this requirement.")
+        return text + "."
+
+
+def _gap_words(req: Requirement, gap: float, lang: str = "en") -> str:
+    """How far a site misses a numeric requirement: "lacks 20 MW", "is 4.4 km too far", "is class 2"."""
+    _ = translations(lang).gettext
+    if req.criterion.display == "class":  # a class is named, not measured: say which the closest has
+        closest = float(req.value) - gap if req.op == "min" else float(req.value) + gap
+        return _("is %(value)s") % {"value": format_value(req.criterion, closest, lang)}
+    words = {"value": format_value(req.criterion, gap, lang)}
+    if req.op == "min":
+        return _("lacks %(value)s") % words
+    return (_("is %(value)s too far") if req.criterion.unit == "m" else _("is %(value)s over")) % words
 
 
 def binding(result: MatchResult) -> Binding | None:
@@ -140,7 +179,7 @@ def binding(result: MatchResult) -> Binding | None:
         return None
     table = funnel(result).set_index("key")
     req = next(r for r in result.profile.requirements if r.key == key)
-    site, gap = _nearest_gap(result, req)
+    site, gap, amount = _nearest_gap(result, req)
     return Binding(
         req,
         int(table["excludes"][key]),
@@ -149,18 +188,20 @@ def binding(result: MatchResult) -> Binding | None:
         bool(table["exact"][key]),
         gap,
         site,
+        amount,
     )
 
 
-def _nearest_gap(result: MatchResult, req: Requirement) -> tuple[str, str]:
+def _nearest_gap(result: MatchResult, req: Requirement) -> tuple[str, str, float | None]:
     """The site that misses ``req`` — and nothing else — by the least, and by how much.
 
     Returns (the site's name, or its ``plot_id`` when it has none; the gap in words: "lacks 20 MW",
-    "is 4.4 km too far"), or two empty strings when no site misses only ``req`` on a known value.
+    "is 4.4 km too far"; the gap in the criterion's unit), or two empty strings and None when no site
+    misses only ``req`` on a known value.
     A site of a staged run that was not checked against every requirement is not counted.
     """
     if not req.numeric:
-        return "", ""
+        return "", "", None
     sites = result.sites
     checks = [f"{CHECK_PREFIX}{r.key}" for r in result.profile.requirements]
     failed = (sites[f"{CHECK_PREFIX}{req.key}"].astype("string") == OUTCOMES[FAILED]).fillna(False)
@@ -169,16 +210,10 @@ def _nearest_gap(result: MatchResult, req: Requirement) -> tuple[str, str]:
     short = pd.to_numeric(sites.loc[only, f"{SHORTFALL_PREFIX}{req.key}"])
     short = short[np.isfinite(short)]
     if short.empty:
-        return "", ""
+        return "", "", None
     frame = pd.DataFrame({"short": short, "id": sites.loc[short.index, s.PLOT_ID]})
     at = frame.sort_values(["short", "id"], kind="mergesort").index[0]
     name = sites.at[at, s.NAME] if s.NAME in sites.columns else None
     who = str(name) if isinstance(name, str) and name.strip() else str(sites.at[at, s.PLOT_ID])
     gap = float(short.loc[at]) * float(req.value)
-    if req.criterion.display == "class":  # a class is named, not measured: say which the closest has
-        closest = float(req.value) - gap if req.op == "min" else float(req.value) + gap
-        return who, f"is {format_value(req.criterion, closest)}"
-    words = format_value(req.criterion, gap)
-    if req.op == "min":
-        return who, f"lacks {words}"
-    return who, (f"is {words} too far" if req.criterion.unit == "m" else f"is {words} over")
+    return who, _gap_words(req, gap), gap

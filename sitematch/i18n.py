@@ -234,6 +234,44 @@ def format_time(value: str | dt.datetime | None, *, seconds: bool = False) -> st
     return when.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@functools.cache
+def _sentence_patterns(sentences: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each sentence as a regular expression that finds its parts (longest sentences first)."""
+    out = []
+    for sentence in sorted(sentences, key=len, reverse=True):
+        parts = _PLACEHOLDER.split(sentence.replace("%%", "%"))  # text, name, text, name, …, text
+        pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+        out.append((re.compile(pattern, re.DOTALL), sentence))
+    return tuple(out)
+
+
+def reword(text: str, sentences: tuple[str, ...], lang: str) -> str:
+    """``text``, written by the library in English as one of ``sentences``, in ``lang``; as it is otherwise.
+
+    For messages made where the reader's language is not known (a profile's or an upload's checks):
+    the place that shows them finds which English sentence (a catalogue msgid with ``%(name)s``
+    parts) a message is and writes it again in the reader's language, with the same parts.
+
+    Examples
+    --------
+    >>> reword("must not be negative, got -3.0", ("must not be negative, got %(value)s",), "sv")
+    'får inte vara negativt, fick -3.0'
+    >>> reword("something else", ("must not be negative, got %(value)s",), "sv")
+    'something else'
+    """
+    if lang == "en" or not text:
+        return text
+    _ = translations(lang).gettext
+    for pattern, sentence in _sentence_patterns(sentences):
+        found = pattern.fullmatch(text)
+        if found:
+            return _(sentence) % found.groupdict()
+    return text
+
+
 def N_(message: str) -> str:  # noqa: N802 (the gettext name for "mark for extraction, translate later")
     """Mark ``message`` for the catalogues without translating it here (it is translated where shown)."""
     return message

@@ -69,6 +69,7 @@ import pandas as pd
 from sitematch import schema as s
 from sitematch._io import reduce_frozen
 from sitematch.criteria import BUILTIN, Criterion, Registry, format_value
+from sitematch.criteria.format import label_of
 from sitematch.profile import Profile
 
 # The result's column names live at the ground (sitematch.schema: the catalogue reader reserves them);
@@ -297,22 +298,36 @@ class MatchResult:
         rest = rest[np.isfinite(pd.to_numeric(rest[SHORTFALL]).to_numpy(dtype=float))]
         return pd.concat([near, rest.head(n - len(near))])
 
-    def _words(self, row: pd.Series | Mapping[str, Any], outcomes: tuple[str, ...]) -> list[str]:
+    def _words(self, row: pd.Series | Mapping[str, Any], outcomes: tuple[str, ...], lang: str = "en") -> list[str]:
         out = []
         for req in self.profile.requirements:
             if row.get(f"{CHECK_PREFIX}{req.key}") in outcomes:
                 words = row.get(f"{WHY_PREFIX}{req.key}")
                 if isinstance(words, str) and words:
-                    out.append(words)
+                    out.append(words if lang == "en" else self._words_in(req, row, words, lang))
         return out
 
-    def misses(self, row: pd.Series | Mapping[str, Any]) -> list[str]:
-        """What one site (a row of :attr:`sites`) missed, one entry per failed requirement, in profile order."""
-        return self._words(row, ("failed", "unknown"))
+    def _words_in(self, req: Any, row: pd.Series | Mapping[str, Any], english: str, lang: str) -> str:
+        """A stored (English) miss worded again in ``lang`` from the site's value; the English where the
+        value does not say it (a staged run's unmeasured value)."""
+        from sitematch.scoring import miss_words  # scoring reads this module's outcome names
 
-    def to_verify(self, row: pd.Series | Mapping[str, Any]) -> list[str]:
+        value = row.get(req.criterion.name)
+        if row.get(f"{CHECK_PREFIX}{req.key}") == "failed" and (value is None or pd.isna(value)):
+            return english  # excluded on bounds, its value never measured: only the stored words say how
+        said = miss_words(req, value, lang, cap=self.run.search_bounds_m.get(req.key))
+        return said or english
+
+    def misses(self, row: pd.Series | Mapping[str, Any], lang: str = "en") -> list[str]:
+        """What one site (a row of :attr:`sites`) missed, one entry per failed requirement, in profile order.
+
+        ``lang`` (``"en"``, ``"sv"``): the language of the words (the stored ones are English).
+        """
+        return self._words(row, ("failed", "unknown"), lang)
+
+    def to_verify(self, row: pd.Series | Mapping[str, Any], lang: str = "en") -> list[str]:
         """What to ask about one site: requirements it passes only because a value is unknown."""
-        return self._words(row, ("to verify",))
+        return self._words(row, ("to verify",), lang)
 
     def breakdown(self, plot_id: str) -> list[CriterionBreakdown]:
         """The per-preference explanation of one site's score.
@@ -329,8 +344,15 @@ class MatchResult:
         """
         return self.breakdown_row(self.sites.loc[self.sites[s.PLOT_ID] == plot_id].iloc[0])
 
-    def breakdown_row(self, row: pd.Series | Mapping[str, Any]) -> list[CriterionBreakdown]:
-        """The per-preference explanation of one row of :attr:`sites` (see :meth:`breakdown`)."""
+    def _value_functions(self, lang: str) -> dict[str, str]:
+        """Each preference's value function in words, in ``lang`` (worded once per result and language)."""
+        cache = self.__dict__.setdefault("_value_function_words", {})
+        if lang not in cache:
+            cache[lang] = {p.column: p.describe(lang) for p in self.profile.preferences}
+        return cache[lang]
+
+    def breakdown_row(self, row: pd.Series | Mapping[str, Any], lang: str = "en") -> list[CriterionBreakdown]:
+        """The per-preference explanation of one row of :attr:`sites` (see :meth:`breakdown`), in ``lang``."""
         total = self.profile.total_weight or 1.0
         out = []
         for p in self.profile.preferences:
@@ -338,12 +360,12 @@ class MatchResult:
             out.append(
                 CriterionBreakdown(
                     criterion=p.column,
-                    label=p.criterion.label,
-                    value=format_value(p.criterion, row.get(p.column)),
+                    label=label_of(p.criterion, lang),
+                    value=format_value(p.criterion, row.get(p.column), lang),
                     weight=p.weight,
                     points=0.0 if pts is None or pd.isna(pts) else float(pts),
                     max_points=100.0 * p.weight / total,
-                    value_function=p.describe(),
+                    value_function=self._value_functions(lang)[p.column],
                 )
             )
         return out

@@ -17,6 +17,8 @@ import pandas as pd
 from sitematch import schema as s
 from sitematch import settings
 from sitematch.criteria import format_code, format_value, format_values
+from sitematch.criteria.format import label_of
+from sitematch.i18n import translations
 from sitematch.profile import Preference, Requirement
 from sitematch.result import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
 
@@ -113,7 +115,7 @@ class Check:
         return self.outcome == UNKNOWN
 
 
-def _numeric_check(req: Requirement, values: pd.Series, cap: float | None) -> tuple[np.ndarray, ...]:
+def _numeric_check(req: Requirement, values: pd.Series, cap: float | None, lang: str = "en") -> tuple[np.ndarray, ...]:
     """Known misses of a min/max requirement: (known, fails, shortfall, words)."""
     crit = req.criterion
     x = _numeric(values)
@@ -124,14 +126,43 @@ def _numeric_check(req: Requirement, values: pd.Series, cap: float | None) -> tu
         gap = (t - x) if req.op == "min" else (x - t)
         short = np.where(fails, gap / t if t else np.inf, 0.0)
     text = np.full(len(x), "", dtype=object)
+    beyond = fails & np.isinf(x)
+    measured = fails & np.isfinite(x)
+    if lang != "en":
+        _ = translations(lang).gettext
+        label = label_of(crit, lang)
+        need = _need(req, lang)
+        if cap is not None:
+            text[beyond] = _("%(label)s more than %(value)s, needs %(need)s") % {
+                "label": label,
+                "value": format_value(crit, cap, lang),
+                "need": need,
+            }
+        else:
+            text[beyond] = _("%(label)s: none in the layers (needs %(need)s)") % {"label": label, "need": need}
+        said_one = (
+            _("%(label)s %(value)s, needs %(need)s (%(gap)s short)")
+            if req.op == "min"
+            else _("%(label)s %(value)s, needs %(need)s (%(gap)s over)")
+        )
+        for i in np.flatnonzero(measured):
+            words = {
+                "label": label,
+                "value": format_value(crit, float(x[i]), lang),
+                "need": need,
+                "gap": format_value(crit, abs(float(x[i]) - t), lang),
+            }
+            if crit.display == "class":
+                text[i] = _("%(label)s %(value)s, needs %(need)s") % words
+            else:
+                text[i] = said_one % words
+        return known, fails, short, text
     need = format_value(crit, t)
     word = "at least" if req.op == "min" else "at most"
-    beyond = fails & np.isinf(x)
     if cap is not None:
         text[beyond] = f"{crit.label} more than {format_value(crit, cap)}, needs {word} {need}"
     else:
         text[beyond] = f"{crit.label}: none in the layers (needs {word} {need})"
-    measured = fails & np.isfinite(x)
     if measured.any():  # words for every distinct failing value at once: no Python loop per site
         v, at = np.unique(x[measured], return_inverse=True)
         said = f"{crit.label} " + pd.Series(format_values(crit, v), dtype=object) + f", needs {word} {need}"
@@ -142,8 +173,25 @@ def _numeric_check(req: Requirement, values: pd.Series, cap: float | None) -> tu
     return known, fails, short, text
 
 
+def _need(req: Requirement, lang: str) -> str:
+    """What a requirement needs, in words: "at least 20 ha", "one of industri (J)", "yes"."""
+    _ = translations(lang).gettext
+    crit = req.criterion
+    if req.numeric:
+        value = format_value(crit, float(req.value), lang)
+        return (_("at least %(value)s") if req.op == "min" else _("at most %(value)s")) % {"value": value}
+    if req.op == "in":
+        codes = ", ".join(format_code(crit, v, lang) for v in sorted(str(v) for v in req.value))
+        return _("one of %(values)s") % {"values": codes}
+    return _("yes") if bool(req.value) else _("no")
+
+
 def check_requirement(
-    req: Requirement, values: pd.Series, cap: float | None = None, applies: np.ndarray | None = None
+    req: Requirement,
+    values: pd.Series,
+    cap: float | None = None,
+    applies: np.ndarray | None = None,
+    lang: str = "en",
 ) -> Check:
     """Check one hard requirement for every site, and word every miss.
 
@@ -158,6 +206,9 @@ def check_requirement(
     applies : numpy.ndarray of bool, optional
         Where the requirement applies (its criterion's ``applies_to`` flag); elsewhere the outcome
         is "not applicable" and the site passes. Default: everywhere.
+    lang : {"en", "sv"}
+        The language of the words (English, vectorised, in a match; Swedish where a miss is shown,
+        see :func:`miss_words`).
 
     Returns
     -------
@@ -168,24 +219,35 @@ def check_requirement(
     >>> req = Requirement("area_ha", "min", 20.0, "min_area_ha")
     >>> check_requirement(req, pd.Series([25.0, 16.0])).words.tolist()
     ['', 'Area 16 ha, needs at least 20 ha (4 ha short)']
+    >>> check_requirement(req, pd.Series([16.5]), lang="sv").words.tolist()
+    ['Areal 16,5 ha, behöver minst 20 ha (3,5 ha för lite)']
     >>> price = Requirement("price_sek_m2", "max", 500.0, "max_price_sek_m2")  # unknown: to verify
     >>> check_requirement(price, pd.Series([None, 900.0])).outcome.tolist()
     [3, 1]
     """
     crit = req.criterion
     n = len(values)
+    _ = translations(lang).gettext
+    label = label_of(crit, lang)
     if req.numeric:
-        known, fails, short, text = _numeric_check(req, values, cap)
-        need = f"{'at least' if req.op == 'min' else 'at most'} {format_value(crit, float(req.value))}"
+        known, fails, short, text = _numeric_check(req, values, cap, lang)
+        need = _need(req, lang)
     elif req.op == "in":
         vals = values.astype("string")
         known = vals.notna().to_numpy()
         fails = known & ~vals.isin({str(v) for v in req.value}).fillna(False).to_numpy(dtype=bool)
-        need = f"one of {', '.join(format_code(crit, v) for v in sorted(str(v) for v in req.value))}"
+        need = _need(req, lang)
         text = np.full(n, "", dtype=object)
         if fails.any():  # words per distinct failing value, not per site
             codes, distinct = pd.factorize(vals[fails])
-            said = np.array([f"{crit.label} {format_code(crit, v)}, needs {need}" for v in distinct], dtype=object)
+            said = np.array(
+                [
+                    _("%(label)s %(value)s, needs %(need)s")
+                    % {"label": label, "value": format_code(crit, v, lang), "need": need}
+                    for v in distinct
+                ],
+                dtype=object,
+            )
             text[fails] = said[codes]
         short = np.where(fails, np.inf, 0.0)
     else:  # op == "eq": a yes/no flag
@@ -193,11 +255,15 @@ def check_requirement(
         flags = values.astype("boolean")
         known = flags.notna().to_numpy()
         fails = known & ~(flags == want).fillna(False).to_numpy(dtype=bool)
-        need = "yes" if want else "no"
+        need = _need(req, lang)
         if req.key == crit.allowed_key and crit.refusal:
-            msg = crit.refusal
+            msg = _(crit.refusal)
         else:
-            msg = f"{crit.label}: {'no' if want else 'yes'}, needs {need}"
+            msg = _("%(label)s: %(value)s, needs %(need)s") % {
+                "label": label,
+                "value": _("no") if want else _("yes"),
+                "need": need,
+            }
         text = np.where(fails, msg, "").astype(object)
         short = np.where(fails, np.inf, 0.0)
     outcome = np.where(fails, FAILED, PASSED_CODE).astype(np.int8)
@@ -206,9 +272,11 @@ def check_requirement(
         code = UNKNOWN if req.if_unknown == "fail" else TO_VERIFY
         outcome[unknown] = code
         short = np.where(unknown & (code == UNKNOWN), np.inf, short)
-        why = f", {crit.measure.unknown_reason}" if getattr(crit.measure, "unknown_reason", "") else ""
-        words = f"unknown{why}" if code == UNKNOWN else f"unknown{why}, to verify"
-        text[unknown] = f"{crit.label}: {words} (needs {need})"
+        reason = getattr(crit.measure, "unknown_reason", "")
+        said = _("unknown, %(why)s") % {"why": _(reason)} if reason else _("unknown")
+        if code != UNKNOWN:
+            said = _("%(unknown)s, to verify") % {"unknown": said}
+        text[unknown] = _("%(label)s: %(unknown)s (needs %(need)s)") % {"label": label, "unknown": said, "need": need}
     if applies is not None:
         outside = ~np.asarray(applies, dtype=bool)
         outcome[outside] = NOT_APPLICABLE
@@ -217,7 +285,21 @@ def check_requirement(
     return Check(outcome, np.asarray(short, dtype=float).reshape(n), text)
 
 
-def describe(req: Requirement) -> str:
+def miss_words(req: Requirement, value: object, lang: str, cap: float | None = None) -> str:
+    """One site's miss (or what to verify) of one requirement in words, in ``lang``; "" where it passes.
+
+    The words a match stores are English (:func:`check_requirement`, vectorised); a page, a map or a
+    dossier in another language words the misses it shows again with this, from the site's value.
+
+    Examples
+    --------
+    >>> miss_words(Requirement("zoning", "in", ("J",), "zoning"), "B", "sv")
+    'Användning (planbestämmelse) bostäder (B), behöver en av industri (J)'
+    """
+    return str(check_requirement(req, pd.Series([value], dtype=object), cap=cap, lang=lang).words[0])
+
+
+def describe(req: Requirement, lang: str = "en") -> str:
     """A requirement in words, with a category's codes as words ("Zoning (plan use code) one of
     industri / industry (J)"); otherwise :meth:`Requirement.describe`.
 
@@ -225,11 +307,15 @@ def describe(req: Requirement) -> str:
     --------
     >>> describe(Requirement("plan_status", "in", ("laga_kraft",), "plan_status"))
     'Plan status one of laga kraft (in force)'
+    >>> describe(Requirement("plan_status", "in", ("laga_kraft",), "plan_status"), "sv")
+    'Planstatus en av laga kraft'
     """
     if req.op == "in":
+        if lang != "en":
+            return req.describe(lang)
         words = ", ".join(format_code(req.criterion, v) for v in req.value)
         return f"{req.criterion.label} one of {words}"
-    return req.describe()
+    return req.describe(lang)
 
 
 def near_miss(n_missed: np.ndarray, total_shortfall: np.ndarray, tolerance: float) -> np.ndarray:

@@ -283,7 +283,7 @@ def test_the_upload_page_and_the_api_carry_the_extras(app, gpkg: Path) -> None:
                         files={"file": (gpkg.name, f, "application/geopackage+sqlite3")})  # fmt: skip
     assert r.status_code == 201, r.text
     page = r.text
-    assert "3 new" in page
+    assert "3 nya, 0 uppdaterade" in page  # the summary in the page's language (Swedish: a municipality)
     assert re.search(r"<td>Pris kr/kvm</td><td>price_sek_m2</td>", page)
     # a municipality's page is Swedish by default (the browser sends no Accept-Language here)
     assert "Sparade som extra uppgifter: Kontaktperson, Elanslutning (kW), Anmärkning" in page

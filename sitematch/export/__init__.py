@@ -34,10 +34,14 @@ class ExportOptions:
     language : str or None
         ``sv`` or ``en``: the dossier's language (None: the lead's, else English) and, for the
         ``excel`` dialect, the language of the column headers (None: the machine-readable names).
+    map_language : str or None
+        ``sv`` or ``en``: the map's own words (None: ``language``, else the terminal's); the service
+        writes a match's map in the language of the account that ran it.
     """
 
     csv_dialect: str = "plain"
     language: str | None = None
+    map_language: str | None = None
 
 
 Writer = Callable[["MatchResult", "LayerSet", Path, ExportOptions], Path]
@@ -64,7 +68,7 @@ def _gpkg(result: MatchResult, layers: LayerSet, path: Path, options: ExportOpti
 def _map(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:
     from sitematch.export.map import write_map
 
-    return write_map(result, layers, path, lang=options.language)
+    return write_map(result, layers, path, lang=options.map_language or options.language)
 
 
 def _dossier(result: MatchResult, layers: LayerSet, path: Path, options: ExportOptions) -> Path:

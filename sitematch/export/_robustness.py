@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from sitematch.errors import SitematchError
+from sitematch.i18n import translations
 from sitematch.result import MatchResult
 from sitematch.robustness import RankRange, sensitivity
 
@@ -37,31 +38,46 @@ def rank_ranges(result: MatchResult, top: int = 10) -> list[RankRange]:
     return ranges
 
 
-def paragraph(ranges: list[RankRange]) -> str:
-    """The robustness of a shortlist in a sentence or two (plain text)."""
+def paragraph(ranges: list[RankRange], lang: str = "en") -> str:
+    """The robustness of a shortlist in a sentence or two (plain text, in ``lang``)."""
     if not ranges:
         return ""
+    _ = translations(lang).gettext
     n = len(ranges)
     stable = sum(r.stable for r in ranges)
     widest = max(ranges, key=lambda r: (r.worst_joint - r.best_joint, -r.rank))
     first = ranges[0]
-    words = [
-        f"When each weight moves by ±{CHANGE * 100:.0f} % (one at a time, and all together in {SAMPLES} random draws), "
-        f"{stable} of the top {n} sites {'keeps its' if stable == 1 else 'keep their'} rank."
-    ]
-    if first.best_joint == first.worst_joint == 1:
-        words.append("The first site stays first under every change tried.")
+    said = {"change": f"{CHANGE * 100:.0f}", "samples": SAMPLES, "stable": stable, "n": n}
+    if stable == 1:
+        lead = _(
+            "When each weight moves by ±%(change)s %% (one at a time, and all together in %(samples)s random draws), "
+            "%(stable)s of the top %(n)s sites keeps its rank."
+        )
     else:
-        words.append(f"The first site ranges from #{first.best_joint} to #{first.worst_joint}.")
+        lead = _(
+            "When each weight moves by ±%(change)s %% (one at a time, and all together in %(samples)s random draws), "
+            "%(stable)s of the top %(n)s sites keep their rank."
+        )
+    words = [lead % said]
+    if first.best_joint == first.worst_joint == 1:
+        words.append(_("The first site stays first under every change tried."))
+    else:
+        words.append(
+            _("The first site ranges from #%(best)s to #%(worst)s.")
+            % {"best": first.best_joint, "worst": first.worst_joint}
+        )
     if widest.worst_joint > widest.best_joint:
         words.append(
-            f"The widest range is #{widest.rank}'s: #{widest.best_joint}–#{widest.worst_joint}; sites whose ranges "
-            "overlap are as good as each other within the uncertainty of the weights."
+            _(
+                "The widest range is #%(rank)s's: #%(best)s–#%(worst)s; sites whose ranges "
+                "overlap are as good as each other within the uncertainty of the weights."
+            )
+            % {"rank": widest.rank, "best": widest.best_joint, "worst": widest.worst_joint}
         )
     return " ".join(words)
 
 
-def chart(ranges: list[RankRange], titles: dict[str, str], width: int = 520) -> str:
+def chart(ranges: list[RankRange], titles: dict[str, str], width: int = 520, lang: str = "en") -> str:
     """A small SVG: per site a row with its rank range (all weights together: light; one at a time: dark) and
     its rank now (a dot). Rank 1 on the left."""
     if not ranges:
@@ -76,7 +92,9 @@ def chart(ranges: list[RankRange], titles: dict[str, str], width: int = 520) -> 
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'role="img" aria-label="rank ranges of the shortlist under weight changes" font-family="sans-serif" '
+        'role="img" aria-label="'
+        + html.escape(translations(lang).gettext("rank ranges of the shortlist under weight changes"))
+        + '" font-family="sans-serif" '
         'font-size="10">'
     ]
     ticks = sorted({1, worst, *np.linspace(1, worst, min(worst, 6)).round().astype(int).tolist()})
@@ -101,10 +119,10 @@ def chart(ranges: list[RankRange], titles: dict[str, str], width: int = 520) -> 
     return "".join(out)
 
 
-def robustness(result: MatchResult, titles: dict[str, str], top: int = 10) -> dict[str, Any]:
-    """The dossier's robustness part: ``text`` and ``chart`` (both empty when there is nothing to vary)."""
+def robustness(result: MatchResult, titles: dict[str, str], top: int = 10, lang: str = "en") -> dict[str, Any]:
+    """The dossier's robustness part: ``text`` and ``chart`` (both empty when there is nothing to vary), in ``lang``."""
     ranges = rank_ranges(result, top)
-    return {"text": paragraph(ranges), "chart": chart(ranges, titles), "ranges": ranges}
+    return {"text": paragraph(ranges, lang), "chart": chart(ranges, titles, lang=lang), "ranges": ranges}
 
 
 __all__ = ["chart", "paragraph", "rank_ranges", "robustness"]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from sitematch import schema as s
 from sitematch.crs import SERVING_CRS
+from sitematch.i18n import translations
 
 #: Colours of the layers and outcomes, shared by the web map, the dossier's maps and the legend.
 COLOURS = {
@@ -94,14 +95,15 @@ def coordinates_text(e: float, n: float, lat: float, lon: float) -> str:
     return f"N {grouped(n)} · E {grouped(e)} (SWEREF 99 TM) · {lat:.5f}° N, {lon:.5f}° E"
 
 
-def site_status(row: pd.Series | Mapping[str, Any]) -> str:
-    """Greenfield, or brownfield with its MIFO risk class (or that it was not assessed)."""
+def site_status(row: pd.Series | Mapping[str, Any], lang: str = "en") -> str:
+    """Greenfield, or brownfield with its MIFO risk class (or that it was not assessed), in ``lang``."""
+    _ = translations(lang).gettext
     flag = row.get(s.BROWNFIELD)
     if flag is None or pd.isna(flag):
-        return "brownfield or not: not stated"
+        return _("brownfield or not: not stated")
     if not bool(flag):
-        return "greenfield"
+        return _("greenfield")
     mifo = row.get(s.MIFO_RISK_CLASS)
     if mifo is None or pd.isna(mifo):
-        return "brownfield · MIFO class not assessed"
-    return f"brownfield · MIFO risk class {int(mifo)}"
+        return _("brownfield · MIFO class not assessed")
+    return _("brownfield · MIFO risk class %(n)s") % {"n": int(mifo)}

@@ -28,6 +28,8 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from sitematch import schema as s
+from sitematch.criteria.format import label_of
+from sitematch.i18n import format_number, translations
 from sitematch.result import EXACT, LOWER_PREFIX, RANK, UPPER_PREFIX, MatchResult
 from sitematch.scoring import value_score
 
@@ -91,7 +93,7 @@ def bound_rows(upper: np.ndarray, weights: np.ndarray, budget: int = MAX_BOUND_R
     return out
 
 
-def payload(result: MatchResult, max_sites: int = MAX_SITES) -> dict[str, Any] | None:
+def payload(result: MatchResult, max_sites: int = MAX_SITES, lang: str = "en") -> dict[str, Any] | None:
     """What the page needs to re-rank under other weights; None when there is nothing to weigh.
 
     Parameters
@@ -99,6 +101,8 @@ def payload(result: MatchResult, max_sites: int = MAX_SITES) -> dict[str, Any] |
     result : MatchResult
     max_sites : int
         Carry the values of at most this many of the best exact ranked sites.
+    lang : {"en", "sv"}
+        The language of the preferences' labels.
 
     Returns
     -------
@@ -121,7 +125,9 @@ def payload(result: MatchResult, max_sites: int = MAX_SITES) -> dict[str, Any] |
     matrix = np.column_stack([value_score(p, carried[p.column]) for p in prefs])
     weights = np.array([p.weight for p in prefs], dtype=float)
     return {
-        "prefs": [{"criterion": p.column, "label": p.criterion.label, "weight": float(p.weight)} for p in prefs],
+        "prefs": [
+            {"criterion": p.column, "label": label_of(p.criterion, lang), "weight": float(p.weight)} for p in prefs
+        ],
         "sites": [
             {"id": str(pid), "rank": int(rank), "v": [float(x) for x in row]}
             for pid, rank, row in zip(carried[s.PLOT_ID], carried[RANK], matrix, strict=True)
@@ -156,6 +162,8 @@ class WhatIf(MacroElement):
             var map = {{ this._parent.get_name() }};
             var data = {{ this.data|tojson }};
             var ramp = {{ this.ramp|tojson }};
+            var words = {{ this.words|tojson }};
+            function num(x) { return String(x).replace('.', words.decimal); }
             var prefs = data.prefs, sites = data.sites, n = sites.length;
             var base = prefs.map(function(p) { return p.weight; });
             var weights = base.slice();
@@ -231,7 +239,7 @@ class WhatIf(MacroElement):
                     if (i === undefined) { return; }
                     var c = colour(state.scores[i]);
                     b.textContent = state.proven[i] ? String(state.ranks[i]) : '?';
-                    b.title = state.proven[i] ? '' : 'rank not proven under these weights: it would need the server';
+                    b.title = state.proven[i] ? '' : words.unprovenBadge;
                     b.style.background = c; b.style.color = textColour(c);
                     b.classList.toggle('sm-unproven', !state.proven[i]);
                     var icon = b.closest('.leaflet-marker-icon');
@@ -245,16 +253,17 @@ class WhatIf(MacroElement):
                     var move = x.rank - state.ranks[j];
                     var mark = move > 0 ? ' ▲' + move : (move < 0 ? ' ▼' + (-move) : '');
                     var li = document.createElement('li');
-                    li.textContent = (state.proven[j] ? '' : '? ') + x.id + ' ' + state.scores[j].toFixed(1) + mark;
-                    if (!state.proven[j]) { li.className = 'sm-unproven'; li.title = 'rank not proven'; }
+                    var said = num(state.scores[j].toFixed(1));
+                    li.textContent = (state.proven[j] ? '' : '? ') + x.id + ' ' + said + mark;
+                    if (!state.proven[j]) { li.className = 'sm-unproven'; li.title = words.unproven; }
                     rows.push(li);
                 }
                 list.replaceChildren.apply(list, rows);
                 var note = document.getElementById('sm-whatif-note');
                 var unproven = 0;
                 for (var q = 0; q < n; q++) { unproven += state.proven[q] ? 0 : 1; }
-                note.textContent = unproven ? unproven + ' of ' + n + ' sites: rank not proven under these weights '
-                    + '(other sites were not measured exactly; run the match again)' : '';
+                note.textContent = unproven ? words.unprovenNote.replace('%(unproven)s', unproven)
+                    .replace('%(n)s', n) : '';
             }
             function setWeights(ws) {
                 weights = ws.map(Number);
@@ -262,7 +271,7 @@ class WhatIf(MacroElement):
                     var el = document.getElementById('sm-whatif-w' + k);
                     if (el) { el.value = weights[k]; }
                     var out = document.getElementById('sm-whatif-o' + k);
-                    if (out) { out.textContent = weights[k]; }
+                    if (out) { out.textContent = num(weights[k]); }
                 });
                 return rescore();
             }
@@ -279,7 +288,7 @@ class WhatIf(MacroElement):
                 var el = document.getElementById('sm-whatif-w' + k);
                 el.addEventListener('input', function() {
                     weights[k] = Number(el.value);
-                    document.getElementById('sm-whatif-o' + k).textContent = el.value;
+                    document.getElementById('sm-whatif-o' + k).textContent = num(el.value);
                     rescore();
                 });
             });
@@ -307,16 +316,32 @@ class WhatIf(MacroElement):
         """
     )
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], lang: str = "en") -> None:
         super().__init__()
         self._name = "SitematchWhatIf"
         self.data = data
         self.ramp = list(RAMP)
-        self.html = panel_html(data)
+        self.html = panel_html(data, lang)
+        self.words = script_words(lang)
 
 
-def panel_html(data: dict[str, Any]) -> str:
-    """The panel's HTML: a folded "what if" with a slider per preference (labels escaped)."""
+def script_words(lang: str = "en") -> dict[str, str]:
+    """The words the panel's script writes (rank not proven, the note), in ``lang``."""
+    _ = translations(lang).gettext
+    return {
+        "decimal": "," if lang == "sv" else ".",
+        "unproven": _("rank not proven"),
+        "unprovenBadge": _("rank not proven under these weights: it would need the server"),
+        "unprovenNote": _(
+            "%(unproven)s of %(n)s sites: rank not proven under these weights "
+            "(other sites were not measured exactly; run the match again)"
+        ),
+    }
+
+
+def panel_html(data: dict[str, Any], lang: str = "en") -> str:
+    """The panel's HTML: a folded "what if" with a slider per preference (labels escaped), in ``lang``."""
+    _ = translations(lang).gettext
     rows = []
     for k, p in enumerate(data["prefs"]):
         w = p["weight"]
@@ -325,14 +350,18 @@ def panel_html(data: dict[str, Any]) -> str:
         rows.append(
             f"<label class='sm-whatif-row'><span>{html.escape(p['label'])}</span>"
             f"<input type='range' id='sm-whatif-w{k}' min='0' max='{top:g}' step='{step:g}' value='{w:g}'>"
-            f"<output id='sm-whatif-o{k}'>{w:g}</output></label>"
+            f"<output id='sm-whatif-o{k}'>{format_number(w, lang, decimals=2)}</output></label>"
         )
+    move = _(
+        "Move a weight: the %(n)s exactly measured ranked sites are re-scored and re-ranked here; "
+        "the rank badges follow."
+    ) % {"n": len(data["sites"])}
+    title, reset, top_ten = _("What if? Weights"), _("Reset"), _("New top ten:")
     return (
-        "<details><summary>What if? Weights</summary>"
-        f"<p class='sm-small'>Move a weight: the {len(data['sites'])} exactly measured ranked sites are re-scored "
-        "and re-ranked here; the rank badges follow.</p>"
+        f"<details><summary>{html.escape(title)}</summary>"
+        f"<p class='sm-small'>{html.escape(move)}</p>"
         + "".join(rows)
-        + "<button type='button' id='sm-whatif-reset'>Reset</button>"
-        "<p class='sm-small'>New top ten:</p><ol id='sm-whatif-top'></ol>"
+        + f"<button type='button' id='sm-whatif-reset'>{html.escape(reset)}</button>"
+        f"<p class='sm-small'>{html.escape(top_ten)}</p><ol id='sm-whatif-top'></ol>"
         "<p class='sm-small sm-note' id='sm-whatif-note'></p></details>"
     )

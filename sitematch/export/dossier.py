@@ -29,10 +29,11 @@ from markupsafe import Markup
 from sitematch import schema as s
 from sitematch._io import write_text_atomic
 from sitematch.criteria import Criterion, format_code, format_value
+from sitematch.criteria.format import label_of
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._svgmap import overview_map, site_map
 from sitematch.funnel import binding, funnel
-from sitematch.i18n import check_language, format_number, format_time, translations
+from sitematch.i18n import N_, check_language, format_number, format_time, translations
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, SHORTFALL, MatchResult
 from sitematch.scoring import describe
@@ -103,9 +104,13 @@ def _layer_sources(result: MatchResult) -> dict[str, str]:
     return out
 
 
-def _words(c: Criterion, value: object) -> str:
+#: What a requirement does with a site without a value, in words (the template translates them).
+IF_UNKNOWN_WORDS = {"fail": N_("excluded"), "pass": N_("passes"), "verify": N_("passes, to verify")}
+
+
+def _words(c: Criterion, value: object, lang: str = "en") -> str:
     """A value as the dossier shows it: a category's code in words, a number with its unit."""
-    return format_code(c, value) if c.kind == "category" else format_value(c, value)
+    return format_code(c, value, lang) if c.kind == "category" else format_value(c, value, lang)
 
 
 def lead_criteria(result: MatchResult) -> list[Criterion]:
@@ -116,23 +121,29 @@ def lead_criteria(result: MatchResult) -> list[Criterion]:
     return list(out.values())
 
 
-def _fact(result: MatchResult, c: Criterion, row: pd.Series, sources: dict[str, str]) -> dict[str, str]:
+def _fact(
+    result: MatchResult, c: Criterion, row: pd.Series, sources: dict[str, str], lang: str = "en"
+) -> dict[str, str]:
     names = [row.get(col) for col in c.measure.extra_columns()]
     near = next((str(n) for n in names if isinstance(n, str) and n), "")
     layers = c.measure.layers()
     source = sources.get(layers[0], "") if layers else str(row.get(s.SOURCE, ""))
-    return {"label": c.label, "value": _words(c, row.get(c.name)), "named": near, "source": source}
+    return {"label": label_of(c, lang), "value": _words(c, row.get(c.name), lang), "named": near, "source": source}
 
 
-def _preference_words(p: Any) -> str:
+def _preference_words(p: Any, lang: str = "en") -> str:
     """A preference in words, a score table's codes as words."""
+    if lang != "en":
+        return str(p.describe(lang))
     if p.scores and p.criterion.kind == "category":
         table = ", ".join(f"{format_code(p.criterion, k)}: {v:g}" for k, v in p.scores.items())
         return f"{p.criterion.label} (weight {p.weight:g}): {table}"
     return str(p.describe())
 
 
-def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources: dict[str, str]) -> dict[str, Any]:
+def _site(
+    result: MatchResult, row: pd.Series, layers: LayerSet | None, sources: dict[str, str], lang: str = "en"
+) -> dict[str, Any]:
     colour = SCORE_COLOURS(float(row["score"]))[:7]
     named = [row.get(col) for c in result.registry.measured() for col in c.measure.extra_columns()]
     return {
@@ -141,19 +152,21 @@ def _site(result: MatchResult, row: pd.Series, layers: LayerSet | None, sources:
         "title": title_of(row),
         "plot_id": row[s.PLOT_ID],
         "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
-        "status": site_status(row),
+        "status": site_status(row, lang),
         "source": row[s.SOURCE],
         "breakdown": [
-            {**vars(b), "value": _words(result.registry[b.criterion], row.get(b.criterion))}
+            {**vars(b), "value": _words(result.registry[b.criterion], row.get(b.criterion), lang)}
             if b.criterion in result.registry and result.registry[b.criterion].kind == "category"
             else vars(b)
-            for b in result.breakdown_row(row)
+            for b in result.breakdown_row(row, lang)
         ],
-        "facts": [_fact(result, c, row, sources) for c in lead_criteria(result) if c.name in row.index],
+        "facts": [_fact(result, c, row, sources, lang) for c in lead_criteria(result) if c.name in row.index],
         "plot_facts": " · ".join(
-            f"{c.label.split(' (')[0]} {_words(c, row.get(c.name))}" for c in result.headline() if not c.measured
+            f"{label_of(c, lang).split(' (')[0]} {_words(c, row.get(c.name), lang)}"
+            for c in result.headline()
+            if not c.measured
         ),
-        "verify": result.to_verify(row),
+        "verify": result.to_verify(row, lang),
         "map": Markup(
             site_map(
                 row.geometry,
@@ -204,7 +217,7 @@ def render_dossier(
     where = coordinates(top)
     shortlist = []
     for i, row in top.iterrows():
-        site = _site(result, row, layers, sources)
+        site = _site(result, row, layers, sources, lang)
         site["score"] = format_number(float(row["score"]), lang)
         site["where"] = coordinates_text(*where.loc[i, ["e", "n", "lat", "lon"]])
         shortlist.append(site)
@@ -213,7 +226,7 @@ def render_dossier(
             "title": title_of(row),
             "plot_id": row[s.PLOT_ID],
             "municipality": result.run.municipality(row[s.MUNICIPALITY_CODE]),
-            "missed": result.misses(row),
+            "missed": result.misses(row, lang),
             "total": f"{float(row[SHORTFALL]) * 100:.0f} %",
             "near": bool(row[NEAR_MISS]),
         }
@@ -228,12 +241,12 @@ def render_dossier(
                 region=result.sites.geometry,
             )
         )
-    worded = {r.key: describe(r) for r in result.profile.requirements}
+    worded = {r.key: describe(r, lang) for r in result.profile.requirements}
     steps = [{**f, "requirement": worded.get(f["key"], f["requirement"])} for f in funnel(result).to_dict("records")]
     why = binding(result)
     from sitematch.export._robustness import robustness
 
-    robust = robustness(result, {str(x["plot_id"]): str(x["title"]) for x in shortlist}, top=top_n)
+    robust = robustness(result, {str(x["plot_id"]): str(x["title"]) for x in shortlist}, top=top_n, lang=lang)
     return _template(lang).render(
         lang=lang,
         p=result.profile,
@@ -243,10 +256,13 @@ def render_dossier(
         n_sites=len(result.sites),
         n_near=len(result.near_misses),
         outside=result.outside_region,
-        why=why.sentence() if why else "",
+        why=why.sentence(lang) if why else "",
         funnel=steps,
-        requirements=[{"words": describe(r), "if_unknown": r.if_unknown} for r in result.profile.requirements],
-        preferences=[_preference_words(pr) for pr in result.profile.preferences],
+        requirements=[
+            {"words": describe(r, lang), "if_unknown": r.if_unknown, "if_unknown_words": IF_UNKNOWN_WORDS[r.if_unknown]}
+            for r in result.profile.requirements
+        ],
+        preferences=[_preference_words(pr, lang) for pr in result.profile.preferences],
         n_criteria=len(lead_criteria(result)),
         overview=overview,
         shortlist=shortlist,

@@ -37,6 +37,7 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch._io import write_text_atomic
 from sitematch.criteria import Criterion, format_value
+from sitematch.criteria.format import label_of
 from sitematch.crs import SERVING_CRS
 from sitematch.export._assets import make_offline
 from sitematch.export._map_parts import (
@@ -60,8 +61,8 @@ from sitematch.export._map_render import plain_text_elements, render_page
 from sitematch.export._map_view import FreeView
 from sitematch.export._sitefacts import SCORE_COLOURS, coordinates, coordinates_text, site_status, title_of
 from sitematch.export._whatif import WhatIf, payload
+from sitematch.i18n import current_language, language
 from sitematch.i18n import gettext as _
-from sitematch.i18n import language
 from sitematch.layers.layerset import LayerSet
 from sitematch.result import NEAR_MISS, PASSED, RANK, SCORE, MatchResult
 from sitematch.scoring import describe
@@ -138,15 +139,16 @@ def site_popup(
     w = popup_words() if words is None else words
     w_zoning, w_score, w_criterion, w_value, w_points = w["zoning"], w["score"], w["criterion"], w["value"], w["points"]
     w_nearest, w_verify = w["nearest:"], w["To verify"]
+    lang = current_language()
     muni = esc(names.get(str(row[s.MUNICIPALITY_CODE]), row[s.MUNICIPALITY_CODE]))
     head = f"<b>{esc(title_of(row))}</b><br><span class='sm-muted'>{muni} · {esc(row[s.PLOT_ID])}</span>"
     area = result.registry[s.AREA_HA]
     price = row.get(s.PRICE_SEK_M2)
     facts = (
-        f"{esc(format_value(area, row[s.AREA_HA]))} · {w_zoning} {esc(row[s.ZONING])} · {esc(row[s.PLAN_STATUS])} · "
-        f"{esc(row[s.OWNER])}"
+        f"{esc(format_value(area, row[s.AREA_HA], lang))} · {w_zoning} {esc(row[s.ZONING])} · "
+        f"{esc(row[s.PLAN_STATUS])} · {esc(row[s.OWNER])}"
         + (
-            f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price))}"
+            f" · {esc(format_value(result.registry[s.PRICE_SEK_M2], price, lang))}"
             if pd.notna(price)
             else " · " + w["price on request"]
         )
@@ -155,7 +157,7 @@ def site_popup(
         rows = "".join(
             f"<tr><td>{esc(b.label)}</td><td>{esc(b.value)}</td>"
             f"<td class='sm-num'>{b.points:.1f} / {b.max_points:.1f}</td></tr>"
-            for b in result.breakdown_row(row)
+            for b in result.breakdown_row(row, lang)
         )
         score = (
             f"#{int(row[RANK])} · {w_score} {row[SCORE]:.1f}"
@@ -168,13 +170,13 @@ def site_popup(
             f"{rows}</table>"
         )
     else:
-        misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row))
+        misses = "".join(f"<li>{esc(m)}</li>" for m in result.misses(row, lang))
         label = w["Near miss: misses"] if bool(row[NEAR_MISS]) else w["Excluded: misses"]
         body = f"<div class='sm-score'>{label}</div><ul>{misses}</ul>"
-    verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row))
+    verify = "".join(f"<li>{esc(v)}</li>" for v in result.to_verify(row, lang))
     nearest = _nearest(result, row, named)
     return (
-        f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row))}</div>"
+        f"<div class='sm-popup'>{head}{body}<div>{facts}</div><div>{esc(site_status(row, lang))}</div>"
         + (f"<div>{w_nearest} {' · '.join(nearest)}</div>" if nearest else "")
         + (f"<div><b>{w_verify}</b><ul>{verify}</ul></div>" if verify else "")
         + f"<div class='sm-muted'>{esc(where)}</div><div class='sm-muted'>{esc(row[s.SOURCE])}</div></div>"
@@ -302,8 +304,9 @@ def requirements_html(result: MatchResult) -> str:
 
     p = result.profile
     none = "<li>" + _("none") + "</li>"
-    reqs = "".join(f"<li>{esc(describe(c))}</li>" for c in p.requirements) or none
-    prefs = "".join(f"<li>{esc(pr.describe())}</li>" for pr in p.preferences) or none
+    lang = current_language()
+    reqs = "".join(f"<li>{esc(describe(c, lang))}</li>" for c in p.requirements) or none
+    prefs = "".join(f"<li>{esc(pr.describe(lang))}</li>" for pr in p.preferences) or none
     counts = _(
         "%(ranked)s of %(sites)s sites meet every requirement · %(near)s near misses · %(outside)s outside the region"
     ) % {
@@ -312,7 +315,8 @@ def requirements_html(result: MatchResult) -> str:
     }  # fmt: skip
     why = binding(result)
     steps = funnel(result)
-    short = {r.key: r.criterion.short_label.lstrip("→ ") for r in p.requirements}
+    short = {r.key: r.criterion.short_label.lstrip("→ ") if lang == "en" else label_of(r.criterion, lang)
+             for r in p.requirements}  # fmt: skip
     chain = " → ".join(
         [
             _("%(n)s sites") % {"n": len(result.sites)},
@@ -322,7 +326,7 @@ def requirements_html(result: MatchResult) -> str:
     return (
         f"<details open><summary><b>{esc(p.name)}</b></summary><div class='sm-muted'>{esc(p.sector)}</div>"
         f"<div>{counts}</div>"
-        + (f"<div class='sm-why'>{esc(why.sentence())}</div>" if why else "")
+        + (f"<div class='sm-why'>{esc(why.sentence(lang))}</div>" if why else "")
         + (f"<div class='sm-muted'>{chain}</div>" if len(steps) else "")
         + "<b>"
         + _("Requirements")
@@ -425,9 +429,10 @@ def build_map(
     if len(near):
         LayerToggle(near_group, "sm-near-toggle").add_to(m)
 
-    whatif = payload(result)
+    lang = current_language()
+    whatif = payload(result, lang=lang)
     if whatif is not None:
-        WhatIf(whatif).add_to(m)
+        WhatIf(whatif, lang).add_to(m)
     focus = polygons.head(ALWAYS_SHOWN) if len(polygons) else (near if len(near) else result.sites)
     if len(focus):  # fitted in the page, into the area the panels leave free (see _map_view)
         xmin, ymin, xmax, ymax = focus.to_crs(SERVING_CRS).total_bounds

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sitematch import schema as s
+from sitematch.i18n import N_
 from sitematch.measures._base import Fail, Measure, MeasureContext, Measured, check_choice, check_column, check_keys
 from sitematch.measures._registry import register
 from sitematch.measures._where import Clause, parse_where, where_mask
@@ -112,7 +113,7 @@ class TravelTime(Measure):
     max_access_m: float = MAX_ACCESS_M
 
     name = "travel_time"
-    unknown_reason = "outside the road network"
+    unknown_reason = N_("outside the road network")
     keys = (
         "targets",
         "how",

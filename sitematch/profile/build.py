@@ -15,7 +15,7 @@ from typing import Any
 from sitematch._suggest import did_you_mean
 from sitematch.criteria import BUILTIN, IF_UNKNOWN, WRONG_UNIT_SUFFIXES, Criterion, Registry
 from sitematch.errors import ProfileError
-from sitematch.i18n import LANGUAGES
+from sitematch.i18n import LANGUAGES, N_
 from sitematch.profile.model import Assembly, Lead, Parameters, Preference, Profile, Region, Requirement
 
 TOP_KEYS = (
@@ -45,7 +45,8 @@ Locate = Callable[[tuple[str, ...]], "int | None"]
 
 def unit_words(c: Criterion) -> str:
     """The unit of a criterion as people say it (for "write a plain number in …")."""
-    return {"m": "metres", "MW": "MW", "ha": "hectares", "SEK/m²": "SEK per m²", "min": "minutes"}.get(c.unit, c.unit)
+    words = {"m": N_("metres"), "MW": "MW", "ha": N_("hectares"), "SEK/m²": N_("SEK per m²"), "min": N_("minutes")}
+    return words.get(c.unit, c.unit)
 
 
 class _Builder:

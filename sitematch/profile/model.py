@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitematch.criteria import BUILTIN, Criterion, format_value
+from sitematch.criteria import BUILTIN, Criterion, format_code, format_value
+from sitematch.criteria.format import label_of
+from sitematch.i18n import N_, format_number, translations
+
+#: The value functions' shapes in words (the catalogues translate them).
+SHAPE_WORDS = {"linear": N_("linear"), "logistic": N_("logistic")}
 
 
 def _criterion(value: Criterion | str) -> Criterion:
@@ -115,9 +120,21 @@ class Requirement(_OnCriterion):
         """True for ``min`` / ``max`` requirements (which can be missed by an amount)."""
         return self.op in ("min", "max")
 
-    def describe(self) -> str:
-        """The requirement in words, e.g. ``"Area at least 25 ha"``."""
+    def describe(self, lang: str = "en") -> str:
+        """The requirement in words, e.g. ``"Area at least 25 ha"`` (``"Areal minst 25 ha"`` in Swedish)."""
         c = self.criterion
+        if lang != "en":
+            _ = translations(lang).gettext
+            words = {"label": label_of(c, lang), "value": format_value(c, self.value, lang)}
+            if self.op == "min":
+                return _("%(label)s at least %(value)s") % words
+            if self.op == "max":
+                return _("%(label)s at most %(value)s") % words
+            if self.op == "in":
+                values = ", ".join(format_code(c, v, lang) for v in self.value)
+                return _("%(label)s one of %(values)s") % {**words, "values": values}
+            said = _("yes") if self.value else _("no")
+            return f"{words['label']}: {said}"
         if self.op == "min":
             return f"{c.label} at least {format_value(c, self.value)}"
         if self.op == "max":
@@ -174,9 +191,29 @@ class Preference(_OnCriterion):
             return None
         return self.zero_at if self.zero_at > self.full_at else None
 
-    def describe(self) -> str:
-        """The value function in words."""
+    def describe(self, lang: str = "en") -> str:
+        """The value function in words (in ``lang``: ``"en"`` or ``"sv"``)."""
         c = self.criterion
+        if lang != "en":
+            _ = translations(lang).gettext
+            label = label_of(c, lang)
+            weight = format_number(self.weight, lang, decimals=2)
+            if self.scores:
+                table = ", ".join(
+                    f"{format_code(c, k, lang)}: {format_number(v, lang, decimals=2)}" for k, v in self.scores.items()
+                )
+                return _("%(label)s (weight %(weight)s): %(table)s") % {
+                    "label": label,
+                    "weight": weight,
+                    "table": table,
+                }
+            return _("%(label)s (weight %(weight)s): full points at %(full)s, none at %(zero)s (%(shape)s)") % {
+                "label": label,
+                "weight": weight,
+                "full": format_value(c, self.full_at, lang),
+                "zero": format_value(c, self.zero_at, lang),
+                "shape": _(SHAPE_WORDS.get(self.shape, self.shape)),
+            }
         if self.scores:
             table = ", ".join(f"{k}: {v:g}" for k, v in self.scores.items())
             return f"{c.label} (weight {self.weight:g}): {table}"

@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitematch.criteria import Criterion, Registry, format_code
+from sitematch.criteria.format import label_of
 from sitematch.errors import ProfileError
+from sitematch.i18n import N_, format_number, reword, translations
 from sitematch.profile import Profile, build_profile
 from sitematch.profile.build import LEAD_KEYS, unit_words
 
@@ -54,13 +56,14 @@ STARTER: dict[str, Any] = {
 }
 #: The groups criteria are shown in, in order (see :func:`group_of`).
 GROUPS = (
-    ("plot", "The plot"),
-    ("plan", "Plan, owner and place"),
-    ("flags", "Yes or no"),
-    ("distances", "Distances"),
-    ("around", "Capacity and surroundings"),
+    ("plot", N_("The plot")),
+    ("plan", N_("Plan, owner and place")),
+    ("flags", N_("Yes or no")),
+    ("distances", N_("Distances")),
+    ("around", N_("Capacity and surroundings")),
 )
-IF_UNKNOWN_WORDS = {"fail": "excluded", "pass": "passes", "verify": "passes, to verify"}
+#: What a requirement does with a site without a value, in English words (the catalogues translate them).
+IF_UNKNOWN_WORDS = {"fail": N_("excluded"), "pass": N_("passes"), "verify": N_("passes, to verify")}
 SHAPES = ("linear", "logistic")
 REGION_CODES = ("include_municipalities", "exclude_municipalities", "counties")
 #: The form's longest text field value kept (longer is refused with a message, not cut silently).
@@ -113,9 +116,14 @@ def show_number(value: Any) -> str:
     return repr(v)
 
 
-def _number_error(text: str, unit: str) -> str:
-    where = f" in {unit}" if unit else ""
-    return f"“{text.strip()[:60]}” is not a number: write a plain number{where} (the unit is given), e.g. 10 or 2,5"
+def _number_error(text: str, unit: str, lang: str = "en") -> str:
+    _ = translations(lang).gettext
+    said = {"text": text.strip()[:60], "unit": _(unit) if unit else ""}
+    if unit:
+        return (
+            _("“%(text)s” is not a number: write a plain number in %(unit)s (the unit is given), e.g. 10 or 2,5") % said
+        )
+    return _("“%(text)s” is not a number: write a plain number (the unit is given), e.g. 10 or 2,5") % said
 
 
 # -- the criteria as the form shows them ----------------------------------------------------------
@@ -145,30 +153,31 @@ class Row:
     typed_codes: bool  # a category without declared values: codes are typed
 
 
-def rows(registry: Registry) -> list[tuple[str, str, list[Row]]]:
-    """The registry's criteria by group: ``(group, title, rows)``, groups in :data:`GROUPS` order."""
-    by: dict[str, list[Row]] = {g: [] for g, _ in GROUPS}
+def rows(registry: Registry, lang: str = "en") -> list[tuple[str, str, list[Row]]]:
+    """The registry's criteria by group: ``(group, title, rows)``, groups in :data:`GROUPS` order, in ``lang``."""
+    _ = translations(lang).gettext
+    by: dict[str, list[Row]] = {g: [] for g, _title in GROUPS}
     for c in registry:
-        codes = tuple((v, format_code(c, v)) for v in c.values) if c.kind == "category" else ()
+        codes = tuple((v, format_code(c, v, lang)) for v in c.values) if c.kind == "category" else ()
         by[group_of(c)].append(
             Row(
                 c.name,
-                c.label,
+                label_of(c, lang),
                 c.kind,
-                unit_words(c) if c.kind == "numeric" else "",
-                c.description,
+                _(unit_words(c)) if c.kind == "numeric" else "",
+                _(c.description) if c.description else "",
                 c.if_unknown,
                 codes,
                 c.kind == "category" and not c.values,
             )
         )
-    return [(g, title, by[g]) for g, title in GROUPS if by[g]]
+    return [(g, _(title), by[g]) for g, title in GROUPS if by[g]]
 
 
 # -- profile → form -------------------------------------------------------------------------------
-def form_values(profile: Profile) -> tuple[State, list[str]]:
-    """The form's values for a validated profile: everything it asks for, and notes on what the form
-    shows differently (one "if unknown" per criterion)."""
+def form_values(profile: Profile, lang: str = "en") -> tuple[State, list[str]]:
+    """The form's values for a validated profile: everything it asks for, and notes (in ``lang``) on what
+    the form shows differently (one "if unknown" per criterion)."""
     state: State = {"name": [profile.name], "sector": [profile.sector], "description": [profile.description]}
     for k in LEAD_KEYS:
         value = getattr(profile.lead, k)
@@ -188,7 +197,12 @@ def form_values(profile: Profile) -> tuple[State, list[str]]:
         else:
             state[f"req.{c.name}"] = ["yes" if r.value else "no"]
         if c.name in policies and policies[c.name] != r.if_unknown:
-            notes.append(f"{c.label}: its requirements had different policies for unknown values; the form shows one")
+            notes.append(
+                translations(lang).gettext(
+                    "%(label)s: its requirements had different policies for unknown values; the form shows one"
+                )
+                % {"label": label_of(c, lang)}
+            )
         policies.setdefault(c.name, r.if_unknown)
         if r.if_unknown != c.if_unknown:
             state[f"unknown.{c.name}"] = [r.if_unknown]
@@ -217,9 +231,11 @@ def form_values(profile: Profile) -> tuple[State, list[str]]:
     return state, notes
 
 
-def starter_values(registry: Registry) -> State:
-    """The form's values for a new lead (:data:`STARTER`)."""
-    return form_values(build_profile(STARTER, registry=registry, where="the starter profile"))[0]
+def starter_values(registry: Registry, lang: str = "en") -> State:
+    """The form's values for a new lead (:data:`STARTER`), its name in ``lang``."""
+    state = form_values(build_profile(STARTER, registry=registry, where="the starter profile"))[0]
+    state["name"] = [translations(lang).gettext(N_("New lead"))]
+    return state
 
 
 def state_of(items: Iterable[tuple[str, Any]]) -> State:
@@ -238,8 +254,10 @@ def first(state: Mapping[str, list[str]], key: str) -> str:
     return values[0]
 
 
-def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[dict[str, Any], dict[str, str]]:
-    """Profile data from the form's values, and what the form could not read, by field name.
+def profile_data(
+    state: Mapping[str, list[str]], registry: Registry, lang: str = "en"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Profile data from the form's values, and what the form could not read, by field name (in ``lang``).
 
     Only numbers are read here; everything else the profile says is checked by the library.
 
@@ -255,18 +273,19 @@ def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[di
     '“tio” is not a number: write a plain number in hec'
     """
     errors: dict[str, str] = {}
+    _ = translations(lang).gettext
 
     def number(key: str, unit: str = "") -> float | None:
         text = first(state, key)
         try:
             return read_number(text)
         except ValueError:
-            errors[key] = _number_error(text, unit)
+            errors[key] = _number_error(text, unit, lang)
             return None
 
     for key, values in state.items():
         if any(len(v) > MAX_FIELD_CHARS for v in values) and key != "paste":
-            errors[key] = f"more than {MAX_FIELD_CHARS:,} characters"
+            errors[key] = _("more than %(n)s characters") % {"n": format_number(MAX_FIELD_CHARS, lang, decimals=0)}
     data: dict[str, Any] = {"name": first(state, "name").strip()}
     for key in ("sector", "description"):
         if first(state, key).strip():
@@ -304,7 +323,7 @@ def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[di
         if policy:
             for key in added:
                 reqs[key] = {"value": reqs[key], "if_unknown": policy}
-        pref = _preference(state, c, unit, number, errors)
+        pref = _preference(state, c, unit, number, errors, lang)
         if pref is not None:
             prefs[c.name] = pref
     if reqs:
@@ -319,7 +338,7 @@ def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[di
     data["region"] = region
     params = {}
     for p in registry.parameters.values():
-        value = number(f"param.{p.name}", "metres" if p.unit == "m" else p.unit)
+        value = number(f"param.{p.name}", N_("metres") if p.unit == "m" else p.unit)
         if value is not None:
             params[p.name] = value
     if params:
@@ -327,15 +346,16 @@ def profile_data(state: Mapping[str, list[str]], registry: Registry) -> tuple[di
     tolerance = number("near_miss_tolerance")
     if tolerance is not None:
         data["near_miss_tolerance"] = tolerance
-    gap = number("assembly.max_gap_m", "metres")
+    gap = number("assembly.max_gap_m", N_("metres"))
     if gap is not None:
         data["assembly"] = {"max_gap_m": gap}
     return data, errors
 
 
 def _preference(
-    state: Mapping[str, list[str]], c: Criterion, unit: str, number: Any, errors: dict[str, str]
+    state: Mapping[str, list[str]], c: Criterion, unit: str, number: Any, errors: dict[str, str], lang: str = "en"
 ) -> dict[str, Any] | None:
+    _ = translations(lang).gettext
     key = f"pref.{c.name}"
     weight = number(f"{key}.weight")
     if c.kind == "numeric":
@@ -343,7 +363,9 @@ def _preference(
         given = {k: v for k, v in parts.items() if v is not None}
         if weight is None:
             if given and f"{key}.weight" not in errors:
-                errors[f"{key}.weight"] = "give a weight (0 leaves it out of the score), or clear full at and zero at"
+                errors[f"{key}.weight"] = _(
+                    "give a weight (0 leaves it out of the score), or clear full at and zero at"
+                )
             return None
         return {"weight": weight, **given, "shape": first(state, f"{key}.shape") or "linear"}
     scores: dict[str, Any] = {}
@@ -355,7 +377,9 @@ def _preference(
             with contextlib.suppress(ValueError):
                 value = read_number(score) if sep else None
             if value is None:
-                errors[f"{key}.scores"] = f"“{item.strip()[:40]}”: write code: score, e.g. 0114: 1, 0180: 0,5"
+                errors[f"{key}.scores"] = _("“%(item)s”: write code: score, e.g. 0114: 1, 0180: 0,5") % {
+                    "item": item.strip()[:40]
+                }
                 continue
             scores[code.strip()] = value
     else:
@@ -366,7 +390,7 @@ def _preference(
                 scores[code] = value
     if weight is None:
         if scores and f"{key}.weight" not in errors:
-            errors[f"{key}.weight"] = "give a weight (0 leaves it out of the score), or clear the scores"
+            errors[f"{key}.weight"] = _("give a weight (0 leaves it out of the score), or clear the scores")
         return None
     return {"weight": weight, "scores": scores}
 
@@ -417,11 +441,31 @@ def field_of(key: str | None, registry: Registry) -> str:
     return head if head in ("name", "sector", "description", "near_miss_tolerance") else ""
 
 
-def message_of(exc: ProfileError) -> str:
-    """A ProfileError's message without the "where: 'key': " it starts with (the field shows where)."""
+#: The library's messages about a profile that a form field can show, in English (the catalogues translate them).
+PROFILE_SENTENCES = (
+    N_("must not be negative, got %(value)s"),
+    N_("weights must not be negative, got %(value)s"),
+    N_("full_at and zero_at must differ"),
+    N_("breakpoints must not be negative"),
+    N_("scores are between 0 and 1, got %(value)s"),
+    N_("a yes/no criterion scores 'true' and 'false'"),
+    N_("all weights are 0: give at least one preference a positive weight"),
+    N_("expected at least one allowed value"),
+    N_("%(value)s is larger than %(key)s = %(other)s: no site could meet both"),
+    N_("%(value)s is not a %(n)s-digit SCB code (kommunkod is 4 digits, länskod 2)"),
+    N_("unknown value %(value)s; known values: %(known)s"),
+    N_("'%(key)s' is a %(kind)s: give 'scores', e.g. {value: 1.0, other: 0.5}"),
+    N_("%(n)s characters; at most %(most)s are allowed"),
+    N_("expected true or false, got %(value)s"),
+)
+
+
+def message_of(exc: ProfileError, lang: str = "en") -> str:
+    """A ProfileError's message without the "where: 'key': " it starts with (the field shows where), in ``lang``
+    when it is one of :data:`PROFILE_SENTENCES`."""
     text = str(exc)
     prefix = f"{exc.where}: '{exc.key}': " if exc.key else f"{exc.where}: "
-    return text[len(prefix) :] if exc.where and text.startswith(prefix) else text
+    return reword(text[len(prefix) :] if exc.where and text.startswith(prefix) else text, PROFILE_SENTENCES, lang)
 
 
 @dataclass
@@ -431,6 +475,7 @@ class View:
     state: State
     errors: dict[str, str]
     registry: Registry
+    lang: str = "en"
 
     def value(self, key: str) -> str:
         """The (first) value of a field, as typed."""
@@ -456,4 +501,4 @@ class View:
 
     def groups(self) -> list[tuple[str, str, list[Row]]]:
         """The criteria by group."""
-        return rows(self.registry)
+        return rows(self.registry, self.lang)

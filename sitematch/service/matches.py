@@ -13,11 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from sitematch.export import folder_name
 from sitematch.profile import Profile
 from sitematch.service.accounts import User
+from sitematch.service.auth import Caller
 from sitematch.service.errors import ServiceError
 from sitematch.service.profiles import parse
 from sitematch.service.records import StoredMatch
 from sitematch.service.runs import match_in_pool
 from sitematch.service.state import Service
+from sitematch.service.templating import page_language
 
 #: The files of a match, by name: their media type.
 FILES = {
@@ -89,6 +91,7 @@ async def start_match(
         svc.matches_dir / match_id,
         arrived=arrived,
         gone=request.is_disconnected,
+        lang=page_language(request, Caller(user, "session")),  # the map's words: the page language of who asked
     )
     stored = StoredMatch(
         match_id,

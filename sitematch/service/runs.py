@@ -33,7 +33,7 @@ from sitematch import schema as s
 from sitematch import settings
 from sitematch.criteria import format_value
 from sitematch.errors import StoreNotFoundError
-from sitematch.export import folder_name, write_all
+from sitematch.export import ExportOptions, folder_name, write_all
 from sitematch.funnel import binding, funnel
 from sitematch.layers.layerset import LayerSet
 from sitematch.matching import match
@@ -174,8 +174,11 @@ def run_match(
     store: str,
     folder: Path,
     step: Callable[[str], None] | None = None,
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """Match ``profile`` and write its exports and ``result.json`` into ``folder``; the result as data.
+
+    ``lang`` is the language of the map's words (the page language of the account that asked).
 
     ``step`` is the progress hook (default: the service's time limit from now). Nothing is left in
     ``folder`` if the run fails, runs out of time or is cancelled.
@@ -189,7 +192,7 @@ def run_match(
             t1 = time.perf_counter()
             result = match(profile, layers, progress=step)
             t2 = time.perf_counter()
-            write_all(result, layers, folder, FORMATS, progress=step)
+            write_all(result, layers, folder, FORMATS, options=ExportOptions(map_language=lang), progress=step)
             t3 = time.perf_counter()
             data = result_data(result)
             (folder / RESULT_FILE).write_text(json.dumps(data, ensure_ascii=False, default=plain), encoding="utf-8")
@@ -221,11 +224,18 @@ def answer(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def match_job(
-    *, profile: dict[str, Any], slug: str, layers: str | None, store: str, folder: str, step: Callable[[str], None]
+    *,
+    profile: dict[str, Any],
+    slug: str,
+    layers: str | None,
+    store: str,
+    folder: str,
+    step: Callable[[str], None],
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """In a worker process: parse ``profile`` with the region's criteria, run and keep the match; its answer."""
     parsed = build_profile(profile, where="the profile", slug=slug, registry=region(layers).registry)
-    return answer(run_match(parsed, layers, store, Path(folder), step))
+    return answer(run_match(parsed, layers, store, Path(folder), step, lang=lang))
 
 
 def warm_job(*, layers: str | None, store: str, step: Callable[[str], None]) -> bool:
@@ -244,6 +254,7 @@ async def match_in_pool(
     *,
     arrived: float,
     gone: Callable[[], Awaitable[bool]],
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """Run a match in the service's worker processes (:mod:`sitematch.service.pool`); its answer.
 
@@ -259,6 +270,8 @@ async def match_in_pool(
         ``time.monotonic()`` when the request arrived: the time limit counts from it.
     gone : callable
         Whether the client went away (the match is then cancelled).
+    lang : str, optional
+        The language of the map's words (``sv``, ``en``; None: the server's).
     """
     from sitematch.service.pool import pool
 
@@ -268,6 +281,7 @@ async def match_in_pool(
         "layers": str(layers) if layers else None,
         "store": store,
         "folder": str(folder),
+        "lang": lang,
     }
     return await pool().run(
         owner,
@@ -324,6 +338,7 @@ def _site(result: MatchResult, row: dict[str, Any]) -> dict[str, Any]:
 def result_data(result: MatchResult) -> dict[str, Any]:
     """A match as plain data: every ranked site with its explanation, the near misses, the funnel."""
     why = binding(result)
+    ranked_rows = _rows(result.ranked)
     ranked = [
         {
             "rank": plain(row["rank"]),
@@ -332,9 +347,20 @@ def result_data(result: MatchResult) -> dict[str, Any]:
             "breakdown": [asdict(b) for b in result.breakdown_row(row)],
             "to_verify": result.to_verify(row),
         }
-        for row in _rows(result.ranked)
+        for row in ranked_rows
     ]
-    near = [{**_site(result, row), "missed": result.misses(row)} for row in _rows(result.near_misses)]
+    near_rows = _rows(result.near_misses)
+    near = [{**_site(result, row), "missed": result.misses(row)} for row in near_rows]
+    # the sentences in Swedish too (municipal staff read the page in Swedish): only where there are words
+    swedish = {
+        "why": why.sentence("sv") if why else None,
+        "missed": {str(row[s.PLOT_ID]): result.misses(row, "sv") for row in near_rows},
+        "to_verify": {
+            str(row[s.PLOT_ID]): result.to_verify(row, "sv")
+            for row, said in zip(ranked_rows, ranked, strict=True)
+            if said["to_verify"]
+        },
+    }
     return {
         "profile": result.profile.to_data(),
         "label": folder_name(result.profile),
@@ -350,7 +376,27 @@ def result_data(result: MatchResult) -> dict[str, Any]:
         "ranked": ranked,
         "near_misses": near,
         "run": {f.name: plain(getattr(result.run, f.name)) for f in fields(result.run)},
+        "sv": swedish,
     }
+
+
+def in_language(data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A stored match's data with its sentences (why, what was missed, what to verify) in ``lang``.
+
+    The Swedish ones are kept beside the English in ``result.json`` (key ``sv``); a match kept before
+    they were keeps its English.
+    """
+    words = data.get(lang) if lang != "en" else None
+    if not words:
+        return data
+    out = dict(data)
+    out["why"] = words.get("why") or data.get("why")
+    missed, verify = words.get("missed", {}), words.get("to_verify", {})
+    out["near_misses"] = [
+        {**r, "missed": missed.get(str(r.get("plot_id")), r.get("missed"))} for r in data["near_misses"]
+    ]
+    out["ranked"] = [{**r, "to_verify": verify.get(str(r.get("plot_id")), r.get("to_verify"))} for r in data["ranked"]]
+    return out
 
 
 def read_result(folder: Path) -> dict[str, Any]:
@@ -364,6 +410,14 @@ def for_municipality(data: dict[str, Any], code: str) -> dict[str, Any]:
     out["ranked"] = [r for r in data["ranked"] if r["municipality_code"] == code]
     out["near_misses"] = [r for r in data["near_misses"] if r["municipality_code"] == code]
     out["profile"] = profile_data_for(User(code, f"municipality:{code}"), data["profile"])
+    if data.get("sv"):  # the Swedish sentences of its own plots only
+        own = {r["plot_id"] for r in out["ranked"]} | {r["plot_id"] for r in out["near_misses"]}
+        sv = data["sv"]
+        out["sv"] = {
+            "why": sv.get("why"),
+            "missed": {k: v for k, v in sv.get("missed", {}).items() if k in own},
+            "to_verify": {k: v for k, v in sv.get("to_verify", {}).items() if k in own},
+        }
     return out
 
 

@@ -7,22 +7,25 @@ next to the field, every typed value and the menu; a busy service (503) keeps th
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sitematch.criteria import Parameter
 from sitematch.errors import ProfileError
+from sitematch.i18n import translations
 from sitematch.profile import parse_profile, parse_profile_json
 from sitematch.service import forms
 from sitematch.service.auth import ADVISER_PAGE, Caller, page_caller
 from sitematch.service.errors import ServiceError
 from sitematch.service.matches import links, start_match, summary, visible_match
 from sitematch.service.profiles import check_advisers, parse
-from sitematch.service.runs import for_municipality, read_result
+from sitematch.service.runs import for_municipality, in_language, read_result
 from sitematch.service.state import Service, service
-from sitematch.service.templating import render
+from sitematch.service.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,13 +67,15 @@ def _form_page(
     status: int = 200,
 ) -> HTMLResponse:
     errors = dict(errors or {})
+    lang = page_language(request, who)
+    _ = translations(lang).gettext
     context = {
         "profiles": [p.summary() for p in svc.records.profiles(who.user)],
         "picked": picked,
-        "form": forms.View(state, errors, svc.registry),
+        "form": forms.View(state, errors, svc.registry, lang),
         "region": _members(svc),
-        "parameters": [(p, forms.show_number(p.default)) for p in svc.registry.parameters.values()],
-        "if_unknown_words": forms.IF_UNKNOWN_WORDS,
+        "parameters": [(_parameter(p, lang), forms.show_number(p.default)) for p in svc.registry.parameters.values()],
+        "if_unknown_words": {k: _(v) for k, v in forms.IF_UNKNOWN_WORDS.items()},
         "shapes": forms.SHAPES,
         "general": errors.pop("", ""),
         "error_count": len(errors),
@@ -78,7 +83,15 @@ def _form_page(
         "saved": saved,
         "matches": [summary(m) for m in svc.records.matches(who.user, limit=10)],
     }
-    return render(request, "match.html", context, caller=who, status=status)
+    return render(request, "match.html", context, caller=who, status=status, lang=lang)
+
+
+def _parameter(p: Parameter, lang: str) -> SimpleNamespace:
+    """A parameter as the form shows it: its label and description in ``lang``."""
+    _ = translations(lang).gettext
+    return SimpleNamespace(
+        name=p.name, label=_(p.label), unit=p.unit, description=_(p.description) if p.description else ""
+    )
 
 
 @router.get("/match", response_class=HTMLResponse)
@@ -90,22 +103,24 @@ def match_page(
     who: Caller = Depends(ADVISER_PAGE),
 ) -> HTMLResponse:
     if not profile:
-        return _form_page(request, svc, who, forms.starter_values(svc.registry))
+        return _form_page(request, svc, who, forms.starter_values(svc.registry, page_language(request, who)))
     stored = svc.records.profile(profile)
     stored.check(who.user, "profile")
+    lang = page_language(request, who)
     try:
-        state, notes = forms.form_values(stored.profile(svc.registry))
+        state, notes = forms.form_values(stored.profile(svc.registry), lang)
         state["save.advisers"] = [", ".join(stored.advisers)]
     except ProfileError as exc:  # kept before the region's criteria changed
-        errors = {"": f"profile {stored.name!r} no longer fits the region's criteria: {exc}"}
+        said = translations(lang).gettext("profile %(name)s no longer fits the region's criteria: %(error)s")
+        errors = {"": said % {"name": repr(stored.name), "error": exc}}
         return _form_page(request, svc, who, forms.starter_values(svc.registry), errors=errors, status=422)
     return _form_page(request, svc, who, state, picked=profile, notes=notes,
                       saved=stored.name if saved and stored.created_by == who.user.username else "")  # fmt: skip
 
 
-def _refused(exc: ProfileError, svc: Service, where_field: str = "") -> dict[str, str]:
+def _refused(exc: ProfileError, svc: Service, lang: str = "en", where_field: str = "") -> dict[str, str]:
     key = forms.field_of(exc.key, svc.registry) or where_field
-    return {key: forms.message_of(exc) if key else str(exc)}
+    return {key: forms.message_of(exc, lang) if key else str(exc)}
 
 
 @router.post("/match")
@@ -119,14 +134,22 @@ async def post_match_page(
     picked = forms.first(state, "picked")
     if action == "paste":
         return _paste(request, svc, who, state, picked)
-    data, errors = forms.profile_data(state, svc.registry)
+    data, errors = forms.profile_data(state, svc.registry, page_language(request, who))
     if errors:
         return _form_page(request, svc, who, state, picked=picked, errors=errors, status=422)
     if action == "save":
         try:
             profile = await run_in_threadpool(parse, svc, data)
         except ProfileError as exc:
-            return _form_page(request, svc, who, state, picked=picked, errors=_refused(exc, svc), status=422)
+            return _form_page(
+                request,
+                svc,
+                who,
+                state,
+                picked=picked,
+                errors=_refused(exc, svc, page_language(request, who)),
+                status=422,
+            )
         advisers = [a for a in forms.SPLIT.split(forms.first(state, "save.advisers")) if a]
         try:
             check_advisers(svc, advisers)
@@ -140,7 +163,9 @@ async def post_match_page(
     try:
         match, _ = await start_match(request, svc, who.user, profile_id=None, data=data)
     except ProfileError as exc:
-        return _form_page(request, svc, who, state, picked=picked, errors=_refused(exc, svc), status=422)
+        return _form_page(
+            request, svc, who, state, picked=picked, errors=_refused(exc, svc, page_language(request, who)), status=422
+        )
     except ServiceError as exc:  # busy (503) or out of time: the typed profile stays
         page = _form_page(request, svc, who, state, picked=picked, errors={"": str(exc)}, status=exc.status)
         page.headers.update(exc.headers)
@@ -159,9 +184,12 @@ def _paste(request: Request, svc: Service, who: Caller, state: forms.State, pick
             profile = parse_profile(text, where=PASTED, registry=svc.registry)
     except ProfileError as exc:
         return _form_page(request, svc, who, state, picked=picked, errors={"paste": str(exc)}, status=422)
-    filled, notes = forms.form_values(profile)
-    notes = [f"The form now shows {PASTED} ({profile.name}): check it, then run the match or keep it.", *notes,
-             *profile.warnings]  # fmt: skip
+    lang = page_language(request, who)
+    filled, notes = forms.form_values(profile, lang)
+    shows = translations(lang).gettext(
+        "The form now shows the pasted profile (%(name)s): check it, then run the match or keep it."
+    ) % {"name": profile.name}
+    notes = [shows, *notes, *profile.warnings]
     return _form_page(request, svc, who, filled, notes=notes)
 
 
@@ -181,5 +209,6 @@ def match_result_page(
     result = read_result(svc.matches_dir / stored.id)
     if who.user.municipality:
         result = for_municipality(result, who.user.municipality)
+    result = in_language(result, page_language(request, who))
     context = {"match": summary(stored), "result": result, "links": links(stored.id), "full": not who.user.municipality}
     return render(request, "result.html", context, caller=who)

@@ -27,10 +27,11 @@ from sitematch.service.plots import plot_owner, readable, store_plots, store_upl
 from sitematch.service.priority import run_upload
 from sitematch.service.runs import plain
 from sitematch.service.state import Service, service
-from sitematch.service.templating import render, translator
+from sitematch.service.templating import page_language, render, translator
 from sitematch.store import open_store
 from sitematch.store.base import EXTRAS, extras_of
 from sitematch.upload.mapping import MAX_MAPPING_BYTES
+from sitematch.upload.words import message, report_for_page, summary_text
 
 router = APIRouter(include_in_schema=False)
 SHOWN = (s.PLOT_ID, s.NAME, s.AREA_HA, s.ZONING, s.PLAN_STATUS, s.OWNER, "status", "version", "uploaded_at")
@@ -65,9 +66,14 @@ def _page(request: Request, svc: Service, who: Caller, code: str, *, status: int
     report = extra.get("report") or {}
     problems = report.get("problems", [])
     missing = [p["field"] for p in problems if p["row"] is None and "missing required" in p["message"]]
+    lang = page_language(request, who)
+    if report:  # the report's problems and notes in the page's language (upload/words.py)
+        extra["report"] = report_for_page(report, lang)
+    if extra.get("refused"):
+        extra["refused"] = message(extra["refused"], lang)
     context = {"code": code, "name": svc.region.municipality_names.get(code, code), "plots": rows,
                "saved_mapping": saved, "missing_columns": missing, "choices": CHOICES, **extra}  # fmt: skip
-    return render(request, "municipality.html", context, caller=who, status=status)
+    return render(request, "municipality.html", context, caller=who, status=status, lang=lang)
 
 
 @router.get("/municipality", response_class=HTMLResponse)
@@ -160,7 +166,8 @@ async def upload_page(
         SavedMappings(svc.db).save(municipality, mapping, who.user.username)
         _ = translator(request, who)
         saved_note = _("The mapping is saved: your next upload uses it unless you change it.")
-    return _page(request, svc, who, municipality, status=201, stored=answer["message"], report=answer["report"],
+    stored = summary_text(answer["summary"], page_language(request, who))
+    return _page(request, svc, who, municipality, status=201, stored=stored, report=answer["report"],
                  mapping_text=mapping or "", mapping_saved=saved_note)  # fmt: skip
 
 

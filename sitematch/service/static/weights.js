@@ -10,7 +10,8 @@
     var weights = {};
     data.criteria.forEach(function (c, i) { weights[String(c)] = Number(data.weights[i]); });
     document.getElementById('weights-json').value = JSON.stringify(weights);
-    document.getElementById('weights-text').textContent = 'Weights: ' + data.criteria.map(function (c, i) {
+    var said = document.getElementById('weights-text');
+    said.textContent = (said.dataset.label || 'Weights:') + ' ' + data.criteria.map(function (c, i) {
       return String(c) + ' ' + Number(data.weights[i]);
     }).join(', ');
     form.hidden = !data.changed;
