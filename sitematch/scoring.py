@@ -273,10 +273,14 @@ def check_requirement(
         outcome[unknown] = code
         short = np.where(unknown & (code == UNKNOWN), np.inf, short)
         reason = getattr(crit.measure, "unknown_reason", "")
-        said = _("unknown, %(why)s") % {"why": _(reason)} if reason else _("unknown")
+        unknown_words = _("unknown, %(why)s") % {"why": _(reason)} if reason else _("unknown")
         if code != UNKNOWN:
-            said = _("%(unknown)s, to verify") % {"unknown": said}
-        text[unknown] = _("%(label)s: %(unknown)s (needs %(need)s)") % {"label": label, "unknown": said, "need": need}
+            unknown_words = _("%(unknown)s, to verify") % {"unknown": unknown_words}
+        text[unknown] = _("%(label)s: %(unknown)s (needs %(need)s)") % {
+            "label": label,
+            "unknown": unknown_words,
+            "need": need,
+        }
     if applies is not None:
         outside = ~np.asarray(applies, dtype=bool)
         outcome[outside] = NOT_APPLICABLE
