@@ -92,10 +92,10 @@ SHORTFALL_PREFIX = s.SHORTFALL_PREFIX
 WHY_PREFIX = s.WHY_PREFIX
 RESULT_COLUMNS = s.RESULT_COLUMNS
 RESULT_PREFIXES = s.RESULT_PREFIXES
-#: Outcomes of one requirement for one site, by code (``<NA>``: not checked). "unknown": no value,
-#: and the requirement's ``if_unknown`` is ``fail``; "to verify": no value, passes, listed to ask.
-OUTCOMES = ("passed", "failed", "unknown", "to verify", "not applicable")
-PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = range(len(OUTCOMES))
+OUTCOMES = s.OUTCOMES
+PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = (
+    s.PASSED_CODE, s.FAILED, s.UNKNOWN, s.TO_VERIFY, s.NOT_APPLICABLE
+)  # fmt: skip
 _EXCLUDES = (OUTCOMES[FAILED], OUTCOMES[UNKNOWN])
 
 
@@ -310,7 +310,7 @@ class MatchResult:
     def _words_in(self, req: Any, row: pd.Series | Mapping[str, Any], english: str, lang: str) -> str:
         """A stored (English) miss worded again in ``lang`` from the site's value; the English where the
         value does not say it (a staged run's unmeasured value)."""
-        from sitematch.scoring import miss_words  # scoring reads this module's outcome names
+        from sitematch.scoring import miss_words  # level 4 like this module; imported when first needed
 
         value = row.get(req.criterion.name)
         if row.get(f"{CHECK_PREFIX}{req.key}") == "failed" and (value is None or pd.isna(value)):

@@ -148,6 +148,10 @@ CAPACITY_STALE = "capacity_stale"
 CAPACITY_AGE_DAYS = "capacity_age_days"
 
 # -- result columns (reserved: no catalogue criterion may take these names; see sitematch.result) --
+#: Outcomes of one requirement for one site, by code (``<NA>``: not checked). "unknown": no value,
+#: and the requirement's ``if_unknown`` is ``fail``; "to verify": no value, passes, listed to ask.
+OUTCOMES = ("passed", "failed", "unknown", "to verify", "not applicable")
+PASSED_CODE, FAILED, UNKNOWN, TO_VERIFY, NOT_APPLICABLE = range(len(OUTCOMES))
 SCORE = "score"
 RANK = "rank"
 PASSED = "passed"

@@ -20,7 +20,7 @@ from sitematch.criteria import format_code, format_value, format_values
 from sitematch.criteria.format import label_of
 from sitematch.i18n import translations
 from sitematch.profile import Preference, Requirement
-from sitematch.result import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
+from sitematch.schema import FAILED, NOT_APPLICABLE, PASSED, PASSED_CODE, RANK, SCORE, TO_VERIFY, UNKNOWN
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
