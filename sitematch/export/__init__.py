@@ -5,6 +5,7 @@ The CLI and the web service both call :func:`write_all`; neither holds export lo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -182,12 +183,7 @@ def write_all(
     written: dict[str, Path] = {}
     try:
         target.mkdir(parents=True, exist_ok=True)
-        for fmt in wanted:
-            name, writer = FORMATS[fmt]
-            if progress:
-                progress(name)
-            written[fmt] = writer(result, layers, target / name, options or ExportOptions())
-            log.info("wrote %s", written[fmt])
+        _write_each(result, layers, target, wanted, options or ExportOptions(), progress, written)
         for fmt, (name, _writer) in FORMATS.items():  # no stale file from an earlier run beside new ones
             if fmt not in wanted and (target / name).is_file():
                 (target / name).unlink()
@@ -198,3 +194,30 @@ def write_all(
             f"{where}: cannot write the results ({exc.strerror or exc})", where=str(where), option="out"
         ) from None
     return written
+
+
+def _write_each(
+    result: MatchResult,
+    layers: LayerSet,
+    target: Path,
+    wanted: list[str],
+    options: ExportOptions,
+    progress: Callable[[str], None] | None,
+    written: dict[str, Path],
+) -> None:
+    """Each format in turn; when both tables are written, their columns go to Arrow once (and are
+    let go of once both are written)."""
+    tables = [f for f in wanted if f in ("csv", "gpkg")]
+    with contextlib.ExitStack() as shared:
+        if len(tables) == 2:
+            from sitematch.export.tables import shared_columns
+
+            shared.enter_context(shared_columns(result))
+        for fmt in wanted:
+            name, writer = FORMATS[fmt]
+            if progress:
+                progress(name)
+            written[fmt] = writer(result, layers, target / name, options)
+            log.info("wrote %s", written[fmt])
+            if fmt in tables and all(f in written for f in tables):
+                shared.close()

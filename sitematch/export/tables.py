@@ -156,6 +156,41 @@ def _arrow_column(result: MatchResult, name: str) -> Any:
     return arr
 
 
+#: Arrow columns of results being exported (:func:`shared_columns`), by ``id(result)``: [users, columns].
+_SHARED: dict[int, list[Any]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def shared_columns(result: MatchResult) -> Iterator[None]:
+    """While open, each column of ``result``'s table goes to Arrow once for the CSV and the GeoPackage.
+
+    Without it each writer builds its own (a second copy of every column); with it the columns
+    live until the outermost ``with`` ends (``write_all`` holds it around its writers).
+    """
+    key = id(result)
+    with _SHARED_LOCK:
+        _SHARED.setdefault(key, [0, {}])[0] += 1
+    try:
+        yield
+    finally:
+        with _SHARED_LOCK:
+            _SHARED[key][0] -= 1
+            if not _SHARED[key][0]:
+                del _SHARED[key]
+
+
+def _column(result: MatchResult, name: str) -> Any:
+    """:func:`_arrow_column`, kept for the next writer while :func:`shared_columns` is open."""
+    kept = _SHARED.get(id(result))
+    if kept is None:
+        return _arrow_column(result, name)
+    columns = kept[1]
+    if name not in columns:
+        columns[name] = _arrow_column(result, name)
+    return columns[name]
+
+
 def _in_threads(function: Any, items: list[Any]) -> list[Any]:
     """``[function(x) for x in items]`` on every core: Arrow, NumPy, GEOS and PROJ let go of the GIL."""
     from concurrent.futures import ThreadPoolExecutor
@@ -213,7 +248,7 @@ def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
         if name is None:  # the centroids, while the other threads turn columns into text
             lonlat = _lon_lat(geometry, result.sites.crs)
             return [float_text(pa.array(lonlat["lon"])), float_text(pa.array(lonlat["lat"]))]
-        return _csv_cells(_formula_safe(_arrow_column(result, name)))
+        return _csv_cells(_formula_safe(_column(result, name)))
 
     lonlat, *arrays = _in_threads(column, [None, *columns])
     arrays += lonlat
@@ -305,12 +340,13 @@ def float_text(arr: Any) -> Any:
     exponent = pc.match_substring(text, "e").fill_null(False).to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
         size = np.abs(values)
-        odd = exponent | (~nan & (~np.isfinite(values) | (size >= 1e16) | ((size < 1e-4) & (values != 0))))
-        whole = ~odd & ~nan & (np.floor(values) == values)
+        infinite = np.isinf(values)  # Arrow writes "inf" / "-inf" as Python does (a never-measured column is all inf)
+        odd = exponent | (~nan & ~infinite & ((size >= 1e16) | ((size < 1e-4) & (values != 0))))
+        whole = ~odd & ~nan & ~infinite & (np.floor(values) == values)
     if whole.any():  # only the whole ones get their ".0"
         mask = pa.array(whole)
         text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(text.filter(mask), ".0", ""))
-    if odd.any():  # rare: exponent form, or inf
+    if odd.any():  # rare: exponent form
         text = pc.replace_with_mask(text, pa.array(odd), pa.array(values[odd].astype(str), pa.string()))
     return text
 
@@ -365,14 +401,14 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
 
     columns = table_columns(result.sites.columns)[:-1]
     geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
-    wkb = _multipolygon_wkb(geometry)
     table = None
-    if wkb is not None:
-        try:
-            arrays = _in_threads(lambda c: _arrow_column(result, c), columns)
+    try:  # the polygons' WKB in one thread while the others take the columns
+        wkb, *arrays = _in_threads(lambda c: _multipolygon_wkb(geometry) if c is None else _column(result, c),
+                                   [None, *columns])  # fmt: skip
+        if wkb is not None:
             table = pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
-        except (pa.ArrowException, TypeError, ValueError):  # a column Arrow cannot take as it is
-            table = None
+    except (pa.ArrowException, TypeError, ValueError):  # a column Arrow cannot take as it is
+        table = None
     if table is None:
         return _write_gpkg_pandas(result, path)
     n_ranked = len(result.ranked)
