@@ -10,7 +10,10 @@ the layer files once per worker, checked against the driver's fingerprint — ne
 client), selects the region (:func:`sitematch.matching.region_mask`) and runs
 :func:`sitematch.matching.score_sites`, the function one process runs.
 
-What comes back is small:
+What comes back, by default (``every_row=True``), is every site of the region with every column
+and its geometry: the exports (``ranking.csv``, ``ranking.gpkg``) hold every site with its values,
+as one process writes them. With ``every_row=False`` (a ranking only, no tables of every site)
+what comes back is small:
 
 - the **shortlist** with every column and its geometry: passing sites whose rank the partition
   proves (:func:`sitematch.matching.rankable`; in a staged plan the partition's best
@@ -19,7 +22,7 @@ What comes back is small:
 - the **outcomes** of every other site without geometry or measured values: ``plot_id``,
   municipality, ``passed``, ``n_missed``, ``shortfall``, ``near_miss``, ``missed``, ``exact``,
   the score or its interval, and ``check_<key>`` / ``shortfall_<key>`` — what the funnel, the
-  counts and the CSV's outcome columns read.
+  counts and the CSV's outcome columns read (the tables' other cells of those sites are empty).
 
 The driver concatenates and ranks with :func:`sitematch.matching.ranked_result`. The global top-K
 lies within the union of the partitions' top-K, so the best ``exact_top`` sites, their scores and
@@ -166,6 +169,7 @@ def score_partition(
     *,
     screen_cache_dir: str | None = None,
     keep_excluded: int = 500,
+    every_row: bool = True,
 ) -> PartitionScores:
     """Read one partition, select the region, score it and keep what the driver needs: the Dask task.
 
@@ -185,7 +189,11 @@ def score_partition(
     screen_cache_dir : str, optional
         Where screening rasters are shared between processes (:data:`sitematch.settings.screen_cache_dir`).
     keep_excluded : int
-        How many other excluded sites keep their geometry (the map draws that many).
+        How many other excluded sites keep their geometry (the map draws that many) when not
+        ``every_row``.
+    every_row : bool
+        Send back every site with every column (what the tables of every site need); False: the
+        shortlist in full and the outcomes of the others (module docstring).
 
     Returns
     -------
@@ -201,6 +209,13 @@ def score_partition(
     mask = region_mask(sites, layers, profile)
     in_region = sites[mask].reset_index(drop=True)
     scored = score_sites(in_region, layers, profile, plan=plan)
+    if every_row:
+        return PartitionScores(
+            shortlist=scored,
+            outcomes=pd.DataFrame(),
+            in_region=len(in_region),
+            seconds=time.perf_counter() - start,
+        )
     near = scored[NEAR_MISS].to_numpy(dtype=bool)
     keep = rankable(scored) | near
     other = np.flatnonzero(~scored[PASSED].to_numpy(dtype=bool) & ~near)
@@ -317,6 +332,7 @@ def match_distributed(
     n_workers: int | None = None,
     client: Any | None = None,
     exact: str = "top",
+    every_row: bool = True,
 ) -> MatchResult:
     """Score and rank the plots of a partitioned folder on a Dask cluster.
 
@@ -341,12 +357,16 @@ def match_distributed(
         Use this client (and its cluster) instead; it is left open.
     exact : {"top", "all"}
         As :func:`sitematch.matching.match`: ``"all"`` evaluates every site in full.
+    every_row : bool
+        Every site with every column and its geometry (default: what the tables of every site
+        need); False: the shortlist in full, the outcomes of the others (module docstring).
 
     Returns
     -------
     MatchResult
-        Ranked sites, near misses and every site's outcome (see the module docstring for what
-        sites outside the shortlist carry).
+        Ranked sites, near misses and every site's outcome. With ``every_row`` its sites hold
+        what one process's do; beyond the exact top (a staged plan) a site may carry an exact
+        value where one process gives bounds — each partition made its own best sites exact.
 
     Raises
     ------
@@ -380,6 +400,7 @@ def match_distributed(
             plan=plan,
             screen_cache_dir=str(Path(cache).resolve()) if cache else None,
             keep_excluded=settings.map_max_polygons,
+            every_row=every_row,
             pure=False,
         )
         parts: list[PartitionScores] = client.gather(futures)

@@ -170,7 +170,7 @@ def test_multipolygon_wkb_is_the_bytes_shapely_writes() -> None:
     assert multipolygon_wkb(np.array([shapely.Polygon([(0, 0, 1), (1, 0, 1), (1, 1, 1)])])) is None
 
 
-def test_write_all_takes_each_column_to_arrow_once_for_both_tables(
+def test_write_all_writes_both_tables_together_as_each_alone(
     tiny_layers: LayerSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sitematch.export import write_all
@@ -185,6 +185,7 @@ def test_write_all_takes_each_column_to_arrow_once_for_both_tables(
         return real(result, name)
 
     monkeypatch.setattr(tables, "_arrow_column", counted)
+    monkeypatch.setattr(tables, "CHILD_GPKG_ROWS", 0)  # the GeoPackage's rows from a child process
     alone = tables.write_gpkg(result, tmp_path / "alone.gpkg")
     columns = len(calls)
     assert columns == len(tables.table_columns(result.sites.columns)) - 1  # every column but the geometry
@@ -200,3 +201,17 @@ def test_write_all_takes_each_column_to_arrow_once_for_both_tables(
     tables.write_csv(result, tmp_path / "alone.csv")
     assert len(calls) == columns  # without write_all, each writer builds its own
     assert written["csv"].read_bytes() == (tmp_path / "alone.csv").read_bytes()
+
+
+def test_a_failing_geopackage_child_is_an_error_and_leaves_no_file(
+    tiny_layers: LayerSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitematch.errors import SitematchError
+    from sitematch.export import write_all
+
+    result = _awkward_result(tiny_layers)
+    monkeypatch.setattr(tables, "CHILD_GPKG_ROWS", 0)
+    monkeypatch.setattr(tables, "_crs_text", lambda _result: "EPSG:999999")  # GDAL in the child refuses it
+    with pytest.raises(SitematchError, match="ranking.gpkg"):
+        write_all(result, tiny_layers, tmp_path, ["csv", "gpkg"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ranking.csv"]  # no GeoPackage, no temporary file

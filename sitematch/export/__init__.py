@@ -5,7 +5,6 @@ The CLI and the web service both call :func:`write_all`; neither holds export lo
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -205,19 +204,29 @@ def _write_each(
     progress: Callable[[str], None] | None,
     written: dict[str, Path],
 ) -> None:
-    """Each format in turn; when both tables are written, their columns go to Arrow once (and are
-    let go of once both are written)."""
-    tables = [f for f in wanted if f in ("csv", "gpkg")]
-    with contextlib.ExitStack() as shared:
-        if len(tables) == 2:
-            from sitematch.export.tables import shared_columns
+    """Each format in turn; both tables together (:func:`sitematch.export.tables.write_tables`:
+    their columns taken to Arrow once, the GeoPackage's inserts beside the CSV) when both are wanted."""
+    both = "csv" in wanted and "gpkg" in wanted
+    for fmt in wanted:
+        if fmt in written:
+            continue
+        name, writer = FORMATS[fmt]
+        if both and fmt in ("csv", "gpkg"):
+            from sitematch.export.tables import write_tables
 
-            shared.enter_context(shared_columns(result))
-        for fmt in wanted:
-            name, writer = FORMATS[fmt]
-            if progress:
-                progress(name)
-            written[fmt] = writer(result, layers, target / name, options)
-            log.info("wrote %s", written[fmt])
-            if fmt in tables and all(f in written for f in tables):
-                shared.close()
+            if progress:  # one call per file, as for the others
+                progress(FORMATS["csv"][0])
+                progress(FORMATS["gpkg"][0])
+            written["csv"], written["gpkg"] = write_tables(
+                result,
+                target / FORMATS["csv"][0],
+                target / FORMATS["gpkg"][0],
+                dialect=options.csv_dialect,
+                lang=options.language,
+            )
+            log.info("wrote %s and %s", written["csv"], written["gpkg"])
+            continue
+        if progress:
+            progress(name)
+        written[fmt] = writer(result, layers, target / name, options)
+        log.info("wrote %s", written[fmt])

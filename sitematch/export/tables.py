@@ -397,35 +397,88 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
     (:mod:`sitematch.export._wkb`), into a fresh file with SQLite's journal and syncs off (the
     file is renamed into place only when whole).
     """
+    from sitematch.export._gpkg_child import write_site_layers
+
+    table = _gpkg_table(result)
+    if table is None:
+        return _write_gpkg_pandas(result, path)
+    with atomic_target(Path(path)) as tmp:
+        with _GDAL_OPTIONS:  # GDAL's options are process-wide: one such write at a time
+            write_site_layers(table, tmp, len(result.ranked), _crs_text(result))
+        pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
+    return Path(path)
+
+
+def _crs_text(result: MatchResult) -> str | None:
+    return f"EPSG:{result.sites.crs.to_epsg()}" if result.sites.crs is not None else None
+
+
+def _gpkg_table(result: MatchResult) -> Any:
+    """The sites as one Arrow table in table order, geometry as MultiPolygon WKB; None if Arrow cannot take them."""
     import pyarrow as pa
 
     columns = table_columns(result.sites.columns)[:-1]
     geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
-    table = None
     try:  # the polygons' WKB in one thread while the others take the columns
         wkb, *arrays = _in_threads(lambda c: _multipolygon_wkb(geometry) if c is None else _column(result, c),
                                    [None, *columns])  # fmt: skip
-        if wkb is not None:
-            table = pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
+        if wkb is None:
+            return None
+        return pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
     except (pa.ArrowException, TypeError, ValueError):  # a column Arrow cannot take as it is
-        table = None
-    if table is None:
-        return _write_gpkg_pandas(result, path)
-    n_ranked = len(result.ranked)
-    crs = f"EPSG:{result.sites.crs.to_epsg()}" if result.sites.crs is not None else None
-    with atomic_target(Path(path)) as tmp, _fresh_file_sqlite():
-        for layer, part in (("ranked", table.slice(0, n_ranked)), ("excluded", table.slice(n_ranked))):
-            pyogrio.write_arrow(
-                part,
-                tmp,
-                layer=layer,
-                driver="GPKG",
-                geometry_name=s.GEOMETRY,
-                geometry_type="MultiPolygon" if part.column(s.GEOMETRY).null_count < part.num_rows else "Unknown",
-                crs=crs,
-            )
-        pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
-    return Path(path)
+        return None
+
+
+#: From this many sites :func:`write_tables` writes the GeoPackage's rows in a child process.
+CHILD_GPKG_ROWS = 100_000
+
+
+def write_tables(
+    result: MatchResult, csv_path: Path, gpkg_path: Path, *, dialect: str = "plain", lang: str | None = None
+) -> tuple[Path, Path]:
+    """Write ``ranking.csv`` and ``ranking.gpkg`` together: GDAL's inserts beside the CSV, on two cores.
+
+    As :func:`write_csv` and :func:`write_gpkg` (the same files, byte for byte for the CSV), with
+    each column taken to Arrow once for both. From :data:`CHILD_GPKG_ROWS` sites the GeoPackage's
+    site layers are written by a child process (:mod:`sitematch.export._gpkg_child`) from an Arrow
+    file beside the target while this process writes the CSV: GDAL holds Python's lock while it
+    inserts rows, so in one process the two would take turns. Each file is replaced atomically;
+    when the GeoPackage fails, the CSV written beside it stays (it is whole) and the error is raised.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The CSV and the GeoPackage.
+    """
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    with shared_columns(result):
+        table = _gpkg_table(result) if len(result.sites) >= CHILD_GPKG_ROWS else None
+        if table is None:
+            return write_csv(result, csv_path, dialect=dialect, lang=lang), write_gpkg(result, gpkg_path)
+        with atomic_target(Path(gpkg_path)) as tmp:
+            source = tmp.with_suffix(".arrow")
+            try:
+                with pa.OSFile(str(source), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                    writer.write_table(table)
+                del table
+                child_py = Path(__file__).with_name("_gpkg_child.py")  # run as a file: imports only Arrow, pyogrio
+                cmd = [sys.executable, str(child_py), str(source), str(tmp),
+                       str(len(result.ranked)), _crs_text(result) or ""]  # fmt: skip
+                child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                try:
+                    csv = write_csv(result, csv_path, dialect=dialect, lang=lang)
+                finally:
+                    _stdout, err = child.communicate()
+                if child.returncode != 0:
+                    raise OSError(f"writing {Path(gpkg_path).name} failed: {err.decode(errors='replace')[-500:]}")
+            finally:
+                source.unlink(missing_ok=True)
+            pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
+    return csv, Path(gpkg_path)
 
 
 def _multipolygon_wkb(geometry: np.ndarray) -> Any:
@@ -434,25 +487,7 @@ def _multipolygon_wkb(geometry: np.ndarray) -> Any:
     return multipolygon_wkb(geometry)
 
 
-@contextlib.contextmanager
-def _fresh_file_sqlite() -> Iterator[None]:
-    """SQLite without its rollback journal and fsyncs while GDAL writes a new temporary file.
-
-    The file is renamed into place only once written whole (:func:`sitematch._io.atomic_target`),
-    so neither protects anything; both cost time (an fsync per commit on a busy disk). GDAL's
-    options are process-wide: one such write at a time (a lock), and a store in the same process
-    writes through ``sqlite3`` (not through these options) or into a new file of its own.
-    """
-    keys = ("OGR_SQLITE_JOURNAL", "OGR_SQLITE_SYNCHRONOUS")
-    with _GDAL_OPTIONS:
-        before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
-        pyogrio.set_gdal_config_options(dict.fromkeys(keys, "OFF"))
-        try:
-            yield
-        finally:
-            pyogrio.set_gdal_config_options(before)
-
-
+#: GDAL's configuration options are process-wide: one GeoPackage write sets them at a time.
 _GDAL_OPTIONS = threading.Lock()
 
 
