@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +110,16 @@ class PartitionScores:
         Sites of the partition in the profile's region.
     seconds : float
         Time spent on the worker (reading, layers, scoring).
+    export_part : str or None
+        The Arrow file of the sites' export columns this worker wrote
+        (:func:`sitematch.export._parts.write_part`), if asked to.
     """
 
     shortlist: gpd.GeoDataFrame
     outcomes: pd.DataFrame
     in_region: int
     seconds: float
+    export_part: str | None = None
 
 
 def region_layers(path: str | Path) -> LayerSet:
@@ -170,6 +176,7 @@ def score_partition(
     screen_cache_dir: str | None = None,
     keep_excluded: int = 500,
     every_row: bool = True,
+    export_dir: str | None = None,
 ) -> PartitionScores:
     """Read one partition, select the region, score it and keep what the driver needs: the Dask task.
 
@@ -194,6 +201,10 @@ def score_partition(
     every_row : bool
         Send back every site with every column (what the tables of every site need); False: the
         shortlist in full and the outcomes of the others (module docstring).
+    export_dir : str, optional
+        With ``every_row``: also write the sites' export columns (the CSV's text, the polygons'
+        WKB, the centroids) to an Arrow file in this folder, which the driver reads
+        (:mod:`sitematch.export._parts`): the per-site work of the exports done here.
 
     Returns
     -------
@@ -210,11 +221,18 @@ def score_partition(
     in_region = sites[mask].reset_index(drop=True)
     scored = score_sites(in_region, layers, profile, plan=plan)
     if every_row:
+        part = None
+        if export_dir:
+            from sitematch.export._parts import write_part
+
+            name = f"{Path(paths[0]).stem}-{os.getpid()}-{time.monotonic_ns()}.arrow"
+            part = str(write_part(scored, Path(export_dir) / name))
         return PartitionScores(
             shortlist=scored,
             outcomes=pd.DataFrame(),
             in_region=len(in_region),
             seconds=time.perf_counter() - start,
+            export_part=part,
         )
     near = scored[NEAR_MISS].to_numpy(dtype=bool)
     keep = rankable(scored) | near
@@ -333,6 +351,7 @@ def match_distributed(
     client: Any | None = None,
     exact: str = "top",
     every_row: bool = True,
+    prepare_exports: bool = True,
 ) -> MatchResult:
     """Score and rank the plots of a partitioned folder on a Dask cluster.
 
@@ -360,6 +379,11 @@ def match_distributed(
     every_row : bool
         Every site with every column and its geometry (default: what the tables of every site
         need); False: the shortlist in full, the outcomes of the others (module docstring).
+    prepare_exports : bool
+        With ``every_row``, on a cluster of this machine (no ``scheduler_address``) and from
+        :data:`sitematch.export.tables.ARROW_CSV_ROWS` sites: each worker also makes its sites'
+        export columns (:mod:`sitematch.export._parts`), which ``ranking.csv`` and ``ranking.gpkg``
+        then take instead of making them in this process.
 
     Returns
     -------
@@ -387,6 +411,11 @@ def match_distributed(
     cluster = None
     if client is None:
         client, cluster = _client(scheduler_address, n_workers)
+    from sitematch.export.tables import ARROW_CSV_ROWS
+
+    export_dir = None
+    if every_row and prepare_exports and not scheduler_address and in_region >= ARROW_CSV_ROWS:
+        export_dir = Path(tempfile.mkdtemp(prefix="sitematch-export-parts-"))
     try:
         workers = len(client.scheduler_info()["workers"]) or 1
         files = [str(p.path.resolve()) for p in manifest.parts]
@@ -401,10 +430,15 @@ def match_distributed(
             screen_cache_dir=str(Path(cache).resolve()) if cache else None,
             keep_excluded=settings.map_max_polygons,
             every_row=every_row,
+            export_dir=str(export_dir) if export_dir else None,
             pure=False,
         )
         parts: list[PartitionScores] = client.gather(futures)
         gathered = time.perf_counter()
+    except BaseException:
+        if export_dir is not None:
+            shutil.rmtree(export_dir, ignore_errors=True)
+        raise
     finally:
         if own:
             client.close()
@@ -432,6 +466,14 @@ def match_distributed(
         time.perf_counter() - gathered,
         time.perf_counter() - started,
     )
+    if export_dir is not None:
+        from sitematch.export._parts import attach
+
+        files = [Path(p.export_part) for p in parts if p.export_part]
+        attached = len(files) == len(parts) and attach(result, files, export_dir)
+        if not attached:
+            shutil.rmtree(export_dir, ignore_errors=True)
+        log.info("export columns from the workers: %s", "taken" if attached else "not taken (made here)")
     if manifest.provenance:
         plots_rows = pd.DataFrame(
             [

@@ -237,13 +237,31 @@ def _tables(result: MatchResult, layers: LayerSet, folder: Path) -> tuple[bytes,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("n", "exact"), [(1500, "top"), (N_SITES, "all")])
-def test_a_dask_run_writes_the_tables_one_process_writes(cluster: object, tmp_path: Path, n: int, exact: str) -> None:
+@pytest.mark.parametrize(("n", "exact", "by_workers"), [(1500, "top", False), (N_SITES, "all", False),
+                                                        (1500, "top", True), (N_SITES, "all", True)])  # fmt: skip
+def test_a_dask_run_writes_the_tables_one_process_writes(
+    cluster: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, exact: str, by_workers: bool
+) -> None:
     """Every site with every value and its polygon, in the same order: not only the shortlist's.
 
     1,500 sites: no staged plan, every value exact in both; 6,500 with ``exact="all"``.
+    ``by_workers``: the tables through Arrow (as from 20,000 sites), the workers making the
+    export columns of their sites and the GeoPackage's rows written by a child process.
     """
     from sitematch.distributed import match_distributed, region_layers
+    from sitematch.export import _parts, tables
+
+    made_here: list[str] = []
+    if by_workers:
+        monkeypatch.setattr(tables, "ARROW_CSV_ROWS", 0)
+        monkeypatch.setattr(tables, "CHILD_GPKG_ROWS", 0)
+        real = tables.arrow_of
+
+        def counted(parts: list[pd.DataFrame], name: str, *, floats: bool) -> object:
+            made_here.append(name)
+            return real(parts, name, floats=floats)
+
+        monkeypatch.setattr(tables, "arrow_of", counted)
 
     layers = synthetic_layers(n, seed=11)
     layers_path = write_layers(layers, tmp_path / "region.gpkg")
@@ -253,7 +271,10 @@ def test_a_dask_run_writes_the_tables_one_process_writes(cluster: object, tmp_pa
     single = match(profile, layers, exact=exact)
     dist = match_distributed(profile, plots_path, layers_path, layers=region, client=cluster, exact=exact)
     csv_single, gpkg_single = _tables(single, layers, tmp_path / "single")
+    made_here.clear()
     csv_dist, gpkg_dist = _tables(dist, region, tmp_path / "dask")
+    if by_workers:  # the driver made only the columns the workers cannot know
+        assert id(dist) in _parts._PREPARED and set(made_here) == {"rank", "in_region"}
     assert csv_dist.count(b"\n") == n + 1  # a header and every site (all in the region)
     assert csv_dist == csv_single  # every row, every cell, in the same order
     for name in ("ranked", "excluded"):

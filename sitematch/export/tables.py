@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +127,27 @@ def _arrow_column(result: MatchResult, name: str) -> Any:
     """One column of the ranking table as an Arrow array, its rows in table order."""
     import pyarrow as pa
 
+    from sitematch.export._parts import prepared_column
+
     parts = _table_parts(result)
     if name == s.MUNICIPALITY_NAME:
         names = [_municipality_names(result, part[s.MUNICIPALITY_CODE]) for part in parts]
         return pa.array(np.concatenate(names), pa.string())
-    if result.sites[name].dtype.kind == "f":  # whole figures, no float noise; NaN as missing
+    prepared = prepared_column(result, "raw", name)
+    if prepared is not None:
+        return prepared
+    return arrow_of(parts, name, floats=result.sites[name].dtype.kind == "f")
+
+
+def arrow_of(parts: Sequence[pd.DataFrame], name: str, *, floats: bool) -> Any:
+    """Column ``name`` of the frames ``parts`` as one Arrow array, as the tables write it.
+
+    Floats (``floats``) rounded to 6 decimals (whole figures, no float noise; NaN as missing);
+    categories as their text; a column of nothing but missing values as text.
+    """
+    import pyarrow as pa
+
+    if floats:
         values = np.concatenate([part[name].to_numpy() for part in parts])
         return pa.array(np.round(values, 6), from_pandas=True)
     chunks: list[Any] = []
@@ -232,6 +248,19 @@ def _lon_lat(geometry: np.ndarray, crs: Any) -> dict[str, np.ndarray]:
     return {"lon": np.round(lon, 6), "lat": np.round(lat, 6)}
 
 
+def _lon_lat_text(geometry: np.ndarray, crs: Any) -> list[Any]:
+    """The ``lon`` and ``lat`` columns of ``ranking.csv`` as text."""
+    import pyarrow as pa
+
+    lonlat = _lon_lat(geometry, crs)
+    return [float_text(pa.array(lonlat["lon"])), float_text(pa.array(lonlat["lat"]))]
+
+
+def csv_text(arr: Any) -> Any:
+    """An Arrow column as the plain CSV's cells: formulas neutralised, floats and yes/no as pandas writes them."""
+    return _csv_cells(_formula_safe(arr))
+
+
 def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
     """``ranking.csv`` (plain dialect) straight from the result's columns through Arrow.
 
@@ -241,14 +270,19 @@ def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from sitematch.export._parts import prepared_column
+
     columns = table_columns(result.sites.columns)[:-1]
     geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
 
     def column(name: str | None) -> Any:
         if name is None:  # the centroids, while the other threads turn columns into text
-            lonlat = _lon_lat(geometry, result.sites.crs)
-            return [float_text(pa.array(lonlat["lon"])), float_text(pa.array(lonlat["lat"]))]
-        return _csv_cells(_formula_safe(_column(result, name)))
+            prepared = [prepared_column(result, "csv", c) for c in ("lon", "lat")]
+            if all(p is not None for p in prepared):
+                return prepared
+            return _lon_lat_text(geometry, result.sites.crs)
+        prepared = prepared_column(result, "csv", name)
+        return prepared if prepared is not None else csv_text(_column(result, name))
 
     lonlat, *arrays = _in_threads(column, [None, *columns])
     arrays += lonlat
@@ -419,9 +453,14 @@ def _gpkg_table(result: MatchResult) -> Any:
 
     columns = table_columns(result.sites.columns)[:-1]
     geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
+    from sitematch.export._parts import prepared_column
+
+    def polygons() -> Any:
+        prepared = prepared_column(result, "wkb", s.GEOMETRY)
+        return prepared if prepared is not None else _multipolygon_wkb(geometry)
+
     try:  # the polygons' WKB in one thread while the others take the columns
-        wkb, *arrays = _in_threads(lambda c: _multipolygon_wkb(geometry) if c is None else _column(result, c),
-                                   [None, *columns])  # fmt: skip
+        wkb, *arrays = _in_threads(lambda c: polygons() if c is None else _column(result, c), [None, *columns])
         if wkb is None:
             return None
         return pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
