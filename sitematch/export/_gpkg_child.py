@@ -55,4 +55,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover - run by write_tables in a child process
+    if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+        del sys.path[0]  # this folder's modules (tables, map, pdf…) must not stand in for top-level ones
     sys.exit(main(sys.argv[1:]))
