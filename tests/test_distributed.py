@@ -246,7 +246,7 @@ def test_a_dask_run_writes_the_tables_one_process_writes(
 
     1,500 sites: no staged plan, every value exact in both; 6,500 with ``exact="all"``.
     ``by_workers``: the tables through Arrow (as from 20,000 sites), the workers making the
-    export columns of their sites and the GeoPackage's rows written by a child process.
+    export columns of their sites.
     """
     from sitematch.distributed import match_distributed, region_layers
     from sitematch.export import _parts, tables
@@ -254,7 +254,6 @@ def test_a_dask_run_writes_the_tables_one_process_writes(
     made_here: list[str] = []
     if by_workers:
         monkeypatch.setattr(tables, "ARROW_CSV_ROWS", 0)
-        monkeypatch.setattr(tables, "CHILD_GPKG_ROWS", 0)
         real = tables.arrow_of
 
         def counted(parts: list[pd.DataFrame], name: str, *, floats: bool) -> object:

@@ -185,7 +185,6 @@ def test_write_all_writes_both_tables_together_as_each_alone(
         return real(result, name)
 
     monkeypatch.setattr(tables, "_arrow_column", counted)
-    monkeypatch.setattr(tables, "CHILD_GPKG_ROWS", 0)  # the GeoPackage's rows from a child process
     alone = tables.write_gpkg(result, tmp_path / "alone.gpkg")
     columns = len(calls)
     assert columns == len(tables.table_columns(result.sites.columns)) - 1  # every column but the geometry
@@ -203,15 +202,12 @@ def test_write_all_writes_both_tables_together_as_each_alone(
     assert written["csv"].read_bytes() == (tmp_path / "alone.csv").read_bytes()
 
 
-def test_a_failing_geopackage_child_is_an_error_and_leaves_no_file(
+def test_a_failing_geopackage_write_leaves_neither_table(
     tiny_layers: LayerSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sitematch.errors import SitematchError
-    from sitematch.export import write_all
-
     result = _awkward_result(tiny_layers)
-    monkeypatch.setattr(tables, "CHILD_GPKG_ROWS", 0)
-    monkeypatch.setattr(tables, "_crs_text", lambda _result: "EPSG:999999")  # GDAL in the child refuses it
-    with pytest.raises(SitematchError, match="ranking.gpkg"):
-        write_all(result, tiny_layers, tmp_path, ["csv", "gpkg"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ranking.csv"]  # no GeoPackage, no temporary file
+    monkeypatch.setattr(tables, "ARROW_CSV_ROWS", 0)  # both tables through Arrow, written side by side
+    monkeypatch.setattr(tables, "_crs_text", lambda _result: "EPSG:999999")  # GDAL refuses it
+    with pytest.raises(Exception, match="999999"):
+        tables.write_tables(result, tmp_path / "ranking.csv", tmp_path / "ranking.gpkg")
+    assert list(tmp_path.iterdir()) == []  # no table, no temporary file

@@ -267,8 +267,21 @@ def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
     The same cells as :func:`_write_table` writes through pandas (read back cell by cell in the
     tests), without a pandas copy of every site.
     """
-    import pyarrow as pa
+    table = _csv_table(result)
+    with atomic_target(Path(path)) as tmp:
+        _write_arrow_table_csv(table, tmp)
+    return Path(path)
+
+
+def _write_arrow_table_csv(table: Any, path: Path) -> None:
     import pyarrow.csv as pacsv
+
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+
+
+def _csv_table(result: MatchResult) -> Any:
+    """The plain CSV's cells as one Arrow table of text columns, rows in table order."""
+    import pyarrow as pa
 
     from sitematch.export._parts import prepared_column
 
@@ -287,9 +300,7 @@ def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
     lonlat, *arrays = _in_threads(column, [None, *columns])
     arrays += lonlat
     names = [("'" + c if c.startswith(FORMULA_STARTS) else c) for c in [*columns, "lon", "lat"]]
-    with atomic_target(Path(path)) as tmp:
-        pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), str(tmp), pacsv.WriteOptions(quoting_style="needed"))
-    return Path(path)
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, dialect: str, lang: str | None = None) -> Path:
@@ -431,7 +442,7 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
     (:mod:`sitematch.export._wkb`), into a fresh file with SQLite's journal and syncs off (the
     file is renamed into place only when whole).
     """
-    from sitematch.export._gpkg_child import write_site_layers
+    from sitematch.export._gpkg_layers import write_site_layers
 
     table = _gpkg_table(result)
     if table is None:
@@ -468,56 +479,48 @@ def _gpkg_table(result: MatchResult) -> Any:
         return None
 
 
-#: From this many sites :func:`write_tables` writes the GeoPackage's rows in a child process.
-CHILD_GPKG_ROWS = 100_000
-
-
 def write_tables(
     result: MatchResult, csv_path: Path, gpkg_path: Path, *, dialect: str = "plain", lang: str | None = None
 ) -> tuple[Path, Path]:
-    """Write ``ranking.csv`` and ``ranking.gpkg`` together: GDAL's inserts beside the CSV, on two cores.
+    """Write ``ranking.csv`` and ``ranking.gpkg`` together, as :func:`write_csv` and :func:`write_gpkg` would.
 
-    As :func:`write_csv` and :func:`write_gpkg` (the same files, byte for byte for the CSV), with
-    each column taken to Arrow once for both. From :data:`CHILD_GPKG_ROWS` sites the GeoPackage's
-    site layers are written by a child process (:mod:`sitematch.export._gpkg_child`) from an Arrow
-    file beside the target while this process writes the CSV: GDAL holds Python's lock while it
-    inserts rows, so in one process the two would take turns. Each file is replaced atomically;
-    when the GeoPackage fails, the CSV written beside it stays (it is whole) and the error is raised.
+    Each column is taken to Arrow once for both files; every column of both is made first (in
+    threads, on every core), then Arrow's CSV writer runs in a thread while GDAL inserts the
+    GeoPackage's rows: GDAL holds Python's lock while it inserts, Arrow's writer does not need
+    it, so the two run side by side. The CSV is byte for byte the one :func:`write_csv` writes.
+    Each file is replaced atomically, and neither when either write fails.
 
     Returns
     -------
     tuple of pathlib.Path
         The CSV and the GeoPackage.
     """
-    import subprocess
-    import sys
+    from concurrent.futures import ThreadPoolExecutor
 
-    import pyarrow as pa
+    from sitematch.export._gpkg_layers import write_site_layers
 
     with shared_columns(result):
-        table = _gpkg_table(result) if len(result.sites) >= CHILD_GPKG_ROWS else None
-        if table is None:
+        if dialect != "plain" or len(result.sites) < ARROW_CSV_ROWS:
             return write_csv(result, csv_path, dialect=dialect, lang=lang), write_gpkg(result, gpkg_path)
-        with atomic_target(Path(gpkg_path)) as tmp:
-            source = tmp.with_suffix(".arrow")
-            try:
-                with pa.OSFile(str(source), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                    writer.write_table(table)
-                del table
-                child_py = Path(__file__).with_name("_gpkg_child.py")  # run as a file: imports only Arrow, pyogrio
-                cmd = [sys.executable, str(child_py), str(source), str(tmp),
-                       str(len(result.ranked)), _crs_text(result) or ""]  # fmt: skip
-                child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                try:
-                    csv = write_csv(result, csv_path, dialect=dialect, lang=lang)
-                finally:
-                    _stdout, err = child.communicate()
-                if child.returncode != 0:
-                    raise OSError(f"writing {Path(gpkg_path).name} failed: {err.decode(errors='replace')[-500:]}")
-            finally:
-                source.unlink(missing_ok=True)
-            pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
-    return csv, Path(gpkg_path)
+        csv_table = _csv_table(result)
+        gpkg_table = _gpkg_table(result)
+    if gpkg_table is None:
+        with atomic_target(Path(csv_path)) as tmp:
+            _write_arrow_table_csv(csv_table, tmp)
+        return Path(csv_path), _write_gpkg_pandas(result, gpkg_path)
+    with (
+        atomic_target(Path(csv_path)) as csv_tmp,
+        atomic_target(Path(gpkg_path)) as gpkg_tmp,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        csv_job = pool.submit(_write_arrow_table_csv, csv_table, csv_tmp)
+        try:
+            with _GDAL_OPTIONS:  # GDAL's options are process-wide: one such write at a time
+                write_site_layers(gpkg_table, gpkg_tmp, len(result.ranked), _crs_text(result))
+            pyogrio.write_dataframe(result.provenance.astype(object), gpkg_tmp, layer="sources", driver="GPKG")
+        finally:
+            csv_job.result()
+    return Path(csv_path), Path(gpkg_path)
 
 
 def _multipolygon_wkb(geometry: np.ndarray) -> Any:
