@@ -71,7 +71,7 @@ def exact_section(
         lines += [
             f"Writing every site of the all-exact full-measure result at {export.n:,} plots, `ranking.csv` and "
             f"`ranking.gpkg`: {export.export_together_s:.1f} s together as `sitematch match` writes them (the "
-            f"GeoPackage's inserts in a child process beside the CSV); {export.export_alone_s:.1f} s one after the "
+            f"CSV's writer beside GDAL's inserts); {export.export_alone_s:.1f} s one after the "
             "other in one process "
             "(`sitematch/export/tables.py`).",
             "",

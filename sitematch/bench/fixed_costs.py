@@ -105,8 +105,8 @@ def export_seconds(
     """Seconds to write every site of an ``n``-plot full-measure match as CSV and as GeoPackage.
 
     Both files as ``sitematch match`` writes them (:func:`sitematch.export.tables.write_tables`:
-    the GeoPackage's inserts in a child process beside the CSV), ``rounds`` times; the best round
-    is reported with its CPU seconds (this process and the child) and the load average before it.
+    Arrow's CSV writer beside GDAL's inserts), ``rounds`` times; the best round is reported
+    with its CPU seconds and the load average before it.
 
     Returns
     -------
@@ -243,9 +243,9 @@ def section(cli: dict[str, float], export: dict[str, Any] | None, dask: dict[str
         lines += [
             f"**Writing every site** of a {export['n']:,}-plot full-measure match ({export['rows']:,} rows, "
             f"{export['columns']} columns): `ranking.csv` and `ranking.gpkg` together as `sitematch match` "
-            f"writes them (the GeoPackage's inserts in a child process beside the CSV), best of "
-            f"{len(export['walls'])}: {total:.1f} s (CPU {export['tables_cpu_s']:.1f} s, this process and the "
-            f"child; every round {', '.join(f'{w:.1f}' for w in export['walls'])} s); load average before it "
+            f"writes them (Arrow's CSV writer beside GDAL's inserts), best of "
+            f"{len(export['walls'])}: {total:.1f} s (CPU {export['tables_cpu_s']:.1f} s; every round "
+            f"{', '.join(f'{w:.1f}' for w in export['walls'])} s); load average before it "
             f"{export['load average']:.1f}"
             + (f" (measured {export['measured']})" if "measured" in export else "")
             + ".",

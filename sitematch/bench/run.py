@@ -208,7 +208,7 @@ def export_seconds(result: MatchResult, work: Path) -> tuple[float, float]:
 
     *Each alone*: the CSV, then the GeoPackage, one after the other in this process (summed);
     *together*: both as ``sitematch match`` writes them (:func:`sitematch.export.tables.write_tables`:
-    the GeoPackage's inserts in a child process beside the CSV).
+    Arrow's CSV writer beside GDAL's inserts).
     """
     from sitematch.export.tables import write_gpkg, write_tables
 
