@@ -10,7 +10,10 @@ the layer files once per worker, checked against the driver's fingerprint — ne
 client), selects the region (:func:`sitematch.matching.region_mask`) and runs
 :func:`sitematch.matching.score_sites`, the function one process runs.
 
-What comes back is small:
+What comes back, by default (``every_row=True``), is every site of the region with every column
+and its geometry: the exports (``ranking.csv``, ``ranking.gpkg``) hold every site with its values,
+as one process writes them. With ``every_row=False`` (a ranking only, no tables of every site)
+what comes back is small:
 
 - the **shortlist** with every column and its geometry: passing sites whose rank the partition
   proves (:func:`sitematch.matching.rankable`; in a staged plan the partition's best
@@ -19,7 +22,7 @@ What comes back is small:
 - the **outcomes** of every other site without geometry or measured values: ``plot_id``,
   municipality, ``passed``, ``n_missed``, ``shortfall``, ``near_miss``, ``missed``, ``exact``,
   the score or its interval, and ``check_<key>`` / ``shortfall_<key>`` — what the funnel, the
-  counts and the CSV's outcome columns read.
+  counts and the CSV's outcome columns read (the tables' other cells of those sites are empty).
 
 The driver concatenates and ranks with :func:`sitematch.matching.ranked_result`. The global top-K
 lies within the union of the partitions' top-K, so the best ``exact_top`` sites, their scores and
@@ -32,6 +35,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,12 +110,16 @@ class PartitionScores:
         Sites of the partition in the profile's region.
     seconds : float
         Time spent on the worker (reading, layers, scoring).
+    export_part : str or None
+        The Arrow file of the sites' export columns this worker wrote
+        (:func:`sitematch.export._parts.write_part`), if asked to.
     """
 
     shortlist: gpd.GeoDataFrame
     outcomes: pd.DataFrame
     in_region: int
     seconds: float
+    export_part: str | None = None
 
 
 def region_layers(path: str | Path) -> LayerSet:
@@ -166,6 +175,8 @@ def score_partition(
     *,
     screen_cache_dir: str | None = None,
     keep_excluded: int = 500,
+    every_row: bool = True,
+    export_dir: str | None = None,
 ) -> PartitionScores:
     """Read one partition, select the region, score it and keep what the driver needs: the Dask task.
 
@@ -185,7 +196,15 @@ def score_partition(
     screen_cache_dir : str, optional
         Where screening rasters are shared between processes (:data:`sitematch.settings.screen_cache_dir`).
     keep_excluded : int
-        How many other excluded sites keep their geometry (the map draws that many).
+        How many other excluded sites keep their geometry (the map draws that many) when not
+        ``every_row``.
+    every_row : bool
+        Send back every site with every column (what the tables of every site need); False: the
+        shortlist in full and the outcomes of the others (module docstring).
+    export_dir : str, optional
+        With ``every_row``: also write the sites' export columns (the CSV's text, the polygons'
+        WKB, the centroids) to an Arrow file in this folder, which the driver reads
+        (:mod:`sitematch.export._parts`): the per-site work of the exports done here.
 
     Returns
     -------
@@ -201,6 +220,20 @@ def score_partition(
     mask = region_mask(sites, layers, profile)
     in_region = sites[mask].reset_index(drop=True)
     scored = score_sites(in_region, layers, profile, plan=plan)
+    if every_row:
+        part = None
+        if export_dir:
+            from sitematch.export._parts import write_part
+
+            name = f"{Path(paths[0]).stem}-{os.getpid()}-{time.monotonic_ns()}.arrow"
+            part = str(write_part(scored, Path(export_dir) / name))
+        return PartitionScores(
+            shortlist=scored,
+            outcomes=pd.DataFrame(),
+            in_region=len(in_region),
+            seconds=time.perf_counter() - start,
+            export_part=part,
+        )
     near = scored[NEAR_MISS].to_numpy(dtype=bool)
     keep = rankable(scored) | near
     other = np.flatnonzero(~scored[PASSED].to_numpy(dtype=bool) & ~near)
@@ -317,6 +350,8 @@ def match_distributed(
     n_workers: int | None = None,
     client: Any | None = None,
     exact: str = "top",
+    every_row: bool = True,
+    prepare_exports: bool = True,
 ) -> MatchResult:
     """Score and rank the plots of a partitioned folder on a Dask cluster.
 
@@ -341,12 +376,21 @@ def match_distributed(
         Use this client (and its cluster) instead; it is left open.
     exact : {"top", "all"}
         As :func:`sitematch.matching.match`: ``"all"`` evaluates every site in full.
+    every_row : bool
+        Every site with every column and its geometry (default: what the tables of every site
+        need); False: the shortlist in full, the outcomes of the others (module docstring).
+    prepare_exports : bool
+        With ``every_row``, on a cluster of this machine (no ``scheduler_address``) and from
+        :data:`sitematch.export.tables.ARROW_CSV_ROWS` sites: each worker also makes its sites'
+        export columns (:mod:`sitematch.export._parts`), which ``ranking.csv`` and ``ranking.gpkg``
+        then take instead of making them in this process.
 
     Returns
     -------
     MatchResult
-        Ranked sites, near misses and every site's outcome (see the module docstring for what
-        sites outside the shortlist carry).
+        Ranked sites, near misses and every site's outcome. With ``every_row`` its sites hold
+        what one process's do; beyond the exact top (a staged plan) a site may carry an exact
+        value where one process gives bounds — each partition made its own best sites exact.
 
     Raises
     ------
@@ -367,6 +411,11 @@ def match_distributed(
     cluster = None
     if client is None:
         client, cluster = _client(scheduler_address, n_workers)
+    from sitematch.export.tables import ARROW_CSV_ROWS
+
+    export_dir = None
+    if every_row and prepare_exports and not scheduler_address and in_region >= ARROW_CSV_ROWS:
+        export_dir = Path(tempfile.mkdtemp(prefix="sitematch-export-parts-"))
     try:
         workers = len(client.scheduler_info()["workers"]) or 1
         files = [str(p.path.resolve()) for p in manifest.parts]
@@ -380,10 +429,16 @@ def match_distributed(
             plan=plan,
             screen_cache_dir=str(Path(cache).resolve()) if cache else None,
             keep_excluded=settings.map_max_polygons,
+            every_row=every_row,
+            export_dir=str(export_dir) if export_dir else None,
             pure=False,
         )
         parts: list[PartitionScores] = client.gather(futures)
         gathered = time.perf_counter()
+    except BaseException:
+        if export_dir is not None:
+            shutil.rmtree(export_dir, ignore_errors=True)
+        raise
     finally:
         if own:
             client.close()
@@ -411,6 +466,14 @@ def match_distributed(
         time.perf_counter() - gathered,
         time.perf_counter() - started,
     )
+    if export_dir is not None:
+        from sitematch.export._parts import attach
+
+        files = [Path(p.export_part) for p in parts if p.export_part]
+        attached = len(files) == len(parts) and attach(result, files, export_dir)
+        if not attached:
+            shutil.rmtree(export_dir, ignore_errors=True)
+        log.info("export columns from the workers: %s", "taken" if attached else "not taken (made here)")
     if manifest.provenance:
         plots_rows = pd.DataFrame(
             [

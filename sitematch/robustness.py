@@ -106,6 +106,16 @@ def sensitivity(
     passing, values, w = value_matrix(result)
     ids = passing[s.PLOT_ID].astype(str).to_numpy()
     base = ranks_under(values, w, ids)[0]
+    best = np.argsort(base)[:top]
+    # Only sites that some weights within ±change can lift to a top site's score can change a top
+    # site's rank (every weight vector tried lies in that box); the others stay below every top
+    # site under all of them, so ranks among the rivals are ranks among all. At a million passing
+    # sites this ranks a few thousand rivals per weight vector, not every site (minutes to a second).
+    lower, upper = score_bounds(values, w, change)
+    rivals = upper >= lower[best].min() - 1e-6 if len(best) else np.zeros(len(ids), dtype=bool)
+    rivals[best] = True
+    keep = np.flatnonzero(rivals)
+    values, ids, at = values[keep], ids[keep], np.searchsorted(keep, best)
     p = len(w)
     one = np.repeat(w[None, :], 2 * p, axis=0)
     for j in range(p):
@@ -113,20 +123,52 @@ def sensitivity(
         one[2 * j + 1, j] *= 1 + change
     rng = np.random.default_rng(seed)
     joint = w[None, :] * rng.uniform(1 - change, 1 + change, size=(samples, p))
-    r_one = np.vstack([base[None, :], ranks_under(values, one, ids)])
-    r_joint = np.vstack([base[None, :], ranks_under(values, joint, ids)]) if samples else base[None, :]
-    best = np.argsort(base)[:top]
+    base_here = base[keep]
+    r_one = np.vstack([base_here[None, :], ranks_under(values, one, ids)])
+    r_joint = np.vstack([base_here[None, :], ranks_under(values, joint, ids)]) if samples else base_here[None, :]
     return [
         RankRange(
             plot_id=str(ids[i]),
-            rank=int(base[i]),
+            rank=int(base_here[i]),
             best_one=int(r_one[:, i].min()),
             worst_one=int(r_one[:, i].max()),
             best_joint=int(r_joint[:, i].min()),
             worst_joint=int(r_joint[:, i].max()),
         )
-        for i in best
+        for i in at
     ]
+
+
+def score_bounds(values: np.ndarray, weights: np.ndarray, change: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's lowest and highest score (0–100) over every weight vector within ±``change`` of ``weights``.
+
+    The score ``100 · v·w / Σw`` is linear-fractional in ``w``; over a box it is largest where the
+    weights of the values above the optimum are high and the others low — a threshold in the
+    site's values sorted high to low — so the ``p + 1`` thresholds give the exact maximum (and,
+    mirrored, the minimum).
+
+    Examples
+    --------
+    >>> lo, hi = score_bounds(np.array([[1.0, 0.0]]), np.array([1.0, 1.0]), 0.5)
+    >>> float(lo[0]), float(hi[0])  # 0.5/(0.5+1.5) and 1.5/(1.5+0.5)
+    (25.0, 75.0)
+    """
+    low_w, high_w = weights * (1 - change), weights * (1 + change)
+    lower, upper = np.empty(len(values)), np.empty(len(values))
+    for start in range(0, len(values), 200_000):  # bounded memory at a million sites
+        chunk = values[start : start + 200_000]
+        order = np.argsort(-chunk, axis=1, kind="stable")
+        v = np.take_along_axis(chunk, order, axis=1)
+        lo, hi = low_w[order], high_w[order]
+        for first, rest, out, pick in ((hi, lo, upper, np.max), (lo, hi, lower, np.min)):
+            # the first m preferences (highest values) weighted ``first``, the others ``rest``, m = 0…p
+            num_first, den_first = np.cumsum(first * v, axis=1), np.cumsum(first, axis=1)
+            num_rest, den_rest = np.cumsum(rest * v, axis=1), np.cumsum(rest, axis=1)
+            all_rest_num, all_rest_den = num_rest[:, -1:], den_rest[:, -1:]
+            num = np.hstack([all_rest_num, num_first + all_rest_num - num_rest])
+            den = np.hstack([all_rest_den, den_first + all_rest_den - den_rest])
+            out[start : start + len(chunk)] = 100.0 * pick(num / den, axis=1)
+    return lower, upper
 
 
 def sensitivity_frame(ranges: list[RankRange]) -> pd.DataFrame:

@@ -31,3 +31,24 @@ def test_section_replaces_the_earlier_one(tmp_path: Path) -> None:
     text = put_section(path, section(CLI, EXPORT, None, "second"))
     assert text.count(BEGIN) == 1 and text.count(END) == 1
     assert "second" in text and "first" not in text and "## Other\n\nkept" in text
+
+
+TOGETHER = {"n": 1_000_000, "rows": 1_000_000, "columns": 49, "tables_s": 9.5, "tables_cpu_s": 16.0,
+            "walls": [11.0, 9.5], "cpus": [16.5, 16.0], "loads": [0.9, 1.1], "load average": 1.1}  # fmt: skip
+
+
+def test_tables_written_together_are_marked_by_the_best_round() -> None:
+    text = section(CLI, TOGETHER, None, "2 cores")
+    assert "- met: 1,000,000-row CSV + GeoPackage export < 15 s: 9.5 s" in text
+    assert "best of 2: 9.5 s (CPU 16.0 s; every round 11.0, 9.5 s)" in text
+    slow = section(CLI, {**TOGETHER, "tables_s": 15.2}, None, "2 cores")
+    assert "- **missed**: 1,000,000-row CSV + GeoPackage export < 15 s: 15.2 s" in slow
+
+
+def test_a_dask_ratio_from_a_busy_machine_says_so() -> None:
+    quiet = {**DASK, "loads before": [0.4] * 6, "1 cpus": [50.0] * 3, "2 cpus": [52.0] * 3}
+    assert "busy" not in section(CLI, None, quiet, "2 cores") and "CPU 2 worker(s) 52.0" in section(
+        CLI, None, quiet, "2 cores"
+    )
+    busy = section(CLI, None, {**quiet, "loads before": [0.4, 3.0, 0.4, 0.4, 0.4, 0.4]}, "2 cores")
+    assert "**The machine was busy**" in busy and "sitematch bench --only fixed-costs --dask-size 1000000" in busy

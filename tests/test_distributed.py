@@ -226,3 +226,61 @@ def test_a_dask_result_exports_the_map_tables_and_dossier(
     assert ranked.geometry.notna().head(int(dist.ranked["rank"].notna().sum())).all()
     html = (tmp_path / "map.html").read_text(encoding="utf-8")
     assert dist.ranked["plot_id"].iloc[0] in html
+
+
+def _tables(result: MatchResult, layers: LayerSet, folder: Path) -> tuple[bytes, dict[str, gpd.GeoDataFrame]]:
+    from sitematch.export import write_all
+
+    written = write_all(result, layers, folder, ["csv", "gpkg"])
+    layers_back = {name: gpd.read_file(written["gpkg"], layer=name) for name in ("ranked", "excluded")}
+    return written["csv"].read_bytes(), layers_back
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "exact", "by_workers"), [(1500, "top", False), (N_SITES, "all", False),
+                                                        (1500, "top", True), (N_SITES, "all", True)])  # fmt: skip
+def test_a_dask_run_writes_the_tables_one_process_writes(
+    cluster: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, exact: str, by_workers: bool
+) -> None:
+    """Every site with every value and its polygon, in the same order: not only the shortlist's.
+
+    1,500 sites: no staged plan, every value exact in both; 6,500 with ``exact="all"``.
+    ``by_workers``: the tables through Arrow (as from 20,000 sites), the workers making the
+    export columns of their sites.
+    """
+    from sitematch.distributed import match_distributed, region_layers
+    from sitematch.export import _parts, tables
+
+    made_here: list[str] = []
+    if by_workers:
+        monkeypatch.setattr(tables, "ARROW_CSV_ROWS", 0)
+        real = tables.arrow_of
+
+        def counted(parts: list[pd.DataFrame], name: str, *, floats: bool) -> object:
+            made_here.append(name)
+            return real(parts, name, floats=floats)
+
+        monkeypatch.setattr(tables, "arrow_of", counted)
+
+    layers = synthetic_layers(n, seed=11)
+    layers_path = write_layers(layers, tmp_path / "region.gpkg")
+    plots_path = write_partitioned(layers["plots"], tmp_path / "plots.parquet", 4)
+    region = region_layers(layers_path)
+    profile = parse_profile(PROFILE)
+    single = match(profile, layers, exact=exact)
+    dist = match_distributed(profile, plots_path, layers_path, layers=region, client=cluster, exact=exact)
+    csv_single, gpkg_single = _tables(single, layers, tmp_path / "single")
+    made_here.clear()
+    csv_dist, gpkg_dist = _tables(dist, region, tmp_path / "dask")
+    if by_workers:  # the driver made only the columns the workers cannot know
+        assert id(dist) in _parts._PREPARED and set(made_here) == {"rank", "in_region"}
+    assert csv_dist.count(b"\n") == n + 1  # a header and every site (all in the region)
+    assert csv_dist == csv_single  # every row, every cell, in the same order
+    for name in ("ranked", "excluded"):
+        a, b = gpkg_single[name], gpkg_dist[name]
+        assert len(a) > 10 and a.geometry.notna().all()
+        attributes = [pd.DataFrame(f.drop(columns="geometry")) for f in (b, a)]
+        pd.testing.assert_frame_equal(*attributes)
+        assert b.geometry.geom_equals_exact(a.geometry, tolerance=0).all()
+    excluded = pd.read_csv(tmp_path / "dask" / "ranking.csv").query("not passed")
+    assert excluded["distance_to_rail_m"].notna().all()  # the values of sites outside the shortlist too

@@ -80,7 +80,8 @@ def _awkward_result(layers: LayerSet) -> MatchResult:
     sites = result.sites.copy()
     n = len(sites)
     sites["odd_float"] = np.array([1e-06, 1e15, -0.0, np.inf, 2.5e-05, np.nan, 123.4567891, 5.0][:n])
-    sites["odd_text"] = pd.array(["=HYPERLINK(x)", None, "-3", "a,b", 'say "hi"'][:n], dtype="string")
+    sites["odd_text"] = pd.array(['=HYPERLINK("Åre", ö)\nrad', None, "+46 Gävle", "-3", "@x"][:n], dtype="string")
+    sites["never_measured_m"] = np.full(n, np.inf)  # a column of sites never measured: all inf
     sites["all_missing"] = pd.array([None] * n, dtype="string")
     hole = shapely.Point(sites.geometry.iloc[0].centroid).buffer(20)
     sites.loc[sites.index[0], "geometry"] = sites.geometry.iloc[0].difference(hole)  # a polygon with a hole
@@ -102,7 +103,9 @@ def test_result_csv_through_arrow_has_the_cells_pandas_writes(
     odd = [row[header.index("odd_float")] for row in cells_arrow[1:]]
     written = ["1e-06", "1000000000000000.0", "-0.0", "inf", "2.5e-05", "", "123.456789", "5.0"]
     assert len(odd) >= 3 and sorted(odd) == sorted(written[: len(odd)])
-    assert "'=HYPERLINK(x)" in [row[header.index("odd_text")] for row in cells_arrow[1:]]
+    assert {row[header.index("never_measured_m")] for row in cells_arrow[1:]} == {"inf"}
+    texts = {row[header.index("odd_text")] for row in cells_arrow[1:]}
+    assert {'\'=HYPERLINK("Åre", ö)\nrad', "'+46 Gävle"} <= texts  # formulas neutralised, text kept
     assert by_arrow.read_bytes() != by_pandas.read_bytes()  # Arrow did write it (it quotes text)
 
 
@@ -165,3 +168,46 @@ def test_multipolygon_wkb_is_the_bytes_shapely_writes() -> None:
     assert multipolygon_wkb(np.array([shapely.Polygon()])) is None
     assert multipolygon_wkb(np.array([None, shapely.box(0, 0, 1, 1)])).to_pylist() == [None, expected[0]]
     assert multipolygon_wkb(np.array([shapely.Polygon([(0, 0, 1), (1, 0, 1), (1, 1, 1)])])) is None
+
+
+def test_write_all_writes_both_tables_together_as_each_alone(
+    tiny_layers: LayerSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitematch.export import write_all
+
+    result = _awkward_result(tiny_layers)
+    monkeypatch.setattr(tables, "ARROW_CSV_ROWS", 0)
+    calls: list[str] = []
+    real = tables._arrow_column
+
+    def counted(result: MatchResult, name: str) -> object:
+        calls.append(name)
+        return real(result, name)
+
+    monkeypatch.setattr(tables, "_arrow_column", counted)
+    alone = tables.write_gpkg(result, tmp_path / "alone.gpkg")
+    columns = len(calls)
+    assert columns == len(tables.table_columns(result.sites.columns)) - 1  # every column but the geometry
+    calls.clear()
+    written = write_all(result, tiny_layers, tmp_path / "both", ["csv", "gpkg"])
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == columns  # once each, for both files
+    assert not tables._SHARED  # let go of once both are written
+    for layer in ("ranked", "excluded"):
+        pd.testing.assert_frame_equal(
+            pyogrio.read_dataframe(written["gpkg"], layer=layer), pyogrio.read_dataframe(alone, layer=layer)
+        )
+    calls.clear()
+    tables.write_csv(result, tmp_path / "alone.csv")
+    assert len(calls) == columns  # without write_all, each writer builds its own
+    assert written["csv"].read_bytes() == (tmp_path / "alone.csv").read_bytes()
+
+
+def test_a_failing_geopackage_write_leaves_neither_table(
+    tiny_layers: LayerSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _awkward_result(tiny_layers)
+    monkeypatch.setattr(tables, "ARROW_CSV_ROWS", 0)  # both tables through Arrow, written side by side
+    monkeypatch.setattr(tables, "_crs_text", lambda _result: "EPSG:999999")  # GDAL refuses it
+    with pytest.raises(Exception, match="999999"):
+        tables.write_tables(result, tmp_path / "ranking.csv", tmp_path / "ranking.gpkg")
+    assert list(tmp_path.iterdir()) == []  # no table, no temporary file

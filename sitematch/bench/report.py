@@ -44,10 +44,17 @@ def _table(timings: list[Timing]) -> list[str]:
             f"| {r.profile} | {r.n:,} | {r.sites:,} | {r.index_s:.2f} | {r.ours_s:.3f} | {r.peak_gb:.2f} "
             f"| {r.ranked:,} ({r.proven:,}) | {r.near_misses:,} | {r.reference_s * r.scale:.1f}{star} "
             f"| {r.ratio_reference:.0f}× | {r.peer_s * r.scale:.1f}{star} | {r.ratio_peer:.0f}× "
-            f"| {r.max_distance_diff_m:.3f} | {'yes' if r.same_ranking else 'NO'} | {r.export_s:.2f} "
+            f"| {_compared(r)} | {r.export_s:.2f} "
             f"| {r.html_mb:.2f} | {render} |"
         )
     return lines
+
+
+def _compared(r: Timing) -> str:
+    """The *max Δ m* and *same ranking* cells: ``n/a`` for both when the default mode was not compared."""
+    if r.same_ranking is None:
+        return "n/a | n/a"
+    return f"{r.max_distance_diff_m:.3f} | {'yes' if r.same_ranking else 'NO'}"
 
 
 def _check(text: str, ok: bool) -> str:
@@ -119,9 +126,10 @@ def targets(timings: list[Timing], dask: Mapping[str, Any] | None, startup: Mapp
     out += [
         _check(
             f"{r.profile}, {r.n:,}: exact values equal the reference (≤ 1 m) and every rank is its order",
-            r.same_ranking and r.max_distance_diff_m <= 1.0,
+            bool(r.same_ranking) and r.max_distance_diff_m <= 1.0,
         )
         for r in timings
+        if r.same_ranking is not None  # the default mode not run: nothing to mark
     ]
     return out
 

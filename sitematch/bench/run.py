@@ -34,6 +34,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from sitematch import schema as s
 from sitematch.bench.memory import PeakRss, fresh_process_peak_gb, release_freed_memory
@@ -69,8 +70,8 @@ class Timing:
     reference_s: float = 0.0
     peer_s: float = 0.0
     compared: int = 0
-    max_distance_diff_m: float = 0.0
-    same_ranking: bool = False
+    max_distance_diff_m: float = math.nan  # nan, and same_ranking None: the default mode was not compared
+    same_ranking: bool | None = None
     export_s: float = 0.0
     html_mb: float = 0.0
     render_s: float | None = None
@@ -84,8 +85,8 @@ class Timing:
     exact_all_peak_gb: float = math.nan
     exact_all_diff_m: float = math.nan
     exact_all_same: bool = False
-    export_csv_s: float = math.nan
-    export_gpkg_s: float = math.nan
+    export_alone_s: float = math.nan  # ranking.csv, then ranking.gpkg, in this process
+    export_together_s: float = math.nan  # both as sitematch match writes them
 
     @property
     def ratio_peer_all(self) -> float:
@@ -132,14 +133,16 @@ def _render_seconds(path: Path) -> float | None:
     return elapsed
 
 
-def compare(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tuple[float, bool]:
+def compare(result: MatchResult | pd.DataFrame, ref: gpd.GeoDataFrame, ids: np.ndarray) -> tuple[float, bool]:
     """Max |difference| of the engine's exact values from the reference's, and whether ranks agree.
 
-    Only values the engine gives are compared (a staged run leaves values it did not need empty,
-    with bounds; ``inf`` is "beyond the search"). The ranking agrees when the same sites pass and
-    the sites the engine ranks, among ``ids``, come in the reference's order.
+    ``result``: a match, or the rows of its sites that hold ``ids`` (kept when the result itself
+    is let go of). Only values the engine gives are compared (a staged run leaves values it did
+    not need empty, with bounds; ``inf`` is "beyond the search"). The ranking agrees when the same
+    sites pass and the sites the engine ranks, among ``ids``, come in the reference's order.
     """
-    a = result.sites.set_index(s.PLOT_ID).loc[ids]
+    sites = result if isinstance(result, pd.DataFrame) else result.sites
+    a = sites.set_index(s.PLOT_ID).loc[ids]
     b = ref.set_index(s.PLOT_ID).loc[ids]
     worst = 0.0
     for col in b.columns:
@@ -201,15 +204,21 @@ def compare_all(result: MatchResult, ref: gpd.GeoDataFrame, ids: np.ndarray) -> 
 
 
 def export_seconds(result: MatchResult, work: Path) -> tuple[float, float]:
-    """Seconds to write every site of ``result`` as ``ranking.csv`` and as ``ranking.gpkg``."""
-    from sitematch.export.tables import write_gpkg
+    """Seconds to write every site of ``result`` as ``ranking.csv`` and ``ranking.gpkg``: (each alone, together).
+
+    *Each alone*: the CSV, then the GeoPackage, one after the other in this process (summed);
+    *together*: both as ``sitematch match`` writes them (:func:`sitematch.export.tables.write_tables`:
+    Arrow's CSV writer beside GDAL's inserts).
+    """
+    from sitematch.export.tables import write_gpkg, write_tables
 
     t = time.perf_counter()
     write_csv(result, work / "all_sites.csv")
-    csv_s = time.perf_counter() - t
-    t = time.perf_counter()
     write_gpkg(result, work / "all_sites.gpkg")
-    return csv_s, time.perf_counter() - t
+    alone = time.perf_counter() - t
+    t = time.perf_counter()
+    write_tables(result, work / "together.csv", work / "together.gpkg")
+    return alone, time.perf_counter() - t
 
 
 def bench_size(
@@ -240,7 +249,15 @@ def bench_size(
         r.index_s = time.perf_counter() - t
         in_region = sites[region_mask(sites, layers, profile)]
         r.sites = len(in_region)
+        ids = in_region[s.PLOT_ID].to_numpy()
+        if len(ids) > reference_limit:
+            ids = np.sort(np.random.default_rng(0).choice(ids, reference_limit, replace=False))
+            r.notes.append(
+                f"reference and peer run on a fixed random sample of {reference_limit:,} sites; their times are "
+                "scaled by sites ÷ sample (sjoin costs grow linearly in the number of sites)"
+            )
         result = exact_result = None
+        compared: pd.DataFrame | None = None  # the default mode's rows of the compared sites
         if "default" in parts:
             say(f"{n:,} plots, {name}: the engine (best of {repeats})")
             result, r.ours_s, r.peak_gb, _ = _time_engine(profile, layers, repeats)
@@ -255,6 +272,8 @@ def bench_size(
             r.html_mb = html.stat().st_size / 1e6
             r.render_s = _render_seconds(html)
         if "all-exact" in parts:
+            if result is not None:  # what the comparison needs, before the result is let go of
+                compared = pd.DataFrame(result.sites[result.sites[s.PLOT_ID].isin(ids)].drop(columns=s.GEOMETRY))
             result = None
             from statistics import median
 
@@ -274,15 +293,8 @@ def bench_size(
                 r.proven = int(exact_result.sites[RANK].notna().sum())
             if name == "full-measure" and n == 1_000_000:
                 say(f"{n:,} plots, {name}: writing every site as CSV and GeoPackage")
-                r.export_csv_s, r.export_gpkg_s = export_seconds(exact_result, work)
+                r.export_alone_s, r.export_together_s = export_seconds(exact_result, work)
 
-        ids = in_region[s.PLOT_ID].to_numpy()
-        if len(ids) > reference_limit:
-            ids = np.sort(np.random.default_rng(0).choice(ids, reference_limit, replace=False))
-            r.notes.append(
-                f"reference and peer run on a fixed random sample of {reference_limit:,} sites; their times are "
-                "scaled by sites ÷ sample (sjoin costs grow linearly in the number of sites)"
-            )
         sample = in_region[in_region[s.PLOT_ID].isin(ids)]
         r.compared = len(sample)
         say(f"{n:,} plots, {name}: reference on {len(sample):,} sites")
@@ -294,9 +306,11 @@ def bench_size(
         peer = reference_match(sample, layers, profile, segment_lines=True)
         r.peer_s = time.perf_counter() - t
         ref[s.PLOT_ID] = peer[s.PLOT_ID] = sample[s.PLOT_ID].to_numpy()
-        if result is not None:
-            r.max_distance_diff_m, r.same_ranking = compare(result, ref, ids)
-            diff_peer, same_peer = compare(result, peer, ids)
+        if result is not None or compared is not None:
+            engine = result if result is not None else compared
+            assert engine is not None
+            r.max_distance_diff_m, r.same_ranking = compare(engine, ref, ids)
+            diff_peer, same_peer = compare(engine, peer, ids)
             r.max_distance_diff_m = max(r.max_distance_diff_m, diff_peer)
             r.same_ranking &= same_peer
         if exact_result is not None:

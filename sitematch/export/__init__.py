@@ -186,12 +186,7 @@ def write_all(
     written: dict[str, Path] = {}
     try:
         target.mkdir(parents=True, exist_ok=True)
-        for fmt in wanted:
-            name, writer = FORMATS[fmt]
-            if progress:
-                progress(name)
-            written[fmt] = writer(result, layers, target / name, options or ExportOptions())
-            log.info("wrote %s", written[fmt])
+        _write_each(result, layers, target, wanted, options or ExportOptions(), progress, written)
         for fmt, (name, _writer) in FORMATS.items():  # no stale file from an earlier run beside new ones
             if fmt not in wanted and (target / name).is_file():
                 (target / name).unlink()
@@ -202,3 +197,40 @@ def write_all(
             f"{where}: cannot write the results ({exc.strerror or exc})", where=str(where), option="out"
         ) from None
     return written
+
+
+def _write_each(
+    result: MatchResult,
+    layers: LayerSet,
+    target: Path,
+    wanted: list[str],
+    options: ExportOptions,
+    progress: Callable[[str], None] | None,
+    written: dict[str, Path],
+) -> None:
+    """Each format in turn; both tables together (:func:`sitematch.export.tables.write_tables`:
+    their columns taken to Arrow once, the GeoPackage's inserts beside the CSV) when both are wanted."""
+    both = "csv" in wanted and "gpkg" in wanted
+    for fmt in wanted:
+        if fmt in written:
+            continue
+        name, writer = FORMATS[fmt]
+        if both and fmt in ("csv", "gpkg"):
+            from sitematch.export.tables import write_tables
+
+            if progress:  # one call per file, as for the others
+                progress(FORMATS["csv"][0])
+                progress(FORMATS["gpkg"][0])
+            written["csv"], written["gpkg"] = write_tables(
+                result,
+                target / FORMATS["csv"][0],
+                target / FORMATS["gpkg"][0],
+                dialect=options.csv_dialect,
+                lang=options.language,
+            )
+            log.info("wrote %s and %s", written["csv"], written["gpkg"])
+            continue
+        if progress:
+            progress(name)
+        written[fmt] = writer(result, layers, target / name, options)
+        log.info("wrote %s", written[fmt])

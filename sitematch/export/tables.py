@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +127,27 @@ def _arrow_column(result: MatchResult, name: str) -> Any:
     """One column of the ranking table as an Arrow array, its rows in table order."""
     import pyarrow as pa
 
+    from sitematch.export._parts import prepared_column
+
     parts = _table_parts(result)
     if name == s.MUNICIPALITY_NAME:
         names = [_municipality_names(result, part[s.MUNICIPALITY_CODE]) for part in parts]
         return pa.array(np.concatenate(names), pa.string())
-    if result.sites[name].dtype.kind == "f":  # whole figures, no float noise; NaN as missing
+    prepared = prepared_column(result, "raw", name)
+    if prepared is not None:
+        return prepared
+    return arrow_of(parts, name, floats=result.sites[name].dtype.kind == "f")
+
+
+def arrow_of(parts: Sequence[pd.DataFrame], name: str, *, floats: bool) -> Any:
+    """Column ``name`` of the frames ``parts`` as one Arrow array, as the tables write it.
+
+    Floats (``floats``) rounded to 6 decimals (whole figures, no float noise; NaN as missing);
+    categories as their text; a column of nothing but missing values as text.
+    """
+    import pyarrow as pa
+
+    if floats:
         values = np.concatenate([part[name].to_numpy() for part in parts])
         return pa.array(np.round(values, 6), from_pandas=True)
     chunks: list[Any] = []
@@ -154,6 +170,41 @@ def _arrow_column(result: MatchResult, name: str) -> Any:
     if pa.types.is_null(arr.type):  # every value missing: GDAL and the CSV take it as text
         arr = arr.cast(pa.string())
     return arr
+
+
+#: Arrow columns of results being exported (:func:`shared_columns`), by ``id(result)``: [users, columns].
+_SHARED: dict[int, list[Any]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def shared_columns(result: MatchResult) -> Iterator[None]:
+    """While open, each column of ``result``'s table goes to Arrow once for the CSV and the GeoPackage.
+
+    Without it each writer builds its own (a second copy of every column); with it the columns
+    live until the outermost ``with`` ends (``write_all`` holds it around its writers).
+    """
+    key = id(result)
+    with _SHARED_LOCK:
+        _SHARED.setdefault(key, [0, {}])[0] += 1
+    try:
+        yield
+    finally:
+        with _SHARED_LOCK:
+            _SHARED[key][0] -= 1
+            if not _SHARED[key][0]:
+                del _SHARED[key]
+
+
+def _column(result: MatchResult, name: str) -> Any:
+    """:func:`_arrow_column`, kept for the next writer while :func:`shared_columns` is open."""
+    kept = _SHARED.get(id(result))
+    if kept is None:
+        return _arrow_column(result, name)
+    columns = kept[1]
+    if name not in columns:
+        columns[name] = _arrow_column(result, name)
+    return columns[name]
 
 
 def _in_threads(function: Any, items: list[Any]) -> list[Any]:
@@ -197,30 +248,59 @@ def _lon_lat(geometry: np.ndarray, crs: Any) -> dict[str, np.ndarray]:
     return {"lon": np.round(lon, 6), "lat": np.round(lat, 6)}
 
 
+def _lon_lat_text(geometry: np.ndarray, crs: Any) -> list[Any]:
+    """The ``lon`` and ``lat`` columns of ``ranking.csv`` as text."""
+    import pyarrow as pa
+
+    lonlat = _lon_lat(geometry, crs)
+    return [float_text(pa.array(lonlat["lon"])), float_text(pa.array(lonlat["lat"]))]
+
+
+def csv_text(arr: Any) -> Any:
+    """An Arrow column as the plain CSV's cells: formulas neutralised, floats and yes/no as pandas writes them."""
+    return _csv_cells(_formula_safe(arr))
+
+
 def _write_csv_arrow(result: MatchResult, path: Path) -> Path:
     """``ranking.csv`` (plain dialect) straight from the result's columns through Arrow.
 
     The same cells as :func:`_write_table` writes through pandas (read back cell by cell in the
     tests), without a pandas copy of every site.
     """
-    import pyarrow as pa
+    table = _csv_table(result)
+    with atomic_target(Path(path)) as tmp:
+        _write_arrow_table_csv(table, tmp)
+    return Path(path)
+
+
+def _write_arrow_table_csv(table: Any, path: Path) -> None:
     import pyarrow.csv as pacsv
+
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+
+
+def _csv_table(result: MatchResult) -> Any:
+    """The plain CSV's cells as one Arrow table of text columns, rows in table order."""
+    import pyarrow as pa
+
+    from sitematch.export._parts import prepared_column
 
     columns = table_columns(result.sites.columns)[:-1]
     geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
 
     def column(name: str | None) -> Any:
         if name is None:  # the centroids, while the other threads turn columns into text
-            lonlat = _lon_lat(geometry, result.sites.crs)
-            return [float_text(pa.array(lonlat["lon"])), float_text(pa.array(lonlat["lat"]))]
-        return _csv_cells(_formula_safe(_arrow_column(result, name)))
+            prepared = [prepared_column(result, "csv", c) for c in ("lon", "lat")]
+            if all(p is not None for p in prepared):
+                return prepared
+            return _lon_lat_text(geometry, result.sites.crs)
+        prepared = prepared_column(result, "csv", name)
+        return prepared if prepared is not None else csv_text(_column(result, name))
 
     lonlat, *arrays = _in_threads(column, [None, *columns])
     arrays += lonlat
     names = [("'" + c if c.startswith(FORMULA_STARTS) else c) for c in [*columns, "lon", "lat"]]
-    with atomic_target(Path(path)) as tmp:
-        pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), str(tmp), pacsv.WriteOptions(quoting_style="needed"))
-    return Path(path)
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, dialect: str, lang: str | None = None) -> Path:
@@ -305,12 +385,13 @@ def float_text(arr: Any) -> Any:
     exponent = pc.match_substring(text, "e").fill_null(False).to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
         size = np.abs(values)
-        odd = exponent | (~nan & (~np.isfinite(values) | (size >= 1e16) | ((size < 1e-4) & (values != 0))))
-        whole = ~odd & ~nan & (np.floor(values) == values)
+        infinite = np.isinf(values)  # Arrow writes "inf" / "-inf" as Python does (a never-measured column is all inf)
+        odd = exponent | (~nan & ~infinite & ((size >= 1e16) | ((size < 1e-4) & (values != 0))))
+        whole = ~odd & ~nan & ~infinite & (np.floor(values) == values)
     if whole.any():  # only the whole ones get their ".0"
         mask = pa.array(whole)
         text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(text.filter(mask), ".0", ""))
-    if odd.any():  # rare: exponent form, or inf
+    if odd.any():  # rare: exponent form
         text = pc.replace_with_mask(text, pa.array(odd), pa.array(values[odd].astype(str), pa.string()))
     return text
 
@@ -361,35 +442,85 @@ def write_gpkg(result: MatchResult, path: Path) -> Path:
     (:mod:`sitematch.export._wkb`), into a fresh file with SQLite's journal and syncs off (the
     file is renamed into place only when whole).
     """
+    from sitematch.export._gpkg_layers import write_site_layers
+
+    table = _gpkg_table(result)
+    if table is None:
+        return _write_gpkg_pandas(result, path)
+    with atomic_target(Path(path)) as tmp:
+        with _GDAL_OPTIONS:  # GDAL's options are process-wide: one such write at a time
+            write_site_layers(table, tmp, len(result.ranked), _crs_text(result))
+        pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
+    return Path(path)
+
+
+def _crs_text(result: MatchResult) -> str | None:
+    return f"EPSG:{result.sites.crs.to_epsg()}" if result.sites.crs is not None else None
+
+
+def _gpkg_table(result: MatchResult) -> Any:
+    """The sites as one Arrow table in table order, geometry as MultiPolygon WKB; None if Arrow cannot take them."""
     import pyarrow as pa
 
     columns = table_columns(result.sites.columns)[:-1]
     geometry = np.concatenate([np.asarray(part.geometry.values) for part in _table_parts(result)])
-    wkb = _multipolygon_wkb(geometry)
-    table = None
-    if wkb is not None:
+    from sitematch.export._parts import prepared_column
+
+    def polygons() -> Any:
+        prepared = prepared_column(result, "wkb", s.GEOMETRY)
+        return prepared if prepared is not None else _multipolygon_wkb(geometry)
+
+    try:  # the polygons' WKB in one thread while the others take the columns
+        wkb, *arrays = _in_threads(lambda c: polygons() if c is None else _column(result, c), [None, *columns])
+        if wkb is None:
+            return None
+        return pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
+    except (pa.ArrowException, TypeError, ValueError):  # a column Arrow cannot take as it is
+        return None
+
+
+def write_tables(
+    result: MatchResult, csv_path: Path, gpkg_path: Path, *, dialect: str = "plain", lang: str | None = None
+) -> tuple[Path, Path]:
+    """Write ``ranking.csv`` and ``ranking.gpkg`` together, as :func:`write_csv` and :func:`write_gpkg` would.
+
+    Each column is taken to Arrow once for both files; every column of both is made first (in
+    threads, on every core), then Arrow's CSV writer runs in a thread while GDAL inserts the
+    GeoPackage's rows: GDAL holds Python's lock while it inserts, Arrow's writer does not need
+    it, so the two run side by side. The CSV is byte for byte the one :func:`write_csv` writes.
+    Each file is replaced atomically, and neither when either write fails.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The CSV and the GeoPackage.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sitematch.export._gpkg_layers import write_site_layers
+
+    with shared_columns(result):
+        if dialect != "plain" or len(result.sites) < ARROW_CSV_ROWS:
+            return write_csv(result, csv_path, dialect=dialect, lang=lang), write_gpkg(result, gpkg_path)
+        csv_table = _csv_table(result)
+        gpkg_table = _gpkg_table(result)
+    if gpkg_table is None:
+        with atomic_target(Path(csv_path)) as tmp:
+            _write_arrow_table_csv(csv_table, tmp)
+        return Path(csv_path), _write_gpkg_pandas(result, gpkg_path)
+    with (
+        atomic_target(Path(csv_path)) as csv_tmp,
+        atomic_target(Path(gpkg_path)) as gpkg_tmp,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        csv_job = pool.submit(_write_arrow_table_csv, csv_table, csv_tmp)
         try:
-            arrays = _in_threads(lambda c: _arrow_column(result, c), columns)
-            table = pa.Table.from_arrays([*arrays, wkb], names=[*columns, s.GEOMETRY])
-        except (pa.ArrowException, TypeError, ValueError):  # a column Arrow cannot take as it is
-            table = None
-    if table is None:
-        return _write_gpkg_pandas(result, path)
-    n_ranked = len(result.ranked)
-    crs = f"EPSG:{result.sites.crs.to_epsg()}" if result.sites.crs is not None else None
-    with atomic_target(Path(path)) as tmp, _fresh_file_sqlite():
-        for layer, part in (("ranked", table.slice(0, n_ranked)), ("excluded", table.slice(n_ranked))):
-            pyogrio.write_arrow(
-                part,
-                tmp,
-                layer=layer,
-                driver="GPKG",
-                geometry_name=s.GEOMETRY,
-                geometry_type="MultiPolygon" if part.column(s.GEOMETRY).null_count < part.num_rows else "Unknown",
-                crs=crs,
-            )
-        pyogrio.write_dataframe(result.provenance.astype(object), tmp, layer="sources", driver="GPKG")
-    return Path(path)
+            with _GDAL_OPTIONS:  # GDAL's options are process-wide: one such write at a time
+                write_site_layers(gpkg_table, gpkg_tmp, len(result.ranked), _crs_text(result))
+            pyogrio.write_dataframe(result.provenance.astype(object), gpkg_tmp, layer="sources", driver="GPKG")
+        finally:
+            csv_job.result()
+    return Path(csv_path), Path(gpkg_path)
 
 
 def _multipolygon_wkb(geometry: np.ndarray) -> Any:
@@ -398,25 +529,7 @@ def _multipolygon_wkb(geometry: np.ndarray) -> Any:
     return multipolygon_wkb(geometry)
 
 
-@contextlib.contextmanager
-def _fresh_file_sqlite() -> Iterator[None]:
-    """SQLite without its rollback journal and fsyncs while GDAL writes a new temporary file.
-
-    The file is renamed into place only once written whole (:func:`sitematch._io.atomic_target`),
-    so neither protects anything; both cost time (an fsync per commit on a busy disk). GDAL's
-    options are process-wide: one such write at a time (a lock), and a store in the same process
-    writes through ``sqlite3`` (not through these options) or into a new file of its own.
-    """
-    keys = ("OGR_SQLITE_JOURNAL", "OGR_SQLITE_SYNCHRONOUS")
-    with _GDAL_OPTIONS:
-        before = {k: pyogrio.get_gdal_config_option(k) for k in keys}
-        pyogrio.set_gdal_config_options(dict.fromkeys(keys, "OFF"))
-        try:
-            yield
-        finally:
-            pyogrio.set_gdal_config_options(before)
-
-
+#: GDAL's configuration options are process-wide: one GeoPackage write sets them at a time.
 _GDAL_OPTIONS = threading.Lock()
 
 
