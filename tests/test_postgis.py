@@ -18,6 +18,7 @@ from sitematch.profile import load_profile
 from sitematch.store import open_store
 from sitematch.store.gpkg import GeoPackageStore
 from sitematch.upload import upload_file
+from sitematch.upload.validate import validate_upload
 from tests._postgis import postgis_url  # noqa: F401 - the fixture
 from tests.test_store import EIGHT, validated_plots, wait_for, writer
 from tests.test_upload import municipal_export
@@ -160,3 +161,25 @@ def test_postgis_store_errors_by_kind(
         store.upload(gpd.read_parquet(plots), municipality_code="1980", uploader="b")
     holder.kill()
     holder.wait(timeout=30)
+
+
+def test_a_store_made_before_the_extras_column_gets_it_when_opened(postgis_url: str, region: LayerSet) -> None:  # noqa: F811
+    import psycopg
+
+    _reset(postgis_url)
+    store = open_store(postgis_url)
+    plots, report = validate_upload(
+        municipal_export(region, "1980"), municipality_code="1980", filename="t", boundaries=region["municipalities"]
+    )
+    assert report.ok, report.to_text()
+    store.upload(plots.iloc[:1], municipality_code="1980", uploader="anna")
+    with psycopg.connect(postgis_url) as con:  # as an earlier sitematch left it
+        for table in ("plots", "plot_versions"):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN extras")
+    assert len(open_store(postgis_url, create=False).plots()) == 1  # opened: brought up to date, then read
+    with psycopg.connect(postgis_url) as con:
+        columns = con.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'extras' "
+            "AND table_name IN ('plots', 'plot_versions') ORDER BY table_name"
+        ).fetchall()
+    assert [c[0] for c in columns] == ["plot_versions", "plots"]

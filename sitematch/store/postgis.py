@@ -58,6 +58,14 @@ _SCHEMA_SQL = (
 )
 
 
+#: Whether the store's tables are there, and how many of them have the ``extras`` column (2: up to date).
+_OPEN_CHECK = (
+    "SELECT to_regclass('plots') IS NOT NULL AND to_regclass('plot_versions') IS NOT NULL, "
+    "(SELECT count(*) FROM pg_attribute WHERE attrelid IN (to_regclass('plots'), to_regclass('plot_versions')) "
+    "AND attname = %s AND NOT attisdropped)"
+)
+
+
 class PostGISStore(PlotStore):
     """A plot store in a PostGIS database (tables created by the first upload).
 
@@ -83,9 +91,9 @@ class PostGISStore(PlotStore):
             raise StoreError("the PostGIS store needs psycopg: pip install 'sitematch[postgis]'") from None
         self._psycopg = psycopg
         self.url = url
-        with self._session() as con:
-            exists = self._exists(con)
-        if exists:
+        with self._session() as con:  # one connection, one query when the store is there and up to date
+            exists, extras = con.execute(_OPEN_CHECK, (base.EXTRAS,)).fetchone()
+        if exists and extras != 2:
             self._migrate()
         if not create and not exists:
             raise StoreNotFoundError(f"{self._safe_url()}: no plot store in this database; upload plots first")
