@@ -469,8 +469,8 @@ def match_distributed(
     if export_dir is not None:
         from sitematch.export._parts import attach
 
-        files = [Path(p.export_part) for p in parts if p.export_part]
-        attached = len(files) == len(parts) and attach(result, files, export_dir)
+        part_files = [Path(p.export_part) for p in parts if p.export_part]
+        attached = len(part_files) == len(parts) and attach(result, part_files, export_dir)
         if not attached:
             shutil.rmtree(export_dir, ignore_errors=True)
         log.info("export columns from the workers: %s", "taken" if attached else "not taken (made here)")

@@ -9,11 +9,19 @@ advisory lock, so concurrent first uploads into an empty database queue instead 
 ``CREATE TABLE``; uploads of one municipality queue on a second advisory lock (keyed by its
 kommunkod), and rows are locked with ``SELECT … FOR UPDATE``. A writer that waits longer than
 ``settings.lock_timeout_s`` gives up with :class:`~sitematch.errors.StoreBusyError`.
+
+Connections are kept for the next transaction (:class:`_Idle`, a few per database and process):
+a new PostgreSQL connection starts a server process that loads PostGIS and its catalogue again,
+which cost a busy service more processor time than the queries themselves. A kept connection is
+checked with one round trip before it is used again, so a restarted server costs no failed request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -56,6 +64,52 @@ _SCHEMA_SQL = (
     "geom geometry(MultiPolygon, 3006))",
     f"CREATE INDEX IF NOT EXISTS plot_versions_id ON plot_versions ({s.PLOT_ID})",
 )
+
+
+class _Idle:
+    """Idle connections kept per database URL (at most :attr:`KEEP` each), for this process only."""
+
+    KEEP = 4
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[str, list[Any]] = {}
+        self._pid = os.getpid()
+
+    def take(self, url: str) -> Any | None:
+        """A kept connection to ``url`` that answers, or None."""
+        while True:
+            with self._lock:
+                if self._pid != os.getpid():  # a forked child: its parent's connections are not its own
+                    self._kept, self._pid = {}, os.getpid()
+                kept = self._kept.get(url)
+                con = kept.pop() if kept else None
+            if con is None:
+                return None
+            try:
+                con.execute("SELECT 1")
+                con.rollback()
+                return con
+            except Exception:  # gone (the server restarted, the connection timed out): try the next
+                _close(con)
+
+    def give(self, url: str, con: Any) -> None:
+        """Keep ``con`` for the next transaction if it is idle and there is room; else close it."""
+        idle = getattr(con.info, "transaction_status", None) == 0  # psycopg.pq.TransactionStatus.IDLE
+        with self._lock:
+            kept = self._kept.setdefault(url, [])
+            if idle and not con.closed and not con.broken and len(kept) < self.KEEP and self._pid == os.getpid():
+                kept.append(con)
+                return
+        _close(con)
+
+
+def _close(con: Any) -> None:
+    with contextlib.suppress(Exception):  # closing a broken connection may fail too; it is gone either way
+        con.close()
+
+
+_IDLE = _Idle()
 
 
 #: Whether the store's tables are there, and how many of them have the ``extras`` column (2: up to date).
@@ -110,10 +164,20 @@ class PostGISStore(PlotStore):
         """One transaction: committed if the block succeeds, rolled back otherwise."""
         errors = self._psycopg.errors
         try:
-            with self._psycopg.connect(self.url, autocommit=False, connect_timeout=10) as con:
+            con = _IDLE.take(self.url) or self._psycopg.connect(self.url, autocommit=False, connect_timeout=10)
+            try:
                 if write:
                     con.execute(f"SET LOCAL lock_timeout = '{int(settings.lock_timeout_s * 1000)}ms'")
                 yield con
+                con.commit()
+            except BaseException:
+                try:
+                    con.rollback()
+                except Exception:  # the connection broke: it is closed below
+                    _close(con)
+                raise
+            finally:
+                _IDLE.give(self.url, con)
         except errors.LockNotAvailable:
             raise StoreBusyError(
                 f"{self._safe_url()}: another upload held the store for more than {settings.lock_timeout_s:g} s; "
