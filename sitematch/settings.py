@@ -87,7 +87,7 @@ service_upload_nice : int
     How much lower than the rest of the service uploads run on the processors (a ``nice`` increment
     for their threads and reader processes, 0–19): an adviser's match, which costs seconds of
     processor time, is not slowed by many municipalities uploading at once, whose uploads cost a
-    fraction of a second each. 0 turns it off. Default 10.
+    fraction of a second each. 0 turns it off. Default 15.
 service_session_hours : float
     How long a login lasts. Default 12.
 service_cookie_secure : bool
@@ -231,7 +231,7 @@ service_match_workers: int = 2
 service_match_waiting: int = 8
 service_match_waiting_per_user: int = 4
 service_upload_threads: int = 2
-service_upload_nice: int = 10
+service_upload_nice: int = 15
 service_session_hours: float = 12.0
 service_cookie_secure: bool = os.environ.get("SITEMATCH_COOKIE_SECURE", "1") != "0"
 service_smtp_host: str | None = os.environ.get("SITEMATCH_SMTP_HOST")
