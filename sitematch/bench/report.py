@@ -259,9 +259,15 @@ def with_service_section(report: str, section: list[str]) -> str:
 
     Examples
     --------
+    The sections after it are kept.
+
     >>> section = ["## Web service under load", "", "new", ""]
     >>> with_service_section("# B\\n\\n## Web service under load\\n\\nold\\n", section)
     '# B\\n## Web service under load\\n\\nnew\\n'
+    >>> with_service_section("# B\\n## Web service under load\\nold\\n\\n## Planner\\nkept\\n", section)
+    '# B\\n## Web service under load\\n\\nnew\\n\\n## Planner\\nkept\\n'
     """
-    head = report.split("## Web service under load", 1)[0]
-    return head.rstrip("\n") + "\n" + "\n".join(section)
+    head, _, rest = report.partition("## Web service under load")
+    after = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+    out = head.rstrip("\n") + "\n" + "\n".join(section)
+    return out + ("\n## " + after if after else "")
