@@ -6,6 +6,10 @@ the rest are refused at once with 503 and ``Retry-After``; meanwhile another cli
 only a generous hang guard). A match whose client goes away is stopped — waiting or running —
 which is asserted by counting: the server logs the cancellation, and no result, folder or record
 of it is left.
+
+The server matches a synthetic region of 20,000 plots, so that a match takes seconds (about 2 s warm
+on 2 cores), not the bundled region's third of a second: a client that hangs up after 0.4 s then
+leaves a match that is running, and a third match posted while two run is one that waits.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import httpx
 import numpy as np
 import pytest
 
+from sitematch.bench.synthetic import synthetic_layers
 from tests._service import QUICK_PROFILE, auth, serve
 
 pytestmark = pytest.mark.slow
@@ -26,6 +31,18 @@ BURST = 40
 ADMITTED_AT_MOST = 2 + 4
 #: A hang guard for a probe, far above what it takes (well under 1 s on a quiet machine).
 PROBE_GUARD_S = 15.0
+#: Plots of the synthetic region the server matches.
+SITES = 20_000
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A region whose match takes seconds: every layer of a synthetic one, plots included, in one GeoPackage."""
+    layers = synthetic_layers(SITES, seed=1)
+    path = tmp_path_factory.mktemp("region") / "region.gpkg"
+    for kind in layers.kinds:
+        layers[kind].to_file(path, layer=kind, driver="GPKG")
+    return str(path)
 
 
 async def _burst(url: str, adviser: str, prober: str) -> tuple[list[httpx.Response], list[tuple[str, int, float]]]:
@@ -71,8 +88,8 @@ def _wait_for(predicate, guard_s: float = 120.0) -> None:
         time.sleep(0.2)
 
 
-def test_forty_matches_at_once_are_bounded_and_the_service_stays_responsive(tmp_path) -> None:
-    with serve(tmp_path) as server:
+def test_forty_matches_at_once_are_bounded_and_the_service_stays_responsive(tmp_path, region) -> None:
+    with serve(tmp_path, args=("--layers", region)) as server:
         with server.client("bo") as http:  # the workers are warm: one lone match first
             assert http.post("/api/matches", json={"profile": QUICK_PROFILE}).status_code == 201
         answers, probes = asyncio.run(_burst(server.url, server.tokens["bo"], server.tokens["cy"]))
@@ -103,8 +120,8 @@ def test_forty_matches_at_once_are_bounded_and_the_service_stays_responsive(tmp_
         assert len(t) >= 5 and t.max() < PROBE_GUARD_S
 
 
-def test_an_abandoned_match_is_stopped_waiting_or_running(tmp_path) -> None:
-    with serve(tmp_path) as server:
+def test_an_abandoned_match_is_stopped_waiting_or_running(tmp_path, region) -> None:
+    with serve(tmp_path, args=("--layers", region)) as server:
         with server.client("bo") as http:  # the workers are warm
             assert http.post("/api/matches", json={"profile": QUICK_PROFILE}).status_code == 201
         log_text = server.log.read_text
