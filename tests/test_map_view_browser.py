@@ -125,3 +125,28 @@ def test_group_counts_do_not_look_like_rank_badges(maps) -> None:
     assert g_radius != b_radius and g_colour != b_colour  # a square dark count, not a round score colour
     assert count == '"+"'  # read as "+3 more", not as rank 3
     assert "more ranked sites here" in legend
+
+
+def test_a_map_first_shown_in_a_frame_without_size_is_fitted_once_it_has_one(maps, tmp_path: Path) -> None:
+    """A map loaded in a hidden (zero-sized) frame fits its sites when the frame is shown, not the world."""
+    from playwright.sync_api import sync_playwright
+
+    shutil.copy(maps["logistics"], tmp_path / "map.html")
+    frame = tmp_path / "frame.html"
+    frame.write_text('<!doctype html><iframe id="f" src="map.html" style="width:0;height:0;border:0"></iframe>')
+    zoom = "() => Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k].getZoom())[0]"
+    show = "() => { const f = document.getElementById('f'); f.style.width = '800px'; f.style.height = '600px'; }"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(frame.as_uri())
+        page.frame_locator("#f").locator(".sm-legend").wait_for(state="attached", timeout=15_000)
+        page.wait_for_timeout(500)
+        page.evaluate(show)
+        page.wait_for_timeout(1000)
+        shown = page.frame_locator("#f").locator("body").evaluate(zoom)
+        browser.close()
+    assert errors == []
+    assert shown >= 5, f"the map opened at zoom {shown}: the world, not the region's sites"

@@ -105,9 +105,11 @@ class Person:
         self.context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
-        self.context.on("weberror", lambda e: self.errors.append(f"weberror: {e.error}"))
+        self.context.on(
+            "weberror", lambda e: self.errors.append(f"weberror: {e.error} (on {e.page.url if e.page else '?'})")
+        )
         self.page = self.context.new_page()
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e} (on {self.page.url})"))
         self.page.on("console", self._console)
 
     def _route(self, route) -> None:

@@ -66,6 +66,8 @@ class FreeView(MacroElement):
                 return best;
             }
             function fit() {
+                var size = map.getSize();  // a frame not laid out yet (hidden, zero-sized): fit once it has a size
+                if (!(size.x > 0 && size.y > 0)) { map.once('resize', fit); return; }
                 var f = freeArea();
                 if (!bounds.isValid()) { return; }
                 if (f === null || f.area <= 0) { map.fitBounds(bounds, {maxZoom: maxZoom}); return; }
